@@ -1,0 +1,246 @@
+"""Settings: defaults, then ``archiver.toml`` or ``[tool.archiver]`` in pyproject.toml,
+then ``ARCHIVER_*`` environment variables, then command-line flags (last wins).
+
+Every setting is declared once below with its type, default and a one-line
+description; the README's configuration table is checked against this list by
+a test. A bad value raises :class:`ConfigError` naming the setting and where
+it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+
+class ConfigError(ValueError):
+    """A setting has a bad value; the message names the setting and its source."""
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    n = int(value)
+    if n < 1:
+        raise ValueError(f"must be at least 1, got {n}")
+    return n
+
+
+def _non_negative_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {value!r}")
+    x = float(value)
+    if x < 0 or x != x:
+        raise ValueError(f"must be zero or more, got {value!r}")
+    return x
+
+
+def _positive_float(value: Any) -> float:
+    x = _non_negative_float(value)
+    if x == 0:
+        raise ValueError("must be more than zero")
+    return x
+
+
+def _optional(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def inner(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "off")):
+            return None
+        return conv(value)
+
+    return inner
+
+
+def _networks(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    out = []
+    for item in items:
+        item = str(item).strip()
+        if not item:
+            continue
+        ipaddress.ip_network(item, strict=False)  # raises ValueError with a clear message
+        out.append(item)
+    return tuple(out)
+
+
+def _path(value: Any) -> Path:
+    text = str(value).strip()
+    if not text:
+        raise ValueError("must not be empty")
+    return Path(text)
+
+
+def _str(value: Any) -> str:
+    return str(value)
+
+
+def _now(value: Any) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        stamp = value
+    else:
+        text = str(value).strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        stamp = dt.datetime.fromisoformat(text)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC)
+
+
+def _setting(default: Any, conv: Callable[[Any], Any], doc: str, env: str | None = None) -> Any:
+    meta = {"conv": conv, "doc": doc, "env": env}
+    if isinstance(default, (list, dict, tuple)):
+        return field(default_factory=lambda: default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+DEFAULT_USER_AGENT = f"archiver/{__version__} (link checker for evidence timelines; +{{contact}})"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- where things are
+    events: Path = _setting(Path("events"), _path, "Folder of event Markdown files (searched recursively).")
+    snapshots: Path = _setting(Path("snapshots"), _path, "Folder for link state and text snapshots (committed).")
+    report_dir: Path = _setting(Path("reports"), _path, "Folder the reports are written to.")
+    max_event_bytes: int = _setting(5 * 1024 * 1024, _positive_int, "Event files larger than this are skipped.")
+    # --- network safety and politeness
+    allow_networks: tuple[str, ...] = _setting(
+        (), _networks,
+        "Comma-separated CIDRs that may be fetched although private/loopback (e.g. 127.0.0.0/8). Empty: none.")
+    concurrency: int = _setting(32, _positive_int, "Requests in flight across all hosts.")
+    per_host_concurrency: int = _setting(2, _positive_int, "Requests in flight to one host.")
+    per_host_gap: float = _setting(1.0, _non_negative_float, "Seconds between request starts to one host.")
+    connect_timeout: float = _setting(10.0, _positive_float, "Seconds to connect (DNS, TCP, TLS).")
+    read_timeout: float = _setting(20.0, _positive_float, "Seconds of silence allowed while reading.")
+    total_timeout: float = _setting(45.0, _positive_float,
+                                    "Seconds for a whole request, body included (stops trickling servers).")
+    max_body_bytes: int = _setting(2 * 1024 * 1024, _positive_int,
+                                   "Decoded bytes read from a page; the rest is not downloaded.")
+    max_redirects: int = _setting(10, _positive_int, "Redirects followed before giving up.")
+    attempts: int = _setting(3, _positive_int, "Tries for transient failures (timeouts, 429, 5xx).")
+    retry_after_cap: float = _setting(60.0, _non_negative_float, "Longest Retry-After honoured, in seconds.")
+    backoff_base: float = _setting(1.0, _non_negative_float, "First retry wait in seconds (doubles, with jitter).")
+    contact_url: str = _setting("https://github.com/archiver-project/archiver", _str,
+                                "Contact URL put in the User-Agent.")
+    user_agent: str | None = _setting(None, _optional(_str), "Full User-Agent (default names the tool and contact).")
+    # --- history and scheduling
+    confirm_checks: int = _setting(3, _positive_int, "Failed checks needed before a dead link is confirmed.")
+    confirm_days: float = _setting(3.0, _non_negative_float, "Days the failed checks must span to confirm.")
+    recheck_days: float = _setting(7.0, _positive_float, "Alive links are checked again after this many days.")
+    dead_recheck_days: float = _setting(7.0, _positive_float, "Confirmed-dead links are checked again after this.")
+    max_links: int | None = _setting(None, _optional(_positive_int), "Check at most this many links per run.")
+    time_budget: float | None = _setting(None, _optional(_positive_float),
+                                         "Seconds a run may take before it stops cleanly.")
+    now: dt.datetime | None = _setting(None, _now, "The run's clock (ISO 8601), to replay nightly runs.",
+                                       env="ARCHIVER_NOW")
+    # --- wayback
+    wayback_url: str = _setting("https://web.archive.org", _str, "Wayback Machine base URL.")
+    availability_url: str = _setting("https://archive.org", _str, "Base URL of the availability API.")
+    cdx_per_minute: float = _setting(24.0, _positive_float, "Most CDX/timemap calls a minute.")
+    max_lookups: int | None = _setting(None, _optional(_positive_int), "Archive lookups per run.")
+    max_saves: int | None = _setting(50, _optional(_positive_int), "Save Page Now requests per run.")
+    save_max_age_days: float = _setting(365.0, _positive_float,
+                                        "Alive links whose newest capture is older than this get a save.")
+    # --- audit
+    registry: Path | None = _setting(None, _optional(_path),
+                                     "Extra publisher registry (YAML) extending the built-in one.")
+    date_tolerance_days: float = _setting(3.0, _non_negative_float, "Cited vs page date gap before date_mismatch.")
+
+    @property
+    def ua(self) -> str:
+        return self.user_agent or DEFAULT_USER_AGENT.format(contact=self.contact_url)
+
+    def clock(self) -> dt.datetime:
+        return self.now or dt.datetime.now(dt.UTC)
+
+
+SETTINGS = {f.name: f for f in fields(Settings)}
+
+
+def env_name(name: str) -> str:
+    return SETTINGS[name].metadata.get("env") or f"ARCHIVER_{name.upper()}"
+
+
+def _convert(name: str, value: Any, origin: str) -> Any:
+    f = SETTINGS.get(name)
+    if f is None:
+        raise ConfigError(f"unknown setting {name!r} in {origin}")
+    try:
+        return f.metadata["conv"](value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"bad value for setting {name!r} in {origin}: {exc}") from None
+
+
+def find_config_file(cwd: Path) -> tuple[Path, dict[str, Any]] | None:
+    """``archiver.toml`` (whole file) or ``[tool.archiver]`` of ``pyproject.toml`` in ``cwd``."""
+    own = cwd / "archiver.toml"
+    if own.is_file():
+        return own, _read_toml(own).get("archiver", _read_toml(own))
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("archiver")
+        if isinstance(table, dict):
+            return pyproject, table
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build settings from file, environment and ``overrides`` (flags; None values ignored)."""
+    env = os.environ if env is None else env
+    cwd = cwd or Path.cwd()
+    values: dict[str, Any] = {}
+    found = (config_file, _read_toml(config_file)) if config_file else find_config_file(cwd)
+    if config_file and found:
+        data = found[1]
+        found = (config_file, data.get("tool", {}).get("archiver", data.get("archiver", data)))
+    if found:
+        path, table = found
+        base = path.parent
+        for key, value in table.items():
+            name = key.replace("-", "_")
+            values[name] = _convert(name, value, f"{path} ([tool.archiver] {key})")
+            if isinstance(values[name], Path) and not values[name].is_absolute():
+                values[name] = base / values[name]
+    for name in SETTINGS:
+        var = env_name(name)
+        if var in env:
+            values[name] = _convert(name, env[var], f"environment variable {var}")
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _convert(name, value, f"option --{name.replace('_', '-')}")
+    return replace(Settings(), **values)

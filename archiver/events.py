@@ -1,0 +1,330 @@
+"""Load a timeline: every ``*.md`` event under a folder, with its sources.
+
+Parsing uses python-frontmatter with a *safe* YAML loader that also records the
+line where each source starts, so reports can point maintainers at the line to
+edit. Loading never raises on bad input: every problem becomes a
+:class:`~archiver.models.Finding` naming the file (and line where known) and the
+rest of the timeline still loads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from .models import Event, Finding, Source
+
+try:  # the C parser is ~10x faster; behaviour is the same safe subset
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+PUBLISHER_KEYS = ("publisher", "outlet", "publication")
+_LINE_KEY = "__line__"
+_ITEM_LINES_KEY = "__item_lines__"
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that remembers where mappings and sequence items start (0-based)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping[_LINE_KEY] = node.start_mark.line
+        item_lines: dict[str, list[int]] = {}
+        for key_node, value_node in node.value:
+            if isinstance(value_node, yaml.SequenceNode) and isinstance(key_node.value, str):
+                item_lines[key_node.value] = [item.start_mark.line for item in value_node.value]
+        if item_lines:
+            mapping[_ITEM_LINES_KEY] = item_lines
+        return mapping
+
+
+class _LineYAMLHandler(YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_LineLoader)
+
+
+_HANDLER = _LineYAMLHandler()
+
+
+@dataclass(slots=True)
+class LoadResult:
+    events: list[Event] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def citations(self) -> int:
+        return sum(len(e.sources) for e in self.events)
+
+
+def _strip_private(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_private(v) for k, v in value.items() if k not in (_LINE_KEY, _ITEM_LINES_KEY)}
+    if isinstance(value, list):
+        return [_strip_private(v) for v in value]
+    return value
+
+
+_TIER_RE = re.compile(r"^\s*(?:tier)?[\s_-]*(-?\d+)\s*$", re.IGNORECASE)
+
+
+def parse_tier(value: Any) -> tuple[int | None, str | None]:
+    """Return ``(tier, problem)``; accepts 1, "1", "tier-1", "Tier 1"."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool):
+        return None, f"tier {value!r} is not a number"
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, float) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str) and (m := _TIER_RE.match(value)):
+        n = int(m.group(1))
+    else:
+        return None, f"tier {value!r} is not one of 1, 2, 3"
+    if not 1 <= n <= 3:
+        return None, f"tier {n} is outside 1-3"
+    return n, None
+
+
+def normalise_date(value: Any) -> str | None:
+    """A YAML date, datetime, year or string, as an ISO-ish string (or None)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return f"{value:04d}"
+    return str(value).strip() or None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+class _FileContext:
+    """Collects findings for one file."""
+
+    def __init__(self, rel: str, findings: list[Finding]) -> None:
+        self.rel = rel
+        self.findings = findings
+        self.event: str | None = None
+
+    def add(self, kind: str, severity: str, message: str, line: int | None = None, **kw: Any) -> None:
+        self.findings.append(
+            Finding(kind=kind, severity=severity, message=message, file=self.rel, line=line,  # type: ignore[arg-type]
+                    event=self.event, **kw)
+        )
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(data: bytes, ctx: _FileContext) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        ctx.add("encoding", "warning", "file starts with a UTF-8 byte-order mark (BOM); loaded without it", line=1)
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = _line_of_offset(data, exc.start)
+        ctx.add("encoding", "error",
+                f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); "
+                "read as Windows-1252, re-save it as UTF-8", line=line)
+        text = data.decode("cp1252", errors="replace")
+    if "\r\n" in text:
+        ctx.add("line_endings", "info", "file uses CRLF (Windows) line endings; loaded normally", line=1)
+        text = text.replace("\r\n", "\n")
+    return text
+
+
+def _yaml_error_line(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if mark is None:
+        return None
+    return int(mark.line) + 1  # +1: 0-based; the frontmatter starts on line 1 with '---'
+
+
+def _parse_source(raw: Any, index: int, line: int | None, ctx: _FileContext) -> Source | None:
+    if isinstance(raw, str):
+        url = raw.strip()
+        if not url:
+            ctx.add("missing_url", "error", f"source {index} is an empty string", line=line, source_index=index)
+        return Source(index=index, line=line, url=url or None)
+    if not isinstance(raw, dict):
+        ctx.add("invalid_source", "error",
+                f"source {index} is a {type(raw).__name__}, expected a mapping with a url", line=line,
+                source_index=index)
+        return None
+    if _LINE_KEY in raw:
+        line = int(raw[_LINE_KEY]) + 1
+    data = _strip_private(raw)
+    publisher, publisher_key = None, None
+    for key in PUBLISHER_KEYS:
+        if _text(data.get(key)):
+            publisher, publisher_key = _text(data.get(key)), key
+            break
+    tier, problem = parse_tier(data.get("tier"))
+    if problem:
+        raw_tier = data.get("tier")
+        ctx.add("invalid_tier", "error", f"source {index}: {problem}", line=line, source_index=index,
+                actual=raw_tier if isinstance(raw_tier, (int, str)) else str(raw_tier), expected="1, 2 or 3")
+    date = normalise_date(data.get("date"))
+    if date is None and data.get("year") is not None:
+        date = normalise_date(data.get("year"))
+    raw_url = data.get("url")
+    if raw_url is not None and not isinstance(raw_url, str):
+        raw_url = str(raw_url)
+    known = {"url", "title", "date", "year", "tier", "archive_url", *PUBLISHER_KEYS}
+    if "url" not in data:
+        ctx.add("missing_url", "error", f"source {index} has no url", line=line, source_index=index)
+    elif not (isinstance(raw_url, str) and raw_url.strip()):
+        ctx.add("missing_url", "error", f"source {index} has an empty url ({data.get('url')!r})",
+                line=line, source_index=index)
+    return Source(
+        index=index,
+        line=line,
+        url=raw_url.strip() if isinstance(raw_url, str) and raw_url.strip() else None,
+        title=_text(data.get("title")),
+        publisher=publisher,
+        publisher_key=publisher_key,
+        date=date,
+        tier=tier,
+        archive_url=_text(data.get("archive_url")),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def parse_event_text(text: str, rel: str, ctx: _FileContext, stem: str) -> Event | None:
+    """Parse one event file's text; findings go to ``ctx``."""
+    if not text.strip():
+        ctx.add("empty_file", "error", "file is empty", line=1)
+        return None
+    if not _HANDLER.detect(text):
+        is_readme = stem.lower() in ("readme", "index", "_index")
+        ctx.add("missing_frontmatter", "warning" if is_readme else "error",
+                "no YAML frontmatter (the file must start with a '---' line)"
+                + ("; not an event file" if is_readme else ""), line=1)
+        return None
+    try:
+        post = frontmatter.loads(text, handler=_HANDLER)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        ctx.add("parse_error", "error", f"invalid YAML frontmatter: {problem}", line=_yaml_error_line(exc))
+        return None
+    except (ValueError, TypeError) as exc:  # e.g. frontmatter that is not a mapping
+        ctx.add("parse_error", "error", f"invalid frontmatter: {exc}", line=1)
+        return None
+    meta = post.metadata
+    if not isinstance(meta, dict):
+        ctx.add("parse_error", "error", "frontmatter is not a mapping of fields", line=2)
+        return None
+    event_id = _text(meta.get("id")) or stem
+    ctx.event = event_id
+    item_lines: dict[str, list[int]] = meta.get(_ITEM_LINES_KEY, {})
+    raw_sources = meta.get("sources")
+    sources: list[Source] = []
+    if raw_sources is None:
+        ctx.add("no_sources", "warning", "event has no sources", line=1)
+    elif not isinstance(raw_sources, list):
+        ctx.add("invalid_sources", "error",
+                f"'sources' is a {type(raw_sources).__name__}, expected a list", line=1)
+    else:
+        lines = item_lines.get("sources", [])
+        for index, raw in enumerate(raw_sources):
+            line = lines[index] + 1 if index < len(lines) else None
+            source = _parse_source(raw, index, line, ctx)
+            if source is not None:
+                sources.append(source)
+    return Event(
+        id=event_id,
+        file=rel,
+        date=normalise_date(meta.get("date")),
+        title=_text(meta.get("title")),
+        sources=sources,
+    )
+
+
+def iter_event_files(root: Path) -> list[Path]:
+    """All ``*.md`` files under ``root`` (recursively), in a stable order."""
+    if root.is_file():
+        return [root]
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        files.extend(Path(dirpath) / f for f in filenames if f.endswith(".md"))
+    return sorted(files)
+
+
+def display_path(path: Path, root: Path) -> str:
+    """Path shown in findings: relative to the events folder's parent (``events/x.md``)."""
+    base = root.parent
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_events(root: str | os.PathLike[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadResult:
+    """Load every event under ``root``. Never raises for bad files."""
+    root_path = Path(root)
+    result = LoadResult()
+    if not root_path.exists():
+        result.findings.append(Finding(kind="missing_events", severity="error",
+                                       message=f"events folder {root_path} does not exist",
+                                       file=str(root_path)))
+        return result
+    seen_ids: dict[str, str] = {}
+    for path in iter_event_files(root_path):
+        result.files += 1
+        rel = display_path(path, root_path)
+        ctx = _FileContext(rel, result.findings)
+        event = _load_file(path, rel, ctx, max_file_bytes)
+        if event is None:
+            continue
+        event.path = str(path)
+        if event.id in seen_ids:
+            ctx.add("duplicate_id", "error",
+                    f"event id {event.id!r} is also used by {seen_ids[event.id]}; ids must be unique", line=1)
+        else:
+            seen_ids[event.id] = rel
+        result.events.append(event)
+    return result
+
+
+def _load_file(path: Path, rel: str, ctx: _FileContext, max_file_bytes: int) -> Event | None:
+    try:
+        size = path.stat().st_size
+        if size > max_file_bytes:
+            ctx.add("file_too_large", "error",
+                    f"file is {size:,} bytes, over the {max_file_bytes:,}-byte limit for an event; skipped")
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        ctx.add("read_error", "error", f"cannot read file: {exc.strerror or exc}")
+        return None
+    text = _decode(data, ctx)
+    return parse_event_text(text, rel, ctx, path.stem)
+
+
+def iter_sources(events: Iterable[Event]) -> Iterable[tuple[Event, Source]]:
+    for event in events:
+        for source in event.sources:
+            yield event, source

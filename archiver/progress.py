@@ -1,0 +1,73 @@
+"""Progress display: a live bar on a terminal, a few plain lines in CI (no TTY)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import TracebackType
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+def is_interactive(stream: TextIO | None = None) -> bool:
+    stream = stream or sys.stderr
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class StageProgress:
+    """``with StageProgress("check", total) as p: p.advance()``.
+
+    On a terminal: a rich progress bar on stderr. Otherwise: one plain line at
+    the start, then at most one line every ``every`` seconds, then one at the end.
+    """
+
+    def __init__(self, label: str, total: int | None, stream: TextIO | None = None, every: float = 30.0,
+                 enabled: bool = True) -> None:
+        self.label = label
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.every = every
+        self.enabled = enabled
+        self.done = 0
+        self._rich: Progress | None = None
+        self._task = None
+        self._last = 0.0
+        self._start = 0.0
+
+    def __enter__(self) -> StageProgress:
+        self._start = self._last = time.monotonic()
+        if not self.enabled:
+            return self
+        if is_interactive(self.stream):
+            self._rich = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), console=Console(file=self.stream), transient=False)
+            self._rich.start()
+            self._task = self._rich.add_task(self.label, total=self.total)
+        else:
+            self._line(f"{self.label}: starting" + (f" ({self.total} items)" if self.total is not None else ""))
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        if self._rich is not None and self._task is not None:
+            self._rich.advance(self._task, n)
+            return
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            total = f"/{self.total}" if self.total is not None else ""
+            self._line(f"{self.label}: {self.done}{total} done, {now - self._start:.0f}s")
+
+    def _line(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+        elif self.enabled:
+            self._line(f"{self.label}: {self.done} done in {time.monotonic() - self._start:.1f}s")

@@ -1,0 +1,109 @@
+"""The status report: report.json (the contract in schema/report-v1.schema.json)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import atomic
+from .models import CheckResult, Finding, Link
+
+SCHEMA_ID = "archiver.report/1"
+
+
+def iso(stamp: dt.datetime | None) -> str | None:
+    if stamp is None:
+        return None
+    return stamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def load_schema() -> dict[str, Any]:
+    """The report contract shipped inside the package."""
+    text = resources.files("archiver").joinpath("schema/report-v1.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@dataclass(slots=True)
+class RunInfo:
+    started_at: dt.datetime
+    finished_at: dt.datetime | None = None
+    complete: bool = True
+    network: str = "ok"
+    budgets_hit: list[str] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    checked: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "complete": self.complete,
+            "network": self.network,
+            "budgets_hit": list(self.budgets_hit),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+            "checked": self.checked,
+            "notes": list(self.notes),
+        }
+
+
+def link_entry(link: Link, result: CheckResult | None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One ``links[]`` entry: the link as cited with its latest known state."""
+    entry: dict[str, Any] = {
+        "url": link.url,
+        "normalized_url": link.normalized_url,
+        "status": "invalid" if not link.checkable else (result.status if result else "unchecked"),
+        "http_status": result.http_status if result else None,
+        "final_url": result.final_url if result else None,
+        "error": link.invalid_reason if not link.checkable else (result.error if result else None),
+        "evidence": result.evidence if result else None,
+        "checked_at": iso(result.checked_at) if result else None,
+        "redirects": [{"url": h.url, "status": h.status} for h in result.redirects] if result else [],
+        "domain": link.domain,
+        "citations": [c.to_dict() for c in link.citations],
+        "archive_urls": list(link.archive_urls),
+    }
+    if result and result.moved_to:
+        entry["moved_to"] = result.moved_to
+    if extra:
+        entry.update(extra)
+    return entry
+
+
+def build_report(
+    links: Iterable[Link],
+    results: Mapping[str, CheckResult],
+    findings: Iterable[Finding],
+    run: RunInfo,
+    extras: Mapping[str, Mapping[str, Any]] | None = None,
+    generated_at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Assemble report.json. ``results`` and ``extras`` are keyed by normalized URL."""
+    extras = extras or {}
+    entries = [link_entry(link, results.get(link.normalized_url), extras.get(link.normalized_url))
+               for link in links]
+    finding_dicts = [f.to_dict() for f in findings]
+    return {
+        "schema": SCHEMA_ID,
+        "generated_at": iso(generated_at or run.finished_at or run.started_at),
+        "run": run.to_dict(),
+        "summary": {
+            "links": dict(sorted(Counter(e["status"] for e in entries).items())),
+            "findings": dict(sorted(Counter(f["kind"] for f in finding_dicts).items())),
+            "citations": sum(len(e["citations"]) for e in entries),
+        },
+        "links": entries,
+        "findings": finding_dicts,
+    }
+
+
+def write_json_report(report: Mapping[str, Any], report_dir: Path) -> Path:
+    path = report_dir / "report.json"
+    atomic.write_text(path, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    return path
