@@ -244,3 +244,44 @@ def load_settings(
         if value is not None:
             values[name] = _convert(name, value, f"option --{name.replace('_', '-')}")
     return replace(Settings(), **values)
+
+
+def _default_text(name: str) -> str:
+    f = SETTINGS[name]
+    value = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+    if value is None or value == ():
+        return "(none)"
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from the declarations above."""
+    rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, f in SETTINGS.items():
+        rows.append(f"| `{name}` | `{env_name(name)}` | `{_default_text(name)}` | {f.metadata['doc']} |")
+    return "\n".join(rows)
+
+
+README_START, README_END = "<!-- settings:start -->", "<!-- settings:end -->"
+
+
+def update_readme(path: Path) -> bool:
+    """Rewrite the table between the README's settings markers; True when it changed."""
+    text = path.read_text("utf-8")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    new = f"{head}{README_START}\n{settings_table()}\n{README_END}{tail}"
+    if new != text:
+        path.write_text(new, "utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m archiver.config README.md` refreshes the table
+    import sys
+
+    if len(sys.argv) > 1:
+        print("updated" if update_readme(Path(sys.argv[1])) else "unchanged")
+    else:
+        print(settings_table())

@@ -1,6 +1,6 @@
 """Load a timeline: every ``*.md`` event under a folder, with its sources.
 
-Parsing uses python-frontmatter with a *safe* YAML loader that also records the
+Parsing uses python-frontmatter's YAML handler (split and load) with a *safe* YAML loader that also records the
 line where each source starts, so reports can point maintainers at the line to
 edit. Loading never raises on bad input: every problem becomes a
 :class:`~archiver.models.Finding` naming the file (and line where known) and the
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import frontmatter
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
@@ -224,15 +223,17 @@ def parse_event_text(text: str, rel: str, ctx: _FileContext, stem: str) -> Event
                 + ("; not an event file" if is_readme else ""), line=1)
         return None
     try:
-        post = frontmatter.loads(text, handler=_HANDLER)
+        fm, _body = _HANDLER.split(text)
+        meta = _HANDLER.load(fm)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         ctx.add("parse_error", "error", f"invalid YAML frontmatter: {problem}", line=_yaml_error_line(exc))
         return None
-    except (ValueError, TypeError) as exc:  # e.g. frontmatter that is not a mapping
-        ctx.add("parse_error", "error", f"invalid frontmatter: {exc}", line=1)
+    except ValueError:  # no closing boundary
+        ctx.add("parse_error", "error", "frontmatter is not closed by a '---' line", line=1)
         return None
-    meta = post.metadata
+    if meta is None:
+        meta = {}
     if not isinstance(meta, dict):
         ctx.add("parse_error", "error", "frontmatter is not a mapping of fields", line=2)
         return None
