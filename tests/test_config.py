@@ -58,7 +58,7 @@ def test_unknown_setting_in_file_is_an_error(tmp_path: Path) -> None:
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "archiver.toml").write_text("concurrency = = 3\n")
-    with pytest.raises(ConfigError, match="archiver.toml"):
+    with pytest.raises(ConfigError, match=r"archiver\.toml"):
         load_settings(env={}, cwd=tmp_path)
 
 
