@@ -61,6 +61,13 @@ def _positive_float(value: Any) -> float:
     return x
 
 
+def _fraction(value: Any) -> float:
+    x = _non_negative_float(value)
+    if x > 1:
+        raise ValueError(f"must be between 0 and 1, got {value!r}")
+    return x
+
+
 def _optional(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def inner(value: Any) -> Any:
         if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "off")):
@@ -145,6 +152,19 @@ class Settings:
     contact_url: str = _setting("https://github.com/archiver-project/archiver", _str,
                                 "Contact URL put in the User-Agent.")
     user_agent: str | None = _setting(None, _optional(_str), "Full User-Agent (default names the tool and contact).")
+    soft404_probe: bool = _setting(True, _bool,
+                                   "Fetch one random, non-existent path per host to recognise soft 404 pages.")
+    soft404_similarity: float = _setting(0.9, _fraction,
+                                         "Text similarity to the random-path page above which a page is a soft 404.")
+    offline_fraction: float = _setting(0.6, _fraction,
+                                       "Share of hosts failing to connect (DNS, refused, unreachable) that means "
+                                       "the network is offline.")
+    degraded_fraction: float = _setting(0.3, _fraction,
+                                        "Share of hosts failing to connect that means the network is degraded.")
+    network_min_hosts: int = _setting(5, _positive_int,
+                                      "Fewer hosts than this: the network is offline only if every host fails.")
+    network_sample_hosts: int = _setting(20, _positive_int,
+                                         "Hosts checked first to decide early that the network is offline.")
     # --- history and scheduling
     confirm_checks: int = _setting(3, _positive_int, "Failed checks needed before a dead link is confirmed.")
     confirm_days: float = _setting(3.0, _non_negative_float, "Days the failed checks must span to confirm.")
