@@ -1,0 +1,143 @@
+"""Polite, retried GETs: one :class:`Fetcher` per run owns the HTTP client, the
+resolver, the per-host scheduler and the retry policy.
+
+Retries (tenacity) are for transient trouble only: connection errors other than a
+name that does not exist, timeouts, a connection closed without an answer, and the
+statuses 429, 500, 502, 503, 504 and 520-529. 404 and 410 are never retried, nor are
+bot challenges. Waits grow exponentially with jitter from ``backoff_base``; a
+``Retry-After`` is honoured up to ``retry_after_cap`` (a longer one ends the retries,
+and also pauses every request to that host). Each attempt takes its own slot from the
+scheduler, so retries obey the politeness limits; nothing is held while waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
+
+from .config import Settings
+from .links import host_of
+from .net import Answer, FetchFailure, GuardedBackend, Resolver, fetch_once, make_client, parse_networks
+from .politeness import HostScheduler
+from .soft404 import detect_challenge, page_info
+
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, *range(520, 530)})
+MAX_BACKOFF = 60.0
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class Fetcher:
+    def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None,
+                 scheduler: HostScheduler | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.settings = settings
+        self.resolver = Resolver(timeout=settings.connect_timeout)
+        self.backend = GuardedBackend(self.resolver, parse_networks(settings.allow_networks))
+        self.scheduler = scheduler or HostScheduler(settings.concurrency, settings.per_host_concurrency,
+                                                    settings.per_host_gap)
+        self.client: httpx.AsyncClient = make_client(
+            user_agent=settings.ua, connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+            total_timeout=settings.total_timeout, concurrency=settings.concurrency, backend=self.backend,
+            ssl_context=ssl_context)
+        self._sleep = sleep
+        self.requests = 0
+
+    async def __aenter__(self) -> Fetcher:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # ------------------------------------------------------------------ one request, politely
+
+    async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None) -> Answer:
+        async with self.scheduler.slot(key):
+            self.requests += 1
+            started = time.monotonic()
+            try:
+                return await fetch_once(self.client, url, max_body=self.settings.max_body_bytes,
+                                        total_timeout=self.settings.total_timeout, cookies=cookies)
+            except FetchFailure as exc:
+                exc.elapsed = time.monotonic() - started
+                raise
+
+    # ------------------------------------------------------------------ retry policy
+
+    def _retry_after(self, answer: Answer) -> float | None:
+        return retry_after_seconds(answer.headers.get("retry-after"))
+
+    def _should_retry_answer(self, answer: Answer) -> bool:
+        if answer.status not in TRANSIENT_STATUSES:
+            return False
+        wait = self._retry_after(answer)
+        if wait is not None and wait > self.settings.retry_after_cap:
+            return False  # the server asks for a longer pause than we may give it
+        info = page_info(answer.body, answer.headers.get("content-type"))
+        return detect_challenge(answer.status, answer.headers, info.title, info.head) is None
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            wait = self._retry_after(outcome.result())
+            if wait is not None:
+                return min(wait, self.settings.retry_after_cap)
+        base = self.settings.backoff_base * (2 ** (state.attempt_number - 1))
+        return min(MAX_BACKOFF, base * random.uniform(0.5, 1.5))
+
+    async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None) -> Answer:
+        """GET ``url`` (no redirects followed) with politeness and retries; raises :class:`FetchFailure`."""
+        key = host_of(url) or url
+
+        def before_sleep(state: RetryCallState) -> None:
+            outcome = state.outcome
+            if outcome is not None and not outcome.failed:
+                wait = self._retry_after(outcome.result())
+                if wait:
+                    self.scheduler.defer(key, min(wait, self.settings.retry_after_cap))
+
+        def last_outcome(state: RetryCallState) -> Any:
+            assert state.outcome is not None
+            return state.outcome.result()  # the last answer, or re-raise the last failure
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts or self.settings.attempts),
+            wait=self._wait,
+            retry=(retry_if_exception(lambda e: isinstance(e, FetchFailure) and e.transient)
+                   | retry_if_result(self._should_retry_answer)),
+            retry_error_callback=last_outcome,
+            before_sleep=before_sleep,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        answer: Answer = await retrying(self._attempt, url, key, cookies)
+        return answer

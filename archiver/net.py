@@ -1,0 +1,607 @@
+"""HTTP plumbing for liveness checks.
+
+* :func:`build_ssl_context`: system CAs + certifi + ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``.
+* :func:`address_problem`: why an IP address must not be fetched (private, loopback, ...).
+* :class:`Resolver`: the system resolver (``getaddrinfo`` via the event loop), cached per run,
+  telling a name that does not exist (NXDOMAIN) from a temporary DNS failure.
+* :class:`GuardedBackend`: an httpcore network backend that resolves every host itself,
+  refuses unsafe addresses *before* connecting (on the first request and after every
+  redirect, since each hop opens its own connection), connects only to the addresses it
+  checked, and turns socket and TLS errors into the typed failures below.
+* :class:`BoundedDecoder`: gzip/deflate/brotli decoding that never produces more than the
+  caller asks for, so compression bombs stop at the body cap.
+* :func:`make_client` and :func:`fetch_once`: one streamed, capped GET (no redirects followed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import os
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.cookiejar import Cookie, CookieJar
+from typing import Any
+
+import brotli
+import certifi
+import httpcore
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: Body read from non-2xx answers (enough to recognise a bot challenge page).
+SMALL_BODY_BYTES = 64 * 1024
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/pdf;q=0.8,*/*;q=0.7"
+ACCEPT_ENCODING = "gzip, deflate, br"
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+# --------------------------------------------------------------------------- failures
+
+
+class FetchFailure(Exception):
+    """A request that produced no usable HTTP answer.
+
+    ``kind`` is one of: ``nxdomain``, ``dns`` (temporary DNS failure), ``refused``,
+    ``unreachable``, ``connect_timeout``, ``read_timeout``, ``total_timeout``, ``tls``,
+    ``protocol`` (connection reset or closed, malformed answer), ``unsafe``, ``bad_url``.
+    """
+
+    def __init__(self, kind: str, message: str, *, transient: bool, connection_level: bool = False,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.transient = transient
+        #: DNS, refused, unreachable, connect timeout: tells "network down" from link rot
+        self.connection_level = connection_level
+        #: the HTTP status when the failure came after the response headers
+        self.status = status
+        #: seconds the failed attempt took
+        self.elapsed = 0.0
+
+
+class DNSFailure(FetchFailure):
+    def __init__(self, host: str, message: str, *, nxdomain: bool) -> None:
+        super().__init__("nxdomain" if nxdomain else "dns", message, transient=not nxdomain, connection_level=True)
+        self.host = host
+
+
+class UnsafeAddress(FetchFailure):
+    def __init__(self, host: str, address: str, reason: str) -> None:
+        where = host if host == address else f"{host} ({address})"
+        super().__init__(
+            "unsafe",
+            f"refused to fetch {where}: {reason} address; set allow_networks (ARCHIVER_ALLOW_NETWORKS) "
+            "to permit it",
+            transient=False)
+        self.host = host
+        self.address = address
+
+
+class ConnectFailure(FetchFailure):
+    pass
+
+
+class TLSFailure(FetchFailure):
+    def __init__(self, message: str) -> None:
+        super().__init__("tls", message, transient=False)
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def build_ssl_context(env: Mapping[str, str] | None = None) -> ssl.SSLContext:
+    """A verifying client context: system CAs, certifi's bundle, then ``SSL_CERT_FILE``/``SSL_CERT_DIR``."""
+    env = os.environ if env is None else env
+    ctx = ssl.create_default_context()
+    ctx.load_verify_locations(cafile=certifi.where())
+    cafile, capath = env.get("SSL_CERT_FILE"), env.get("SSL_CERT_DIR")
+    if cafile and os.path.isfile(cafile):
+        ctx.load_verify_locations(cafile=cafile)
+    if capath and os.path.isdir(capath):
+        ctx.load_verify_locations(capath=capath)
+    return ctx
+
+
+def describe_ssl_error(exc: ssl.SSLError) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or exc.reason or str(exc)
+        return f"TLS certificate not accepted: {detail}"
+    reason = exc.reason or (exc.args[1] if len(exc.args) > 1 else str(exc))
+    return f"TLS handshake failed: {reason}"
+
+
+# --------------------------------------------------------------------------- address safety
+
+
+def parse_networks(items: Sequence[str]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+
+
+def _embedded_v4(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if ip.sixtofour is not None:
+            return ip.sixtofour
+    return None
+
+
+def address_problem(ip: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None:
+    """Why ``ip`` must not be fetched (``"private"``, ``"loopback"``, ...), or None when it may."""
+    candidates: list[IPAddress] = [ip]
+    inner = _embedded_v4(ip)
+    if inner is not None:
+        candidates.append(inner)
+    for cand in candidates:
+        if any(cand.version == net.version and cand in net for net in allowed):
+            return None
+    for cand in reversed(candidates):  # judge the embedded IPv4 address first
+        if cand.is_loopback:
+            return "loopback"
+        if cand.is_link_local:
+            return "link-local"
+        if cand.is_multicast:
+            return "multicast"
+        if cand.is_unspecified:
+            return "unspecified"
+        if cand.is_private:
+            return "private"
+        if cand.is_reserved:
+            return "reserved"
+        if not cand.is_global:
+            return "non-public"
+    return None
+
+
+def ip_literal(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- DNS
+
+_NXDOMAIN_CODES = {code for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None))
+                   if code is not None}
+
+
+class Resolver:
+    """The system resolver via the event loop, cached for the run (one lookup per host)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._cache: dict[str, list[str] | DNSFailure] = {}
+        self._pending: dict[str, asyncio.Future[list[str]]] = {}
+        self.lookups = 0
+
+    async def resolve(self, host: str) -> list[str]:
+        literal = ip_literal(host)
+        if literal is not None:
+            return [str(literal)]
+        host = host.lower().rstrip(".")
+        cached = self._cache.get(host)
+        if isinstance(cached, DNSFailure):
+            raise DNSFailure(cached.host, cached.message, nxdomain=cached.kind == "nxdomain")
+        if cached is not None:
+            return cached
+        pending = self._pending.get(host)
+        if pending is not None:
+            return list(await asyncio.shield(pending))
+        fut: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._pending[host] = fut
+        try:
+            addresses = await self._lookup(host)
+        except DNSFailure as exc:
+            if exc.kind == "nxdomain":
+                self._cache[host] = exc  # a name that does not exist will not appear within the run
+            fut.set_exception(exc)
+            fut.exception()  # mark retrieved
+            raise
+        except BaseException as exc:
+            fut.set_exception(DNSFailure(host, f"DNS lookup of {host} interrupted", nxdomain=False))
+            fut.exception()
+            raise exc
+        else:
+            self._cache[host] = addresses
+            fut.set_result(addresses)
+            return list(addresses)
+        finally:
+            self._pending.pop(host, None)
+
+    async def _lookup(self, host: str) -> list[str]:
+        self.lookups += 1
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.timeout):
+                infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise DNSFailure(host, f"DNS lookup of {host} timed out after {self.timeout:g}s", nxdomain=False) from None
+        except socket.gaierror as exc:
+            if exc.errno in _NXDOMAIN_CODES:
+                raise DNSFailure(host, f"domain {host} does not resolve ({exc.strerror})", nxdomain=True) from None
+            raise DNSFailure(host, f"DNS lookup of {host} failed ({exc.strerror})", nxdomain=False) from None
+        except (OSError, UnicodeError) as exc:
+            raise DNSFailure(host, f"DNS lookup of {host} failed ({exc})", nxdomain=False) from None
+        out: list[str] = []
+        for *_, sockaddr in infos:
+            addr = str(sockaddr[0])
+            if addr not in out:
+                out.append(addr)
+        if not out:
+            raise DNSFailure(host, f"domain {host} has no addresses", nxdomain=True)
+        return out
+
+
+# --------------------------------------------------------------------------- network backend
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        cur = stack.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        yield cur
+        if isinstance(cur, BaseExceptionGroup):
+            stack.extend(cur.exceptions)
+        for nxt in (cur.__cause__, cur.__context__):
+            if nxt is not None:
+                stack.append(nxt)
+
+
+def _find(exc: BaseException, kind: type[BaseException]) -> Any:
+    for cur in _chain(exc):
+        if isinstance(cur, kind):
+            return cur
+    return None
+
+
+_REFUSED = {errno.ECONNREFUSED}
+_UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.ENETDOWN,
+                getattr(errno, "EHOSTDOWN", errno.EHOSTUNREACH)}
+
+
+def _classify_connect_error(exc: BaseException) -> tuple[str, str]:
+    ssl_err = _find(exc, ssl.SSLError)
+    if ssl_err is not None:
+        return "tls", describe_ssl_error(ssl_err)
+    for cur in _chain(exc):
+        if isinstance(cur, OSError) and cur.errno is not None:
+            if cur.errno in _REFUSED:
+                return "refused", "connection refused"
+            if cur.errno in _UNREACHABLE:
+                return "unreachable", f"network unreachable ({cur.strerror})"
+            if cur.errno == errno.ECONNRESET:
+                return "protocol", "connection reset while connecting"
+            return "other", cur.strerror or str(cur)
+    return "other", str(exc) or type(exc).__name__
+
+
+class _GuardedStream(httpcore.AsyncNetworkStream):
+    """Delegates to the real stream; turns TLS handshake errors into :class:`TLSFailure`."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        try:
+            inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        except httpcore.ConnectTimeout:
+            raise
+        except httpcore.ConnectError as exc:
+            ssl_err = _find(exc, ssl.SSLError)
+            if ssl_err is not None:
+                raise TLSFailure(describe_ssl_error(ssl_err)) from None
+            raise TLSFailure("TLS handshake failed: the server closed the connection") from None
+        return _GuardedStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolve, refuse unsafe addresses before connecting, connect only to checked addresses."""
+
+    MAX_ADDRESSES = 3
+
+    def __init__(self, resolver: Resolver, allowed: Sequence[IPNetwork] = (),
+                 inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.resolver = resolver
+        self.allowed = tuple(allowed)
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    def check_host(self, host: str, addresses: Sequence[str]) -> list[str]:
+        """The addresses of ``host`` that may be fetched; raises :class:`UnsafeAddress` when none may."""
+        safe: list[str] = []
+        refused: tuple[str, str] | None = None
+        for addr in addresses:
+            ip = ip_literal(addr)
+            if ip is None:
+                continue
+            problem = address_problem(ip, self.allowed)
+            if problem is None:
+                safe.append(addr)
+            elif refused is None:
+                refused = (addr, problem)
+        if not safe:
+            addr, problem = refused or (host, "unusable")
+            raise UnsafeAddress(host, addr, problem)
+        return safe
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        addresses = self.check_host(host, await self.resolver.resolve(host))
+        kinds: list[tuple[str, str]] = []
+        for addr in addresses[: self.MAX_ADDRESSES]:
+            try:
+                stream = await self._inner.connect_tcp(addr, port, timeout=timeout, local_address=local_address,
+                                                       socket_options=socket_options)
+            except httpcore.ConnectTimeout:
+                kinds.append(("connect_timeout", f"connection to {host} timed out"))
+            except httpcore.ConnectError as exc:
+                kinds.append(_classify_connect_error(exc))
+            else:
+                return _GuardedStream(stream)
+        found = {k for k, _ in kinds}
+        if found <= {"refused", "unreachable"} and "refused" in found:
+            raise ConnectFailure("refused", f"connection refused by {host} (port {port})", transient=True,
+                                 connection_level=True)
+        if "connect_timeout" in found:
+            raise ConnectFailure("connect_timeout", f"connecting to {host} timed out", transient=True,
+                                 connection_level=True)
+        if found == {"unreachable"}:
+            raise ConnectFailure("unreachable", f"{host}: {kinds[0][1]}", transient=True, connection_level=True)
+        kind, message = kinds[-1]
+        if kind == "tls":
+            raise TLSFailure(message)
+        raise ConnectFailure("protocol" if kind == "protocol" else "unreachable", f"cannot connect to {host}: "
+                             f"{message}", transient=True, connection_level=kind != "protocol")
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Any = None) -> httpcore.AsyncNetworkStream:
+        raise ConnectFailure("unsafe", "unix sockets are not used", transient=False)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+class BoundedDecoder:
+    """Incremental Content-Encoding decoder whose output never exceeds the caller's limit."""
+
+    def __init__(self, content_encoding: str | None) -> None:
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        self.unsupported: str | None = None
+        self._steps: list[Any] = []
+        for coding in reversed(codings):  # the last applied coding is undone first
+            if coding in ("gzip", "x-gzip"):
+                self._steps.append(("zlib", zlib.decompressobj(zlib.MAX_WBITS | 32)))
+            elif coding == "deflate":
+                self._steps.append(("deflate", None))
+            elif coding == "br":
+                self._steps.append(("br", brotli.Decompressor()))
+            else:
+                self.unsupported = coding
+                self._steps = []
+                break
+
+    def decode(self, data: bytes, limit: int) -> bytes:
+        for i, (kind, state) in enumerate(self._steps):
+            if not data:
+                break
+            if kind == "deflate":
+                state, data = self._deflate_start(data, limit)
+                self._steps[i] = ("zlib", state)
+                continue
+            if kind == "zlib":
+                data = self._zlib(i, state, data, limit)
+            else:
+                data = state.process(data, output_buffer_limit=max(limit, 1))
+        return data[:limit]
+
+    def _deflate_start(self, data: bytes, limit: int) -> tuple[Any, bytes]:
+        obj = zlib.decompressobj()
+        try:
+            return obj, obj.decompress(data, limit)
+        except zlib.error:
+            obj = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send it
+            return obj, obj.decompress(data, limit)
+
+    def _zlib(self, index: int, obj: Any, data: bytes, limit: int) -> bytes:
+        out = obj.decompress(data, limit)
+        while obj.eof and obj.unused_data and len(out) < limit:  # concatenated gzip members
+            rest = obj.unused_data
+            obj = zlib.decompressobj(zlib.MAX_WBITS | 32)
+            self._steps[index] = ("zlib", obj)
+            out += obj.decompress(rest, limit - len(out))
+        return out
+
+
+# --------------------------------------------------------------------------- client and one request
+
+
+class _NoCookies(CookieJar):
+    """The shared client keeps no cookies; each check carries its own jar."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
+class _Transport(httpx.AsyncHTTPTransport):
+    def __init__(self, ssl_context: ssl.SSLContext, backend: GuardedBackend, limits: httpx.Limits) -> None:
+        super().__init__(verify=ssl_context, trust_env=False, limits=limits)
+        # The only way to give httpx a custom network backend: replace its httpcore pool.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+            network_backend=backend,
+        )
+
+
+def make_client(*, user_agent: str, connect_timeout: float, read_timeout: float, total_timeout: float,
+                concurrency: int, backend: GuardedBackend, ssl_context: ssl.SSLContext | None = None
+                ) -> httpx.AsyncClient:
+    ctx = ssl_context or build_ssl_context()
+    limits = httpx.Limits(max_connections=concurrency * 2 + 8, max_keepalive_connections=concurrency * 2,
+                          keepalive_expiry=15.0)
+    return httpx.AsyncClient(
+        transport=_Transport(ctx, backend, limits),
+        timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=total_timeout),
+        follow_redirects=False,
+        trust_env=False,
+        cookies=httpx.Cookies(_NoCookies()),
+        headers={"User-Agent": user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING,
+                 "Accept-Language": "en;q=0.9, *;q=0.5"},
+    )
+
+
+@dataclass(slots=True)
+class Answer:
+    """One HTTP answer, body read (capped) and connection released."""
+
+    url: str
+    status: int
+    reason: str
+    headers: httpx.Headers
+    body: bytes = b""
+    #: True when the body was longer than the cap (or the read stopped early)
+    truncated: bool = False
+    #: why the body could not be fully read or decoded, if so
+    body_error: str | None = None
+    elapsed: float = 0.0
+    #: cookies set by this answer, for the next hop
+    cookies: httpx.Cookies = field(default_factory=httpx.Cookies)
+
+    @property
+    def content_type(self) -> str | None:
+        value = self.headers.get("content-type")
+        return value.split(";", 1)[0].strip().lower() if value else None
+
+    @property
+    def location(self) -> str | None:
+        value = self.headers.get("location")
+        return value.strip() if value and value.strip() else None
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in (301, 302, 303, 307, 308) and self.location is not None
+
+
+def _status_line(resp: httpx.Response) -> str:
+    return resp.reason_phrase or ""
+
+
+async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, total_timeout: float,
+                     cookies: httpx.Cookies | None = None) -> Answer:
+    """GET ``url`` once (no redirects followed), reading at most ``max_body`` decoded bytes.
+
+    Raises :class:`FetchFailure` for every failure that produced no HTTP answer.
+    """
+    start = time.monotonic()
+    status: int | None = None
+    try:
+        async with asyncio.timeout(total_timeout):
+            request = client.build_request("GET", url)
+            if cookies:
+                cookies.set_cookie_header(request)
+            resp = await client.send(request, stream=True)
+            try:
+                status = resp.status_code
+                cap = max_body if 200 <= status < 300 else min(max_body, SMALL_BODY_BYTES)
+                body, truncated, body_error = await _read_capped(resp, cap)
+                jar = httpx.Cookies()
+                jar.extract_cookies(resp)
+                return Answer(url=url, status=status, reason=_status_line(resp), headers=resp.headers, body=body,
+                              truncated=truncated, body_error=body_error, elapsed=time.monotonic() - start,
+                              cookies=jar)
+            finally:
+                await resp.aclose()
+    except FetchFailure:
+        raise
+    except TimeoutError:
+        what = "reading the body (the server sends data too slowly)" if status is not None else "waiting"
+        raise FetchFailure("total_timeout", f"timed out after {total_timeout:g}s {what}", transient=True,
+                           status=status) from None
+    except httpx.ConnectTimeout:
+        raise FetchFailure("connect_timeout", "connecting timed out", transient=True, connection_level=True) from None
+    except (httpx.ReadTimeout, httpx.WriteTimeout):
+        what = "for the rest of the body" if status is not None else "for the response headers"
+        raise FetchFailure("read_timeout", f"no data for {client.timeout.read:g}s while waiting {what}",
+                           transient=True, status=status) from None
+    except httpx.PoolTimeout:
+        raise FetchFailure("total_timeout", "no free connection in time", transient=True) from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        raise FetchFailure("protocol", _protocol_message(exc), transient=True, status=status) from None
+    except httpx.ConnectError as exc:
+        kind, message = _classify_connect_error(exc)
+        if kind == "tls":
+            raise TLSFailure(message) from None
+        raise FetchFailure(kind if kind in ("refused", "unreachable") else "unreachable", message, transient=True,
+                           connection_level=True) from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError, ValueError) as exc:
+        raise FetchFailure("bad_url", f"cannot request {url}: {exc}", transient=False) from None
+    except httpx.HTTPError as exc:
+        raise FetchFailure("protocol", f"{type(exc).__name__}: {exc}", transient=True, status=status) from None
+
+
+def _protocol_message(exc: Exception) -> str:
+    text = str(exc)
+    if "without sending" in text or "Server disconnected" in text:
+        return "the server closed the connection without answering"
+    if _find(exc, ConnectionResetError) is not None or "reset" in text.lower():
+        return "connection reset by the server"
+    return f"broken HTTP answer ({text or type(exc).__name__})"
+
+
+async def _read_capped(resp: httpx.Response, cap: int) -> tuple[bytes, bool, str | None]:
+    """Read and decode up to ``cap`` bytes; stop downloading as soon as the cap is passed."""
+    decoder = BoundedDecoder(resp.headers.get("content-encoding"))
+    buf = bytearray()
+    try:
+        async for raw in resp.aiter_raw():
+            chunk = raw[:cap + 1 - len(buf)] if decoder.unsupported else decoder.decode(raw, cap + 1 - len(buf))
+            buf += chunk
+            if len(buf) > cap:
+                return bytes(buf[:cap]), True, None
+    except (zlib.error, brotli.error) as exc:
+        return bytes(buf), True, f"cannot decode the {resp.headers.get('content-encoding')} body ({exc})"
+    except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+        if not buf:
+            raise
+        return bytes(buf), True, f"body cut short: {_protocol_message(exc)}"
+    return bytes(buf), False, None
