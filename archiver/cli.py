@@ -105,6 +105,118 @@ def links(events: Path | None, config_file: Path | None, fmt: str) -> None:
         click.echo(f"{len(catalog.links)} distinct links from {catalog.citations} citations", err=True)
 
 
+def _network_options(func: Any) -> Any:
+    options = [
+        click.option("--snapshots", type=click.Path(path_type=Path), default=None,
+                     help="Snapshots folder (setting 'snapshots')."),
+        click.option("--report-dir", type=click.Path(path_type=Path), default=None,
+                     help="Where report.json is written (default: reports/)."),
+        click.option("--allow-networks", default=None, metavar="CIDRS",
+                     help="Comma-separated CIDRs that may be fetched although private/loopback, e.g. 127.0.0.0/8 "
+                          "[ARCHIVER_ALLOW_NETWORKS]."),
+        click.option("--concurrency", type=int, default=None,
+                     help="Requests in flight across all hosts [ARCHIVER_CONCURRENCY]."),
+        click.option("--per-host-concurrency", type=int, default=None,
+                     help="Requests in flight to one host [ARCHIVER_PER_HOST_CONCURRENCY]."),
+        click.option("--per-host-gap", type=float, default=None,
+                     help="Seconds between request starts to one host [ARCHIVER_PER_HOST_GAP]."),
+        click.option("--connect-timeout", type=float, default=None,
+                     help="Seconds to connect [ARCHIVER_CONNECT_TIMEOUT]."),
+        click.option("--read-timeout", type=float, default=None,
+                     help="Seconds of silence allowed while reading [ARCHIVER_READ_TIMEOUT]."),
+        click.option("--total-timeout", type=float, default=None,
+                     help="Seconds for a whole request, body included [ARCHIVER_TOTAL_TIMEOUT]."),
+        click.option("--max-body-bytes", type=int, default=None,
+                     help="Decoded bytes read from a page [ARCHIVER_MAX_BODY_BYTES]."),
+        click.option("--max-redirects", type=int, default=None,
+                     help="Redirects followed before giving up [ARCHIVER_MAX_REDIRECTS]."),
+        click.option("--attempts", type=int, default=None,
+                     help="Tries for transient failures [ARCHIVER_ATTEMPTS]."),
+        click.option("--backoff-base", type=float, default=None,
+                     help="First retry wait in seconds [ARCHIVER_BACKOFF_BASE]."),
+        click.option("--retry-after-cap", type=float, default=None,
+                     help="Longest Retry-After honoured [ARCHIVER_RETRY_AFTER_CAP]."),
+        click.option("--user-agent", default=None, help="Full User-Agent header [ARCHIVER_USER_AGENT]."),
+        click.option("--contact-url", default=None,
+                     help="Contact URL in the default User-Agent [ARCHIVER_CONTACT_URL]."),
+        click.option("--soft404-probe/--no-soft404-probe", default=None,
+                     help="Probe each host with a random path to recognise soft 404s [ARCHIVER_SOFT404_PROBE]."),
+        click.option("--max-links", type=int, default=None, help="Check at most this many links [ARCHIVER_MAX_LINKS]."),
+        click.option("--time-budget", type=float, default=None,
+                     help="Seconds the run may take before it stops cleanly [ARCHIVER_TIME_BUDGET]."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@events_option
+@config_option
+@_network_options
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def check(events: Path | None, config_file: Path | None, quiet: bool, **overrides: Any) -> None:
+    """Check every link and write report.json. Exit 0 when the run completed,
+    2 with one clear line when it could not (network offline, bad configuration)."""
+    from .pipeline import run_check
+
+    settings = settings_from(config_file, events=events, **overrides)
+    sys.exit(run_check(settings, progress=not quiet))
+
+
+@cli.command("audit")
+@events_option
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--write", is_flag=True,
+              help="Fill missing publisher and tier from the registry, editing only those lines.")
+def audit_command(events: Path | None, config_file: Path | None, fmt: str, write: bool) -> None:
+    """Audit citations: publisher and tier against the publisher registry, missing fields,
+    archive URLs. Findings are advisory: exit 0 (2 when the registry file is invalid)."""
+    from .audit import apply_fills, planned_fills
+    from .audit import audit as run_audit
+    from .registry import RegistryError, load_registry
+
+    settings = settings_from(config_file, events=events)
+    try:
+        registry = load_registry(settings.registry)
+    except RegistryError as exc:
+        click.echo(f"archiver: invalid publisher registry: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    loaded, catalog = load_timeline(settings)
+    if write:
+        plan = planned_fills(loaded.events, catalog, registry)
+        display = {e.path: e.file for e in loaded.events}
+        edits = apply_fills(plan, display)
+        changed = [e for e in edits if e.lines_changed]
+        for edit in edits:
+            if edit.lines_changed:
+                click.echo(f"{edit.file}: {edit.lines_changed} line{'s' if edit.lines_changed != 1 else ''} "
+                           f"changed ({edit.fields} field{'s' if edit.fields != 1 else ''} filled)")
+            for reason in edit.skipped:
+                click.echo(f"{edit.file}: skipped: {reason}")
+        skipped = sum(len(e.skipped) for e in edits)
+        click.echo(f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed, "
+                   f"{sum(e.lines_changed for e in edits)} lines; {skipped} source{'s' if skipped != 1 else ''} "
+                   "skipped")
+        sys.exit(EXIT_OK)
+    findings = run_audit(loaded.events, catalog, registry, settings=settings)
+    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.source_index or 0))
+    counts = dict(sorted(Counter(f.kind for f in findings).items()))
+    if fmt == "json":
+        summary = {"events": len(loaded.events), "citations": catalog.citations, "registry": registry.sources,
+                   "findings": counts}
+        click.echo(json.dumps({"summary": summary, "findings": [f.to_dict() for f in findings]}, indent=1))
+    else:
+        for f in findings:
+            click.echo(format_finding(f) + (f" (fix: {f.fix})" if f.fix else ""))
+        for kind, n in counts.items():
+            click.echo(f"{kind}: {n}")
+        click.echo(f"{len(loaded.events)} events, {catalog.citations} citations audited: "
+                   f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    sys.exit(EXIT_OK)
+
+
 def main() -> None:
     cli(prog_name="archiver")
 

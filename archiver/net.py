@@ -2,8 +2,8 @@
 
 * :func:`build_ssl_context`: system CAs + certifi + ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``.
 * :func:`address_problem`: why an IP address must not be fetched (private, loopback, ...).
-* :class:`Resolver`: the system resolver (``getaddrinfo`` via the event loop), cached per run,
-  telling a name that does not exist (NXDOMAIN) from a temporary DNS failure.
+* :class:`Resolver`: the system resolver (``getaddrinfo``, in daemon threads, a few at a time),
+  cached per run, telling a name that does not exist (NXDOMAIN) from a temporary DNS failure.
 * :class:`GuardedBackend`: an httpcore network backend that resolves every host itself,
   refuses unsafe addresses *before* connecting (on the first request and after every
   redirect, since each hop opens its own connection), connects only to the addresses it
@@ -16,11 +16,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import ipaddress
 import os
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -76,7 +78,8 @@ class DNSFailure(FetchFailure):
 
 class UnsafeAddress(FetchFailure):
     def __init__(self, host: str, address: str, reason: str) -> None:
-        where = host if host == address else f"{host} ({address})"
+        literal = ip_literal(host)
+        where = host if host == address or (literal is not None and str(literal) == address) else f"{host} ({address})"
         super().__init__(
             "unsafe",
             f"refused to fetch {where}: {reason} address; set allow_networks (ARCHIVER_ALLOW_NETWORKS) "
@@ -155,10 +158,10 @@ def address_problem(ip: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | N
             return "multicast"
         if cand.is_unspecified:
             return "unspecified"
-        if cand.is_private:
-            return "private"
         if cand.is_reserved:
             return "reserved"
+        if cand.is_private:
+            return "private"
         if not cand.is_global:
             return "non-public"
     return None
@@ -177,11 +180,49 @@ _NXDOMAIN_CODES = {code for code in (getattr(socket, "EAI_NONAME", None), getatt
                    if code is not None}
 
 
-class Resolver:
-    """The system resolver via the event loop, cached for the run (one lookup per host)."""
+#: glibc retries an unanswered query after 5 s: a lookup budget a little longer gets that answer
+MIN_DNS_TIMEOUT = 5.5
+#: concurrent lookups: many at once make some resolvers drop queries
+DNS_CONCURRENCY = 8
 
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
+
+def _getaddrinfo_in_daemon_thread(host: str) -> asyncio.Future[list[Any]]:
+    """``socket.getaddrinfo`` in a daemon thread: a hung lookup never delays the process's exit
+    (the event loop's default executor would be joined by ``asyncio.run``)."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[list[Any]] = loop.create_future()
+
+    def deliver(result: list[Any] | None, exc: BaseException | None) -> None:
+        if fut.done():
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result or [])
+
+    def work() -> None:
+        try:
+            result: list[Any] | None = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            exc: BaseException | None = None
+        except BaseException as err:  # delivered to the awaiting coroutine
+            result, exc = None, err
+        with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody is waiting
+            loop.call_soon_threadsafe(deliver, result, exc)
+
+    threading.Thread(target=work, name=f"dns {host}", daemon=True).start()
+    return fut
+
+
+class Resolver:
+    """The system resolver (``getaddrinfo``), cached for the run: one lookup per host.
+
+    Names under ``.invalid`` never resolve (RFC 6761 6.4) and are answered locally.
+    """
+
+    def __init__(self, timeout: float, concurrency: int = DNS_CONCURRENCY) -> None:
+        self.timeout = max(timeout, MIN_DNS_TIMEOUT)
+        self.concurrency = concurrency
+        self._sem: asyncio.Semaphore | None = None
         self._cache: dict[str, list[str] | DNSFailure] = {}
         self._pending: dict[str, asyncio.Future[list[str]]] = {}
         self.lookups = 0
@@ -195,7 +236,7 @@ class Resolver:
         if isinstance(cached, DNSFailure):
             raise DNSFailure(cached.host, cached.message, nxdomain=cached.kind == "nxdomain")
         if cached is not None:
-            return cached
+            return list(cached)
         pending = self._pending.get(host)
         if pending is not None:
             return list(await asyncio.shield(pending))
@@ -207,12 +248,12 @@ class Resolver:
             if exc.kind == "nxdomain":
                 self._cache[host] = exc  # a name that does not exist will not appear within the run
             fut.set_exception(exc)
-            fut.exception()  # mark retrieved
+            fut.exception()  # retrieved: waiters get it through shield
             raise
-        except BaseException as exc:
+        except BaseException:
             fut.set_exception(DNSFailure(host, f"DNS lookup of {host} interrupted", nxdomain=False))
             fut.exception()
-            raise exc
+            raise
         else:
             self._cache[host] = addresses
             fut.set_result(addresses)
@@ -221,11 +262,15 @@ class Resolver:
             self._pending.pop(host, None)
 
     async def _lookup(self, host: str) -> list[str]:
+        if host == "invalid" or host.endswith(".invalid"):
+            raise DNSFailure(host, f"domain {host} does not resolve (reserved .invalid name)", nxdomain=True)
+        if self._sem is None:
+            self._sem = asyncio.Semaphore(self.concurrency)
         self.lookups += 1
-        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.timeout):
-                infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+                async with self._sem:
+                    infos = await _getaddrinfo_in_daemon_thread(host)
         except TimeoutError:
             raise DNSFailure(host, f"DNS lookup of {host} timed out after {self.timeout:g}s", nxdomain=False) from None
         except socket.gaierror as exc:

@@ -1,0 +1,410 @@
+"""Liveness verdicts: one :class:`~archiver.models.CheckResult` per distinct link.
+
+Rules (a live page reported dead is the worst bug, so "dead" needs real evidence):
+
+* ``dead``: HTTP 404 or 410; a domain that does not resolve (NXDOMAIN); connection
+  refused by a host that resolves. DNS and refused failures are *connection-level*
+  (``connection_failure=True``) and count as dead only while the network as a whole
+  works (see :mod:`archiver.netstate`); otherwise they become ``error``.
+* ``blocked`` (never dead): 401, 403, 407, 451, 429 after retries, 999, bot challenges
+  with any status, a redirect to a login page.
+* ``error`` (inconclusive, never dead): timeouts, 5xx after retries, TLS failures,
+  redirect loops, too many redirects, broken answers, other statuses.
+* ``soft_404``: a 2xx answer that is not the cited page (see :mod:`archiver.soft404`).
+* ``invalid``: not checkable, or refused for safety (private, loopback, ... addresses).
+* ``alive`` otherwise; a permanent redirect to another live page also sets ``moved_to``.
+
+Redirects are followed here, one hop per request, so each hop is recorded, checked
+for safety (by the network backend, before connecting) and scheduled politely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from .config import Settings
+from .fetch import Fetcher
+from .links import host_of
+from .models import CheckResult, Hop, Link, LinkStatus
+from .net import Answer, FetchFailure
+from .netstate import NetworkMonitor, NetworkState
+from .soft404 import (
+    Probe,
+    Prober,
+    compare_with_probe,
+    detect_challenge,
+    error_page,
+    generic_redirect,
+    is_deep,
+    login_redirect,
+    page_info,
+    visible_text,
+)
+
+PERMANENT = frozenset({301, 308})
+BLOCKED_STATUSES = frozenset({401, 403, 407, 451, 999})
+ResultCallback = Callable[[Link, CheckResult], None]
+
+
+@dataclass(slots=True)
+class Chain:
+    """Where following a URL's redirects ended."""
+
+    url: str  # the last URL requested
+    hops: list[Hop] = field(default_factory=list)  # the redirect answers, in order
+    answer: Answer | None = None
+    failure: FetchFailure | None = None
+    elapsed: float = 0.0
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def _same_page(a: str, b: str) -> bool:
+    """Equal but for scheme, ``www.``, default port and a trailing slash: not worth a ``moved`` finding."""
+    def key(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        return host, parts.path.rstrip("/") or "/", parts.query
+    try:
+        return key(a) == key(b)
+    except ValueError:
+        return False
+
+
+def moved_target(cited: str, hops: Sequence[Hop], final_url: str) -> str | None:
+    """The URL reached by the leading permanent redirects, when it is really another address."""
+    target = None
+    for i, hop in enumerate(hops):
+        if hop.status not in PERMANENT:
+            break
+        target = hops[i + 1].url if i + 1 < len(hops) else final_url
+    if target and not _same_page(cited, target):
+        return target
+    return None
+
+
+def _reason(answer: Answer) -> str:
+    return f"HTTP {answer.status}" + (f" {answer.reason}" if answer.reason else "")
+
+
+class Checker:
+    """Checks links one by one (call :meth:`check` concurrently); owns a :class:`Fetcher`."""
+
+    def __init__(self, settings: Settings, *, fetcher: Fetcher | None = None,
+                 ssl_context: ssl.SSLContext | None = None, keep_bodies: bool = True) -> None:
+        self.settings = settings
+        self.fetcher = fetcher or Fetcher(settings, ssl_context=ssl_context)
+        self.prober = Prober(self._probe)
+        self.keep_bodies = keep_bodies
+
+    async def __aenter__(self) -> Checker:
+        await self.fetcher.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.prober.aclose()
+        await self.fetcher.aclose()
+
+    # ------------------------------------------------------------------ redirects
+
+    async def follow(self, url: str, attempts: int | None = None) -> Chain:
+        """Request ``url`` and follow its redirects one hop at a time."""
+        chain = Chain(url=url)
+        cookies = httpx.Cookies()
+        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            chain.url = current
+            key = (current, tuple(sorted(cookies.items())))
+            if key in seen:
+                path = " -> ".join([*[h.url for h in chain.hops][-4:], current])
+                chain.failure = FetchFailure("redirect_loop", f"redirect loop ({path})", transient=False)
+                return chain
+            seen.add(key)
+            try:
+                answer = await self.fetcher.get(current, cookies=cookies, attempts=attempts)
+            except FetchFailure as exc:
+                chain.failure = exc
+                chain.elapsed += exc.elapsed
+                return chain
+            chain.elapsed += answer.elapsed
+            for cookie in answer.cookies.jar:
+                cookies.jar.set_cookie(cookie)
+            if not answer.is_redirect:
+                chain.answer = answer
+                return chain
+            chain.hops.append(Hop(url=current, status=answer.status))
+            try:
+                target = str(httpx.URL(current).join(answer.location or ""))
+            except (httpx.InvalidURL, ValueError) as exc:
+                chain.failure = FetchFailure("bad_redirect", f"redirect to an invalid URL {answer.location!r} ({exc})",
+                                             transient=False, status=answer.status)
+                return chain
+            scheme = urlsplit(target).scheme.lower()
+            if scheme not in ("http", "https"):
+                chain.url = target
+                chain.failure = FetchFailure("bad_redirect", f"redirect to a non-web URL ({target})",
+                                             transient=False, status=answer.status)
+                return chain
+            current = target.split("#", 1)[0]
+        chain.failure = FetchFailure("too_many_redirects",
+                                     f"too many redirects (more than {self.settings.max_redirects})", transient=False)
+        return chain
+
+    # ------------------------------------------------------------------ the soft-404 probe
+
+    async def _probe(self, url: str) -> Probe:
+        chain = await self.follow(url, attempts=min(2, self.settings.attempts))
+        probe = Probe(url=url, final_url=chain.url, redirected=bool(chain.hops))
+        if chain.answer is None:
+            probe.error = chain.failure.message if chain.failure else "no answer"
+            return probe
+        answer = chain.answer
+        probe.status = answer.status
+        if 200 <= answer.status < 300:
+            info = page_info(answer.body, answer.headers.get("content-type"))
+            if info.is_html:
+                probe.title = info.title
+                probe.text = await _text_of(answer.body, info.encoding)
+        return probe
+
+    # ------------------------------------------------------------------ verdicts
+
+    async def check(self, link: Link | str) -> CheckResult:
+        """Check one link. Never raises for network trouble; the verdict says what happened."""
+        url = link.url if isinstance(link, Link) else link
+        checked_at = self.settings.clock()
+        if isinstance(link, Link) and link.invalid_reason:
+            return CheckResult(url=url, status="invalid", checked_at=checked_at, error=link.invalid_reason)
+        chain = await self.follow(url)
+        if chain.answer is None:
+            assert chain.failure is not None
+            result = self._failure_result(url, chain, chain.failure, checked_at)
+        else:
+            result = await self._answer_result(url, chain, chain.answer, checked_at)
+        result.elapsed = round(chain.elapsed, 3)
+        return result
+
+    def _failure_result(self, url: str, chain: Chain, failure: FetchFailure, checked_at: datetime) -> CheckResult:
+        status: LinkStatus = "error"
+        evidence: str | None = None
+        first_hop = not chain.hops
+        if failure.kind == "nxdomain":
+            status, evidence = "dead", "the domain no longer resolves (NXDOMAIN)"
+        elif failure.kind == "refused":
+            status, evidence = "dead", "the host resolves but refuses connections"
+        elif failure.kind == "unsafe" or (failure.kind == "bad_url" and first_hop):
+            status = "invalid"
+        elif failure.kind in ("connect_timeout", "read_timeout", "total_timeout"):
+            evidence = "inconclusive: timed out (after retries)"
+        elif failure.kind == "tls":
+            evidence = "inconclusive: the TLS connection failed"
+        elif failure.kind in ("redirect_loop", "too_many_redirects", "bad_redirect"):
+            evidence = "inconclusive: the redirects lead nowhere"
+        else:
+            evidence = "inconclusive: " + failure.message
+        if chain.hops and failure.kind in ("nxdomain", "refused", "unsafe"):
+            failure_message = f"{failure.message} (after redirect to {chain.url})"
+        else:
+            failure_message = failure.message
+        return CheckResult(url=url, status=status, checked_at=checked_at, http_status=failure.status,
+                           final_url=chain.url if chain.url != url else None, redirects=list(chain.hops),
+                           error=failure_message, evidence=evidence, connection_failure=failure.connection_level)
+
+    async def _answer_result(self, url: str, chain: Chain, answer: Answer, checked_at: datetime) -> CheckResult:
+        info = page_info(answer.body, answer.headers.get("content-type"))
+        result = CheckResult(url=url, status="alive", checked_at=checked_at, http_status=answer.status,
+                             final_url=answer.url, redirects=list(chain.hops), content_type=answer.content_type,
+                             body_truncated=answer.truncated)
+        code = answer.status
+        redirected = bool(chain.hops)
+        after = f" after redirect to {answer.url}" if redirected else ""
+
+        def verdict(status: LinkStatus, evidence: str, error: str | None = None) -> CheckResult:
+            result.status, result.evidence = status, evidence
+            result.error = error if error is not None else (None if status == "alive" else evidence)
+            return result
+
+        challenge = detect_challenge(code, answer.headers, info.title, info.head)
+        if challenge:
+            return verdict("blocked", f"{challenge} (HTTP {code})")
+        if code in (404, 410):
+            return verdict("dead", f"{_reason(answer)}{after}")
+        if code in BLOCKED_STATUSES:
+            return verdict("blocked", f"{_reason(answer)}: the site refuses automated checks{after}")
+        if code == 429:
+            return verdict("blocked", f"{_reason(answer)} after {self.settings.attempts} attempts: rate limited")
+        if code >= 500:
+            return verdict("error", f"inconclusive: {_reason(answer)} after retries{after}", _reason(answer))
+        if 300 <= code < 400:
+            return verdict("error", f"inconclusive: {_reason(answer)} without a usable Location", _reason(answer))
+        if not 200 <= code < 300:
+            return verdict("error", f"inconclusive: {_reason(answer)}", _reason(answer))
+
+        if self.keep_bodies:
+            result.body = answer.body
+        if redirected:
+            if evidence := login_redirect(url, answer.url):
+                return verdict("blocked", evidence)
+            if evidence := generic_redirect(url, answer.url):
+                return verdict("soft_404", evidence)
+        if info.is_html:
+            if evidence := error_page(info.title, info.h1):
+                return verdict("soft_404", evidence)
+            if self.settings.soft404_probe and is_deep(url) and is_deep(answer.url):
+                probe = await self.prober.probe(_origin(answer.url))
+                if probe.answers_2xx:
+                    text = await _text_of(answer.body, info.encoding)
+                    evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
+                                                  self.settings.soft404_similarity)
+                    if evidence:
+                        return verdict("soft_404", evidence)
+        result.moved_to = moved_target(url, chain.hops, answer.url)
+        if result.moved_to:
+            return verdict("alive", f"{_reason(answer)}; permanently moved to {result.moved_to}")
+        return verdict("alive", _reason(answer) + (f" after redirect to {answer.url}" if redirected else ""))
+
+
+async def _text_of(body: bytes, encoding: str) -> str:
+    if len(body) > 256 * 1024:  # keep the event loop responsive on big pages
+        return await asyncio.to_thread(visible_text, body, encoding)
+    return visible_text(body, encoding)
+
+
+# --------------------------------------------------------------------------- many links
+
+
+@dataclass(slots=True)
+class CheckRun:
+    """The outcome of :func:`check_links`."""
+
+    #: final verdicts by ``normalized_url`` (links not reached have no entry: ``unchecked``)
+    results: dict[str, CheckResult]
+    network: NetworkState
+    #: False when the run stopped early (``stopped`` says why)
+    complete: bool = True
+    stopped: str | None = None
+    elapsed: float = 0.0
+    requests: int = 0
+    probes: int = 0
+    hosts: int = 0
+
+
+def interleave_by_host(links: Iterable[Link]) -> list[Link]:
+    """Round-robin over hosts, so early requests spread over many hosts."""
+    queues: dict[str, list[Link]] = {}
+    for link in links:
+        queues.setdefault(link.host or host_of(link.url), []).append(link)
+    out: list[Link] = []
+    lists = list(queues.values())
+    depth = max((len(q) for q in lists), default=0)
+    for i in range(depth):
+        out.extend(q[i] for q in lists if i < len(q))
+    return out
+
+
+def downgrade_connection_failures(results: Iterable[CheckResult], network: NetworkState) -> int:
+    """While the network is not ok, connection-level failures are not evidence of death."""
+    changed = 0
+    if network.status == "ok":
+        return 0
+    for result in results:
+        if result.connection_failure and result.status == "dead":
+            result.status = "error"
+            note = f"not counted as dead: network {network.status}"
+            result.error = f"{result.error} ({note})" if result.error else note
+            result.evidence = f"inconclusive: {note}"
+            changed += 1
+    return changed
+
+
+async def check_links(
+    links: Iterable[Link],
+    settings: Settings,
+    *,
+    on_result: ResultCallback | None = None,
+    keep_bodies: bool = True,
+    stop_when_offline: bool = True,
+    deadline: float | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> CheckRun:
+    """Check every link politely and concurrently; decide the network state.
+
+    ``on_result(link, result)`` is called as each verdict arrives. Those verdicts are
+    provisional for results with ``connection_failure=True`` (DNS, refused,
+    unreachable): their final status depends on the network state, known only at the
+    end, so a history stage should hold them back until this returns. The returned
+    :attr:`CheckRun.results` are final.
+
+    The run stops early (``complete=False``) when the first ``network_sample_hosts``
+    hosts show the network is offline (unless ``stop_when_offline`` is False), or at
+    ``deadline`` (a ``time.monotonic()`` value).
+    """
+    started = time.monotonic()
+    ordered = interleave_by_host(links)
+    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), settings)
+    results: dict[str, CheckResult] = {}
+    queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
+    stopped: str | None = None
+    early: NetworkState | None = None
+
+    async with Checker(settings, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
+
+        async def run_one(link: Link) -> None:
+            try:
+                result = await checker.check(link)
+            except Exception as exc:  # a bug must not end the run; the verdict says so
+                result = CheckResult(url=link.url, status="error", checked_at=settings.clock(),
+                                     error=f"internal error: {type(exc).__name__}: {exc}")
+            queue.put_nowait((link, result))
+
+        tasks = [asyncio.create_task(run_one(link)) for link in ordered]
+        try:
+            for _ in range(len(tasks)):
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    async with asyncio.timeout(timeout):
+                        link, result = await queue.get()
+                except TimeoutError:
+                    stopped = "time_budget"
+                    break
+                results[link.normalized_url] = result
+                if link.checkable:
+                    monitor.record(link.host or host_of(link.url), result)
+                if on_result is not None:
+                    on_result(link, result)
+                if stop_when_offline and early is None:
+                    early = monitor.sample_state()
+                    if early is not None and early.status == "offline":
+                        stopped = "network_offline"
+                        break
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        requests, probes = checker.fetcher.requests, checker.prober.probes
+
+    network = monitor.final()
+    if early is not None and early.status == "offline" and network.status != "offline":
+        network = early
+    downgrade_connection_failures(results.values(), network)
+    hosts = len({link.host or host_of(link.url) for link in ordered if link.checkable})
+    return CheckRun(results=results, network=network, complete=stopped is None, stopped=stopped,
+                    elapsed=time.monotonic() - started, requests=requests, probes=probes, hosts=hosts)
+
