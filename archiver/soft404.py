@@ -191,12 +191,14 @@ _ERROR_PATTERNS = [
     r"pagina\s+non\s+trovata", r"pagina\s+niet\s+gevonden", r"p[aá]gina\s+n[aã]o\s+encontrada",
     r"(this\s+)?domain\s+(name\s+)?(is\s+|may\s+be\s+)?for\s+sale.{0,40}", r"buy\s+this\s+domain.{0,40}",
 ]
-_ERROR_RE = re.compile("(?:" + "|".join(f"(?:{p})" for p in _ERROR_PATTERNS) + ")", re.I)
+_INTERJECTION = r"(?:(?:oops|whoops|uh[\s-]+oh|sorry|hmm+|ouch|argh|yikes|d'oh)[!.,:]*\s*)?"
+_ERROR_RE = re.compile(_INTERJECTION + "(?:" + "|".join(f"(?:{p})" for p in _ERROR_PATTERNS) + ")", re.I)
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
 
 
 def _norm_phrase(text: str) -> str:
     text = _WS_RE.sub(" ", text.translate(_QUOTES)).strip()
+    text = re.sub(r"!+1+$", "", text)  # "Error 404 (Not Found)!!1"
     return text.strip(" .!?¡¿…*\"'()[]{}<>#:;,~-–—|")
 
 
