@@ -89,6 +89,20 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class PageMeta:
+    """What a snapshot of a cited page says about itself (for the citation audit).
+
+    ``site_name`` from og:site_name (or similar metadata), ``title`` the page's
+    extracted headline, ``date`` its publication date (ISO ``YYYY-MM-DD``).
+    """
+
+    url: str
+    site_name: str | None = None
+    title: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     """Where a link is cited: event, file, source index and line."""
 
