@@ -374,6 +374,9 @@ async def check_links(
                                      error=f"internal error: {type(exc).__name__}: {exc}")
             queue.put_nowait((link, result))
 
+        for link in ordered:
+            if link.checkable:
+                checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)
         tasks = [asyncio.create_task(run_one(link)) for link in ordered]
         try:
             for _ in range(len(tasks)):

@@ -7,15 +7,20 @@
    (and any pause a ``Retry-After`` asked for, see :meth:`HostScheduler.defer`),
 3. fewer than ``concurrency`` requests are in flight overall.
 
-Only one request per host at a time waits for the global limit, and the global
-semaphore serves waiters in arrival order, so hosts are interleaved: one busy host
-cannot starve the others, and a run lasts about as long as its busiest host needs,
-not the sum over hosts. Nothing is held while sleeping for the gap.
+Only one request per host at a time waits for the global limit, so hosts are
+interleaved. A freed global slot goes to the waiting host with the most requests
+still to make (longest remaining work first, arrival order among equals; see
+:meth:`HostScheduler.expect`): the busiest
+host is never kept waiting behind hosts with little left to do, so a run lasts about
+as long as its busiest host needs, not the sum over hosts. Nothing is held while
+sleeping for the gap.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +34,45 @@ class _Host:
     next_start: float = 0.0
     in_flight: int = 0
     started: int = 0
+    #: requests asked for and not started yet
+    queued: int = 0
+    #: requests announced with :meth:`HostScheduler.expect`
+    expected: int = 0
+
+    @property
+    def remaining(self) -> int:
+        """The host's remaining work: what waits now, or what was announced and has not started."""
+        return max(self.queued, self.expected - self.started)
+
+
+class PrioritySlots:
+    """A counting semaphore that wakes the waiter with the highest priority first (FIFO among equals)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._heap: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    async def acquire(self, priority: float = 0.0) -> None:
+        if self._free > 0 and not self._heap:
+            self._free -= 1
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._heap, (-priority, next(self._seq), fut))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # granted, then cancelled before it could run: pass the slot on
+            raise
+
+    def release(self) -> None:
+        while self._heap:
+            _, _, fut = heapq.heappop(self._heap)
+            if not fut.done():
+                fut.set_result(None)  # handed straight to the waiter
+                return
+        self._free += 1
 
 
 class HostScheduler:
@@ -40,7 +84,7 @@ class HostScheduler:
         self.gap = gap
         self._clock = clock
         self._sleep = sleep
-        self._global = asyncio.Semaphore(concurrency)
+        self._global = PrioritySlots(concurrency)
         self._hosts: dict[str, _Host] = {}
         self.in_flight = 0
         self.max_in_flight = 0
@@ -54,12 +98,20 @@ class HostScheduler:
     @asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:
         host = self._host(key)
-        async with host.sem:
-            async with host.lock:
-                while (delay := host.next_start - self._clock()) > 0:
-                    await self._sleep(delay)
-                await self._global.acquire()
-                host.next_start = self._clock() + self.gap
+        host.queued += 1
+        has_host = has_global = False
+        try:
+            try:
+                await host.sem.acquire()
+                has_host = True
+                async with host.lock:
+                    while (delay := host.next_start - self._clock()) > 0:
+                        await self._sleep(delay)
+                    await self._global.acquire(priority=host.remaining)
+                    has_global = True
+                    host.next_start = self._clock() + self.gap
+            finally:
+                host.queued -= 1
             host.in_flight += 1
             host.started += 1
             self.in_flight += 1
@@ -69,7 +121,19 @@ class HostScheduler:
             finally:
                 host.in_flight -= 1
                 self.in_flight -= 1
+        finally:
+            if has_global:
                 self._global.release()
+            if has_host:
+                host.sem.release()
+
+    def expect(self, key: str, requests: int) -> None:
+        """Announce ``requests`` future requests to ``key`` (its remaining work, for the global queue's order).
+
+        Announcing every host's work before the first request makes the priorities right from
+        the start, when each host's first waiter would otherwise see only itself queued.
+        """
+        self._host(key).expected += requests
 
     def defer(self, key: str, seconds: float) -> None:
         """Start no request to ``key`` for ``seconds`` (a ``Retry-After`` from that host)."""

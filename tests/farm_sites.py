@@ -1,7 +1,7 @@
 """The standard loopback web used by the liveness tests, and helpers.
 
-Test modules import the ``sites`` fixture from here (it is a process-wide singleton,
-started once, so modules can run in any order or alone).
+:func:`build_sites` starts the farm once per process (test modules wrap it in a
+``sites`` fixture), so modules can run in any order or alone.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import brotli
-import pytest
 
 from archiver.check import Checker
 from archiver.config import Settings
@@ -374,11 +373,6 @@ def build_sites() -> Sites:
         sites.cafile = good[0]
     _SITES.append(sites)
     return sites
-
-
-@pytest.fixture(scope="session")
-def sites() -> Sites:
-    return build_sites()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -9,12 +9,19 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from archiver.report import load_schema
-from tests.farm_sites import Sites, sites  # noqa: F401 - the fixture
+from tests.farm_sites import Sites, build_sites
 
 FAST = ["--per-host-gap", "0", "--connect-timeout", "1", "--read-timeout", "1", "--total-timeout", "2",
         "--attempts", "1", "--backoff-base", "0", "--quiet"]
+
+
+@pytest.fixture
+def sites() -> Sites:
+    """The loopback web, started once per process."""
+    return build_sites()
 
 
 def write_event(folder: Path, event_id: str, urls: list[str]) -> None:

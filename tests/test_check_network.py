@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from archiver.check import check_links, interleave_by_host
 from archiver.config import Settings
 from archiver.netstate import assess
-from tests.farm_sites import Sites, fast_settings, link_for, sites  # noqa: F401 - the fixture
+from tests.farm_sites import Sites, build_sites, fast_settings, link_for
+
+
+@pytest.fixture
+def sites() -> Sites:
+    """The loopback web, started once per process."""
+    return build_sites()
 
 
 def live_links(sites: Sites) -> list:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 
+import pytest
+
 from archiver.check import check_links
 from archiver.politeness import HostScheduler
-from tests.farm_sites import Sites, check_one, fast_settings, link_for, sites  # noqa: F401 - the fixture
+from tests.farm_sites import Sites, build_sites, check_one, fast_settings, link_for
+
+
+@pytest.fixture
+def sites() -> Sites:
+    """The loopback web, started once per process."""
+    return build_sites()
 
 
 async def test_per_host_concurrency_never_exceeds_the_limit(sites: Sites) -> None:
@@ -28,7 +37,7 @@ async def test_gap_between_request_starts_to_one_host(sites: Sites) -> None:
     await check_links(links, fast_settings(per_host_gap=0.25, per_host_concurrency=4))
     arrivals = sorted(r.at for r in sites.gap.requests if r.at >= start)  # the probe counts too
     assert len(arrivals) >= 4
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
     assert min(gaps) >= 0.24, gaps
 
 
@@ -78,3 +87,55 @@ async def test_user_agent_can_be_replaced(sites: Sites) -> None:
     await check_one(sites.news.url(path), fast_settings(user_agent="TimelineBot/2.0 (+https://example.org)"))
     (req,) = sites.news.hits(path)
     assert req.headers["user-agent"] == "TimelineBot/2.0 (+https://example.org)"
+
+
+async def test_busiest_host_gets_a_freed_global_slot_first() -> None:
+    sched = HostScheduler(concurrency=1, per_host=1, gap=0.0)
+    sched.expect("small", 1)
+    sched.expect("busy", 4)
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def blocker() -> None:
+        async with sched.slot("x"):
+            await release.wait()
+
+    async def job(host: str) -> None:
+        async with sched.slot(host):
+            order.append(host)
+
+    first = asyncio.create_task(blocker())
+    await asyncio.sleep(0)
+    tasks = [asyncio.create_task(job("small"))]
+    await asyncio.sleep(0)
+    tasks += [asyncio.create_task(job("busy")) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(first, *tasks)
+    assert order[0] == "busy", order  # arrived later, but has the most work left
+    assert sorted(order) == ["busy"] * 4 + ["small"]
+
+
+async def test_cancelled_waiters_do_not_leak_slots() -> None:
+    sched = HostScheduler(concurrency=1, per_host=2, gap=0.0)
+    hold = asyncio.Event()
+
+    async def holder() -> None:
+        async with sched.slot("a"):
+            await hold.wait()
+
+    async def waiter(host: str) -> None:
+        async with sched.slot(host):
+            pass
+
+    h = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    waiters = [asyncio.create_task(waiter(f"h{i}")) for i in range(3)]
+    await asyncio.sleep(0.01)
+    for w in waiters:
+        w.cancel()
+    hold.set()
+    await asyncio.gather(h, *waiters, return_exceptions=True)
+    async with asyncio.timeout(1):
+        await waiter("after")  # the slot is free again
+    assert sched.in_flight == 0

@@ -9,7 +9,13 @@ import pytest
 
 from archiver.config import Settings
 from archiver.net import address_problem, parse_networks
-from tests.farm_sites import Sites, check_one, fast_settings, sites  # noqa: F401 - the fixture
+from tests.farm_sites import Sites, build_sites, check_one, fast_settings
+
+
+@pytest.fixture
+def sites() -> Sites:
+    """The loopback web, started once per process."""
+    return build_sites()
 
 
 @pytest.fixture

@@ -7,7 +7,13 @@ import uuid
 import pytest
 
 from archiver.net import build_ssl_context
-from tests.farm_sites import Sites, check_one, fast_settings, sites  # noqa: F401 - the fixture
+from tests.farm_sites import Sites, build_sites, check_one, fast_settings
+
+
+@pytest.fixture
+def sites() -> Sites:
+    """The loopback web, started once per process."""
+    return build_sites()
 
 
 def token() -> str:
