@@ -204,14 +204,16 @@ def _publisher_key(source: Source) -> str:
 
 def _tier_text(registry: Registry, tier: int) -> str:
     meaning = registry.tier_meaning(tier)
-    return f"tier {tier}" + (f" ({meaning.split(':')[0].lower()})" if meaning else "")
+    label = meaning.split(":")[0]
+    return f"tier {tier}" + (f" ({label[:1].lower()}{label[1:]})" if label else "")
 
 
 def tier_entry(registry: Registry, match: Match, publisher: str | None) -> Publisher:
     """The entry whose tier a citation should have: the URL's, or, for a wire story the site
-    carries (``syndicates``) cited under the wire's name, the wire's when the registry knows it."""
+    carries (``syndicates``) cited under the wire's name ("Reuters", "Reuters via Yahoo"),
+    the wire's when the registry knows it."""
     entry = match.entry
-    if publisher and entry.syndicates and not names_match(publisher, entry.names):
+    if publisher and entry.syndicates:
         for name in entry.syndicates:
             if names_match(publisher, [name]):
                 for candidate in registry.by_name(name):
@@ -298,6 +300,10 @@ def _check_tier(ctx: _Ctx, registry: Registry) -> None:
             expected=entry.tier, actual=source.tier, fix=f"tier: {entry.tier}")
 
 
+#: a title that is only a domain name or a URL ("cnn.com"): the editor never filled it in
+_PLACEHOLDER_TITLE = re.compile(r"^\s*(https?://)?([\w-]+\.)+[a-z]{2,}(/\S*)?\s*$", re.IGNORECASE)
+
+
 def _check_missing(ctx: _Ctx, registry: Registry) -> None:
     source, match, page = ctx.source, ctx.match, ctx.page
     if not source.publisher:
@@ -310,9 +316,10 @@ def _check_missing(ctx: _Ctx, registry: Registry) -> None:
         tier = tier_entry(registry, match, source.publisher).tier if match is not None else None
         ctx.add("missing_field", "no tier", expected=tier, actual=None,
                 fix=f"tier: {tier}" if tier else "add a tier (1, 2 or 3)")
-    if not source.title:
+    if not source.title or _PLACEHOLDER_TITLE.match(source.title):
         title = page.title if page is not None and page.title else None
-        ctx.add("missing_field", "no title", expected=title, actual=None,
+        message = f"no title: '{source.title}' is a placeholder (a domain name or URL)" if source.title else "no title"
+        ctx.add("missing_field", message, expected=title, actual=source.title,
                 fix=f"title: {title}" if title else "add the page's title")
     if not source.date:
         date = page.date if page is not None and page.date else None

@@ -131,6 +131,7 @@ def test_tier_mismatch() -> None:
     assert run(src("https://www.usnews.com/news/x", "Reuters", 1), kinds=("tier_mismatch",)) == []
     assert kinds_of(run(src("https://www.usnews.com/news/x", "U.S. News", 1), kinds=("tier_mismatch",))) == [
         "tier_mismatch"]
+    assert run(src("https://finance.yahoo.com/news/x", "Reuters/Yahoo Finance", 1), kinds=("tier_mismatch",)) == []
     assert run(src("https://www.youtube.com/watch?v=1", "C-SPAN", 1), kinds=("tier_mismatch",)) == []
     assert run(src("https://www.nps.gov/x", "NPS", 1), kinds=("tier_mismatch",)) == []
 
@@ -163,6 +164,9 @@ def test_missing_fields_with_fixes_from_the_registry_and_page() -> None:
     assert run(src(url, "NPR", 1), kinds=("missing_field",)) == []
     bare = run(src(url, None, None, title=None, date=None, key="publisher"), kinds=("missing_field",))
     assert len(bare) == 4
+    [f] = run(src(url, "NPR", 1, title="npr.org"), kinds=("missing_field",))
+    assert "placeholder" in f.message and f.actual == "npr.org"
+    assert run(src(url, "NPR", 1, title="H.R.3734 - Welfare Reform Act"), kinds=("missing_field",)) == []
 
 
 # ------------------------------------------------------------------ title_mismatch
