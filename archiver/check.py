@@ -15,7 +15,8 @@ Rules (a live page reported dead is the worst bug, so "dead" needs real evidence
 * ``alive`` otherwise; a permanent redirect to another live page also sets ``moved_to``.
 
 Redirects are followed here, one hop per request, so each hop is recorded, checked
-for safety (by the network backend, before connecting) and scheduled politely.
+for safety (by the network backend, before connecting) and scheduled politely. A 2xx
+page that only forwards with a short ``<meta http-equiv="refresh">`` counts as a hop.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .soft404 import (
     generic_redirect,
     is_deep,
     login_redirect,
+    meta_refresh,
     page_info,
     visible_text,
 )
@@ -146,12 +148,13 @@ class Checker:
             chain.elapsed += answer.elapsed
             for cookie in answer.cookies.jar:
                 cookies.jar.set_cookie(cookie)
-            if not answer.is_redirect:
+            location = answer.location if answer.is_redirect else self._refresh_target(current, answer)
+            if location is None:
                 chain.answer = answer
                 return chain
             chain.hops.append(Hop(url=current, status=answer.status))
             try:
-                target = str(httpx.URL(current).join(answer.location or ""))
+                target = str(httpx.URL(current).join(location))
             except (httpx.InvalidURL, ValueError) as exc:
                 chain.failure = FetchFailure("bad_redirect", f"redirect to an invalid URL {answer.location!r} ({exc})",
                                              transient=False, status=answer.status)
@@ -166,6 +169,24 @@ class Checker:
         chain.failure = FetchFailure("too_many_redirects",
                                      f"too many redirects (more than {self.settings.max_redirects})", transient=False)
         return chain
+
+    @staticmethod
+    def _refresh_target(current: str, answer: Answer) -> str | None:
+        """A 2xx HTML page that only forwards elsewhere with a short meta refresh (not a bot challenge)."""
+        if not 200 <= answer.status < 300:
+            return None
+        info = page_info(answer.body, answer.headers.get("content-type"))
+        if not info.is_html:
+            return None
+        target = meta_refresh(answer.body, info.encoding)
+        if target is None or detect_challenge(answer.status, answer.headers, info.title, info.head):
+            return None
+        try:
+            if str(httpx.URL(current).join(target)).split("#", 1)[0] == current.split("#", 1)[0]:
+                return None  # a page that reloads itself
+        except (httpx.InvalidURL, ValueError):
+            return None
+        return target
 
     # ------------------------------------------------------------------ the soft-404 probe
 

@@ -599,9 +599,11 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
     except FetchFailure:
         raise
     except TimeoutError:
-        what = "reading the body (the server sends data too slowly)" if status is not None else "waiting"
-        raise FetchFailure("total_timeout", f"timed out after {total_timeout:g}s {what}", transient=True,
-                           status=status) from None
+        if status is not None:  # answered, then trickled: another try would do the same
+            raise FetchFailure("total_timeout", f"timed out after {total_timeout:g}s reading the body (the server "
+                               "sends data too slowly)", transient=False, status=status) from None
+        raise FetchFailure("total_timeout", f"timed out after {total_timeout:g}s waiting for an answer",
+                           transient=True) from None
     except httpx.ConnectTimeout:
         raise FetchFailure("connect_timeout", "connecting timed out", transient=True, connection_level=True) from None
     except (httpx.ReadTimeout, httpx.WriteTimeout):

@@ -106,7 +106,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     notes: list[str] = []
     if run.network.message:
         notes.append(run.network.message)
-    if run.stopped == "network_offline":
+    if run.stopped == "network_offline" and len(run.results) < len(checkable):
         notes.append("stopped early: the network is offline; unchecked links were not reached")
     elif run.stopped == "time_budget":
         notes.append(f"stopped at the time budget ({settings.time_budget:g}s); unchecked links were not reached")

@@ -92,6 +92,24 @@ def _clean(fragment: bytes, encoding: str) -> str:
     return _WS_RE.sub(" ", text).strip()
 
 
+_META_REFRESH_TAG = re.compile(rb"<meta\b[^>]*http-equiv\s*=\s*[\"']?refresh[^>]*>", re.I)
+_REFRESH_CONTENT = re.compile(
+    r"""content\s*=\s*(["']?)\s*(\d+(?:\.\d*)?)\s*[;,]\s*(?:url\s*=\s*)?['"]?([^'">\s]+)""", re.I)
+MAX_REFRESH_DELAY = 10.0
+
+
+def meta_refresh(body: bytes, encoding: str = "utf-8") -> str | None:
+    """The target of a ``<meta http-equiv="refresh" content="N; url=...">`` with a short delay, else None."""
+    m = _META_REFRESH_TAG.search(body[:32768])
+    if not m:
+        return None
+    tag = html.unescape(m.group(0).decode(encoding, "replace"))
+    c = _REFRESH_CONTENT.search(tag)
+    if not c or float(c.group(2)) > MAX_REFRESH_DELAY:
+        return None
+    return c.group(3).strip() or None
+
+
 def looks_like_html(body: bytes, content_type: str | None) -> bool:
     if content_type:
         return "html" in content_type

@@ -183,6 +183,15 @@ def news_handler(stats: dict[str, Any]) -> Any:
             await conn.send(200, page("News | Example News", prose("section", 300)))
         elif p.startswith("/news/"):  # removed stories go to their section
             await conn.send(301, "", {"Location": "/news/"})
+        elif p.startswith("/refresh-home/"):
+            await conn.send(200, "<html><head><meta http-equiv='refresh' content='0; url=/'><title>Moved</title>"
+                                 "</head><body>Redirecting...</body></html>")
+        elif p.startswith("/refresh-to/"):
+            target = "/articles/" + p.rsplit("/", 1)[-1]
+            await conn.send(200, f"<html><head><meta http-equiv='refresh' content='1;URL={target}'></head></html>")
+        elif p.startswith("/auto-reload/"):
+            await conn.send(200, article(p.rsplit("/", 1)[-1]).replace(
+                "<head>", "<head><meta http-equiv='refresh' content='300'>"))
         elif p.startswith("/paywalled/"):
             await conn.send(302, "", {"Location": "/login?next=" + p})
         elif p.startswith("/login"):

@@ -117,6 +117,23 @@ async def test_redirect_to_section_is_soft_404(sites: Sites) -> None:
     assert result.status == "soft_404" and "section" in (result.evidence or "")
 
 
+async def test_meta_refresh_to_home_page_is_soft_404(sites: Sites) -> None:
+    result = await check_one(sites.news.url("/refresh-home/vanished-report"))
+    assert result.status == "soft_404" and result.final_url == sites.news.url("/")
+    assert [h.status for h in result.redirects] == [200]
+
+
+async def test_meta_refresh_is_followed_like_a_redirect(sites: Sites) -> None:
+    result = await check_one(sites.news.url("/refresh-to/hearing-notes"))
+    assert result.status == "alive" and result.final_url == sites.news.url("/articles/hearing-notes")
+    assert result.moved_to is None  # not a permanent redirect
+
+
+async def test_auto_reloading_page_is_not_a_redirect(sites: Sites) -> None:
+    result = await check_one(sites.news.url("/auto-reload/live-blog"))
+    assert result.status == "alive" and result.redirects == []
+
+
 async def test_redirect_to_login_is_blocked(sites: Sites) -> None:
     result = await check_one(sites.news.url("/paywalled/union-protest"))
     assert result.status == "blocked"
@@ -221,9 +238,11 @@ async def test_slow_headers_time_out(sites: Sites) -> None:
 
 
 async def test_trickling_body_stopped_by_total_timeout(sites: Sites) -> None:
-    result = await check_one(sites.news.url("/trickle"), fast_settings(attempts=1, total_timeout=0.8))
+    before = len(sites.news.hits("/trickle"))
+    result = await check_one(sites.news.url("/trickle"), fast_settings(attempts=3, total_timeout=0.8))
     assert result.status == "error" and "timed out after 0.8s" in (result.error or "")
     assert result.http_status == 200
+    assert len(sites.news.hits("/trickle")) - before == 1, "a server that answered, then trickled, is not retried"
 
 
 async def test_200_mb_body_is_not_downloaded(sites: Sites) -> None:
