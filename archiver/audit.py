@@ -384,6 +384,11 @@ def _check_archive(ctx: _Ctx) -> None:
                 "(check that a capture exists) or remove archive_url")
 
 
+def _links_by_citation(catalog: Catalog) -> dict[tuple[str, int], Link]:
+    """The catalog link of each (file, source index)."""
+    return {(c.file, c.source_index): link for link in catalog.links for c in link.citations}
+
+
 def audit(
     events: Iterable[Event],
     catalog: Catalog,
@@ -393,10 +398,7 @@ def audit(
 ) -> list[Finding]:
     """Audit every citation; ``pages`` maps a link's ``normalized_url`` to its snapshot's metadata."""
     tolerance = settings.date_tolerance_days if settings is not None else DEFAULT_DATE_TOLERANCE_DAYS
-    by_citation: dict[tuple[str, int], Link] = {}
-    for link in catalog.links:
-        for citation in link.citations:
-            by_citation[(citation.file, citation.source_index)] = link
+    by_citation = _links_by_citation(catalog)
     lookups: dict[str, Match | None] = {}
     out: list[Finding] = []
     for event in events:
@@ -437,7 +439,7 @@ Fills = dict[str, list[tuple[int, dict[str, str | int]]]]
 
 def planned_fills(events: Iterable[Event], catalog: Catalog, registry: Registry) -> Fills:
     """Per event file (absolute path): the sources whose missing publisher/tier the registry can fill."""
-    by_citation = {(c.file, c.source_index): link for link in catalog.links for c in link.citations}
+    by_citation = _links_by_citation(catalog)
     plan: Fills = {}
     for event in events:
         for source in event.sources:

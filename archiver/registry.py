@@ -128,6 +128,7 @@ def _strip_country(tokens: list[str]) -> list[str]:
     return tokens
 
 
+@lru_cache(maxsize=65536)
 def name_variants(name: str) -> frozenset[str]:
     """Loose keys of a name: strict key, without a generic trailing word, without a leading "U.S."."""
     tokens = name_tokens(name)

@@ -120,8 +120,8 @@ def measure_titles(events: list, registry) -> None:  # type: ignore[no-untyped-d
 
     same2 = [title_similarity(a, b) for t in titles_by_url.values() for a, b in itertools.combinations(sorted(t), 2)]
     by_domain: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
-    for url, titles in titles_by_url.items():
-        for t in titles:
+    for url, titles in sorted(titles_by_url.items()):  # sorted: set order varies between runs
+        for t in sorted(titles):
             by_domain[registrable_domain(host_of(url))].append((url, t))
     diff2 = []
     for items in by_domain.values():
