@@ -77,7 +77,8 @@ class NetworkMonitor:
         self._seen.add(host)
         if not counts_for_network(result):
             return
-        book = self._failed if result.connection_failure else self._ok
+        # a host that answered with a redirect is reachable, wherever the redirect led
+        book = self._failed if result.connection_failure and not result.redirects else self._ok
         book[host] = book.get(host, 0) + 1
 
     def _judge(self, hosts: Iterable[str]) -> NetworkState:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,30 @@ def test_interleave_by_host() -> None:
                                    "http://c.org/1", "http://b.org/2")]
     assert [link.url for link in interleave_by_host(links)] == [
         "http://a.org/1", "http://b.org/1", "http://c.org/1", "http://a.org/2", "http://b.org/2", "http://a.org/3"]
+
+
+async def test_time_budget_stops_the_run_cleanly(sites: Sites) -> None:
+    links = [link_for(sites.news.url(f"/slow-headers?budget={i}")) for i in range(3)]
+    links.append(link_for(sites.news.url("/articles/quick-one")))
+    started = time.monotonic()
+    run = await check_links(links, fast_settings(read_timeout=5, total_timeout=10),
+                            deadline=time.monotonic() + 0.5)
+    assert time.monotonic() - started < 2
+    assert run.stopped == "time_budget" and not run.complete
+    assert [r.status for r in run.results.values()] == ["alive"]
+
+
+async def test_pipeline_honours_max_links(sites: Sites, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from archiver.pipeline import check_stage
+
+    events = tmp_path / "events"
+    events.mkdir()
+    urls = "".join(f"  - url: {sites.gap.url(f'/g/max-links-{i}')}\n" for i in range(4))
+    (events / "e.md").write_text(f"---\nid: e\nsources:\n{urls}---\n", encoding="utf-8")
+    settings = replace(fast_settings(max_links=2), events=events, report_dir=tmp_path / "r")
+    outcome = await check_stage(settings, progress=False)
+    assert outcome.exit_code == 0
+    assert outcome.report["summary"]["links"] == {"alive": 2, "unchecked": 2}
+    assert outcome.report["run"]["budgets_hit"] == ["max_links"] and outcome.report["run"]["complete"] is False
