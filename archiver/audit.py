@@ -231,7 +231,7 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
     key = _publisher_key(source)
     entry = match.entry if match is not None else None
     own = syndicated = False
-    if match is not None and entry is not None and not entry.platform:
+    if match is not None and entry is not None and not entry.platform:  # (entry is match.entry)
         own = names_match(cited, entry.names)
         if not own and entry.syndicates and names_match(cited, entry.syndicates):
             syndicated = True
@@ -265,11 +265,11 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
         return
     site_label = site_entry.name if site_entry is not None and site_entry.name else site
     fix = f"{key}: {site_label}"
-    if own:
+    if own and entry is not None:
         # the citation names the domain's outlet: only a page naming another known outlet outweighs that
         if site_entry is None or site_entry is entry:
             return
-        reason = f"the page's site name is '{site}' ({site_entry.label}), not {entry.label if entry else ''}"
+        reason = f"the page's site name is '{site}' ({site_entry.label}), not {entry.label}"
     elif syndicated:
         if site_entry is not None and site_entry is not entry:
             return  # the page names a third outlet: too odd to call
@@ -284,7 +284,6 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
         if cited_entries and site_entry is None:
             reason += f"; {cited_entries[0].label} publishes on {cited_entries[0].key} (a syndicated copy?)"
     ctx.add("publisher_mismatch", f"publisher '{cited}': {reason}", expected=site_label, actual=cited, fix=fix)
-    return
 
 
 def _check_tier(ctx: _Ctx, registry: Registry) -> None:
