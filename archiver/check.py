@@ -45,7 +45,7 @@ from .soft404 import (
     detect_challenge,
     error_page,
     generic_redirect,
-    is_deep,
+    has_deep_path,
     login_redirect,
     meta_refresh,
     page_info,
@@ -288,7 +288,7 @@ class Checker:
         if info.is_html:
             if evidence := error_page(info.title, info.h1):
                 return verdict("soft_404", evidence)
-            if self.settings.soft404_probe and is_deep(url) and is_deep(answer.url):
+            if self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url):
                 probe = await self.prober.probe(_origin(answer.url))
                 if probe.answers_2xx:
                     text = await _text_of(answer.body, info.encoding)

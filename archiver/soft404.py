@@ -289,8 +289,8 @@ _GENERIC_PATH = re.compile(
     r"gone(?:\.[a-z]{2,5})?)?)/*",
     re.I)
 _LANG_ROOT = re.compile(r"[a-z]{2}(?:[-_][a-z]{2,4})?", re.I)
-_LOGIN_PATH = re.compile(r".*/(?:login|log-in|signin|sign-in|sign_in|auth|authorize|sso|subscribe|paywall|"
-                         r"account/login|users?/login|session/new)(?:[/.?].*)?", re.I)
+_LOGIN_PATH = re.compile(r".*/(?:[a-z]*login|log-in|[a-z]*signin|sign-in|sign_in|auth|authorize|oauth2?|sso|"
+                         r"subscribe|paywall|session/new)(?:[/.?;].*)?", re.I)
 
 
 def is_generic_path(path: str) -> bool:
@@ -299,6 +299,11 @@ def is_generic_path(path: str) -> bool:
 
 def _segments(path: str) -> list[str]:
     return [s for s in path.split("/") if s]
+
+
+def has_deep_path(url: str) -> bool:
+    """A URL whose path names one page (the query aside)."""
+    return not is_generic_path(urlsplit(url).path)
 
 
 def is_deep(url: str) -> bool:

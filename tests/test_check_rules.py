@@ -102,6 +102,8 @@ def test_generic_redirects(cited: str, final: str, expected: str | None) -> None
 def test_login_redirect() -> None:
     assert login_redirect("https://a.org/story", "https://a.org/login?next=/story")
     assert login_redirect("https://a.org/story", "https://a.org/story-about-login") is None
+    assert login_redirect("https://docs.a.org/d/1", "https://accounts.a.org/ServiceLogin?continue=x")
+    assert login_redirect("https://a.org/story", "https://a.org/oauth/authorize?client=1")
 
 
 def test_moved_target() -> None:

@@ -177,6 +177,11 @@ async def test_unknown_paths_serving_the_home_page(sites: Sites) -> None:
     assert real.status == "alive" and home.status == "alive"
 
 
+async def test_home_page_cited_with_a_query_is_not_soft_404(sites: Sites) -> None:
+    result = await check_one(sites.homesoft.url("/?utm_source=newsletter&ref=home"))
+    assert result.status == "alive"
+
+
 async def test_javascript_shell_is_not_soft_404(sites: Sites) -> None:
     """Every path serves the same near-empty shell: nothing proves the page is gone."""
     result = await check_one(sites.spa.url("/reports/2021/annual"))
