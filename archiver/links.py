@@ -31,7 +31,7 @@ PLACEHOLDER_SUFFIXES = (".example", ".test", ".localhost")
 
 _ARCHIVE_RE = re.compile(
     r"^https?://(?:web\.|wayback\.|www\.)?archive\.org/web/"
-    r"(?P<ts>\d{1,14}|\*)(?P<flag>[a-z]{2}_)?/+(?P<original>.+)$",
+    r"(?P<ts>\d{1,14}\*?|\*)(?P<flag>[a-z]{2}_)?/+(?P<original>.+)$",
     re.IGNORECASE,
 )
 
@@ -41,7 +41,7 @@ class ArchiveRef:
     """A parsed ``web.archive.org/web/<timestamp>/<original>`` URL."""
 
     url: str
-    timestamp: str | None  # None for a '*' (calendar) link
+    timestamp: str | None  # None for a calendar link ('/web/*/', '/web/2020*/')
     original: str
 
 
@@ -56,7 +56,8 @@ def parse_archive_url(url: str) -> ArchiveRef | None:
     # '/web/2020/https:/x.com' (a collapsed double slash) is common in copied links
     original = re.sub(r"^(https?):/(?!/)", r"\1://", original, flags=re.IGNORECASE)
     ts = m.group("ts")
-    return ArchiveRef(url=url.strip(), timestamp=None if ts == "*" else ts, original=original)
+    # '/web/*/' and '/web/2020*/' are calendar (search) pages, not one capture
+    return ArchiveRef(url=url.strip(), timestamp=None if ts.endswith("*") else ts, original=original)
 
 
 def url_problem(url: str) -> str | None:

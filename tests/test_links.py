@@ -68,6 +68,7 @@ def test_cited_wayback_url_checks_the_original_and_keeps_archive() -> None:
     ("https://web.archive.org/web/20200102030405/https://x.org/a", "20200102030405", "https://x.org/a"),
     ("http://web.archive.org/web/2020id_/http://x.org/a?b=1", "2020", "http://x.org/a?b=1"),
     ("https://web.archive.org/web/*/x.org/a", None, "http://x.org/a"),
+    ("https://web.archive.org/web/2019*/https://x.org/a", None, "https://x.org/a"),
     ("https://web.archive.org/web/20200102030405/https:/x.org/a", "20200102030405", "https://x.org/a"),
     ("https://archive.org/web/20200102030405/https://x.org/a", "20200102030405", "https://x.org/a"),
 ])
