@@ -145,22 +145,10 @@ def parse_day(value: str | None) -> dt.date | None:
         return None
 
 
-_LOOSE_ARCHIVE = re.compile(r"^https?://(?:web\.|wayback\.)?archive\.org/web/(?P<ts>\d{1,14})\*?(?:[a-z]{2}_)?/+"
-                            r"(?P<original>.+)$", re.IGNORECASE)
-
-
 def archived_original(archive_url: str) -> tuple[str | None, str] | None:
-    """``(timestamp, original URL)`` of a Wayback URL, also ``/web/<ts>*/<url>`` search links."""
+    """``(timestamp, original URL)`` of a Wayback URL (timestamp None for ``/web/<ts>*/`` search links)."""
     ref = parse_archive_url(archive_url)
-    if ref is not None:
-        return ref.timestamp, ref.original
-    m = _LOOSE_ARCHIVE.match(archive_url.strip())
-    if m is None:
-        return None
-    original = re.sub(r"^(https?):/(?!/)", r"\1://", m.group("original"), flags=re.IGNORECASE)
-    if not re.match(r"^[a-z][a-z0-9+.-]*:", original, re.IGNORECASE):
-        original = "http://" + original
-    return m.group("ts"), original
+    return (ref.timestamp, ref.original) if ref is not None else None
 
 
 def same_page(a: str, b: str) -> bool:

@@ -237,7 +237,7 @@ def test_archive_mismatch() -> None:
 
 
 def test_archive_helpers() -> None:
-    assert archived_original("https://web.archive.org/web/2024*/https://a.org/x") == ("2024", "https://a.org/x")
+    assert archived_original("https://web.archive.org/web/2024*/https://a.org/x") == (None, "https://a.org/x")
     assert archived_original("https://archive.ph/x") is None
     assert same_page("https://www.a.org/x/?utm_source=t", "http://a.org/x")
     assert not same_page("https://a.org/x", "https://a.org/y")
