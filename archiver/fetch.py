@@ -27,7 +27,16 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if
 
 from .config import Settings
 from .links import host_of
-from .net import Answer, FetchFailure, GuardedBackend, Resolver, fetch_once, make_client, parse_networks
+from .net import (
+    MIN_DNS_TIMEOUT,
+    Answer,
+    FetchFailure,
+    GuardedBackend,
+    Resolver,
+    fetch_once,
+    make_client,
+    parse_networks,
+)
 from .politeness import HostScheduler
 from .soft404 import detect_challenge, page_info
 
@@ -56,7 +65,7 @@ class Fetcher:
                  scheduler: HostScheduler | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.settings = settings
-        self.resolver = Resolver(timeout=settings.connect_timeout)
+        self.resolver = Resolver(timeout=max(settings.connect_timeout, MIN_DNS_TIMEOUT))
         self.backend = GuardedBackend(self.resolver, parse_networks(settings.allow_networks))
         self.scheduler = scheduler or HostScheduler(settings.concurrency, settings.per_host_concurrency,
                                                     settings.per_host_gap)

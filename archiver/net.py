@@ -219,8 +219,8 @@ class Resolver:
     Names under ``.invalid`` never resolve (RFC 6761 6.4) and are answered locally.
     """
 
-    def __init__(self, timeout: float, concurrency: int = DNS_CONCURRENCY) -> None:
-        self.timeout = max(timeout, MIN_DNS_TIMEOUT)
+    def __init__(self, timeout: float = MIN_DNS_TIMEOUT, concurrency: int = DNS_CONCURRENCY) -> None:
+        self.timeout = timeout
         self.concurrency = concurrency
         self._sem: asyncio.Semaphore | None = None
         self._cache: dict[str, list[str] | DNSFailure] = {}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import socket
+import threading
 import zlib
+from pathlib import Path
 
 import brotli
 import pytest
 
 from archiver.check import moved_target
+from archiver.events import load_events
 from archiver.fetch import retry_after_seconds
 from archiver.models import Hop
-from archiver.net import BoundedDecoder
+from archiver.net import BoundedDecoder, DNSFailure, Resolver
 from archiver.soft404 import (
     Probe,
     compare_with_probe,
@@ -161,3 +166,63 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30
     assert retry_after_seconds("Wed, 31 Dec 2025 00:00:00 GMT", now) == 0
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_no_real_article_title_is_an_error_page_or_challenge(corpus: Path) -> None:
+    """False positives measured on every title the real corpus cites (11,000+ article titles)."""
+    loaded = load_events(corpus)
+    titles = {s.title for e in loaded.events for s in e.sources if s.title}
+    titles |= {e.title for e in loaded.events if e.title}
+    assert len(titles) > 1000
+    flagged = [t for t in titles if error_page(t, "") or error_page("", t) or detect_challenge(200, {}, t, "")]
+    assert flagged == []
+
+
+@pytest.mark.parametrize(("errno", "kind"), [(socket.EAI_NONAME, "nxdomain"), (socket.EAI_AGAIN, "dns")])
+async def test_resolver_tells_nxdomain_from_temporary_failure(monkeypatch: pytest.MonkeyPatch, errno: int,
+                                                              kind: str) -> None:
+    calls: list[str] = []
+
+    def fake(host: str, *args: object, **kwargs: object) -> list[object]:
+        calls.append(host)
+        raise socket.gaierror(errno, "lookup failed")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    resolver = Resolver(timeout=2)
+    for _ in range(2):
+        with pytest.raises(DNSFailure) as err:
+            await resolver.resolve("news.example.org")
+        assert err.value.kind == kind and err.value.connection_level
+    assert len(calls) == (1 if kind == "nxdomain" else 2), "NXDOMAIN is cached for the run, temporary failures not"
+
+
+async def test_resolver_gives_up_on_a_hung_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    stop = threading.Event()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: stop.wait(5) and [])
+    resolver = Resolver(timeout=0.2)
+    try:
+        with pytest.raises(DNSFailure, match="timed out") as err:
+            await resolver.resolve("slow.example.org")
+        assert err.value.kind == "dns" and err.value.transient
+    finally:
+        stop.set()
+
+
+async def test_resolver_shares_one_lookup_between_concurrent_callers(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def fake(host: str, *args: object, **kwargs: object) -> list[object]:
+        calls.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    resolver = Resolver(timeout=2)
+    results = await asyncio.gather(*(resolver.resolve("Www.Example.ORG.") for _ in range(5)))
+    assert results == [["93.184.216.34"]] * 5 and calls == ["www.example.org"]
+
+
+async def test_invalid_tld_never_queries_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: pytest.fail("queried DNS"))
+    with pytest.raises(DNSFailure) as err:
+        await Resolver().resolve("vanished.invalid")
+    assert err.value.kind == "nxdomain"
