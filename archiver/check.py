@@ -129,11 +129,12 @@ class Checker:
         """Request ``url`` and follow its redirects one hop at a time."""
         chain = Chain(url=url)
         cookies = httpx.Cookies()
-        seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+        seen: set[tuple[str, tuple[tuple[str, str, str, str], ...]]] = set()
         current = url
         for _ in range(self.settings.max_redirects + 1):
             chain.url = current
-            key = (current, tuple(sorted(cookies.items())))
+            # a redirect back to the same URL with new cookies is a cookie check, not a loop
+            key = (current, tuple(sorted((c.domain, c.path, c.name, c.value or "") for c in cookies.jar)))
             if key in seen:
                 path = " -> ".join([*[h.url for h in chain.hops][-4:], current])
                 chain.failure = FetchFailure("redirect_loop", f"redirect loop ({path})", transient=False)
@@ -156,7 +157,7 @@ class Checker:
             try:
                 target = str(httpx.URL(current).join(location))
             except (httpx.InvalidURL, ValueError) as exc:
-                chain.failure = FetchFailure("bad_redirect", f"redirect to an invalid URL {answer.location!r} ({exc})",
+                chain.failure = FetchFailure("bad_redirect", f"redirect to an invalid URL {location!r} ({exc})",
                                              transient=False, status=answer.status)
                 return chain
             scheme = urlsplit(target).scheme.lower()
