@@ -563,7 +563,13 @@ def run_linkchecker(args: argparse.Namespace, exe: Path, version: str, work: Pat
 # --------------------------------------------------------------------------- reporting
 
 
-def farm_summary(stats: dict[str, Any], spawned_at: float, gap: float) -> dict[str, Any]:
+def p_kind(host: str, path: str, known: dict[str, set[str]]) -> str:
+    if path == "/robots.txt":
+        return "robots.txt"
+    return "page" if path in known.get(host, ()) else "unknown path (probe)"
+
+
+def farm_summary(stats: dict[str, Any], spawned_at: float, gap: float, known: dict[str, set[str]]) -> dict[str, Any]:
     hosts = stats.get("hosts", {})
     kinds: Counter[str] = Counter()
     methods: Counter[str] = Counter()
@@ -574,7 +580,23 @@ def farm_summary(stats: dict[str, Any], spawned_at: float, gap: float) -> dict[s
     ends = [h["last_end"] for h in hosts.values() if h["last_end"] is not None]
     gaps = [h["min_gap"] for h in hosts.values() if h["min_gap"] is not None]
     busiest = max(hosts.items(), key=lambda kv: kv[1]["requests"]) if hosts else ("", {})
+    closest = min(((h, v) for h, v in hosts.items() if v["min_gap"] is not None), key=lambda kv: kv[1]["min_gap"],
+                  default=None)
+    pair = ""
+    if closest and closest[1].get("min_gap_paths"):
+        first, second = (p_kind(closest[0], p, known) for p in closest[1]["min_gap_paths"])
+        pair = f"{closest[0]}: {first} then {second}"
+    # how far the busiest host fell behind a perfect schedule (k-th start at first + k*g), at quarters of its run
+    lag: list[float] = []
+    starts = sorted(busiest[1].get("starts", []))
+    if starts:
+        for q in (0.25, 0.5, 0.75, 1.0):
+            k = max(0, math.ceil(q * len(starts)) - 1)
+            lag.append(starts[k] - starts[0] - k * gap)
+    in_10s = sum(1 for t in starts if t - starts[0] < 10.0) if starts else 0
     return {
+        "busiest_lag": lag,
+        "busiest_first_10s": in_10s,
         "requests": sum(h["requests"] for h in hosts.values()),
         "kinds": dict(kinds),
         "methods": dict(methods),
@@ -582,6 +604,7 @@ def farm_summary(stats: dict[str, Any], spawned_at: float, gap: float) -> dict[s
         "max_in_flight": max((h["max_in_flight"] for h in hosts.values()), default=0),
         "min_gap": min(gaps, default=None),
         "hosts_under_gap": sum(1 for g in gaps if g < gap * 0.98),
+        "min_gap_pair": pair,
         "first_request": min(starts) - spawned_at if starts else None,
         "last_answer": max(ends) - spawned_at if ends else None,
         "busiest": busiest[0],
@@ -607,7 +630,8 @@ def report(args: argparse.Namespace, plan: Plan, bounds: Bounds, runs: list[Tool
     n = plan.n_urls
     print()
     print("== results " + "=" * 68)
-    summaries = {r.name: farm_summary(r.farm, r.measured.spawned_at, args.gap) for r in runs if r.measured}
+    known = {h: set(p) for h, p in plan.paths.items()}
+    summaries = {r.name: farm_summary(r.farm, r.measured.spawned_at, args.gap, known) for r in runs if r.measured}
     header = ("", *(r.name for r in runs))
     rows: list[tuple[str, ...]] = [header]
 
@@ -637,17 +661,24 @@ def report(args: argparse.Namespace, plan: Plan, bounds: Bounds, runs: list[Tool
     row("TCP connections", [f"{summaries[r.name]['connections']:,}" for r in runs])
     row("max in flight, one host", [str(summaries[r.name]["max_in_flight"]) for r in runs])
     row("min start gap, one host (s)", [fmt(summaries[r.name]["min_gap"], 3) for r in runs])
-    row("hosts with a gap < limit", [str(summaries[r.name]["hosts_under_gap"]) for r in runs])
+    row("hosts with a gap < 98% of g", [str(summaries[r.name]["hosts_under_gap"]) for r in runs])
     row("first request after (s)", [fmt(summaries[r.name]["first_request"]) for r in runs])
     row("last answer after (s)", [fmt(summaries[r.name]["last_answer"]) for r in runs])
     row("busiest host: requests", [str(summaries[r.name]["busiest_requests"]) for r in runs])
     row("busiest host: span (s)", [fmt(summaries[r.name]["busiest_span"]) for r in runs])
+    row(f"  started in its first 10 s (max {math.floor(10 / args.gap) + 1})",
+        [str(summaries[r.name]["busiest_first_10s"]) for r in runs])
+    row("  behind schedule at 1/4 1/2 3/4 end (s)",
+        [" ".join(f"{x:.1f}" for x in summaries[r.name]["busiest_lag"]) for r in runs])
     print_table(rows)
     for r in runs:
         print(f"  {r.name}: {r.settings}")
         if r.stage_seconds:
             print(f"  {r.name} stage seconds (report.json run.stage_seconds): "
                   + ", ".join(f"{k} {v:.2f}" for k, v in r.stage_seconds.items()))
+        if r.measured and summaries[r.name]["min_gap_pair"]:
+            print(f"  {r.name}: closest two request starts ({fmt(summaries[r.name]['min_gap'], 3)} s) on "
+                  f"{summaries[r.name]['min_gap_pair']}")
         if r.note:
             print(f"  {r.name}: note: {r.note}")
         for line in r.bad[:10]:

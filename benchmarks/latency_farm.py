@@ -21,7 +21,7 @@ commands on stdin, one a line, and answers each with one JSON line:
 * ``stats``: per-host request counts, the most requests seen in flight at once to
   one host and the shortest gap between two request starts to one host (the
   politeness a client actually showed), first request start and last answer end
-  (``time.monotonic()``, which is system-wide on Linux);
+  and every request start (``time.monotonic()``, which is system-wide on Linux);
 * ``reset``: clears the counters;
 * ``quit`` or end of input: stops. The farm also stops by itself after
   ``--lifetime`` seconds.
@@ -152,6 +152,9 @@ class HostStats:
     max_in_flight: int = 0
     last_start: float | None = None
     min_gap: float | None = None
+    min_gap_paths: tuple[str, str] | None = None  # the two requests that came closest
+    last_path: str = ""
+    starts: list[float] = field(default_factory=list)  # every request start (time.monotonic())
     first_start: float | None = None
     last_end: float | None = None
 
@@ -159,6 +162,7 @@ class HostStats:
         return {
             "requests": self.requests, "kinds": dict(self.kinds), "methods": dict(self.methods),
             "connections": self.connections, "max_in_flight": self.max_in_flight, "min_gap": self.min_gap,
+            "min_gap_paths": self.min_gap_paths, "starts": [round(t, 4) for t in self.starts],
             "first_start": self.first_start, "last_end": self.last_end,
         }
 
@@ -250,8 +254,11 @@ class Farm:
             stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
             if stats.last_start is not None:
                 gap = start - stats.last_start
-                stats.min_gap = gap if stats.min_gap is None else min(stats.min_gap, gap)
+                if stats.min_gap is None or gap < stats.min_gap:
+                    stats.min_gap, stats.min_gap_paths = gap, (stats.last_path, path)
             stats.last_start = start
+            stats.last_path = path
+            stats.starts.append(start)
             if stats.first_start is None:
                 stats.first_start = start
         try:
