@@ -72,7 +72,7 @@ class Fetcher:
         self.client: httpx.AsyncClient = make_client(
             user_agent=settings.ua, connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
             total_timeout=settings.total_timeout, concurrency=settings.concurrency, backend=self.backend,
-            ssl_context=ssl_context)
+            ssl_context=ssl_context, per_host=settings.per_host_concurrency)
         self._sleep = sleep
         self.requests = 0
 
@@ -90,12 +90,13 @@ class Fetcher:
     # ------------------------------------------------------------------ one request, politely
 
     async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None) -> Answer:
-        async with self.scheduler.slot(key):
+        async with self.scheduler.slot(key) as slot:
             self.requests += 1
             started = time.monotonic()
             try:
                 return await fetch_once(self.client, url, max_body=self.settings.max_body_bytes,
-                                        total_timeout=self.settings.total_timeout, cookies=cookies)
+                                        total_timeout=self.settings.total_timeout, cookies=cookies,
+                                        on_sent=slot.sent)
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
                 raise
@@ -126,6 +127,33 @@ class Fetcher:
     async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None) -> Answer:
         """GET ``url`` (no redirects followed) with politeness and retries; raises :class:`FetchFailure`."""
         key = host_of(url) or url
+        attempts = attempts or self.settings.attempts
+        # The first attempt runs directly: most requests need no retry, and setting tenacity up
+        # costs more CPU than the request itself on a fast host.
+        first: Answer | FetchFailure
+        try:
+            first = await self._attempt(url, key, cookies)
+        except FetchFailure as exc:
+            if not exc.transient or attempts <= 1:
+                raise
+            first = exc
+        else:
+            if attempts <= 1 or not self._should_retry_answer(first):
+                return first
+        return await self._retry(url, key, cookies, attempts, first)
+
+    async def _retry(self, url: str, key: str, cookies: httpx.Cookies | None, attempts: int,
+                     first: Answer | FetchFailure) -> Answer:
+        """Attempts 2..n with tenacity; attempt 1 is replayed from ``first`` so its wait rules apply."""
+        replay: list[Answer | FetchFailure] = [first]
+
+        async def attempt() -> Answer:
+            if replay:
+                outcome = replay.pop()
+                if isinstance(outcome, FetchFailure):
+                    raise outcome
+                return outcome
+            return await self._attempt(url, key, cookies)
 
         def before_sleep(state: RetryCallState) -> None:
             outcome = state.outcome
@@ -139,7 +167,7 @@ class Fetcher:
             return state.outcome.result()  # the last answer, or re-raise the last failure
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(attempts or self.settings.attempts),
+            stop=stop_after_attempt(attempts),
             wait=self._wait,
             retry=(retry_if_exception(lambda e: isinstance(e, FetchFailure) and e.transient)
                    | retry_if_result(self._should_retry_answer)),
@@ -148,5 +176,5 @@ class Fetcher:
             sleep=self._sleep,
             reraise=True,
         )
-        answer: Answer = await retrying(self._attempt, url, key, cookies)
+        answer: Answer = await retrying(attempt)
         return answer

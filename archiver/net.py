@@ -25,7 +25,8 @@ import ssl
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookiejar import Cookie, CookieJar
 from typing import Any
@@ -518,14 +519,89 @@ class _Transport(httpx.AsyncHTTPTransport):
         )
 
 
+class _CountedStream(httpx.AsyncByteStream):
+    """A response body that reports when it is closed (its origin's pool may then be evicted)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, on_close: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_close: Callable[[], None] | None = on_close
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            if self._on_close is not None:
+                self._on_close()
+                self._on_close = None
+
+
+class _PerOriginTransport(httpx.AsyncBaseTransport):
+    """One small connection pool per origin (scheme, host, port).
+
+    httpcore's pool scans all of its connections (and polls every idle socket) on each
+    request, so one shared pool for a few hundred hosts costs more CPU than the requests.
+    Small pools keep that scan short; pools unused the longest, with nothing in flight,
+    are closed once there are more than ``max_origins``.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext, backend: GuardedBackend, per_origin: int,
+                 max_origins: int) -> None:
+        self._ssl_context = ssl_context
+        self._backend = backend
+        self._limits = httpx.Limits(max_connections=per_origin, max_keepalive_connections=per_origin,
+                                    keepalive_expiry=15.0)
+        self._max_origins = max_origins
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], _Transport] = OrderedDict()
+        self._active: dict[tuple[bytes, bytes, int | None], int] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = _Transport(self._ssl_context, self._backend, self._limits)
+            await self._evict()
+        else:
+            self._pools.move_to_end(key)
+        self._active[key] = self._active.get(key, 0) + 1
+
+        def done() -> None:
+            self._active[key] -= 1
+
+        try:
+            response = await pool.handle_async_request(request)
+        except BaseException:
+            done()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _CountedStream(response.stream, done)
+        return response
+
+    async def _evict(self) -> None:
+        for key in list(self._pools):
+            if len(self._pools) <= self._max_origins:
+                break
+            if self._active.get(key, 0) == 0:
+                pool = self._pools.pop(key)
+                self._active.pop(key, None)
+                await pool.aclose()
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
+
+
 def make_client(*, user_agent: str, connect_timeout: float, read_timeout: float, total_timeout: float,
-                concurrency: int, backend: GuardedBackend, ssl_context: ssl.SSLContext | None = None
-                ) -> httpx.AsyncClient:
+                concurrency: int, backend: GuardedBackend, ssl_context: ssl.SSLContext | None = None,
+                per_host: int = 2) -> httpx.AsyncClient:
     ctx = ssl_context or build_ssl_context()
-    limits = httpx.Limits(max_connections=concurrency * 2 + 8, max_keepalive_connections=concurrency * 2,
-                          keepalive_expiry=15.0)
+    transport = _PerOriginTransport(ctx, backend, per_origin=per_host * 2 + 2, max_origins=concurrency * 2 + 16)
     return httpx.AsyncClient(
-        transport=_Transport(ctx, backend, limits),
+        transport=transport,
         timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=total_timeout),
         follow_redirects=False,
         trust_env=False,
@@ -572,9 +648,10 @@ def _status_line(resp: httpx.Response) -> str:
 
 
 async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, total_timeout: float,
-                     cookies: httpx.Cookies | None = None) -> Answer:
+                     cookies: httpx.Cookies | None = None, on_sent: Callable[[], None] | None = None) -> Answer:
     """GET ``url`` once (no redirects followed), reading at most ``max_body`` decoded bytes.
 
+    ``on_sent`` is called once the request headers are written to the socket.
     Raises :class:`FetchFailure` for every failure that produced no HTTP answer.
     """
     start = time.monotonic()
@@ -584,6 +661,8 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
             request = client.build_request("GET", url)
             if cookies:
                 cookies.set_cookie_header(request)
+            if on_sent is not None:
+                request.extensions["trace"] = _sent_tracer(on_sent)
             resp = await client.send(request, stream=True)
             try:
                 status = resp.status_code
@@ -624,6 +703,14 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
         raise FetchFailure("bad_url", f"cannot request {url}: {exc}", transient=False) from None
     except httpx.HTTPError as exc:
         raise FetchFailure("protocol", f"{type(exc).__name__}: {exc}", transient=True, status=status) from None
+
+
+def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
+    async def trace(event: str, info: Any) -> None:  # httpcore's request tracing hook
+        if event.endswith("send_request_headers.complete"):
+            on_sent()
+
+    return trace
 
 
 def _protocol_message(exc: Exception) -> str:

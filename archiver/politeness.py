@@ -3,8 +3,10 @@
 ``async with scheduler.slot(host): ...`` wraps exactly one request. It waits until
 
 1. fewer than ``per_host`` requests to ``host`` are in flight,
-2. at least ``gap`` seconds have passed since the previous request *start* to ``host``
-   (and any pause a ``Retry-After`` asked for, see :meth:`HostScheduler.defer`),
+2. at least ``gap`` seconds have passed since the previous request to ``host`` was *sent*
+   (its headers written to the socket, not merely scheduled: on a busy event loop the two
+   can be far apart, and the server sees the former), and any pause a ``Retry-After``
+   asked for (see :meth:`HostScheduler.defer`),
 3. fewer than ``concurrency`` requests are in flight overall.
 
 Only one request per host at a time waits for the global limit, so hosts are
@@ -43,6 +45,24 @@ class _Host:
     def remaining(self) -> int:
         """The host's remaining work: what waits now, or what was announced and has not started."""
         return max(self.queued, self.expected - self.started)
+
+
+class Slot:
+    """A granted request slot; :meth:`sent` starts the host's gap and lets its next request start."""
+
+    __slots__ = ("_done", "_host", "_scheduler")
+
+    def __init__(self, scheduler: HostScheduler, host: _Host) -> None:
+        self._scheduler = scheduler
+        self._host = host
+        self._done = False
+
+    def sent(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._host.next_start = self._scheduler._clock() + self._scheduler.gap
+        self._host.lock.release()
 
 
 class PrioritySlots:
@@ -96,29 +116,39 @@ class HostScheduler:
         return host
 
     @asynccontextmanager
-    async def slot(self, key: str) -> AsyncIterator[None]:
+    async def slot(self, key: str) -> AsyncIterator[Slot]:
+        """One request to ``key``. Call :meth:`Slot.sent` when its headers are on the wire: the gap
+        to the next request counts from then (connecting may take a while on a busy loop), and no
+        other request to the host starts before it. Leaving the block counts as sent."""
         host = self._host(key)
         host.queued += 1
         has_host = has_global = False
+        handle: Slot | None = None
         try:
             try:
                 await host.sem.acquire()
                 has_host = True
-                async with host.lock:
+                await host.lock.acquire()
+                try:
                     while (delay := host.next_start - self._clock()) > 0:
                         await self._sleep(delay)
                     await self._global.acquire(priority=host.remaining)
                     has_global = True
-                    host.next_start = self._clock() + self.gap
+                except BaseException:
+                    host.lock.release()
+                    raise
             finally:
                 host.queued -= 1
+            handle = Slot(self, host)
+            host.next_start = self._clock() + self.gap
             host.in_flight += 1
             host.started += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
-                yield
+                yield handle
             finally:
+                handle.sent()
                 host.in_flight -= 1
                 self.in_flight -= 1
         finally:
