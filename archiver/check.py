@@ -271,7 +271,9 @@ class Checker:
         if code in BLOCKED_STATUSES:
             return verdict("blocked", f"{_reason(answer)}: the site refuses automated checks{after}")
         if code == 429:
-            return verdict("blocked", f"{_reason(answer)} after {self.settings.attempts} attempts: rate limited")
+            wait = answer.headers.get("retry-after")
+            asked = f" (Retry-After: {wait})" if wait else ""
+            return verdict("blocked", f"{_reason(answer)}{asked}: rate limited, still after retries")
         if code >= 500:
             return verdict("error", f"inconclusive: {_reason(answer)} after retries{after}", _reason(answer))
         if 300 <= code < 400:
