@@ -73,6 +73,19 @@ def link_findings(link: Link, result: CheckResult | None) -> list[Finding]:
     return out
 
 
+def result_extras(results: dict[str, CheckResult]) -> dict[str, dict[str, Any]]:
+    """Per-link fields the contract allows beyond its own: timing, content type, connection failure."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, result in results.items():
+        extra: dict[str, Any] = {"elapsed": result.elapsed, "content_type": result.content_type}
+        if result.connection_failure:
+            extra["connection_failure"] = True
+        if result.body_truncated:
+            extra["body_truncated"] = True
+        out[key] = extra
+    return out
+
+
 def _counts(results: Iterable[CheckResult]) -> str:
     counts = Counter(r.status for r in results)
     order = ("alive", "dead", "soft_404", "blocked", "error", "invalid")
@@ -114,7 +127,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
                    budgets_hit=budgets, checked=len(run.results), notes=notes)
     info.stage_seconds["check"] = run.elapsed
     info.finished_at = settings.clock()
-    report = build_report(catalog.links, run.results, findings, info)
+    report = build_report(catalog.links, run.results, findings, info, extras=result_extras(run.results))
     report["run"]["requests"] = run.requests
     report["run"]["hosts"] = run.hosts
     path = write_json_report(report, settings.report_dir)

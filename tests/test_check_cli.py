@@ -58,6 +58,9 @@ def test_check_writes_a_valid_report(sites: Sites, tmp_path: Path) -> None:
     assert by_url[moved]["status"] == "alive" and by_url[moved]["moved_to"] == sites.news.url("/articles/court-rules")
     assert by_url[moved]["redirects"] == [{"url": moved, "status": 301}]
     assert by_url[dead]["status"] == "dead" and by_url[dead]["http_status"] == 404
+    assert by_url[dead]["checked_at"] and by_url[dead]["elapsed"] >= 0 and by_url[dead]["error"]
+    assert by_url[moved]["final_url"] == sites.news.url("/articles/court-rules")
+    assert by_url[moved]["content_type"] == "text/html"
     assert by_url[sites.soft.url("/missing/story-gone")]["status"] == "soft_404"
     assert by_url[sites.news.url("/forbidden")]["status"] == "blocked"
     assert by_url["ftp://files.example.org/report.pdf"]["status"] == "invalid"
