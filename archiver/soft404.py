@@ -312,13 +312,22 @@ def is_deep(url: str) -> bool:
     return not is_generic_path(parts.path) or bool(parts.query)
 
 
+#: URL shorteners: their paths are opaque tokens, and a short link may rightly lead to a home page
+SHORTENERS = frozenset({
+    "bit.ly", "bitly.com", "t.co", "tinyurl.com", "goo.gl", "ow.ly", "buff.ly", "is.gd", "v.gd", "lnkd.in", "fb.me",
+    "dlvr.it", "trib.al", "wp.me", "amzn.to", "nyti.ms", "wapo.st", "reut.rs", "cnn.it", "n.pr", "apple.co", "t.ly",
+    "rb.gy", "j.mp", "tiny.cc", "cutt.ly", "shorturl.at", "rebrand.ly", "bl.ink", "s.id", "ift.tt", "redd.it",
+    "youtu.be", "g.co", "aka.ms", "msft.it", "lat.ms", "politi.co", "hill.cm", "bbc.in", "econ.st", "ti.me",
+})
+
+
 def generic_redirect(cited: str, final: str) -> str | None:
     """Evidence when a deep cited URL was redirected to a home, error or section page."""
     try:
         c, f = urlsplit(cited), urlsplit(final)
     except ValueError:
         return None
-    if not is_deep(cited):
+    if not is_deep(cited) or (c.hostname or "").lower().removeprefix("www.") in SHORTENERS:
         return None
     same_site = (c.hostname or "").removeprefix("www.") == (f.hostname or "").removeprefix("www.")
     if is_generic_path(f.path):

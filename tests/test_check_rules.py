@@ -95,6 +95,7 @@ def test_bot_challenges() -> None:
     ("http://a.org/news/story", "https://a.org/news/story/", None),
     ("https://a.org/news/story", "https://a.org/world/2019/new-story-url", None),
     ("https://a.org/?p=123", "https://a.org/", None),
+    ("https://bit.ly/3xYzAbc", "https://www.aclu.org/", None),  # a short link may point at a home page
 ])
 def test_generic_redirects(cited: str, final: str, expected: str | None) -> None:
     evidence = generic_redirect(cited, final)
