@@ -6,7 +6,7 @@ Rules (a live page reported dead is the worst bug, so "dead" needs real evidence
   refused by a host that resolves. DNS and refused failures are *connection-level*
   (``connection_failure=True``) and count as dead only while the network as a whole
   works (see :mod:`archiver.netstate`); otherwise they become ``error``.
-* ``blocked`` (never dead): 401, 403, 407, 451, 429 after retries, 999, bot challenges
+* ``blocked`` (never dead): 401, 402, 403, 407, 451, 429 after retries, 999, bot challenges
   with any status, a redirect to a login page.
 * ``error`` (inconclusive, never dead): timeouts, 5xx after retries, TLS failures,
   redirect loops, too many redirects, broken answers, other statuses.
@@ -53,7 +53,7 @@ from .soft404 import (
 )
 
 PERMANENT = frozenset({301, 308})
-BLOCKED_STATUSES = frozenset({401, 403, 407, 451, 999})
+BLOCKED_STATUSES = frozenset({401, 402, 403, 407, 451, 999})
 ResultCallback = Callable[[Link, CheckResult], None]
 
 
@@ -300,9 +300,10 @@ class Checker:
                     if evidence:
                         return verdict("soft_404", evidence)
         result.moved_to = moved_target(url, chain.hops, answer.url)
+        note = f" ({answer.body_error})" if answer.body_error else ""
         if result.moved_to:
-            return verdict("alive", f"{_reason(answer)}; permanently moved to {result.moved_to}")
-        return verdict("alive", _reason(answer) + (f" after redirect to {answer.url}" if redirected else ""))
+            return verdict("alive", f"{_reason(answer)}; permanently moved to {result.moved_to}{note}")
+        return verdict("alive", _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note)
 
 
 async def _text_of(body: bytes, encoding: str) -> str:
