@@ -233,7 +233,7 @@ class Checker:
             status, evidence = "dead", "the host resolves but refuses connections"
         elif failure.kind == "unsafe" or (failure.kind == "bad_url" and first_hop):
             status = "invalid"
-        elif failure.kind in ("connect_timeout", "read_timeout", "total_timeout"):
+        elif failure.kind in ("connect_timeout", "read_timeout", "total_timeout", "host_timeouts"):
             evidence = "inconclusive: timed out (after retries)"
         elif failure.kind == "tls":
             evidence = "inconclusive: the TLS connection failed"

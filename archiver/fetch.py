@@ -1,6 +1,9 @@
 """Polite, retried GETs: one :class:`Fetcher` per run owns the HTTP client, the
 resolver, the per-host scheduler and the retry policy.
 
+A host that times out ``HOST_TIMEOUT_LIMIT`` times in a row without answering is not
+requested again in the run (its remaining links get an inconclusive ``error`` at once).
+
 Retries (tenacity) are for transient trouble only: connection errors other than a
 name that does not exist, timeouts, a connection closed without an answer, and the
 statuses 429, 500, 502, 503, 504 and 520-529. 404 and 410 are never retried, nor are
@@ -42,6 +45,9 @@ from .soft404 import detect_challenge, page_info
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, *range(520, 530)})
 MAX_BACKOFF = 60.0
+#: timeouts in a row (no answer in between) after which a host is not tried again this run
+HOST_TIMEOUT_LIMIT = 3
+_TIMEOUT_KINDS = frozenset({"connect_timeout", "read_timeout", "total_timeout"})
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -75,6 +81,8 @@ class Fetcher:
             ssl_context=ssl_context, per_host=settings.per_host_concurrency)
         self._sleep = sleep
         self.requests = 0
+        #: consecutive unanswered timeouts per host (a black-holed host would cost timeout x attempts per link)
+        self._timeouts: dict[str, int] = {}
 
     async def __aenter__(self) -> Fetcher:
         await self.client.__aenter__()
@@ -89,17 +97,32 @@ class Fetcher:
 
     # ------------------------------------------------------------------ one request, politely
 
+    def _check_host(self, key: str) -> None:
+        if (count := self._timeouts.get(key, 0)) >= HOST_TIMEOUT_LIMIT:
+            raise FetchFailure("host_timeouts", f"not requested: {key} timed out {count} times in a row in this run",
+                               transient=False)
+
     async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None) -> Answer:
+        self._check_host(key)
         async with self.scheduler.slot(key) as slot:
+            try:
+                self._check_host(key)  # again: it may have timed out while this request waited
+            except FetchFailure:
+                slot.unused()
+                raise
             self.requests += 1
             started = time.monotonic()
             try:
-                return await fetch_once(self.client, url, max_body=self.settings.max_body_bytes,
-                                        total_timeout=self.settings.total_timeout, cookies=cookies,
-                                        on_sent=slot.sent)
+                answer = await fetch_once(self.client, url, max_body=self.settings.max_body_bytes,
+                                          total_timeout=self.settings.total_timeout, cookies=cookies,
+                                          on_sent=slot.sent)
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
+                if exc.kind in _TIMEOUT_KINDS and exc.status is None:
+                    self._timeouts[key] = self._timeouts.get(key, 0) + 1
                 raise
+            self._timeouts.pop(key, None)
+            return answer
 
     # ------------------------------------------------------------------ retry policy
 

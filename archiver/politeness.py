@@ -50,11 +50,12 @@ class _Host:
 class Slot:
     """A granted request slot; :meth:`sent` starts the host's gap and lets its next request start."""
 
-    __slots__ = ("_done", "_host", "_scheduler")
+    __slots__ = ("_done", "_host", "_previous_start", "_scheduler")
 
-    def __init__(self, scheduler: HostScheduler, host: _Host) -> None:
+    def __init__(self, scheduler: HostScheduler, host: _Host, previous_start: float) -> None:
         self._scheduler = scheduler
         self._host = host
+        self._previous_start = previous_start
         self._done = False
 
     def sent(self) -> None:
@@ -62,6 +63,14 @@ class Slot:
             return
         self._done = True
         self._host.next_start = self._scheduler._clock() + self._scheduler.gap
+        self._host.lock.release()
+
+    def unused(self) -> None:
+        """Nothing was sent after all: the host's next request need not wait a gap for this one."""
+        if self._done:
+            return
+        self._done = True
+        self._host.next_start = self._previous_start
         self._host.lock.release()
 
 
@@ -139,7 +148,7 @@ class HostScheduler:
                     raise
             finally:
                 host.queued -= 1
-            handle = Slot(self, host)
+            handle = Slot(self, host, host.next_start)
             host.next_start = self._clock() + self.gap
             host.in_flight += 1
             host.started += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -240,6 +241,20 @@ async def test_500_is_retried_then_error(sites: Sites) -> None:
 async def test_slow_headers_time_out(sites: Sites) -> None:
     result = await check_one(sites.news.url("/slow-headers"), fast_settings(attempts=1, read_timeout=0.3))
     assert result.status == "error" and "response headers" in (result.error or "")
+
+
+async def test_host_that_keeps_timing_out_is_not_tried_for_every_link(sites: Sites) -> None:
+    from archiver.check import check_links
+    from tests.farm_sites import link_for
+
+    tag = token()
+    links = [link_for(sites.news.url(f"/slow-headers?{tag}={i}")) for i in range(8)]
+    started = time.monotonic()
+    run = await check_links(links, fast_settings(attempts=2, read_timeout=0.3, per_host_concurrency=1))
+    assert {r.status for r in run.results.values()} == {"error"}
+    assert len(sites.news.hits(f"/slow-headers?{tag}")) == 3
+    assert time.monotonic() - started < 2.5
+    assert sum("timed out 3 times in a row" in (r.error or "") for r in run.results.values()) >= 6
 
 
 async def test_trickling_body_stopped_by_total_timeout(sites: Sites) -> None:
