@@ -72,8 +72,9 @@ class FetchFailure(Exception):
 
 
 class DNSFailure(FetchFailure):
-    def __init__(self, host: str, message: str, *, nxdomain: bool) -> None:
-        super().__init__("nxdomain" if nxdomain else "dns", message, transient=not nxdomain, connection_level=True)
+    def __init__(self, host: str, message: str, *, nxdomain: bool, transient: bool | None = None) -> None:
+        super().__init__("nxdomain" if nxdomain else "dns", message,
+                         transient=(not nxdomain) if transient is None else transient, connection_level=True)
         self.host = host
 
 
@@ -235,7 +236,7 @@ class Resolver:
         host = host.lower().rstrip(".")
         cached = self._cache.get(host)
         if isinstance(cached, DNSFailure):
-            raise DNSFailure(cached.host, cached.message, nxdomain=cached.kind == "nxdomain")
+            raise DNSFailure(cached.host, cached.message, nxdomain=True)
         if cached is not None:
             return list(cached)
         pending = self._pending.get(host)
@@ -272,8 +273,9 @@ class Resolver:
             async with asyncio.timeout(self.timeout):
                 async with self._sem:
                     infos = await _getaddrinfo_in_daemon_thread(host)
-        except TimeoutError:
-            raise DNSFailure(host, f"DNS lookup of {host} timed out after {self.timeout:g}s", nxdomain=False) from None
+        except TimeoutError:  # the system resolver has already retried within this budget
+            raise DNSFailure(host, f"DNS lookup of {host} timed out after {self.timeout:g}s", nxdomain=False,
+                             transient=False) from None
         except socket.gaierror as exc:
             if exc.errno in _NXDOMAIN_CODES:
                 raise DNSFailure(host, f"domain {host} does not resolve ({exc.strerror})", nxdomain=True) from None

@@ -204,7 +204,7 @@ async def test_resolver_gives_up_on_a_hung_lookup(monkeypatch: pytest.MonkeyPatc
     try:
         with pytest.raises(DNSFailure, match="timed out") as err:
             await resolver.resolve("slow.example.org")
-        assert err.value.kind == "dns" and err.value.transient
+        assert err.value.kind == "dns" and not err.value.transient  # the system resolver already retried
     finally:
         stop.set()
 
