@@ -33,6 +33,8 @@ class Finding:
     expected: Any = None
     actual: Any = None
     fix: str | None = None
+    #: machine-readable details (e.g. a content_drift's similarity); emitted only when set
+    data: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -51,6 +53,8 @@ class Finding:
             out["actual"] = self.actual
         if self.fix is not None:
             out["fix"] = self.fix
+        if self.data is not None:
+            out["data"] = self.data
         return out
 
     def where(self) -> str:
