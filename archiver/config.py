@@ -183,6 +183,23 @@ class Settings:
     max_saves: int | None = _setting(50, _optional(_positive_int), "Save Page Now requests per run.")
     save_max_age_days: float = _setting(365.0, _positive_float,
                                         "Alive links whose newest capture is older than this get a save.")
+    # --- text snapshots
+    snapshot_pages: bool = _setting(True, _bool, "Extract and store a text snapshot of every live page during check.")
+    extract_workers: int = _setting(2, _positive_int, "Worker processes extracting page text.")
+    extract_timeout: float = _setting(20.0, _positive_float,
+                                      "Seconds one page may take to extract before its worker is stopped.")
+    max_html_bytes: int = _setting(5 * 1024 * 1024, _positive_int, "HTML larger than this is not parsed.")
+    max_html_elements: int = _setting(40_000, _positive_int,
+                                      "HTML with more tags than this is not parsed (extraction time grows faster "
+                                      "than the tag count).")
+    max_pdf_pages: int = _setting(200, _positive_int, "Pages of a PDF whose text is extracted.")
+    max_pdf_bytes: int = _setting(20 * 1024 * 1024, _positive_int, "PDFs larger than this are not parsed.")
+    thin_chars: int = _setting(500, _positive_int,
+                               "Extracted text shorter than this (characters) is thin: never stored as the article.")
+    drift_similarity: float = _setting(0.9, _fraction,
+                                       "Shingle similarity to the first capture below which a page has drifted.")
+    drift_min_words: int = _setting(20, _positive_int,
+                                    "Words changed since the first capture that count as drift at any similarity.")
     # --- audit
     registry: Path | None = _setting(None, _optional(_path),
                                      "Extra publisher registry (YAML) extending the built-in one.")
