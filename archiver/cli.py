@@ -154,14 +154,54 @@ def _network_options(func: Any) -> Any:
 @events_option
 @config_option
 @_network_options
+@click.option("--shard", default=None, metavar="K/N",
+              help="Check only shard K of N (links split by registrable domain); merge with 'archiver merge'.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def check(events: Path | None, config_file: Path | None, quiet: bool, **overrides: Any) -> None:
-    """Check every link and write report.json. Exit 0 when the run completed,
-    2 with one clear line when it could not (network offline, bad configuration)."""
+def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str | None, **overrides: Any) -> None:
+    """Check the links that are due and write report.json. Exit 0 when the run completed,
+    2 with one clear line when it could not (network offline, bad configuration, another run holds the lock)."""
     from .pipeline import run_check
+    from .shard import Shard
 
     settings = settings_from(config_file, events=events, **overrides)
-    sys.exit(run_check(settings, progress=not quiet))
+    try:
+        part = Shard.parse(shard) if shard else None
+    except ValueError as exc:
+        click.echo(f"archiver: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(run_check(settings, progress=not quiet, shard=part))
+
+
+@cli.command()
+@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True))
+@events_option
+@config_option
+@click.option("--snapshots", type=click.Path(path_type=Path), default=None, help="The merged snapshots folder.")
+@click.option("--report-dir", type=click.Path(path_type=Path), default=None)
+def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | None, snapshots: Path | None,
+          report_dir: Path | None) -> None:
+    """Merge the snapshots folders of shard runs (SHARDS...) into one, then write the report."""
+    from .pipeline import regenerate_report
+    from .shard import merge_snapshots
+
+    settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir)
+    counts = merge_snapshots(list(shards), settings.snapshots)
+    click.echo(f"merged {len(shards)} shard(s) into {settings.snapshots}: " + ", ".join(
+        f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+    sys.exit(regenerate_report(settings))
+
+
+@cli.command()
+@events_option
+@config_option
+@click.option("--snapshots", type=click.Path(path_type=Path), default=None)
+@click.option("--report-dir", type=click.Path(path_type=Path), default=None)
+def report(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None) -> None:
+    """Write the reports again from the stored link state, without touching the network."""
+    from .pipeline import regenerate_report
+
+    settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir)
+    sys.exit(regenerate_report(settings))
 
 
 @cli.command("audit")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sys
 import time
 from collections import Counter
@@ -18,10 +19,13 @@ from typing import Any, TextIO
 from .check import CheckRun, check_links
 from .config import Settings
 from .events import load_events
+from .history import Change, LinkState, apply_result, new_state, select_due
 from .links import build_catalog
-from .models import CheckResult, Finding, Link
+from .models import FAILING_STATUSES, CheckResult, Finding, Link
 from .progress import StageProgress
 from .report import RunInfo, build_report, write_json_report
+from .shard import Shard
+from .state import LockError, StateStore, run_lock
 
 EXIT_OK, EXIT_FAILED = 0, 2
 
@@ -38,38 +42,40 @@ class CheckOutcome:
     problem: str | None = None
 
 
-def link_findings(link: Link, result: CheckResult | None) -> list[Finding]:
+def link_findings(link: Link, state: LinkState | None) -> list[Finding]:
     """``dead_link``, ``soft_404``, ``blocked`` and ``moved`` findings, one per citation."""
-    if result is None:
+    if state is None or not link.checkable:
         return []
     out: list[Finding] = []
+    since = f", failing since {state.first_failed[:10]}" if state.first_failed else ""
+    confirmed = (f"confirmed after {state.failures} checks{since}" if state.confirmed
+                 else f"not yet confirmed ({state.failures} failed check{'s' if state.failures != 1 else ''}{since})")
     for c in link.citations:
         where: dict[str, Any] = {"file": c.file, "line": c.line, "event": c.event, "source_index": c.source_index,
                                  "url": link.url}
         prefix = f"source {c.source_index}: {link.url}"
         archived = link.archive_urls[0] if link.archive_urls else None
-        if result.status == "dead":
+        fix = (f"cite the archived copy {archived}" if archived
+               else "find the page's new address, or cite an archived copy (web.archive.org)")
+        if state.status == "dead":
             out.append(Finding(
-                kind="dead_link", severity="error", message=f"{prefix} is dead: {result.evidence or result.error}",
-                actual=result.http_status if result.http_status is not None else result.error,
-                fix=f"cite the archived copy {archived}" if archived
-                else "find the page's new address, or cite an archived copy (web.archive.org)", **where))
-        elif result.status == "soft_404":
+                kind="dead_link", severity="error" if state.confirmed else "warning",
+                message=f"{prefix} is dead: {state.evidence or state.error}; {confirmed}",
+                actual=state.http_status if state.http_status is not None else state.error, fix=fix, **where))
+        elif state.status == "soft_404":
             out.append(Finding(
-                kind="soft_404", severity="warning",
-                message=f"{prefix} no longer shows the cited page: {result.evidence}",
-                actual=result.final_url or link.url,
-                fix=f"cite the archived copy {archived}" if archived
-                else "find the page's new address, or cite an archived copy (web.archive.org)", **where))
-        elif result.status == "blocked":
+                kind="soft_404", severity="error" if state.confirmed else "warning",
+                message=f"{prefix} no longer shows the cited page: {state.evidence}; {confirmed}",
+                actual=state.final_url or link.url, fix=fix, **where))
+        elif state.status == "blocked":
             out.append(Finding(
                 kind="blocked", severity="info",
-                message=f"{prefix} could not be verified, the site blocks automated checks ({result.evidence}); "
+                message=f"{prefix} could not be verified, the site blocks automated checks ({state.evidence}); "
                         "this is not evidence that the page is gone", **where))
-        if result.moved_to and result.status == "alive":
+        if state.moved_to and state.status == "alive":
             out.append(Finding(
-                kind="moved", severity="info", message=f"{prefix} permanently redirects to {result.moved_to}",
-                expected=result.moved_to, actual=link.url, fix=f"replace the url with {result.moved_to}", **where))
+                kind="moved", severity="info", message=f"{prefix} permanently redirects to {state.moved_to}",
+                expected=state.moved_to, actual=link.url, fix=f"replace the url with {state.moved_to}", **where))
     return out
 
 
@@ -92,49 +98,125 @@ def _counts(results: Iterable[CheckResult]) -> str:
     return ", ".join(f"{counts[s]} {s}" for s in order if counts[s]) or "nothing checked"
 
 
-async def check_stage(settings: Settings, *, stream: TextIO | None = None, progress: bool = True) -> CheckOutcome:
-    """Check every link of the timeline and write ``report.json``."""
+def _copy(state: LinkState) -> LinkState:
+    return LinkState.from_dict(state.to_dict())
+
+
+class Recorder:
+    """Applies verdicts to link states and persists each one as soon as it is final.
+
+    A failure (dead, soft_404) is written at once as *not counted*, then counted at the
+    end of the run if the network turned out fine; a connection-level failure (DNS,
+    refused) waits for the run's network state. So a killed run never leaves a failure
+    counted that the network state would have discounted.
+    """
+
+    def __init__(self, store: StateStore, links: dict[str, Link], settings: Settings, now: dt.datetime) -> None:
+        self.store, self.links, self.settings, self.now = store, links, settings, now
+        self.changes: list[Change] = []
+        self._pending_failures: list[tuple[LinkState, CheckResult]] = []
+        self._pending_connection: list[str] = []
+
+    def state_for(self, key: str) -> LinkState:
+        state = self.store.states.get(key)
+        if state is None:
+            link = self.links[key]
+            state = new_state(link.url, key, self.now)
+        return state
+
+    def record(self, link: Link, result: CheckResult) -> None:
+        key = link.normalized_url
+        if result.connection_failure:
+            self._pending_connection.append(key)
+            return
+        state = self.state_for(key)
+        if result.status in FAILING_STATUSES:
+            self._pending_failures.append((_copy(state), result))
+            apply_result(state, result, self.settings, counted=False)
+        else:
+            self.changes.extend(apply_result(state, result, self.settings))
+        self.store.save(state)
+
+    def finish(self, run: CheckRun) -> None:
+        counted = run.network.status == "ok"
+        for before, result in self._pending_failures:
+            if counted:
+                self.changes.extend(apply_result(before, result, self.settings))
+                self.store.save(before)
+        for key in self._pending_connection:
+            result = run.results.get(key)
+            if result is None:
+                continue
+            state = self.state_for(key)
+            self.changes.extend(apply_result(state, result, self.settings, counted=counted))
+            self.store.save(state)
+
+
+def select_links(catalog_links: list[Link], store: StateStore, now: dt.datetime, settings: Settings,
+                 shard: Shard | None) -> tuple[list[Link], list[Link]]:
+    """(links this run reports on, links due now in priority order)."""
+    scope = [link for link in catalog_links if shard is None or shard.holds(link)]
+    checkable = {link.normalized_url: link for link in scope if link.checkable}
+    due_keys = select_due(store.states, list(checkable), now, settings)
+    return scope, [checkable[key] for key in due_keys]
+
+
+async def check_stage(settings: Settings, *, stream: TextIO | None = None, progress: bool = True,
+                      shard: Shard | None = None) -> CheckOutcome:
+    """Check the links that are due, record them in the link state, write ``report.json``."""
     stream = stream or sys.stderr
     started_at = settings.clock()
     t0 = time.monotonic()
     loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
     catalog = build_catalog(loaded.events)
-    checkable = catalog.checkable
+    store = StateStore(settings.snapshots).load()
+    scope, due = select_links(catalog.links, store, started_at, settings, shard)
     budgets: list[str] = []
-    if settings.max_links is not None and len(checkable) > settings.max_links:
-        checkable = checkable[: settings.max_links]
+    to_check = due
+    if settings.max_links is not None and len(due) > settings.max_links:
+        to_check = due[: settings.max_links]
         budgets.append("max_links")
     deadline = t0 + settings.time_budget if settings.time_budget else None
+    recorder = Recorder(store, {link.normalized_url: link for link in scope}, settings, started_at)
 
-    with StageProgress("check", len(checkable), stream=stream, enabled=progress) as bar:
-        run = await check_links(checkable, settings, on_result=lambda _link, _result: bar.advance(),
-                                keep_bodies=False, deadline=deadline)
+    def on_result(link: Link, result: CheckResult) -> None:
+        recorder.record(link, result)
+        bar.advance()
+
+    with StageProgress("check", len(to_check), stream=stream, enabled=progress) as bar:
+        run = await check_links(to_check, settings, on_result=on_result, keep_bodies=False, deadline=deadline)
+    recorder.finish(run)
     if run.stopped == "time_budget":
         budgets.append("time_budget")
 
-    findings: list[Finding] = [*loaded.findings, *catalog.findings]
-    for link in catalog.links:
-        findings.extend(link_findings(link, run.results.get(link.normalized_url)))
+    findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
+    for link in scope:
+        findings.extend(link_findings(link, store.states.get(link.normalized_url)))
 
     notes: list[str] = []
     if run.network.message:
         notes.append(run.network.message)
-    if run.stopped == "network_offline" and len(run.results) < len(checkable):
-        notes.append("stopped early: the network is offline; unchecked links were not reached")
-    elif run.stopped == "time_budget":
-        notes.append(f"stopped at the time budget ({settings.time_budget:g}s); unchecked links were not reached")
-    info = RunInfo(started_at=started_at, complete=run.complete and not budgets, network=run.network.status,
-                   budgets_hit=budgets, checked=len(run.results), notes=notes)
+    left = len(due) - len(run.results)
+    if run.stopped == "network_offline" and left:
+        notes.append(f"stopped early: the network is offline; {left} due links were not checked")
+    elif budgets and left:
+        notes.append(f"stopped at the {' and '.join(budgets)} budget; {left} due links are left for the next run")
+    info = RunInfo(started_at=started_at, complete=run.complete and left == 0, network=run.network.status,
+                   budgets_hit=budgets, checked=len(run.results), due=len(due), notes=notes,
+                   changes=[{"kind": c.kind, "url": recorder.links[c.normalized_url].url, "status": c.status,
+                             "previous": c.previous} for c in recorder.changes],
+                   shard=str(shard) if shard else None)
     info.stage_seconds["check"] = run.elapsed
     info.finished_at = settings.clock()
-    report = build_report(catalog.links, run.results, findings, info, extras=result_extras(run.results))
+    report = build_report(scope, store.states, findings, info, extras=result_extras(run.results))
     report["run"]["requests"] = run.requests
     report["run"]["hosts"] = run.hosts
+    store.write_run(report["run"])
     path = write_json_report(report, settings.report_dir)
 
-    summary = (f"checked {len(run.results)} of {len(catalog.links)} links on {run.hosts} hosts in "
-               f"{time.monotonic() - t0:.1f}s: {_counts(run.results.values())}; network {run.network.status}; "
-               f"report: {path}")
+    summary = (f"checked {len(run.results)} of {len(due)} due links ({len(scope)} in all) on {run.hosts} hosts "
+               f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values())}; network {run.network.status}; "
+               f"{len(recorder.changes)} change(s); report: {path}")
     problem = None
     code = EXIT_OK
     if run.network.status == "offline":
@@ -144,14 +226,18 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
 
 
 def run_check(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None,
-              progress: bool = True) -> int:
+              progress: bool = True, shard: Shard | None = None) -> int:
     """``archiver check``: run the stage in one event loop, print the summary, return the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
     if not settings.events.exists():
         print(f"archiver: events folder {settings.events} does not exist (set --events or ARCHIVER_EVENTS)", file=err)
         return EXIT_FAILED
     try:
-        outcome = asyncio.run(check_stage(settings, stream=err, progress=progress))
+        with run_lock(settings.snapshots, err=err):
+            outcome = asyncio.run(check_stage(settings, stream=err, progress=progress, shard=shard))
+    except LockError as exc:
+        print(f"archiver: {exc}", file=err)
+        return EXIT_FAILED
     except OSError as exc:
         print(f"archiver: check failed: {exc}", file=err)
         return EXIT_FAILED
@@ -161,3 +247,32 @@ def run_check(settings: Settings, *, out: TextIO | None = None, err: TextIO | No
     elif outcome.run.network.message:
         print(f"archiver: warning: {outcome.run.network.message}", file=err)
     return outcome.exit_code
+
+
+def regenerate_report(settings: Settings, *, out: TextIO | None = None) -> int:
+    """``archiver report``: the reports from the stored state and the last run record; no network."""
+    out = out or sys.stdout
+    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+    catalog = build_catalog(loaded.events)
+    store = StateStore(settings.snapshots).load()
+    previous = store.read_run() or {}
+    findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
+    for link in catalog.links:
+        findings.extend(link_findings(link, store.states.get(link.normalized_url)))
+    started = _parse_stamp(previous.get("started_at")) or settings.clock()
+    info = RunInfo(started_at=started, finished_at=_parse_stamp(previous.get("finished_at")),
+                   complete=bool(previous.get("complete", False)), network=previous.get("network", "ok"),
+                   budgets_hit=list(previous.get("budgets_hit", [])), checked=int(previous.get("checked", 0)),
+                   due=int(previous.get("due", 0)), notes=list(previous.get("notes", [])),
+                   changes=list(previous.get("changes", [])), shard=previous.get("shard"))
+    info.stage_seconds = dict(previous.get("stage_seconds", {}))
+    report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock())
+    path = write_json_report(report, settings.report_dir)
+    print(f"report of {len(catalog.links)} links ({len(store.states)} with state): {path}", file=out)
+    return EXIT_OK
+
+
+def _parse_stamp(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

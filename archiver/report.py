@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic
-from .models import CheckResult, Finding, Link
+from .history import LinkState
+from .models import Finding, Link
 
 SCHEMA_ID = "archiver.report/1"
 
@@ -38,7 +39,11 @@ class RunInfo:
     budgets_hit: list[str] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     checked: int = 0
+    due: int = 0
     notes: list[str] = field(default_factory=list)
+    #: what this run changed: {"kind", "url", "status", "previous"} (newly_failing, newly_confirmed, ...)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    shard: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,28 +54,44 @@ class RunInfo:
             "budgets_hit": list(self.budgets_hit),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
             "checked": self.checked,
+            "due": self.due,
+            "shard": self.shard,
             "notes": list(self.notes),
+            "changes": list(self.changes),
         }
 
 
-def link_entry(link: Link, result: CheckResult | None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def link_entry(link: Link, state: LinkState | None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One ``links[]`` entry: the link as cited with its latest known state."""
+    if not link.checkable:
+        status, error = "invalid", link.invalid_reason
+    else:
+        status, error = (state.status, state.error) if state else ("unchecked", None)
     entry: dict[str, Any] = {
         "url": link.url,
         "normalized_url": link.normalized_url,
-        "status": "invalid" if not link.checkable else (result.status if result else "unchecked"),
-        "http_status": result.http_status if result else None,
-        "final_url": result.final_url if result else None,
-        "error": link.invalid_reason if not link.checkable else (result.error if result else None),
-        "evidence": result.evidence if result else None,
-        "checked_at": iso(result.checked_at) if result else None,
-        "redirects": [{"url": h.url, "status": h.status} for h in result.redirects] if result else [],
+        "status": status,
+        "confirmed": bool(state and state.confirmed),
+        "http_status": state.http_status if state else None,
+        "final_url": state.final_url if state else None,
+        "redirects": list(state.redirects) if state else [],
+        "error": error,
+        "evidence": state.evidence if state else None,
+        "checked_at": state.last_checked if state else None,
+        "first_failed_at": state.first_failed if state else None,
+        "failures": state.failures if state else 0,
+        "last_alive_at": state.last_alive if state else None,
         "domain": link.domain,
         "citations": [c.to_dict() for c in link.citations],
         "archive_urls": list(link.archive_urls),
     }
-    if result and result.moved_to:
-        entry["moved_to"] = result.moved_to
+    if state and state.moved_to:
+        entry["moved_to"] = state.moved_to
+    if state and state.snapshot:
+        entry["snapshot"] = state.snapshot
+    if state and state.wayback:
+        entry["wayback"] = {k: state.wayback.get(k) for k in ("url", "timestamp", "saved_this_run")
+                            if k in state.wayback}
     if extra:
         entry.update(extra)
     return entry
@@ -78,15 +99,15 @@ def link_entry(link: Link, result: CheckResult | None, extra: Mapping[str, Any] 
 
 def build_report(
     links: Iterable[Link],
-    results: Mapping[str, CheckResult],
+    states: Mapping[str, LinkState],
     findings: Iterable[Finding],
     run: RunInfo,
     extras: Mapping[str, Mapping[str, Any]] | None = None,
     generated_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Assemble report.json. ``results`` and ``extras`` are keyed by normalized URL."""
+    """Assemble report.json. ``states`` and ``extras`` are keyed by normalized URL."""
     extras = extras or {}
-    entries = [link_entry(link, results.get(link.normalized_url), extras.get(link.normalized_url))
+    entries = [link_entry(link, states.get(link.normalized_url), extras.get(link.normalized_url))
                for link in links]
     finding_dicts = [f.to_dict() for f in findings]
     return {
@@ -95,6 +116,7 @@ def build_report(
         "run": run.to_dict(),
         "summary": {
             "links": dict(sorted(Counter(e["status"] for e in entries).items())),
+            "confirmed": sum(1 for e in entries if e["confirmed"]),
             "findings": dict(sorted(Counter(f["kind"] for f in finding_dicts).items())),
             "citations": sum(len(e["citations"]) for e in entries),
         },
