@@ -27,6 +27,7 @@ import hashlib
 import logging
 import re
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -321,10 +322,15 @@ def _quiet_logs() -> None:
         _log_quiet = True
 
 
-def trafilatura_version() -> str:
-    import trafilatura
+def _trafilatura() -> Any:
+    with warnings.catch_warnings():  # urllib3's SOCKS notice, from trafilatura's downloader we do not use
+        warnings.simplefilter("ignore")
+        import trafilatura
+    return trafilatura
 
-    return f"trafilatura {trafilatura.__version__}"
+
+def trafilatura_version() -> str:
+    return f"trafilatura {_trafilatura().__version__}"
 
 
 def _iso_day(value: str | None) -> str | None:
@@ -343,8 +349,7 @@ def extract_html(body: bytes, content_type: str | None, url: str | None, options
         return Extraction(kind="failed", reason=f"HTML with {elements:,} tags is over the "
                                                 f"{options.max_html_elements:,} tag limit: not parsed")
     _quiet_logs()
-    import trafilatura
-
+    trafilatura = _trafilatura()
     text, encoding, how = decode(body, content_type, html=True)
     text = _XML_DECL.sub("", text, count=1)
     extractor = trafilatura_version()

@@ -228,6 +228,7 @@ class ExtractorPool:
             return failed(f"extraction took longer than {self.timeout:g}s and was stopped", body,
                           truncated=task.truncated), None
         except (EOFError, OSError, BrokenPipeError) as exc:
+            worker.process.join(2)  # reap it, to say how it ended
             code = worker.process.exitcode
             worker.stop(kill=True)
             self._count("crashes", time.monotonic() - started)
