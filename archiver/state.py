@@ -4,10 +4,10 @@ Why this format: the nightly job commits ``snapshots/`` to git, so the state mus
 review well. One small JSON file per link (fields in a fixed order, one per line)
 means a run that changes nothing for a link changes no byte of it, a recheck with
 the same verdict changes two or three lines of that link's file only, and a diff
-names the link by its folder. Each file is written atomically (temp file, fsync,
-rename) as soon as its check finishes, so ``kill -9`` loses at most the checks in
-flight; shards write disjoint folders, so merging them is a union. Files that did
-not change are never rewritten.
+names the link by its folder. Each file is written atomically (temp file, then
+rename; not fsynced, see :func:`archiver.atomic.write_bytes`) as soon as its check
+finishes, so ``kill -9`` loses at most the checks in flight; shards write disjoint
+folders, so merging them is a union. Files that did not change are never rewritten.
 
 The run record ``snapshots/run.json`` holds the last run's metadata and what it
 changed, so ``archiver report`` can rebuild the reports without the network.
@@ -91,7 +91,7 @@ class StateStore:
         text = dumps(state.to_dict())
         if self._written.get(state.normalized_url) == text:
             return False
-        atomic.write_text(self.path(state.normalized_url), text)
+        atomic.write_text(self.path(state.normalized_url), text, fsync=False)
         self._written[state.normalized_url] = text
         self.writes += 1
         return True

@@ -138,7 +138,8 @@ async def test_pipeline_honours_max_links(sites: Sites, tmp_path: Path) -> None:
     events.mkdir()
     urls = "".join(f"  - url: {sites.gap.url(f'/g/max-links-{i}')}\n" for i in range(4))
     (events / "e.md").write_text(f"---\nid: e\nsources:\n{urls}---\n", encoding="utf-8")
-    settings = replace(fast_settings(max_links=2), events=events, report_dir=tmp_path / "r")
+    settings = replace(fast_settings(max_links=2), events=events, report_dir=tmp_path / "r",
+                       snapshots=tmp_path / "snapshots")
     outcome = await check_stage(settings, progress=False)
     assert outcome.exit_code == 0
     assert outcome.report["summary"]["links"] == {"alive": 2, "unchecked": 2}

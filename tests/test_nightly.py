@@ -1,0 +1,244 @@
+"""Nightly runs replayed with ARCHIVER_NOW against a loopback farm, through the real CLI.
+
+Confirmation over days, recovery, offline nights not counted, budgets that resume,
+shards that merge into the unsharded result, a run killed with SIGKILL that resumes,
+and the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from archiver.report import load_schema
+from archiver.state import run_lock
+from tests.farm import Conn, Farm, FarmHost, Request
+from tests.farm_sites import article
+
+FAST = ["--per-host-gap", "0", "--connect-timeout", "1", "--read-timeout", "2", "--total-timeout", "3",
+        "--attempts", "1", "--backoff-base", "0", "--quiet", "--no-soft404-probe"]
+VALIDATOR = jsonschema.Draft202012Validator(load_schema(), format_checker=jsonschema.FormatChecker())
+
+
+class Web:
+    """Hosts whose pages answer what the test says: ``web.status[path] = 404``."""
+
+    def __init__(self, farm: Farm, hosts: int, delay: float = 0.0) -> None:
+        self.status: dict[str, int] = {}
+        self.delay = delay
+        self.hosts: list[FarmHost] = [farm.add(f"h{i}", self._handle) for i in range(hosts)]
+
+    async def _handle(self, req: Request, conn: Conn) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        code = self.status.get(req.path, 200)
+        if code == 200:
+            await conn.send(200, article(req.path.strip("/").replace("/", "-")))
+        else:
+            await conn.send(code, f"<html><title>{code}</title><body>Error {code}</body></html>")
+
+    def hits(self, path: str) -> int:
+        return sum(len(h.hits(path)) for h in self.hosts)
+
+
+@pytest.fixture
+def farm() -> Iterator[Farm]:
+    f = Farm().start()
+    yield f
+    f.stop()
+
+
+def timeline(folder: Path, urls: list[str], per_event: int = 3) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(0, len(urls), per_event):
+        chunk = urls[n:n + per_event]
+        sources = "".join(f"  - url: {u}\n    title: Story {n + i}\n    publisher: Example\n    tier: 2\n"
+                          f"    date: 2021-05-0{1 + i}\n" for i, u in enumerate(chunk))
+        (folder / f"2021-05-{n:02d}--event-{n}.md").write_text(
+            f"---\ndate: 2021-05-01\ntitle: Event {n}\nsources:\n{sources}---\n\nBody.\n", "utf-8")
+    return folder
+
+
+def run(tmp: Path, now: str, *extra: str, snapshots: str = "snapshots", wait: bool = True
+        ) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+    env.update({"ARCHIVER_NOW": now, "ARCHIVER_ALLOW_NETWORKS": "127.0.0.0/8"})
+    args = [sys.executable, "-m", "archiver.cli", "check", "--events", str(tmp / "events"),
+            "--snapshots", str(tmp / snapshots), "--report-dir", str(tmp / f"reports-{snapshots}"), *FAST, *extra]
+    if not wait:
+        return subprocess.Popen(args, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def report(tmp: Path, snapshots: str = "snapshots") -> dict:
+    data = json.loads((tmp / f"reports-{snapshots}" / "report.json").read_text("utf-8"))
+    VALIDATOR.validate(data)
+    return data
+
+
+def states(root: Path) -> dict[str, dict]:
+    out = {}
+    for path in sorted(root.glob("*/*/state.json")):
+        data = json.loads(path.read_text("utf-8"))
+        out[data["url"]] = data
+    return out
+
+
+def test_dead_link_is_confirmed_on_the_third_day_and_recovers(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 2)
+    urls = [web.hosts[i % 2].url(f"/news/story-{i}") for i in range(5)]
+    gone = urls[2]
+    web.status["/news/story-2"] = 404
+    timeline(tmp_path / "events", urls)
+
+    first = run(tmp_path, "2026-03-01T02:00:00Z")
+    assert first.returncode == 0, first.stderr
+    r = report(tmp_path)
+    entry = {e["url"]: e for e in r["links"]}[gone]
+    assert (entry["status"], entry["confirmed"], entry["failures"]) == ("dead", False, 1)
+    assert [c["kind"] for c in r["run"]["changes"]] == ["newly_failing"]
+    assert r["run"]["complete"] is True
+
+    for day in ("02", "03"):
+        assert run(tmp_path, f"2026-03-{day}T02:00:00Z").returncode == 0
+        entry = {e["url"]: e for e in report(tmp_path)["links"]}[gone]
+        assert not entry["confirmed"]
+    assert entry["failures"] == 3  # three failed checks, but they span only two days
+
+    assert run(tmp_path, "2026-03-04T02:00:00Z").returncode == 0
+    r = report(tmp_path)
+    entry = {e["url"]: e for e in r["links"]}[gone]
+    assert (entry["confirmed"], entry["failures"], entry["first_failed_at"]) == (True, 4, "2026-03-01T02:00:00Z")
+    assert [c["kind"] for c in r["run"]["changes"]] == ["newly_confirmed"]
+    assert any(f["kind"] == "dead_link" and f["severity"] == "error" for f in r["findings"])
+    # the failing link was checked every night; live links were not re-checked within a day of their check
+    assert web.hits("/news/story-2") == 4
+    for i in (0, 1, 3, 4):
+        assert web.hits(f"/news/story-{i}") <= 2
+
+    web.status.pop("/news/story-2")
+    assert run(tmp_path, "2026-03-13T02:00:00Z").returncode == 0  # confirmed-dead links: weekly
+    r = report(tmp_path)
+    entry = {e["url"]: e for e in r["links"]}[gone]
+    assert (entry["status"], entry["confirmed"], entry["failures"]) == ("alive", False, 0)
+    assert "recovered" in [c["kind"] for c in r["run"]["changes"]]
+
+
+def test_offline_night_is_not_counted(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 1)
+    urls = [web.hosts[0].url("/a"), web.hosts[0].url("/b")]
+    web.status["/b"] = 410
+    timeline(tmp_path / "events", urls)
+    assert run(tmp_path, "2026-03-01T02:00:00Z").returncode == 0
+    before = states(tmp_path / "snapshots")[urls[1]]
+    assert before["failures"] == 1
+
+    host = web.hosts[0]
+    farm.run(_close(host))  # the whole web refuses connections: this machine has lost its network
+    offline = run(tmp_path, "2026-03-02T02:00:00Z")
+    assert offline.returncode == 2
+    assert "network offline" in offline.stderr and offline.stderr.count("\n") == 1
+    r = report(tmp_path)
+    assert r["run"]["network"] == "offline" and r["run"]["complete"] is False
+    after = states(tmp_path / "snapshots")[urls[1]]
+    assert after["failures"] == 1 and after["first_failed"] == before["first_failed"]
+    assert not any(f["kind"] == "dead_link" and f["url"] == urls[0] for f in r["findings"])
+
+
+async def _close(host: FarmHost) -> None:
+    host.server.close()
+    await host.server.wait_closed()
+
+
+def test_budget_stops_cleanly_and_next_run_continues(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 3)
+    urls = [web.hosts[i % 3].url(f"/p/{i}") for i in range(7)]
+    timeline(tmp_path / "events", urls)
+    first = run(tmp_path, "2026-03-01T02:00:00Z", "--max-links", "3")
+    assert first.returncode == 0, first.stderr
+    r = report(tmp_path)
+    assert (r["run"]["complete"], r["run"]["budgets_hit"], r["run"]["checked"]) == (False, ["max_links"], 3)
+    assert r["summary"]["links"] == {"alive": 3, "unchecked": 4}
+    second = run(tmp_path, "2026-03-01T03:00:00Z", "--max-links", "5")
+    assert second.returncode == 0
+    r = report(tmp_path)
+    assert (r["run"]["complete"], r["run"]["checked"]) == (True, 4)
+    assert r["summary"]["links"] == {"alive": 7}
+    assert all(web.hits(f"/p/{i}") == 1 for i in range(7))
+
+
+def test_shards_merge_into_the_unsharded_result(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 6)
+    urls = [web.hosts[i % 6].url(f"/s/{i}") for i in range(18)]
+    web.status["/s/4"] = 404
+    timeline(tmp_path / "events", urls)
+    now = "2026-03-01T02:00:00Z"
+    assert run(tmp_path, now, snapshots="whole").returncode == 0
+    for k in (1, 2, 3):
+        assert run(tmp_path, now, "--shard", f"{k}/3", snapshots=f"shard{k}").returncode == 0
+    shard_counts = [len(states(tmp_path / f"shard{k}")) for k in (1, 2, 3)]
+    assert sum(shard_counts) == 18 and max(shard_counts) < 18
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+    merged = subprocess.run(
+        [sys.executable, "-m", "archiver.cli", "merge", *(str(tmp_path / f"shard{k}") for k in (1, 2, 3)),
+         "--events", str(tmp_path / "events"), "--snapshots", str(tmp_path / "merged"),
+         "--report-dir", str(tmp_path / "reports-merged")], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=60)
+    assert merged.returncode == 0, merged.stderr
+    whole = {p.relative_to(tmp_path / "whole"): p.read_bytes() for p in (tmp_path / "whole").glob("*/*/*")}
+    combined = {p.relative_to(tmp_path / "merged"): p.read_bytes() for p in (tmp_path / "merged").glob("*/*/*")}
+    assert whole == combined
+    a, b = report(tmp_path, "whole"), report(tmp_path, "merged")
+    assert [(e["url"], e["status"], e["failures"]) for e in a["links"]] == \
+           [(e["url"], e["status"], e["failures"]) for e in b["links"]]
+    assert a["summary"]["links"] == b["summary"]["links"]
+
+
+def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 3, delay=0.15)
+    urls = [web.hosts[i % 3].url(f"/k/{i}") for i in range(36)]
+    timeline(tmp_path / "events", urls)
+    proc = run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False)
+    assert isinstance(proc, subprocess.Popen)
+    deadline = time.monotonic() + 30
+    while len(list((tmp_path / "snapshots").glob("*/*/state.json"))) < 6:  # wait for progress, not a fixed time
+        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    saved = states(tmp_path / "snapshots")  # every file on disk parses
+    assert 6 <= len(saved) < 36
+    assert not list((tmp_path / "snapshots").rglob("*.tmp"))
+    assert (tmp_path / "snapshots" / ".archiver.lock").exists()
+
+    rerun = run(tmp_path, "2026-03-01T02:30:00Z", "--per-host-concurrency", "1")
+    assert rerun.returncode == 0, rerun.stderr
+    assert "taking over a stale lock" in rerun.stderr
+    final = states(tmp_path / "snapshots")
+    assert len(final) == 36 and all(s["status"] == "alive" for s in final.values())
+    for url, state in saved.items():
+        assert final[url]["last_checked"] == state["last_checked"]  # finished checks were not redone
+    in_flight = sum(1 for i in range(36) if web.hits(f"/k/{i}") > 1)
+    # at most the checks in flight when it was killed ran twice: per host one request on the wire
+    # and one answered but not yet recorded
+    assert in_flight <= 6
+    assert report(tmp_path)["run"]["complete"] is True
+
+
+def test_second_run_refused_while_the_first_holds_the_lock(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 1)
+    timeline(tmp_path / "events", [web.hosts[0].url("/x")])
+    with run_lock(tmp_path / "snapshots"):
+        proc = run(tmp_path, "2026-03-01T02:00:00Z")
+    assert proc.returncode == 2
+    assert "holds" in proc.stderr and web.hits("/x") == 0
