@@ -253,6 +253,7 @@ class Checker:
         info = page_info(answer.body, answer.headers.get("content-type"))
         result = CheckResult(url=url, status="alive", checked_at=checked_at, http_status=answer.status,
                              final_url=answer.url, redirects=list(chain.hops), content_type=answer.content_type,
+                             content_type_header=answer.headers.get("content-type"),
                              body_truncated=answer.truncated)
         code = answer.status
         redirected = bool(chain.hops)

@@ -168,6 +168,8 @@ class CheckResult:
     #: used to tell "network down" from link rot.
     connection_failure: bool = False
     content_type: str | None = None
+    #: the whole Content-Type header (with its charset), for text extraction
+    content_type_header: str | None = None
     #: the (capped) decoded body, kept for the text-snapshot stage; never serialised
     body: bytes | None = field(default=None, repr=False)
     body_truncated: bool = False
