@@ -1,0 +1,127 @@
+"""Benchmark: a nightly run over the corpus's ~8,000 links when little or nothing is due.
+
+1. Builds the link state of every corpus link as if all were checked alive on night 0
+   (the same code path as a run: ``history.apply_result`` + ``StateStore.save``), in a
+   temporary git repository, and commits it.
+2. Runs ``archiver check`` on night 0 + 12 h, when nothing is due: wall time (target
+   under 3 s), requests made (must be 0: it never touches the network).
+3. Replays nights 1..7: each night applies an unchanged "alive" verdict to the links
+   the scheduler says are due (what a run that re-checks with no status change
+   writes), and measures what git sees: files changed, lines and bytes of diff.
+
+    python benchmarks/nightly_incremental.py [--events PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from archiver.config import Settings
+from archiver.events import load_events
+from archiver.history import apply_result, new_state, select_due
+from archiver.links import build_catalog
+from archiver.models import CheckResult
+from archiver.state import StateStore
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "capture-cascade" / "events"
+NIGHT0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def alive(url: str, when: dt.datetime) -> CheckResult:
+    return CheckResult(url=url, status="alive", checked_at=when, http_status=200, final_url=None,
+                       content_type="text/html; charset=utf-8", evidence="HTTP 200 OK")
+
+
+def disk_usage(root: Path) -> tuple[int, int]:
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=Path, default=DEFAULT)
+    args = parser.parse_args()
+    if not args.events.is_dir():
+        sys.exit(f"corpus not found at {args.events}")
+    settings = Settings()
+    with tempfile.TemporaryDirectory(prefix="archiver-nightly-") as tmp:
+        repo = Path(tmp)
+        snapshots = repo / "snapshots"
+        t0 = time.perf_counter()
+        catalog = build_catalog(load_events(args.events).events)
+        store = StateStore(snapshots)
+        keys = [link.normalized_url for link in catalog.links if link.checkable]
+        by_key = {link.normalized_url: link for link in catalog.links}
+        for key in keys:
+            state = new_state(by_key[key].url, key, NIGHT0)
+            apply_result(state, alive(by_key[key].url, NIGHT0), settings)
+            store.save(state)
+        files, size = disk_usage(snapshots)
+        print(f"state of {len(keys)} links written in {time.perf_counter() - t0:.1f}s: {files} files, "
+              f"{size / 1e6:.1f} MB on disk ({size / len(keys):.0f} bytes a link)")
+        git(repo, "init", "-q")
+        git(repo, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "add", "-A")
+        git(repo, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "night 0")
+
+        # --- a run when nothing is due, through the real CLI
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+        env["ARCHIVER_NOW"] = (NIGHT0 + dt.timedelta(hours=12)).isoformat()
+        cmd = [sys.executable, "-m", "archiver.cli", "check", "--events", str(args.events), "--snapshots",
+               str(snapshots), "--report-dir", str(repo / "reports"), "--quiet"]
+        walls = []
+        for _ in range(3):
+            start = time.perf_counter()
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            walls.append(time.perf_counter() - start)
+        run = json.loads((repo / "reports" / "report.json").read_text("utf-8"))["run"]
+        walls.sort()
+        print(f"nothing-due run: {walls[1]:.2f}s wall (median of 3; min {walls[0]:.2f}s), exit {done.returncode}, "
+              f"due {run['due']}, checked {run['checked']}, requests {run.get('requests')}, "
+              f"stage seconds {run['stage_seconds']}  (target < 3 s: {'met' if walls[1] < 3 else 'MISSED'})")
+        state_changes = git(repo, "status", "--porcelain", "--", "snapshots").splitlines()
+        print(f"  files changed by it under snapshots/: {len(state_changes)} "
+              f"({', '.join(line[3:] for line in state_changes) or 'none'})")
+        git(repo, "checkout", "-q", "--", "snapshots")
+
+        # --- nights 1..7: re-check what is due, verdicts unchanged
+        print(f"{'night':>5}{'due':>7}{'files changed':>15}{'+lines':>8}{'-lines':>8}{'diff bytes':>12}"
+              f"{'bytes/link':>12}")
+        store = StateStore(snapshots).load()
+        total_due = 0
+        for night in range(1, 8):
+            now = NIGHT0 + dt.timedelta(days=night)
+            due = select_due(store.states, keys, now, settings)
+            total_due += len(due)
+            for key in due:
+                state = store.states[key]
+                apply_result(state, alive(state.url, now), settings)
+                store.save(state)
+            stat = git(repo, "diff", "--numstat", "--", "snapshots").splitlines()
+            added = sum(int(line.split("\t")[0]) for line in stat)
+            removed = sum(int(line.split("\t")[1]) for line in stat)
+            diff_bytes = len(git(repo, "diff", "--", "snapshots").encode())
+            print(f"{night:>5}{len(due):>7}{len(stat):>15}{added:>8}{removed:>8}{diff_bytes:>12}"
+                  f"{diff_bytes / max(1, len(due)):>12.0f}")
+            git(repo, "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qam", f"night {night}")
+        print(f"over 7 nights {total_due} re-checks for {len(keys)} links "
+              f"({total_due / len(keys):.2f} per link); a night's diff touches only the links it re-checked")
+        files, size = disk_usage(snapshots)
+        packed = git(repo, "count-objects", "-vH")
+        print(f"state after a week: {size / 1e6:.1f} MB in {files} files; git objects: "
+              + " ".join(line for line in packed.splitlines() if line.startswith(("size-pack", "size:"))))
+
+
+if __name__ == "__main__":
+    main()
