@@ -138,7 +138,7 @@ class Settings:
         "Comma-separated CIDRs that may be fetched although private/loopback (e.g. 127.0.0.0/8). Empty: none.")
     concurrency: int = _setting(32, _positive_int, "Requests in flight across all hosts.")
     per_host_concurrency: int = _setting(2, _positive_int, "Requests in flight to one host.")
-    per_host_gap: float = _setting(1.0, _non_negative_float, "Seconds between request starts to one host.")
+    per_host_gap: float = _setting(0.25, _non_negative_float, "Seconds between request starts to one host.")
     connect_timeout: float = _setting(10.0, _positive_float, "Seconds to connect (DNS, TCP, TLS).")
     read_timeout: float = _setting(20.0, _positive_float, "Seconds of silence allowed while reading.")
     total_timeout: float = _setting(45.0, _positive_float,
