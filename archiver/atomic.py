@@ -33,3 +33,33 @@ def write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True
 
 def write_text(path: str | os.PathLike[str], text: str, *, fsync: bool = True) -> None:
     write_bytes(path, text.encode("utf-8"), fsync=fsync)
+
+
+def create_bytes(path: str | os.PathLike[str], data: bytes) -> bool:
+    """Write ``data`` to ``path`` only if no file is there: complete or absent, never replaced.
+
+    The temp file is hard-linked into place, which fails when ``path`` exists, so of two
+    writers racing for the same new file exactly one wins (False for the other). Where
+    hard links are not supported, it renames the temp file into place if the path is
+    still absent (a tiny race remains there).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links on this file system
+            if target.exists():
+                return False
+            os.replace(tmp, target)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

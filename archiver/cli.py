@@ -204,6 +204,94 @@ def report(events: Path | None, config_file: Path | None, snapshots: Path | None
     sys.exit(regenerate_report(settings))
 
 
+@cli.command("snapshot")
+@click.argument("url")
+@events_option
+@config_option
+@_network_options
+def snapshot_command(url: str, events: Path | None, config_file: Path | None, **overrides: Any) -> None:
+    """Capture URL now: fetch it through the checker (same safety rules and allowed networks) and
+    store its text snapshot. Exit 0 when a good capture of the page is stored (now or before),
+    1 when it could not be captured (dead, blocked, thin, not text), 2 on bad usage."""
+    import asyncio
+
+    from .links import canonical_url, url_problem
+    from .snapshotstage import snapshot_url
+
+    for unused in ("report_dir", "max_links", "time_budget"):
+        overrides.pop(unused, None)
+    settings = settings_from(config_file, events=events, **overrides)
+    if problem := url_problem(url):
+        click.echo(f"archiver: {problem}", err=True)
+        sys.exit(EXIT_FAILED)
+    cited_by: list[str] = []
+    archive_urls: list[str] = []
+    if settings.events.is_dir():
+        link = load_timeline(settings)[1].by_url().get(canonical_url(url))
+        if link is not None:
+            cited_by = [c.event for c in link.citations]
+            archive_urls = list(link.archive_urls)
+    one = asyncio.run(snapshot_url(url, settings, cited_by=cited_by, archive_urls=archive_urls))
+    result = one.result
+    click.echo(f"{url}: {result.status} ({result.evidence or result.error or result.http_status})")
+    if one.outcome is None:
+        click.echo(f"archiver: not captured: the page is {result.status}; only a live page is snapshotted", err=True)
+        sys.exit(EXIT_FINDINGS)
+    outcome = one.outcome
+    click.echo(f"snapshot: {outcome.action.replace('_', ' ')}: {outcome.reason}")
+    if outcome.written is not None:
+        click.echo(f"wrote {outcome.written.path}")
+    elif outcome.first is not None:
+        click.echo(f"stored: {outcome.first.path}")
+    if not outcome.stored:
+        click.echo(f"archiver: not captured: {outcome.reason.removeprefix('not stored: ')}", err=True)
+    sys.exit(EXIT_OK if outcome.stored else EXIT_FINDINGS)
+
+
+@cli.command("show")
+@click.argument("url")
+@config_option
+@click.option("--snapshots", type=click.Path(path_type=Path), default=None,
+              help="Snapshots folder (setting 'snapshots').")
+@click.option("--version", "which", default="first", show_default=True, metavar="first|latest|all|FILE",
+              help="Which stored version: the first capture, the newest, all of them, or a file name.")
+def show_command(url: str, config_file: Path | None, snapshots: Path | None, which: str) -> None:
+    """Print the stored text snapshot of URL with its provenance header. Exit 1 when there is none."""
+    from .links import canonical_url
+    from .snapshots import SnapshotStore
+
+    settings = settings_from(config_file, snapshots=snapshots)
+    store = SnapshotStore(settings.snapshots)
+    normalized = canonical_url(url)
+    versions = store.versions(normalized)
+    if not versions:
+        click.echo(f"archiver: no snapshot of {url} in {settings.snapshots} "
+                   f"(it would be in {store.folder(normalized)})", err=True)
+        sys.exit(EXIT_FINDINGS)
+    if which == "first":
+        chosen = versions[:1]
+    elif which == "latest":
+        chosen = versions[-1:]
+    elif which == "all":
+        chosen = versions
+    else:
+        chosen = [v for v in versions if v.path.name == which]
+        if not chosen:
+            click.echo(f"archiver: no version {which!r}; stored: {', '.join(v.path.name for v in versions)}",
+                       err=True)
+            sys.exit(EXIT_FINDINGS)
+    for i, info in enumerate(chosen):
+        if i:
+            click.echo("")
+        click.echo(f"# {info.path}")
+        click.echo(info.path.read_text("utf-8"), nl=False)
+    later = [v.path.name for v in versions if v not in chosen]
+    if later:
+        click.echo(f"archiver: {len(later)} other version(s): {', '.join(later)} (--version latest|all|FILE)",
+                   err=True)
+    sys.exit(EXIT_OK)
+
+
 @cli.command("audit")
 @events_option
 @config_option

@@ -137,7 +137,8 @@ class ExtractorPool:
         self._queue: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
-        self._threads = [threading.Thread(target=self._slot, name=f"extract-slot-{i}", daemon=True)
+        self._pids: dict[int, int] = {}  # slot -> worker pid
+        self._threads = [threading.Thread(target=self._slot, args=(i,), name=f"extract-slot-{i}", daemon=True)
                          for i in range(workers)]
         for thread in self._threads:
             thread.start()
@@ -157,6 +158,11 @@ class ExtractorPool:
     def extract(self, body: bytes, content_type: str | None, url: str | None = None, *,
                 truncated: bool = False) -> Extraction:
         return self.submit(body, content_type, url, truncated=truncated).result()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for monitoring and benchmarks)."""
+        with self._lock:
+            return sorted(self._pids.values())
 
     def close(self, *, cancel_pending: bool = False) -> None:
         """Finish queued pages (or cancel them) and stop the workers."""
@@ -186,7 +192,7 @@ class ExtractorPool:
 
     # ------------------------------------------------------------------ one slot: a thread and its worker
 
-    def _slot(self) -> None:
+    def _slot(self, slot: int) -> None:
         worker: _Worker | None = None
         try:
             while True:
@@ -200,6 +206,8 @@ class ExtractorPool:
                         worker.stop(kill=True)
                         self._count("restarts")
                     worker = _Worker(self._ctx, self.options, self.target)
+                    with self._lock:
+                        self._pids[slot] = worker.process.pid
                 result, worker = self._run(worker, task)
                 task.body = None  # drop the body as soon as it is done with
                 task.future.set_result(result)
@@ -213,6 +221,8 @@ class ExtractorPool:
         finally:
             if worker is not None:
                 worker.stop()
+            with self._lock:
+                self._pids.pop(slot, None)
 
     def _run(self, worker: _Worker, task: _Task) -> tuple[Extraction, _Worker | None]:
         started = time.monotonic()

@@ -25,6 +25,7 @@ from .models import FAILING_STATUSES, CheckResult, Finding, Link
 from .progress import StageProgress
 from .report import RunInfo, build_report, write_json_report
 from .shard import Shard
+from .snapshotstage import SnapshotStage, merge_extras
 from .state import LockError, StateStore, run_lock
 
 EXIT_OK, EXIT_FAILED = 0, 2
@@ -179,12 +180,23 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     deadline = t0 + settings.time_budget if settings.time_budget else None
     recorder = Recorder(store, {link.normalized_url: link for link in scope}, settings, started_at)
 
+    snapshots = SnapshotStage(settings) if settings.snapshot_pages else None
+
     def on_result(link: Link, result: CheckResult) -> None:
         recorder.record(link, result)
+        if snapshots is not None:
+            snapshots.offer(link, result)  # takes the body: results keep none
         bar.advance()
 
-    with StageProgress("check", len(to_check), stream=stream, enabled=progress) as bar:
-        run = await check_links(to_check, settings, on_result=on_result, keep_bodies=False, deadline=deadline)
+    try:
+        with StageProgress("check", len(to_check), stream=stream, enabled=progress) as bar:
+            run = await check_links(to_check, settings, on_result=on_result, keep_bodies=snapshots is not None,
+                                    deadline=deadline)
+        if snapshots is not None:
+            await snapshots.finish(deadline)
+    finally:
+        if snapshots is not None:
+            await snapshots.aclose()
     recorder.finish(run)
     if run.stopped == "time_budget":
         budgets.append("time_budget")
@@ -192,6 +204,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
     for link in scope:
         findings.extend(link_findings(link, store.states.get(link.normalized_url)))
+    if snapshots is not None:
+        findings.extend(snapshots.findings(scope))
 
     notes: list[str] = []
     if run.network.message:
@@ -207,8 +221,15 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
                              "previous": c.previous} for c in recorder.changes],
                    shard=str(shard) if shard else None)
     info.stage_seconds["check"] = run.elapsed
+    if snapshots is not None:
+        info.stage_seconds["extract"] = snapshots.seconds
+        if snapshots.skipped:
+            notes.append(f"{snapshots.skipped} pages were not snapshotted: the time budget ran out")
     info.finished_at = settings.clock()
-    report = build_report(scope, store.states, findings, info, extras=result_extras(run.results))
+    extras = result_extras(run.results)
+    if snapshots is not None:
+        extras = merge_extras(extras, snapshots.extras(scope))
+    report = build_report(scope, store.states, findings, info, extras=extras)
     report["run"]["requests"] = run.requests
     report["run"]["hosts"] = run.hosts
     store.write_run(report["run"])
@@ -216,7 +237,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
 
     summary = (f"checked {len(run.results)} of {len(due)} due links ({len(scope)} in all) on {run.hosts} hosts "
                f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values())}; network {run.network.status}; "
-               f"{len(recorder.changes)} change(s); report: {path}")
+               f"{len(recorder.changes)} change(s); "
+               f"{snapshots.summary() + '; ' if snapshots is not None else ''}report: {path}")
     problem = None
     code = EXIT_OK
     if run.network.status == "offline":

@@ -334,18 +334,21 @@ class SnapshotStore:
 
     # ------------------------------------------------------------------ writing
 
-    def _write(self, path: Path, fields: Mapping[str, Any], text: str) -> SnapshotInfo:
-        atomic.write_text(path, render(fields, text))
+    def _create(self, path: Path, fields: Mapping[str, Any], text: str) -> SnapshotInfo | None:
+        """Write a new file (never replacing one: None when ``path`` exists)."""
+        if not atomic.create_bytes(path, render(fields, text).encode("utf-8")):
+            return None
         return SnapshotInfo(path=path, rel=path.relative_to(self.root).as_posix(), header=dict(fields))
 
-    def _version_path(self, folder: Path, stamp: dt.datetime) -> Path:
+    def _create_version(self, folder: Path, stamp: dt.datetime, fields: Mapping[str, Any], text: str) -> SnapshotInfo:
         base = f"snapshot-{stamp.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
-        path = folder / f"{base}.md"
-        n = 2
-        while path.exists():
-            path = folder / f"{base}-{n}.md"
+        n = 1
+        while True:
+            path = folder / (f"{base}.md" if n == 1 else f"{base}-{n}.md")
+            info = self._create(path, fields, text)
+            if info is not None:
+                return info
             n += 1
-        return path
 
     def save(self, capture: Capture) -> SaveOutcome:
         """Store ``capture`` if it is good and new; see the module docstring for the rules."""
@@ -362,7 +365,9 @@ class SnapshotStore:
         text = capture.extraction.text
         new_sha = text_sha256(text)
         if first is None:
-            info = self._write(folder / FIRST, header_fields(capture), text)
+            info = self._create(folder / FIRST, header_fields(capture), text)
+            if info is None:  # another process stored a first capture meanwhile: compare with it
+                return self.save(capture)
             return SaveOutcome("written", "first good capture", url, first=info, latest=info, written=info,
                                new_sha256=new_sha)
         comparison = compare(first.text, stored_text(text))
@@ -386,10 +391,10 @@ class SnapshotStore:
                 return SaveOutcome("drift_seen", f"changed since the first capture ({_measure(comparison)}); "
                                    f"{info.path.name} already holds this version", url, first=first.info,
                                    latest=versions[-1], comparison=comparison, new_sha256=new_sha)
-        path = self._version_path(folder, capture.captured_at)
-        info = self._write(path, header_fields(capture, version="drift", comparison=comparison), text)
+        info = self._create_version(folder, capture.captured_at,
+                                    header_fields(capture, version="drift", comparison=comparison), text)
         return SaveOutcome("drift", f"changed since the first capture ({_measure(comparison)}); new version "
-                           f"{path.name}", url, first=first.info, latest=info, written=info, comparison=comparison,
+                           f"{info.path.name}", url, first=first.info, latest=info, written=info, comparison=comparison,
                            new_sha256=new_sha)
 
 
@@ -410,11 +415,22 @@ def display_path(path: Path, cwd: Path | None = None) -> str:
         return full.as_posix()
 
 
-def report_entry(outcome: SaveOutcome, display: Callable[[Path], str] = display_path) -> dict[str, Any]:
-    """The report's ``snapshot`` object of a link: the first capture, and the newest version if later."""
+def info_entry(first: SnapshotInfo, latest: SnapshotInfo | None = None,
+               display: Callable[[Path], str] = display_path) -> dict[str, Any]:
+    """The report's ``snapshot`` object from stored files: the first capture, and the newest version if later."""
+    entry: dict[str, Any] = {"path": display(first.path), "sha256": first.text_sha256,
+                             "captured_at": first.captured_at, "origin": first.origin}
+    if latest is not None and latest.path != first.path:
+        entry["latest"] = {"path": display(latest.path), "sha256": latest.text_sha256,
+                           "captured_at": latest.captured_at}
+    return entry
+
+
+def report_entry(outcome: SaveOutcome, display: Callable[[Path], str] = display_path) -> dict[str, Any] | None:
+    """The report's ``snapshot`` object of a link after a save (None when nothing is stored)."""
     first = outcome.first
     if first is None:
-        return {"path": None, "stored": False, "reason": outcome.reason}
+        return None
     entry: dict[str, Any] = {
         "path": display(first.path),
         "sha256": first.text_sha256,

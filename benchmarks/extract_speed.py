@@ -1,0 +1,163 @@
+"""Benchmark: extraction throughput with 1 and 2 worker processes, peak memory, and
+pypdfium2 against pypdf on a generated multi-page PDF.
+
+Offline. Pages are the fixture pages of tests/fixtures/pages replicated to
+``--pages`` (default 500), as they are (2-10 KB) and "inflated" to the size of real
+news pages (a 300-link mega menu, a 100 KB inline JSON state script, 30 related-story
+cards: about 190 KB and 2,600 tags each). Each run starts a fresh
+:class:`~archiver.extractpool.ExtractorPool` and submits every page at once; the
+figures are pages per second from the first submission to the last result (worker
+start-up included, and reported apart), the parent's peak RSS and each worker's
+peak RSS (VmHWM, Linux).
+
+    python benchmarks/extract_speed.py [--pages 500] [--pdf-pages 100] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from archiver.extract import ExtractOptions, extract  # noqa: E402
+from archiver.extractpool import ExtractorPool  # noqa: E402
+from archiver.textsim import precision_recall  # noqa: E402
+from tests.pagefixtures import Page, load_pages  # noqa: E402
+from tests.pdfgen import make_pdf, wrap  # noqa: E402
+
+
+def peak_rss_mb(pid: int | None = None) -> float | None:
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def inflate(p: Page, seed: int) -> bytes:
+    """The page with the bulk of a real news page around the same article."""
+    rnd = random.Random(seed)
+    text = p.body.decode(p.encoding)
+    menu = "".join(f"<li><a href='/section/{i}/topic-{rnd.randint(1, 10**6)}'>Section {i} topic</a></li>"
+                   for i in range(300))
+    state = json.dumps({"articles": [{"id": rnd.randint(1, 10**9), "headline": f"Story {i}", "teaser": "x" * 120,
+                                      "tags": [f"tag{j}" for j in range(10)]} for i in range(300)]})
+    cards = "".join(f"<div class='card'><a href='/story/{i}'><img src='/img/{i}.jpg' alt=''><h3>Related story "
+                    f"number {i} about the council</h3></a><p class='teaser'>A short teaser for story {i}.</p></div>"
+                    for i in range(30))
+    head_end = text.lower().index("</head>")
+    text = text[:head_end] + f"<script>window.__STATE__={state}</script>" + text[head_end:]
+    body_at = text.lower().index("<body")
+    body_at = text.index(">", body_at) + 1
+    text = text[:body_at] + f"<nav class='mega-menu'><ul>{menu}</ul></nav>" + text[body_at:]
+    end = text.lower().rindex("</body>")
+    text = text[:end] + f"<section class='more'>{cards}</section>" + text[end:]
+    return text.encode(p.encoding, "xmlcharrefreplace")
+
+
+def run_pool(pages: list[tuple[bytes, str, str]], workers: int, timeout: float) -> dict[str, float | int | None]:
+    started = time.perf_counter()
+    pool = ExtractorPool(ExtractOptions(), workers=workers, timeout=timeout)
+    try:
+        first = pool.submit(*pages[0])
+        first.result()
+        startup = time.perf_counter() - started
+        t0 = time.perf_counter()
+        futures = [pool.submit(*page) for page in pages]
+        results = [f.result() for f in futures]
+        elapsed = time.perf_counter() - t0
+        worker_rss = [peak_rss_mb(pid) for pid in pool.worker_pids()]
+    finally:
+        pool.close()
+    ok = sum(r.ok for r in results)
+    return {"workers": workers, "pages": len(pages), "ok": ok, "seconds": elapsed,
+            "pages_per_second": len(pages) / elapsed, "startup_seconds": startup,
+            "worker_peak_rss_mb": max((r for r in worker_rss if r is not None), default=None),
+            "timeouts": pool.stats.timeouts}
+
+
+def pdf_bench(n_pages: int) -> dict[str, dict[str, float]]:
+    rnd = random.Random(5)
+    words = ["court", "plaintiff", "defendant", "motion", "dismiss", "order", "evidence", "record", "hearing",
+             "counsel", "exhibit", "testimony", "statute", "claim", "jurisdiction", "appeal", "warrant", "search",
+             "device", "border", "agency"]
+    pages_text = []
+    for _ in range(n_pages):
+        para = " ".join(rnd.choice(words) for _ in range(450))
+        pages_text.append(wrap(para))
+    body = make_pdf(pages_text, title="Benchmark filing")
+    known = "\n".join(" ".join(lines) for lines in pages_text)
+    out: dict[str, dict[str, float]] = {}
+    print(f"\n== PDF text: {n_pages} pages, {len(body) / 1024:.0f} KB, {len(known.split())} words")
+    started = time.perf_counter()
+    x = extract(body, "application/pdf", options=ExtractOptions(max_pdf_pages=n_pages))
+    pdfium_s = time.perf_counter() - started
+    _, recall, f1 = precision_recall(known, x.text)
+    out["pypdfium2"] = {"seconds": pdfium_s, "pages_per_second": n_pages / pdfium_s, "recall": recall, "f1": f1}
+    try:
+        import pypdf
+    except ImportError:
+        print("  pypdf is not installed: skipped (pip install pypdf to compare)")
+    else:
+        started = time.perf_counter()
+        reader = pypdf.PdfReader(io.BytesIO(body))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        pypdf_s = time.perf_counter() - started
+        _, recall2, f1b = precision_recall(known, text)
+        out[f"pypdf {pypdf.__version__}"] = {"seconds": pypdf_s, "pages_per_second": n_pages / pypdf_s,
+                                             "recall": recall2, "f1": f1b}
+    for name, r in out.items():
+        print(f"  {name:16} {r['seconds']:7.3f} s  {r['pages_per_second']:8.1f} pages/s  "
+              f"shingle recall {r['recall']:.3f}  F1 {r['f1']:.3f}")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--pdf-pages", type=int, default=100)
+    parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    fixtures = load_pages()
+    sets = {
+        "fixture pages": [(p.body, p.content_type, p.url) for p in fixtures],
+        "inflated pages": [(inflate(p, i), p.content_type, p.url) for i, p in enumerate(fixtures)],
+    }
+    figures: dict[str, object] = {"cpus": os.cpu_count()}
+    for name, base in sets.items():
+        pages = [base[i % len(base)] for i in range(args.pages)]
+        size = sum(len(b) for b, _, _ in base) / len(base) / 1024
+        print(f"== {name}: {len(pages)} pages, {size:.0f} KB average, {os.cpu_count()} CPUs")
+        rows = []
+        for workers in (1, 2):
+            r = run_pool(pages, workers, args.timeout)
+            rows.append(r)
+            print(f"  {workers} worker{'s' if workers > 1 else ' '}: {r['pages_per_second']:7.1f} pages/s "
+                  f"({r['seconds']:.2f} s; start-up {r['startup_seconds']:.2f} s; ok {r['ok']}/{r['pages']}; "
+                  f"worker peak RSS {r['worker_peak_rss_mb']:.0f} MB)")
+        figures[name] = rows
+        print(f"  speed-up with 2 workers: {rows[1]['pages_per_second'] / rows[0]['pages_per_second']:.2f}x")
+    figures["pdf"] = pdf_bench(args.pdf_pages)
+    figures["parent_peak_rss_mb"] = peak_rss_mb()
+    print(f"\nparent process peak RSS {figures['parent_peak_rss_mb']:.0f} MB")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
