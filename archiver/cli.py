@@ -110,7 +110,7 @@ def _network_options(func: Any) -> Any:
         click.option("--snapshots", type=click.Path(path_type=Path), default=None,
                      help="Snapshots folder (setting 'snapshots')."),
         click.option("--report-dir", type=click.Path(path_type=Path), default=None,
-                     help="Where report.json is written (default: reports/)."),
+                     help="Where report.json, report.md and report.html are written (default: reports/)."),
         click.option("--allow-networks", default=None, metavar="CIDRS",
                      help="Comma-separated CIDRs that may be fetched although private/loopback, e.g. 127.0.0.0/8 "
                           "[ARCHIVER_ALLOW_NETWORKS]."),
@@ -180,7 +180,7 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
 @click.option("--report-dir", type=click.Path(path_type=Path), default=None)
 def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | None, snapshots: Path | None,
           report_dir: Path | None) -> None:
-    """Merge the snapshots folders of shard runs (SHARDS...) into one, then write the report."""
+    """Merge the snapshots folders of shard runs (SHARDS...) into one, then write the reports."""
     from .pipeline import regenerate_report
     from .shard import merge_snapshots
 
@@ -188,7 +188,7 @@ def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | Non
     counts = merge_snapshots(list(shards), settings.snapshots)
     click.echo(f"merged {len(shards)} shard(s) into {settings.snapshots}: " + ", ".join(
         f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
-    sys.exit(regenerate_report(settings))
+    sys.exit(regenerate_report(settings, record_findings=True))
 
 
 @cli.command()
@@ -197,11 +197,33 @@ def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | Non
 @click.option("--snapshots", type=click.Path(path_type=Path), default=None)
 @click.option("--report-dir", type=click.Path(path_type=Path), default=None)
 def report(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None) -> None:
-    """Write the reports again from the stored link state, without touching the network."""
+    """Write report.json, report.md and report.html again from the stored link state, without the network."""
     from .pipeline import regenerate_report
 
     settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir)
     sys.exit(regenerate_report(settings))
+
+
+@cli.command()
+@events_option
+@config_option
+@click.option("--snapshots", type=click.Path(path_type=Path), default=None)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("site"), show_default=True,
+              help="Folder to write the static site into.")
+def site(events: Path | None, config_file: Path | None, snapshots: Path | None, out: Path) -> None:
+    """Build a static reading room for GitHub Pages from the stored state: an index of events, one page
+    per event (sources, status, Wayback copy), one per archived text snapshot with its provenance."""
+    from .pipeline import stored_report
+    from .reportview import event_views
+    from .site import build_site
+    from .snapshots import SnapshotStore
+
+    settings = settings_from(config_file, events=events, snapshots=snapshots)
+    report_data, loaded = stored_report(settings)
+    result = build_site(report_data, event_views(loaded.events), SnapshotStore(settings.snapshots), out)
+    click.echo(f"site: {result.pages} pages in {result.out} ({result.written} written, "
+               f"{result.pages - result.written} unchanged, {result.removed} removed); open {result.out}/index.html")
+    sys.exit(EXIT_OK)
 
 
 @cli.command("snapshot")
@@ -328,7 +350,12 @@ def audit_command(events: Path | None, config_file: Path | None, fmt: str, write
                    f"{sum(e.lines_changed for e in edits)} lines; {skipped} source{'s' if skipped != 1 else ''} "
                    "skipped")
         sys.exit(EXIT_OK)
-    findings = run_audit(loaded.events, catalog, registry, settings=settings)
+    pages: dict[str, Any] = {}
+    if settings.snapshots.is_dir():  # what the stored snapshots say about their pages: title, date, site name
+        from .snapshots import SnapshotStore
+
+        pages = SnapshotStore(settings.snapshots).page_meta(link.normalized_url for link in catalog.checkable)
+    findings = run_audit(loaded.events, catalog, registry, settings=settings, pages=pages)
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.source_index or 0))
     counts = dict(sorted(Counter(f.kind for f in findings).items()))
     if fmt == "json":

@@ -56,6 +56,8 @@ class ExtractOptions:
     favor_recall: bool = False
     include_comments: bool = False
     include_tables: bool = True
+    #: trafilatura without its fallback extractors (readability, jusText)
+    fast: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ExtractOptions:
@@ -363,7 +365,8 @@ def extract_html(body: bytes, content_type: str | None, url: str | None, options
     doc = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=options.include_comments,
         include_tables=options.include_tables, include_formatting=True, include_links=False,
-        include_images=False, favor_precision=options.favor_precision, favor_recall=options.favor_recall)
+        include_images=False, favor_precision=options.favor_precision, favor_recall=options.favor_recall,
+        fast=options.fast)
     if doc is None or isinstance(doc, dict):
         return Extraction(kind="html", thin=True, reason="no article text found", extractor=extractor,
                           encoding=encoding, notes=tuple(notes))

@@ -147,6 +147,7 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         "text_sha256": text_sha256(x.text),
         "text_chars": len(stored_text(x.text)),
         "extractor": x.extractor,
+        "extraction_notes": list(x.notes),
         "archiver": f"archiver {__version__}",
         "author": x.author,
         "published": x.date,

@@ -190,6 +190,7 @@ class SnapshotStage:
 
     def extras(self, links: Iterable[Link]) -> dict[str, dict[str, Any]]:
         """Per-link ``snapshot`` fields for report.json (from this run, else from the store)."""
+        links = list(links)
         out: dict[str, dict[str, Any]] = {}
         for link in links:
             key = link.normalized_url
@@ -202,11 +203,8 @@ class SnapshotStage:
                 out[key] = extra
             elif key in self.errors:
                 out[key] = {"snapshot": stored_entry(self.store, key), "snapshot_note": self.errors[key]}
-            elif link.checkable:
-                entry = stored_entry(self.store, key)
-                if entry is not None:
-                    out[key] = {"snapshot": entry}
-        return out
+        return merge_extras(stored_extras(self.store, (link for link in links if link.normalized_url not in out)),
+                            out)
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -230,6 +228,15 @@ def stored_entry(store: SnapshotStore, normalized_url: str) -> dict[str, Any] | 
     if not versions or not versions[0].is_first:
         return None
     return info_entry(versions[0], versions[-1], display=display_path)
+
+
+def stored_extras(store: SnapshotStore, links: Iterable[Link]) -> dict[str, dict[str, Any]]:
+    """``snapshot`` fields of every link with stored snapshots (for reports written without a check)."""
+    out: dict[str, dict[str, Any]] = {}
+    for link in links:
+        if link.checkable and (entry := stored_entry(store, link.normalized_url)) is not None:
+            out[link.normalized_url] = {"snapshot": entry}
+    return out
 
 
 def merge_extras(*parts: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:

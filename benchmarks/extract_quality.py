@@ -9,6 +9,7 @@ comments and footers, each with its known article text):
    scrapinghub/article-extraction-benchmark) for each trafilatura setting, with the
    worst page's recall, boilerplate phrases leaked, metadata found and time per page,
    next to a naive baseline (all visible text); the setting archiver uses is marked;
+   then the same on the pages inflated to the size of real news pages;
 2. the thin threshold: the text size of every article against every thin page;
 3. the drift thresholds: similarity and changed words of cosmetic changes and of real
    edits, made in the HTML of every article page and extracted again.
@@ -33,7 +34,7 @@ from archiver.config import Settings  # noqa: E402
 from archiver.extract import ExtractOptions, decode, extract, text_size  # noqa: E402
 from archiver.soft404 import visible_text  # noqa: E402
 from archiver.textsim import compare, precision_recall  # noqa: E402
-from tests.pagefixtures import COSMETIC, REAL, Page, articles, load_pages, real_replaced  # noqa: E402
+from tests.pagefixtures import COSMETIC, REAL, Page, articles, inflate, load_pages, real_replaced  # noqa: E402
 
 CHOSEN = ExtractOptions()
 SETTINGS: dict[str, ExtractOptions | None] = {
@@ -41,6 +42,7 @@ SETTINGS: dict[str, ExtractOptions | None] = {
     "include_comments=False": replace(CHOSEN, favor_precision=False, include_comments=False),
     "favor_precision, no comments": replace(CHOSEN, favor_precision=True, include_comments=False),
     "favor_recall, no comments": replace(CHOSEN, favor_recall=True, favor_precision=False, include_comments=False),
+    "favor_precision, no comments, fast": replace(CHOSEN, favor_precision=True, include_comments=False, fast=True),
     "naive: all visible text": None,
 }
 
@@ -98,9 +100,13 @@ def measure(name: str, options: ExtractOptions | None, pages: list[Page], repeat
     return row, per_page
 
 
-def quality(repeat: int) -> dict:
+def quality(repeat: int, inflated: bool = False) -> dict:
     pages = articles()
-    print(f"== body extraction on {len(pages)} fixture articles "
+    what = "fixture articles"
+    if inflated:
+        pages = [replace(p, body=inflate(p, i)) for i, p in enumerate(pages)]
+        what = "fixture articles inflated to real-page size (~150 KB, ~2,200 tags: mega menu, state script, cards)"
+    print(f"\n== body extraction on {len(pages)} {what} "
           f"({sum(len((p.article or '').split()) for p in pages)} words of known text), 4-gram shingles")
     print(f"{'setting':40} {'P':>6} {'R':>6} {'F1':>6} {'minR':>6} {'leaks':>9} {'metadata':>9} {'ms/page':>8}")
     out = {}
@@ -172,7 +178,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="save the figures here")
     args = parser.parse_args()
     settings = Settings()
-    figures = {"quality": quality(args.repeat), "thin": thin(settings), "drift": drift(settings)}
+    figures = {"quality": quality(args.repeat), "quality_inflated": quality(1, inflated=True),
+               "thin": thin(settings), "drift": drift(settings)}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1, ensure_ascii=False) + "\n", "utf-8")
     return 0

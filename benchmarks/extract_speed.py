@@ -2,9 +2,9 @@
 pypdfium2 against pypdf on a generated multi-page PDF.
 
 Offline. Pages are the fixture pages of tests/fixtures/pages replicated to
-``--pages`` (default 500), as they are (2-10 KB) and "inflated" to the size of real
-news pages (a 300-link mega menu, a 100 KB inline JSON state script, 30 related-story
-cards: about 190 KB and 2,600 tags each). Each run starts a fresh
+``--pages`` (default 500), as they are (1-10 KB, 70 tags on average) and "inflated"
+to the size of real news pages (a 600-link mega menu, a 100 KB inline JSON state
+script, 100 related-story cards, 200 footer links: about 150 KB and 2,200 tags each). Each run starts a fresh
 :class:`~archiver.extractpool.ExtractorPool` and submits every page at once; the
 figures are pages per second from the first submission to the last result (worker
 start-up included, and reported apart), the parent's peak RSS and each worker's
@@ -28,10 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from archiver.config import Settings  # noqa: E402
 from archiver.extract import ExtractOptions, extract  # noqa: E402
 from archiver.extractpool import ExtractorPool  # noqa: E402
 from archiver.textsim import precision_recall  # noqa: E402
-from tests.pagefixtures import Page, load_pages  # noqa: E402
+from tests.pagefixtures import inflate, load_pages  # noqa: E402
 from tests.pdfgen import make_pdf, wrap  # noqa: E402
 
 
@@ -45,27 +46,6 @@ def peak_rss_mb(pid: int | None = None) -> float | None:
     except OSError:
         return None
     return None
-
-
-def inflate(p: Page, seed: int) -> bytes:
-    """The page with the bulk of a real news page around the same article."""
-    rnd = random.Random(seed)
-    text = p.body.decode(p.encoding)
-    menu = "".join(f"<li><a href='/section/{i}/topic-{rnd.randint(1, 10**6)}'>Section {i} topic</a></li>"
-                   for i in range(300))
-    state = json.dumps({"articles": [{"id": rnd.randint(1, 10**9), "headline": f"Story {i}", "teaser": "x" * 120,
-                                      "tags": [f"tag{j}" for j in range(10)]} for i in range(300)]})
-    cards = "".join(f"<div class='card'><a href='/story/{i}'><img src='/img/{i}.jpg' alt=''><h3>Related story "
-                    f"number {i} about the council</h3></a><p class='teaser'>A short teaser for story {i}.</p></div>"
-                    for i in range(30))
-    head_end = text.lower().index("</head>")
-    text = text[:head_end] + f"<script>window.__STATE__={state}</script>" + text[head_end:]
-    body_at = text.lower().index("<body")
-    body_at = text.index(">", body_at) + 1
-    text = text[:body_at] + f"<nav class='mega-menu'><ul>{menu}</ul></nav>" + text[body_at:]
-    end = text.lower().rindex("</body>")
-    text = text[:end] + f"<section class='more'>{cards}</section>" + text[end:]
-    return text.encode(p.encoding, "xmlcharrefreplace")
 
 
 def run_pool(pages: list[tuple[bytes, str, str]], workers: int, timeout: float) -> dict[str, float | int | None]:
@@ -125,6 +105,27 @@ def pdf_bench(n_pages: int) -> dict[str, dict[str, float]]:
     return out
 
 
+def limit_bench() -> dict[str, float]:
+    """The worst page the limits let through: article text in every one of max_html_elements tags."""
+    options = ExtractOptions()
+    rnd = random.Random(3)
+    words = ["council", "budget", "court", "ruling", "police", "contract", "camera", "data", "vote", "report"]
+    blocks, tags = [], 6
+    while tags + 6 <= options.max_html_elements:
+        spans = "".join(f"<span>{' '.join(rnd.choice(words) for _ in range(6))}</span>" for _ in range(4))
+        blocks.append(f"<div><p>{spans}</p></div>")
+        tags += 6
+    body = ("<html><head><title>Big</title></head><body><nav><a href='/'>Home</a></nav><article>" + "".join(blocks)
+            + "</article></body></html>").encode()
+    started = time.perf_counter()
+    x = extract(body, "text/html", "https://example.com/big", options=options)
+    seconds = time.perf_counter() - started
+    print(f"\n== the largest page the limits accept ({options.max_html_elements:,} tags, {len(body) / 1e6:.1f} MB, "
+          f"all article text): {seconds:.1f} s to extract ({len(x.text) / 1e6:.1f} MB of text); "
+          f"the per-page timeout is {Settings().extract_timeout:g} s")
+    return {"tags": options.max_html_elements, "bytes": len(body), "seconds": seconds}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=500)
@@ -151,9 +152,10 @@ def main() -> int:
                   f"worker peak RSS {r['worker_peak_rss_mb']:.0f} MB)")
         figures[name] = rows
         print(f"  speed-up with 2 workers: {rows[1]['pages_per_second'] / rows[0]['pages_per_second']:.2f}x")
-    figures["pdf"] = pdf_bench(args.pdf_pages)
     figures["parent_peak_rss_mb"] = peak_rss_mb()
-    print(f"\nparent process peak RSS {figures['parent_peak_rss_mb']:.0f} MB")
+    print(f"parent process peak RSS while feeding the pools: {figures['parent_peak_rss_mb']:.0f} MB")
+    figures["pdf"] = pdf_bench(args.pdf_pages)
+    figures["limit"] = limit_bench()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n", "utf-8")
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -181,3 +182,28 @@ COSMETIC: dict[str, Callable[[Page], bytes]] = {
     "dates": cosmetic_dates, "ads_related": cosmetic_ads, "whitespace": cosmetic_whitespace, "typo": small_typo}
 REAL: dict[str, Callable[[Page], bytes]] = {
     "rewrite": real_rewrite, "correction": real_correction, "gutted": real_gutted}
+
+
+# --------------------------------------------------------------------------- real-size pages
+
+
+def inflate(p: Page, seed: int) -> bytes:
+    """The page with the bulk of a real news page around the same article."""
+    rnd = random.Random(seed)
+    text = p.body.decode(p.encoding)
+    menu = "".join(f"<li><a href='/section/{i}/topic-{rnd.randint(1, 10**6)}'>Section {i} topic</a></li>"
+                   for i in range(600))
+    footer = "".join(f"<li><a href='/about/{i}'>Footer link {i}</a></li>" for i in range(200))
+    state = json.dumps({"articles": [{"id": rnd.randint(1, 10**9), "headline": f"Story {i}", "teaser": "x" * 120,
+                                      "tags": [f"tag{j}" for j in range(10)]} for i in range(300)]})
+    cards = "".join(f"<div class='card'><a href='/story/{i}'><img src='/img/{i}.jpg' alt=''><h3>Related story "
+                    f"number {i} about the council</h3></a><p class='teaser'>A short teaser for story {i}.</p></div>"
+                    for i in range(100))
+    head_end = text.lower().index("</head>")
+    text = text[:head_end] + f"<script>window.__STATE__={state}</script>" + text[head_end:]
+    body_at = text.lower().index("<body")
+    body_at = text.index(">", body_at) + 1
+    text = text[:body_at] + f"<nav class='mega-menu'><ul>{menu}</ul></nav>" + text[body_at:]
+    end = text.lower().rindex("</body>")
+    text = text[:end] + f"<section class='more'>{cards}</section><footer><ul>{footer}</ul></footer>" + text[end:]
+    return text.encode(p.encoding, "xmlcharrefreplace")

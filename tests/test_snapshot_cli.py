@@ -186,3 +186,26 @@ def test_check_stores_snapshots_and_reports_drift(site: tuple[Site, FarmHost], t
     assert entry["path"] == snap["path"] and entry["latest"]["path"].endswith("snapshot-20240320T020000Z.md")
     assert entry["action"] == "drift"
     assert (tmp_path / entry["latest"]["path"]).is_file()
+
+
+def test_audit_reads_the_snapshots_page_metadata(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from archiver.extract import extract
+    from archiver.snapshots import Capture, SnapshotStore
+
+    p = page("riverton-gazette")
+    SnapshotStore(tmp_path / "snapshots").save(Capture(
+        url=p.url, normalized_url=canonical_url(p.url), captured_at=dt.datetime(2024, 3, 13, tzinfo=dt.UTC),
+        extraction=extract(p.body, p.content_type, p.url), http_status=200, content_type="text/html"))
+    events = tmp_path / "events"
+    events.mkdir()
+    (events / "e.md").write_text(
+        "---\nid: e\ndate: 2024-03-12\ntitle: Cameras\nsources:\n"
+        f"  - url: {p.url}\n    title: School board delays vote on bus routes\n    publisher: Riverton Gazette\n"
+        "    date: 2024-03-12\n    tier: 2\n---\n", encoding="utf-8")
+    code, out, err = invoke(["audit", "--format", "json"], tmp_path)
+    assert code == 0, err
+    kinds = {f["kind"]: f for f in json.loads(out)["findings"]}
+    assert "title_mismatch" in kinds
+    assert kinds["title_mismatch"]["expected"].startswith("Riverton council approves")

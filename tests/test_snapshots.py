@@ -249,3 +249,78 @@ def test_report_entry_and_capture_from_a_check(store: SnapshotStore) -> None:
     entry = report_entry(drift, display=lambda path: path.name)
     assert entry is not None
     assert entry["latest"]["path"] == "snapshot-20240401T020000Z.md" and 0 < entry["similarity"] < 1
+
+
+# --------------------------------------------------------------------------- the pipeline's snapshot stage
+
+
+class _SlowPool:
+    """Stands in for the extractor pool: extracts in a thread, slowly, and records what it held."""
+
+    workers = 1
+
+    def __init__(self, delay: float) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.delay = delay
+        self.executor = ThreadPoolExecutor(1)
+        self.bodies_seen = 0
+
+    def submit(self, body: bytes, content_type: str | None, url: str | None = None, *, truncated: bool = False):
+        import time as _time
+
+        def run() -> Extraction:
+            _time.sleep(self.delay)
+            self.bodies_seen += 1
+            return extract(body, content_type, url, truncated=truncated)
+
+        return self.executor.submit(run)
+
+    def close(self, cancel_pending: bool = False) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=cancel_pending)
+
+
+async def test_stage_drops_bodies_bounds_memory_and_stores(tmp_path: Path) -> None:
+    from archiver.config import Settings
+    from archiver.snapshotstage import SnapshotStage
+
+    pages = articles()
+    pool = _SlowPool(0.01)
+    stage = SnapshotStage(Settings(snapshots=tmp_path / "snaps"), pool=pool, max_pending_bytes=20_000)  # type: ignore[arg-type]
+    results = []
+    for i, p in enumerate(pages * 2):
+        link = Link(url=f"{p.url}?copy={i}", normalized_url=canonical_url(f"{p.url}?copy={i}"),
+                    citations=[Citation(event=f"e{i}", file=f"e{i}.md", source_index=0, line=5)])
+        result = CheckResult(url=link.url, status="alive" if i % 5 else "dead", checked_at=T0, http_status=200,
+                             final_url=p.url, content_type="text/html", content_type_header=p.content_type,
+                             body=p.body)
+        stage.offer(link, result)
+        assert result.body is None  # the check's results never keep a body
+        results.append(link)
+    assert stage.spilled > 0  # the check ran ahead: waiting bodies went to disk, not memory
+    await stage.finish()
+    await stage.aclose()
+    alive = [link for i, link in enumerate(results) if i % 5]
+    assert pool.bodies_seen == len(alive)
+    assert {stage.outcomes[link.normalized_url].action for link in alive} == {"written"}
+    entries = stage.extras(results)
+    assert all(entries[link.normalized_url]["snapshot"]["path"].endswith("snapshot.md") for link in alive)
+    assert stage.seconds > 0 and "snapshots: 16 written" in stage.summary()
+
+
+async def test_stage_stops_at_the_deadline(tmp_path: Path) -> None:
+    import time as _time
+
+    from archiver.config import Settings
+    from archiver.snapshotstage import SnapshotStage
+
+    p = page("riverton-gazette")
+    stage = SnapshotStage(Settings(snapshots=tmp_path / "snaps"), pool=_SlowPool(0.2))  # type: ignore[arg-type]
+    for i in range(10):
+        link = Link(url=f"{p.url}?n={i}", normalized_url=canonical_url(f"{p.url}?n={i}"))
+        stage.offer(link, CheckResult(url=link.url, status="alive", checked_at=T0, http_status=200,
+                                      content_type="text/html", body=p.body))
+    await stage.finish(deadline=_time.monotonic() + 0.3)
+    await stage.aclose()
+    assert stage.skipped >= 5 and "skipped at the time budget" in stage.summary()
+    assert len(stage.outcomes) < 10
