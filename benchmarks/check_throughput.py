@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from latency_farm import WORDS, host_address, latency_for, title_for
+from latency_farm import WORDS, article_date, host_address, latency_for, title_for
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = Path("/work/shared/corpus/capture-cascade/events")
@@ -188,9 +188,8 @@ def write_events(plan: Plan, folder: Path, per_event: int, seed: int) -> list[st
                  f"{rng.randint(1, 28):02d}", f"title: Benchmark event {n}", "importance: 5",
                  "tags:", "  - benchmark", "sources:"]
         for host, path in chunk:
-            year, month = path.split("/")[1:3]
             lines += [f"  - url: {plan.url(host, path)}", f"    title: {json.dumps(title_for(path))}",
-                      f"    publisher: Site {host}", f"    date: {year}-{month}-{rng.randint(1, 28):02d}",
+                      f"    publisher: Site {host}", f"    date: {article_date(plan.seed, host, path)}",
                       f"    tier: {rng.choice((1, 1, 2, 2, 3))}"]
             order.append(plan.url(host, path))
         lines += ["status: confirmed", "---", "", f"Benchmark event {n} cites {len(chunk)} sources.", ""]
@@ -283,6 +282,7 @@ class Measured:
     max_rss_mb: float  # peak RSS of the largest single process (kernel's ru_maxrss)
     tree_peak_mb: float | None  # peak of the summed PSS of all the run's processes (sampled)
     tree_processes: int  # most processes alive at once
+    main_cpu: float  # CPU of the main process and the children it reaped itself (os.wait4)
     exit_code: int | None
     timed_out: bool
     spawned_at: float  # time.monotonic() at spawn
@@ -440,7 +440,8 @@ def run_measured(cmd: Sequence[str], *, env: dict[str, str], cwd: Path, stdin: P
     _CHILDREN.pop(proc.pid, None)
     return Measured(wall=wall, user=after.ru_utime - before.ru_utime, system=after.ru_stime - before.ru_stime,
                     max_rss_mb=usage.ru_maxrss / 1024, tree_peak_mb=sampler.peak_mb if sampler.samples else None,
-                    tree_processes=sampler.most, exit_code=proc.returncode, timed_out=timed_out.is_set(),
+                    tree_processes=sampler.most, main_cpu=usage.ru_utime + usage.ru_stime,
+                    exit_code=proc.returncode, timed_out=timed_out.is_set(),
                     spawned_at=spawned_at)
 
 
@@ -532,6 +533,18 @@ class ToolRun:
     @property
     def all_ok(self) -> bool:
         return self.measured is not None and self.checked > 0 and not self.bad and not self.missing
+
+
+def archiver_revision() -> str:
+    """The commit the archiver code is at, noting uncommitted changes under archiver/."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "archiver"], cwd=REPO, capture_output=True,
+                               text=True, timeout=30, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown revision"
+    return head + (" + uncommitted changes in archiver/" if dirty else "")
 
 
 def archiver_command(args: argparse.Namespace) -> list[str] | None:
@@ -776,6 +789,7 @@ def report(args: argparse.Namespace, plan: Plan, bounds: Bounds, runs: list[Tool
     row("wall / lower bound", [fmt(m(r).wall / bounds.best) for r in runs])
     row("wall / issue formula", [fmt(m(r).wall / bounds.issue) for r in runs])
     row("CPU s (user+sys)", [f"{fmt(m(r).cpu)} ({fmt(m(r).user)}+{fmt(m(r).system)})" for r in runs])
+    row("  of which main process (s)", [fmt(m(r).main_cpu) for r in runs])
     row("CPU s per 1,000 URLs", [fmt(m(r).cpu / n * 1000, 3) for r in runs])
     row("peak RSS, largest process (MB)", [fmt(m(r).max_rss_mb, 1) for r in runs])
     row("peak memory, all processes (MB)", [f"{fmt(m(r).tree_peak_mb, 1)} PSS ({m(r).tree_processes} proc.)"
@@ -986,7 +1000,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print("\narchiver check is not available yet (archiver/check.py or `archiver check --help`): "
                           "skipping archiver", flush=True)
                 else:
-                    print(f"\nrunning archiver check on {len(urls):,} URLs...", flush=True)
+                    print(f"\nrunning archiver check ({archiver_revision()}) on {len(urls):,} URLs...", flush=True)
                     runs.append(run_archiver(args, base, work, plan, farm, urls, events))
                     print(f"  done in {runs[-1].measured.wall if runs[-1].measured else 0:.1f} s", flush=True)
             if args.skip_linkchecker:

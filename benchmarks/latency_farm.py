@@ -93,6 +93,13 @@ def title_for(path: str) -> str:
     return " ".join(w.capitalize() for w in words) or "Untitled"
 
 
+def article_date(seed: int, host: str, path: str) -> str:
+    """The publication date the farm's page for ``path`` shows (its year and month come from the path)."""
+    parts = path.strip("/").split("/")
+    day = random.Random(f"date|{seed}|{host}|{path}").randint(1, 28)
+    return f"{parts[0]}-{parts[1]}-{day:02d}" if len(parts) >= 3 and parts[0].isdigit() else "2020-01-01"
+
+
 def _sentence(rng: random.Random) -> str:
     words = [rng.choice(WORDS) if rng.random() < 0.45 else rng.choice(FILLER) for _ in range(rng.randint(9, 22))]
     return " ".join(words).capitalize() + "."
@@ -103,7 +110,7 @@ def article_html(seed: int, host: str, path: str, port: int = 80) -> bytes:
     rng = random.Random(f"body|{seed}|{host}|{path}")
     title = title_for(path)
     parts = path.strip("/").split("/")
-    date = f"{parts[0]}-{parts[1]}-{rng.randint(1, 28):02d}" if len(parts) >= 3 else "2020-01-01"
+    date = article_date(seed, host, path)
     author = f"{rng.choice(WORDS).capitalize()} {rng.choice(WORDS).capitalize()}"
     paragraphs = "\n".join(
         "    <p>" + " ".join(_sentence(rng) for _ in range(rng.randint(3, 6))) + "</p>"
