@@ -154,9 +154,13 @@ class SnapshotStage:
 
     # ------------------------------------------------------------------ finishing
 
-    async def finish(self, deadline: float | None = None) -> None:
-        """Wait for queued pages (until ``deadline``, a ``time.monotonic()`` value; the rest is skipped)."""
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+    async def finish(self, deadline: float | None = None, grace: float | None = None) -> None:
+        """Wait for the queued pages. With a ``deadline`` (a ``time.monotonic()`` value: the run's time
+        budget), pages already fetched get ``grace`` more seconds (default: ``extract_timeout``) to be
+        stored; the rest are skipped (and counted)."""
+        if grace is None:
+            grace = self.settings.extract_timeout
+        timeout = None if deadline is None else max(0.0, deadline + grace - time.monotonic())
         try:
             async with asyncio.timeout(timeout):
                 await self._idle.wait()

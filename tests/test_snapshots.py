@@ -320,7 +320,7 @@ async def test_stage_stops_at_the_deadline(tmp_path: Path) -> None:
         link = Link(url=f"{p.url}?n={i}", normalized_url=canonical_url(f"{p.url}?n={i}"))
         stage.offer(link, CheckResult(url=link.url, status="alive", checked_at=T0, http_status=200,
                                       content_type="text/html", body=p.body))
-    await stage.finish(deadline=_time.monotonic() + 0.3)
+    await stage.finish(deadline=_time.monotonic() + 0.1, grace=0.2)
     await stage.aclose()
     assert stage.skipped >= 5 and "skipped at the time budget" in stage.summary()
     assert len(stage.outcomes) < 10
