@@ -224,9 +224,15 @@ def _sniff(body: bytes) -> str | None:
     if best is None:
         return None
     name = codec_for(best.encoding)
-    if name in _SINGLE_BYTE_WESTERN or name in ("cp1250", "iso8859-2"):
-        # Western single-byte guesses are often one another; the web's default is windows-1252
-        return "cp1252"
+    if name is None:
+        return None
+    if name in _SINGLE_BYTE_WESTERN:
+        return "cp1252"  # as browsers decode Latin-1
+    try:
+        if body.decode(name, "replace") == body.decode("cp1252", "replace"):
+            return "cp1252"  # the same text either way: name the web's default
+    except LookupError:
+        return None
     return name
 
 
@@ -242,7 +248,8 @@ def detect_encoding(body: bytes, content_type: str | None, *, html: bool = True)
     if content_type and (m := _HEADER_CHARSET.search(content_type)) and (name := codec_for(m.group(1))):
         declared.append((name, "Content-Type header"))
     if html and (m2 := _META_CHARSET.search(body[:8192])) and (name := codec_for(m2.group(1).decode("ascii"))):
-        declared.append((name, "<meta> charset"))
+        # a <meta> found by reading the bytes as ASCII cannot mean UTF-16 (HTML standard: read as UTF-8)
+        declared.append(("utf-8" if name.startswith("utf-16") else name, "<meta> charset"))
     for name, where in declared:
         if name in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
             if _strict_ok(body, name):

@@ -130,6 +130,18 @@ def test_undeclared_legacy_bytes_are_sniffed() -> None:
     assert encoding == "cp1252" and "Bußgeld" in text
 
 
+def test_central_european_legacy_bytes_keep_their_letters() -> None:
+    body = ("<html><body><p>" + "Zażółć gęślą jaźń. Świętokrzyskie województwo, łódź, źdźbło, książka. " * 5
+            + "</p></body></html>").encode("cp1250")
+    text, encoding, _ = decode(body, "text/html; charset=utf-8")  # the header lies
+    assert encoding == "cp1250" and "Zażółć gęślą jaźń" in text
+
+
+def test_meta_utf16_on_ascii_bytes_is_utf8() -> None:
+    body = "<html><head><meta charset='utf-16'></head><body><p>café</p></body></html>".encode()
+    assert decode(body, "text/html")[0].count("café") == 1
+
+
 def test_utf8_cut_in_a_character_is_still_utf8() -> None:
     body = ("<p>" + "é" * 100).encode()[:-1]
     assert detect_encoding(body, "text/html; charset=utf-8")[0] == "utf-8"
