@@ -48,23 +48,36 @@ def peak_rss_mb(pid: int | None = None) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process so far (Linux), for a figure that other jobs' load does not skew."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_pool(pages: list[tuple[bytes, str, str]], workers: int, timeout: float) -> dict[str, float | int | None]:
     started = time.perf_counter()
     pool = ExtractorPool(ExtractOptions(), workers=workers, timeout=timeout)
     try:
-        first = pool.submit(*pages[0])
-        first.result()
+        warm = [pool.submit(*pages[0]) for _ in range(workers)]
+        for f in warm:
+            f.result()
         startup = time.perf_counter() - started
+        cpu0 = {pid: cpu_seconds(pid) for pid in pool.worker_pids()}
         t0 = time.perf_counter()
         futures = [pool.submit(*page) for page in pages]
         results = [f.result() for f in futures]
         elapsed = time.perf_counter() - t0
         worker_rss = [peak_rss_mb(pid) for pid in pool.worker_pids()]
+        cpu = [(cpu_seconds(pid) or 0.0) - (cpu0.get(pid) or 0.0) for pid in pool.worker_pids()]
     finally:
         pool.close()
     ok = sum(r.ok for r in results)
     return {"workers": workers, "pages": len(pages), "ok": ok, "seconds": elapsed,
             "pages_per_second": len(pages) / elapsed, "startup_seconds": startup,
+            "worker_cpu_ms_per_page": 1000 * sum(cpu) / len(pages),
             "worker_peak_rss_mb": max((r for r in worker_rss if r is not None), default=None),
             "timeouts": pool.stats.timeouts}
 
@@ -148,7 +161,8 @@ def main() -> int:
             r = run_pool(pages, workers, args.timeout)
             rows.append(r)
             print(f"  {workers} worker{'s' if workers > 1 else ' '}: {r['pages_per_second']:7.1f} pages/s "
-                  f"({r['seconds']:.2f} s; start-up {r['startup_seconds']:.2f} s; ok {r['ok']}/{r['pages']}; "
+                  f"({r['seconds']:.2f} s; {r['worker_cpu_ms_per_page']:.1f} worker CPU ms/page; "
+                  f"start-up {r['startup_seconds']:.2f} s; ok {r['ok']}/{r['pages']}; "
                   f"worker peak RSS {r['worker_peak_rss_mb']:.0f} MB)")
         figures[name] = rows
         print(f"  speed-up with 2 workers: {rows[1]['pages_per_second'] / rows[0]['pages_per_second']:.2f}x")
