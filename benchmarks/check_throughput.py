@@ -951,15 +951,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 @contextlib.contextmanager
-def terminate_on_sigterm() -> Iterator[None]:
-    def handler(signum: int, frame: object) -> None:
+def stop_on_signals() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP unwind through ``finally`` (which stops the farm and the tool)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    def terminate(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    handlers = {signal.SIGINT: interrupt, signal.SIGTERM: terminate, signal.SIGHUP: terminate}
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -973,7 +980,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lc_note = ""
     farm: FarmProcess | None = None
     try:
-        with terminate_on_sigterm():
+        with stop_on_signals():
             manifest = work / "manifest.json"
             manifest.write_text(json.dumps({"hosts": plan.hosts, "paths": plan.paths}))
             lifetime = 2 * args.tool_timeout + 600
@@ -1024,6 +1031,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RuntimeError, TimeoutError, OSError) as exc:
         print(f"check_throughput: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("check_throughput: interrupted; stopping the farm and the tool", file=sys.stderr)
+        return 130
     finally:
         if farm is not None:
             farm.stop()
