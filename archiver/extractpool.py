@@ -43,10 +43,17 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+WORKER_NICENESS = 10
+
+
 def _worker_main(conn: Connection, options: ExtractOptions, target: Target) -> None:
     """A worker: extract what arrives on ``conn`` until it closes."""
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    with contextlib.suppress(OSError, AttributeError):
+        # below the checking event loop: on a small machine a late request start is lost
+        # time for the busiest host (the politeness gap counts from the actual send)
+        os.nice(WORKER_NICENESS)
     with contextlib.suppress(Exception):
         import archiver.extract as ex
 

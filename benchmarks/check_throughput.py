@@ -572,11 +572,15 @@ def run_archiver(args: argparse.Namespace, base: list[str], work: Path, plan: Pl
         "ARCHIVER_CONNECT_TIMEOUT": str(args.connect_timeout),
         "ARCHIVER_READ_TIMEOUT": str(args.read_timeout),
         "ARCHIVER_TOTAL_TIMEOUT": str(args.total_timeout),
+        # LinkChecker only checks links; text snapshots are measured with --with-snapshots
+        "ARCHIVER_SNAPSHOT_PAGES": "true" if args.with_snapshots else "false",
         # nothing in a check run should reach an archive; if anything tries, it stays on loopback
         "ARCHIVER_WAYBACK_URL": DEAD_END,
         "ARCHIVER_AVAILABILITY_URL": DEAD_END,
     })
-    run.settings = (f"concurrency {args.concurrency}, per-host concurrency {args.per_host}, per-host gap {args.gap} s, "
+    snaps = "text snapshots on, " if args.with_snapshots else "text snapshots off, "
+    run.settings = (snaps + f"concurrency {args.concurrency}, per-host concurrency {args.per_host}, "
+                    f"per-host gap {args.gap} s, "
                     f"timeouts connect/read/total {args.connect_timeout}/{args.read_timeout}/{args.total_timeout} s")
     cmd = [*base, "check", "--events", str(events), "--snapshots", str(out / "snapshots"),
            "--report-dir", str(out / "reports")]
@@ -931,6 +935,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="real events folder whose per-host skew is copied (Zipf-like fallback when absent)")
     p.add_argument("--skip-linkchecker", action="store_true")
     p.add_argument("--skip-archiver", action="store_true", help="only the farm and LinkChecker")
+    p.add_argument("--with-snapshots", action="store_true",
+                   help="let archiver check also extract and store the text of every page (as in a nightly run)")
     p.add_argument("--linkchecker", help="a LinkChecker executable to use instead of the benchmark venv's")
     p.add_argument("--linkchecker-venv", default=str(DEFAULT_LC_VENV), help="venv holding LinkChecker")
     p.add_argument("--linkchecker-gap", choices=("min", "mean"), default="min",
