@@ -16,16 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import fingerprints
 from .check import CheckRun, check_links
 from .config import Settings
-from .events import load_events
+from .events import LoadResult, load_events
 from .history import Change, LinkState, apply_result, new_state, select_due
 from .links import build_catalog
 from .models import FAILING_STATUSES, CheckResult, Finding, Link
 from .progress import StageProgress
-from .report import RunInfo, build_report, write_json_report
+from .report import RunInfo, build_report, write_reports
+from .reportstage import audit_stage
+from .reportview import event_views
 from .shard import Shard
-from .snapshotstage import SnapshotStage, merge_extras
+from .snapshots import SnapshotStore
+from .snapshotstage import SnapshotStage, merge_extras, stored_extras
 from .state import LockError, StateStore, run_lock
 
 EXIT_OK, EXIT_FAILED = 0, 2
@@ -206,8 +210,10 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         findings.extend(link_findings(link, store.states.get(link.normalized_url)))
     if snapshots is not None:
         findings.extend(snapshots.findings(scope))
+    audited = audit_stage(settings, loaded.events, catalog, scope if shard else None)
+    findings.extend(audited.findings)
 
-    notes: list[str] = []
+    notes: list[str] = [audited.note] if audited.note else []
     if run.network.message:
         notes.append(run.network.message)
     left = len(due) - len(run.results)
@@ -220,6 +226,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
                    changes=[{"kind": c.kind, "url": recorder.links[c.normalized_url].url, "status": c.status,
                              "previous": c.previous} for c in recorder.changes],
                    shard=str(shard) if shard else None)
+    if shard is None:  # a shard sees part of the findings: its merge compares them
+        info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
     info.stage_seconds["check"] = run.elapsed
     if snapshots is not None:
         info.stage_seconds["extract"] = snapshots.seconds
@@ -229,11 +237,13 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     extras = result_extras(run.results)
     if snapshots is not None:
         extras = merge_extras(extras, snapshots.extras(scope))
+    extras = merge_extras(extras, audited.outlets)
+    info.stage_seconds["audit"] = audited.seconds
     report = build_report(scope, store.states, findings, info, extras=extras)
     report["run"]["requests"] = run.requests
     report["run"]["hosts"] = run.hosts
     store.write_run(report["run"])
-    path = write_json_report(report, settings.report_dir)
+    path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
 
     summary = (f"checked {len(run.results)} of {len(due)} due links ({len(scope)} in all) on {run.hosts} hosts "
                f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values())}; network {run.network.status}; "
@@ -271,9 +281,12 @@ def run_check(settings: Settings, *, out: TextIO | None = None, err: TextIO | No
     return outcome.exit_code
 
 
-def regenerate_report(settings: Settings, *, out: TextIO | None = None) -> int:
-    """``archiver report``: the reports from the stored state and the last run record; no network."""
-    out = out or sys.stdout
+def stored_report(settings: Settings, *, record_findings: bool = False) -> tuple[dict[str, Any], LoadResult]:
+    """The report from the stored state and the last run record (no network), with the loaded events.
+
+    ``record_findings`` (``archiver merge``, which completes sharded runs) compares the
+    findings with the previous run's and records them, as ``archiver check`` does.
+    """
     loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
     catalog = build_catalog(loaded.events)
     store = StateStore(settings.snapshots).load()
@@ -281,16 +294,39 @@ def regenerate_report(settings: Settings, *, out: TextIO | None = None) -> int:
     findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
     for link in catalog.links:
         findings.extend(link_findings(link, store.states.get(link.normalized_url)))
+    audited = audit_stage(settings, loaded.events, catalog)
+    findings.extend(audited.findings)
     started = _parse_stamp(previous.get("started_at")) or settings.clock()
     info = RunInfo(started_at=started, finished_at=_parse_stamp(previous.get("finished_at")),
                    complete=bool(previous.get("complete", False)), network=previous.get("network", "ok"),
                    budgets_hit=list(previous.get("budgets_hit", [])), checked=int(previous.get("checked", 0)),
                    due=int(previous.get("due", 0)), notes=list(previous.get("notes", [])),
-                   changes=list(previous.get("changes", [])), shard=previous.get("shard"))
+                   changes=list(previous.get("changes", [])), shard=previous.get("shard"),
+                   new_findings=previous.get("new_findings"))
     info.stage_seconds = dict(previous.get("stage_seconds", {}))
-    report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock())
-    path = write_json_report(report, settings.report_dir)
-    print(f"report of {len(catalog.links)} links ({len(store.states)} with state): {path}", file=out)
+    if audited.note and audited.note not in info.notes:
+        info.notes.append(audited.note)
+    if record_findings:
+        info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
+    report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
+                          extras=merge_extras(stored_extras(SnapshotStore(settings.snapshots), catalog.links),
+                                              audited.outlets))
+    for key in ("requests", "hosts", "shards"):  # what the run record holds beyond RunInfo
+        if key in previous:
+            report["run"][key] = previous[key]
+    if record_findings:
+        store.write_run(report["run"])
+    return report, loaded
+
+
+def regenerate_report(settings: Settings, *, out: TextIO | None = None, record_findings: bool = False) -> int:
+    """``archiver report``: report.json, report.md and report.html again from the stored state; no network."""
+    out = out or sys.stdout
+    report, loaded = stored_report(settings, record_findings=record_findings)
+    path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
+    checked = sum(1 for link in report["links"] if link.get("checked_at"))
+    print(f"reports of {len(report['links'])} links ({checked} checked before) written to {path.parent}: "
+          "report.json, report.md, report.html", file=out)
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from . import atomic
 from .history import LinkState
 from .models import Finding, Link
+from .reportview import EventView
 
 SCHEMA_ID = "archiver.report/1"
 
@@ -44,6 +45,8 @@ class RunInfo:
     #: what this run changed: {"kind", "url", "status", "previous"} (newly_failing, newly_confirmed, ...)
     changes: list[dict[str, Any]] = field(default_factory=list)
     shard: str | None = None
+    #: fingerprints of findings first seen this run (None: nothing to compare with, see fingerprints.py)
+    new_findings: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +61,7 @@ class RunInfo:
             "shard": self.shard,
             "notes": list(self.notes),
             "changes": list(self.changes),
+            "new_findings": None if self.new_findings is None else list(self.new_findings),
         }
 
 
@@ -129,3 +133,27 @@ def write_json_report(report: Mapping[str, Any], report_dir: Path) -> Path:
     path = report_dir / "report.json"
     atomic.write_text(path, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return path
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPaths:
+    json: Path
+    markdown: Path
+    html: Path
+
+
+def write_reports(report: Mapping[str, Any], report_dir: Path, *,
+                  events: Mapping[str, EventView] | None = None) -> ReportPaths:
+    """Write report.json, report.md and report.html into ``report_dir`` (each atomically).
+
+    The Markdown and HTML are built from ``report`` alone plus the events' titles and
+    dates, so the same stored state always gives the same three files.
+    """
+    from .report_html import html_report
+    from .report_md import markdown_report
+
+    json_path = write_json_report(report, report_dir)
+    md_path, html_path = report_dir / "report.md", report_dir / "report.html"
+    atomic.write_text(md_path, markdown_report(report, events, report_dir=report_dir.as_posix()))
+    atomic.write_text(html_path, html_report(report, events, report_dir=report_dir))
+    return ReportPaths(json=json_path, markdown=md_path, html=html_path)
