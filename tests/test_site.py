@@ -1,0 +1,88 @@
+"""`archiver site`: the static reading room (index, events, snapshots with provenance)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html import unescape
+from pathlib import Path
+from urllib.parse import unquote
+
+from archiver.extract import Extraction
+from archiver.links import canonical_url
+from archiver.site import build_site, snapshot_page
+from archiver.snapshots import Capture, SnapshotStore
+from tests.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
+
+TEXT = ("The committee published its findings on Tuesday. " * 30) + "\n\n<script>window.__pwned=1</script> end."
+
+
+def store_with(tmp: Path, url: str) -> SnapshotStore:
+    store = SnapshotStore(tmp / "snapshots")
+    extraction = Extraction(kind="html", text=TEXT, title=HOSTILE_TITLE, sitename="Example News",
+                            extractor="trafilatura", encoding="utf-8", body_sha256="ab" * 32, body_bytes=4096)
+    outcome = store.save(Capture(url=url, normalized_url=canonical_url(url), captured_at=dt.datetime(
+        2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), extraction=extraction, http_status=200, final_url=url,
+        content_type="text/html", wayback_url="https://web.archive.org/web/2026/" + url, cited_by=("e1",)))
+    assert outcome.action == "written", outcome.reason
+    return store
+
+
+def test_site_pages_links_and_escaping(tmp_path: Path) -> None:
+    url = "https://news-site.net/2020/report"
+    b = build([Ev("e1", [Src(url, title=HOSTILE_TITLE), Src("https://gone-site.net/x", status="dead",
+                                                            confirmed=True), Src(HOSTILE_URL)], title=HOSTILE_TITLE),
+               Ev("e2", [Src(url)], title="Second event")])
+    store = store_with(tmp_path, url)
+    out = tmp_path / "site"
+    result = build_site(b.report, b.events, store, out)
+    page = out / snapshot_page(canonical_url(url), 0)
+    assert (out / "index.html").is_file() and page.is_file()
+    assert result.pages == 1 + 2 + 1 and result.written == result.pages
+
+    html = page.read_text("utf-8")
+    assert "<script" not in html.replace("&lt;script", "")
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html  # the article's own text, as text
+    for field in ("captured_at", "2026-01-02T03:04:05Z", "text_sha256", "http_status", "wayback_url",
+                  'href="https://web.archive.org/web/2026/https://news-site.net/2020/report"'):
+        assert field in html
+    assert "default-src 'none'" in unescape(html) and "script-src 'none'" in unescape(html)
+
+    # every relative link resolves to a page of the site; only http(s) links leave it
+    for path in out.rglob("*.html"):
+        text = path.read_text("utf-8")
+        assert not re.search(r"<[a-z]+[^>]*\son[a-z]+=", text)  # no event handler attribute anywhere
+        for href in re.findall(r'href="([^"]+)"', text):
+            if href.startswith(("http://", "https://")):
+                continue
+            assert not re.match(r"^[a-z][a-z0-9+.-]*:", href), href
+            assert (path.parent / unquote(href)).resolve().is_file(), (path, href)
+    event_page = next(p for p in (out / "e").glob("*.html") if "Second event" not in p.read_text("utf-8"))
+    text = event_page.read_text("utf-8")
+    assert HOSTILE_URL in text and 'href="javascript' not in text
+    assert "archived text (2026-01-02)" in text and "search the Wayback Machine" in text
+
+    # a rebuild with nothing new writes nothing; a page no longer produced is removed
+    again = build_site(b.report, b.events, store, out)
+    assert again.written == 0 and again.removed == 0
+    (out / "e" / "stale.html").write_text("old", "utf-8")
+    assert build_site(b.report, b.events, store, out).removed == 1
+
+
+def test_site_command(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+
+    events = tmp_path / "events"
+    events.mkdir()
+    (events / "2021-01-01--a.md").write_text(
+        "---\ntitle: An event\ndate: 2021-01-01\nsources:\n  - url: https://news-site.net/2020/report\n"
+        "    title: A report\n---\n", "utf-8")
+    store_with(tmp_path, "https://news-site.net/2020/report")
+    result = CliRunner().invoke(cli, ["site", "--events", str(events), "--snapshots", str(tmp_path / "snapshots"),
+                                      "--out", str(tmp_path / "site")], env={"ARCHIVER_NOW": "2026-03-04T00:00:00Z"})
+    assert result.exit_code == 0, result.output
+    assert "3 pages" in result.output
+    index = (tmp_path / "site" / "index.html").read_text("utf-8")
+    assert "An event" in index and "1 of 1" in index
