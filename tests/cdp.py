@@ -35,7 +35,7 @@ FLAGS = ["--headless=new", "--disable-gpu", "--no-sandbox", "--disable-backgroun
 
 
 def find_chromium() -> str | None:
-    for name in ("/usr/bin/chromium", "chromium", "chromium-browser"):
+    for name in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
         found = shutil.which(name)
         if found:
             return found
