@@ -1,0 +1,185 @@
+"""How long writing report.json, report.md and report.html takes for the corpus's ~8,000 links.
+
+Loads ../shared/corpus/capture-cascade/events, gives every link a synthetic but
+realistic state (seeded: mostly alive; dead and soft 404s, some confirmed, some with
+a Wayback capture; blocked and error links; snapshots for most live pages; a night's
+worth of changes), runs the real citation audit, then times each format separately
+and all three through :func:`archiver.report.write_reports`, and prints seconds per
+format and file sizes. Target: all three under 3 s.
+
+    .venv/bin/python benchmarks/report_speed.py [--corpus PATH] [--out DIR] [--repeat 3]
+
+Nothing touches the network. ``--out`` keeps the files (e.g. to look at report.html).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archiver.events import load_events  # noqa: E402
+from archiver.history import LinkState  # noqa: E402
+from archiver.links import Catalog, build_catalog  # noqa: E402
+from archiver.models import Event, Finding  # noqa: E402
+from archiver.pipeline import link_findings  # noqa: E402
+from archiver.report import RunInfo, build_report, write_json_report, write_reports  # noqa: E402
+from archiver.report_html import html_report  # noqa: E402
+from archiver.report_md import markdown_report  # noqa: E402
+from archiver.reportstage import outlets  # noqa: E402
+from archiver.reportview import event_views  # noqa: E402
+from archiver.storepaths import link_dir  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "capture-cascade" / "events"
+NOW = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.UTC)
+MIX = [("alive", 0.78), ("dead", 0.085), ("soft_404", 0.03), ("blocked", 0.07), ("error", 0.035)]
+EVIDENCE = {
+    "dead": ["HTTP 404 Not Found", "HTTP 410 Gone", "the domain no longer resolves (NXDOMAIN)",
+             "connection refused by the host"],
+    "soft_404": ["a deep link redirected to the home page", "the page title says \"Page not found\"",
+                 "the text matches the host's page for a path that cannot exist (similarity 0.97)"],
+    "blocked": ["HTTP 403 Forbidden", "a bot challenge (Cloudflare \"Just a moment...\")", "HTTP 429 after retries"],
+    "error": ["timed out reading after 20 s", "HTTP 503 Service Unavailable after 3 attempts",
+              "TLS failure: certificate has expired"],
+}
+
+
+def iso(stamp: dt.datetime) -> str:
+    return stamp.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def synthetic_states(catalog: Catalog, rng: random.Random) -> dict[str, LinkState]:
+    states: dict[str, LinkState] = {}
+    statuses, weights = zip(*MIX, strict=True)
+    for link in catalog.links:
+        if not link.checkable:
+            continue
+        status = rng.choices(statuses, weights)[0]
+        checked = NOW - dt.timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 90))
+        state = LinkState(url=link.url, normalized_url=link.normalized_url, first_seen=iso(NOW - dt.timedelta(90)),
+                          status=status, last_checked=iso(checked))
+        if status == "alive":
+            state.http_status = 200
+            state.evidence = "HTTP 200"
+            state.last_alive = state.last_checked
+            if rng.random() < 0.75:
+                path = f"snapshots/{link_dir(link.normalized_url)}/snapshot.md"
+                state.snapshot = {"path": path, "sha256": f"{rng.getrandbits(256):064x}",
+                                  "captured_at": iso(NOW - dt.timedelta(days=rng.randint(1, 80))), "origin": "live"}
+            if rng.random() < 0.01:
+                state.moved_to = link.url.rstrip("/") + "/moved"
+        else:
+            state.evidence = rng.choice(EVIDENCE[status])
+            state.http_status = int(state.evidence[5:8]) if state.evidence.startswith("HTTP ") else (
+                200 if status == "soft_404" else None)
+            if status == "soft_404":
+                state.final_url = link.url.split("/", 3)[0] + "//" + (link.host or "example.org") + "/"
+        if status in ("dead", "soft_404"):
+            state.failures = rng.randint(1, 9)
+            state.first_failed = iso(NOW - dt.timedelta(days=rng.randint(0, 60)))
+            state.confirmed = state.failures >= 3 and rng.random() < 0.7
+            if rng.random() < 0.45:
+                ts = f"20{rng.randint(10, 24):02d}0{rng.randint(1, 9)}1{rng.randint(0, 9)}120000"
+                state.wayback = {"url": f"https://web.archive.org/web/{ts}/{link.url}", "timestamp": ts}
+        states[link.normalized_url] = state
+    return states
+
+
+def synthetic_changes(states: dict[str, LinkState], catalog: Catalog, rng: random.Random) -> list[dict[str, Any]]:
+    by_key = {link.normalized_url: link for link in catalog.links}
+    changes = []
+    for key, state in sorted(states.items()):
+        roll = rng.random()
+        if state.status in ("dead", "soft_404") and state.failures == 1 and roll < 0.5:
+            changes.append({"kind": "newly_failing", "url": by_key[key].url, "status": state.status,
+                            "previous": "alive"})
+        elif state.confirmed and roll < 0.05:
+            changes.append({"kind": "newly_confirmed", "url": by_key[key].url, "status": state.status,
+                            "previous": state.status})
+        elif state.status == "alive" and roll < 0.002:
+            changes.append({"kind": "recovered", "url": by_key[key].url, "status": "alive", "previous": "dead"})
+        elif state.moved_to:
+            changes.append({"kind": "moved", "url": by_key[key].url, "status": "alive", "previous": "alive"})
+    return changes
+
+
+def synthetic_report(events: list[Event], catalog: Catalog, seed: int = 7) -> dict[str, Any]:
+    from archiver.audit import audit
+    from archiver.registry import load_registry
+
+    rng = random.Random(seed)
+    states = synthetic_states(catalog, rng)
+    registry = load_registry()
+    findings: list[Finding] = list(catalog.findings)
+    for link in catalog.links:
+        findings.extend(link_findings(link, states.get(link.normalized_url)))
+    audit_findings = audit(events, catalog, registry)
+    findings.extend(audit_findings)
+    run = RunInfo(started_at=NOW, finished_at=NOW + dt.timedelta(minutes=41, seconds=12), network="ok",
+                  checked=1_150, due=1_150, stage_seconds={"check": 2_380.4, "extract": 2_101.7, "audit": 0.6},
+                  changes=synthetic_changes(states, catalog, rng))
+    from archiver.fingerprints import fingerprint
+
+    run.new_findings = sorted(fingerprint(f.to_dict()) for f in rng.sample(audit_findings, 6))
+    return build_report(catalog.links, states, findings, run, extras=outlets(catalog.links, registry))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--out", type=Path, default=None, help="keep the three files here")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N for each timing")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        print(f"corpus {args.corpus} not found", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    loaded = load_events(args.corpus)
+    catalog = build_catalog(loaded.events)
+    report = synthetic_report(loaded.events, catalog, args.seed)
+    events = event_views(loaded.events)
+    report = json.loads(json.dumps(report))  # as `archiver report` would read it
+    print(f"corpus: {len(loaded.events):,} events, {len(catalog.links):,} links, {len(report['findings']):,} "
+          f"findings; set up in {time.perf_counter() - t0:.1f} s")
+    print("statuses:", ", ".join(f"{k} {v:,}" for k, v in report["summary"]["links"].items()))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = args.out or Path(tmp)
+        timings: dict[str, float] = {}
+
+        def best(name: str, fn: Any) -> None:
+            times = []
+            for _ in range(args.repeat):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+            timings[name] = min(times)
+
+        best("report.json", lambda: write_json_report(report, out))
+        best("report.md", lambda: markdown_report(report, events, report_dir=str(out)))
+        best("report.html", lambda: html_report(report, events, report_dir=out))
+        best("all three (write_reports)", lambda: write_reports(report, out, events=events))
+        for name, seconds in timings.items():
+            size = (out / name).stat().st_size if (out / name).exists() else None
+            extra = f"{size / 1e6:8.2f} MB" if size is not None else ""
+            print(f"{name:28s} {seconds:6.2f} s {extra}")
+        md = (out / "report.md").read_text("utf-8")
+        print(f"report.md: {len(md):,} characters (limit 65,536); "
+              f"{'truncated' if 'Left out to fit' in md else 'complete'}")
+        total = timings["all three (write_reports)"]
+        print(f"target: all three under 3 s: {'ok' if total < 3 else 'MISSED'} ({total:.2f} s)")
+        return 0 if total < 3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
