@@ -167,8 +167,8 @@ def archived_text(entry: Mapping[str, Any]) -> str:
     if copy.kind == "copy":
         return f"Wayback copy: {url_link(copy.url)}"
     if copy.kind == "declared":
-        return f"archived copy (cited): {url_link(copy.url)}"
-    return f"no archived copy known: [search the Wayback Machine]({href(copy.url)})"
+        return f"Archived copy (cited): {url_link(copy.url)}"
+    return f"No archived copy known: [search the Wayback Machine]({href(copy.url)})"
 
 
 def failing_item(cited: Cited) -> str:

@@ -67,8 +67,8 @@ def test_dead_links_grouped_by_event_with_evidence_and_archived_copy() -> None:
            "[https://web.archive.org/web/20200101000000/https://x-site.net/1]" in first
     assert "`events/2020-01-01--a.md:13` source 1" in first and "**soft 404**" in first
     search = "https://web.archive.org/web/*/https://x-site.net/2"
-    assert f"no archived copy known: [search the Wayback Machine]({search})" in first
-    assert "archived copy (cited): [https://web.archive.org/web/2019/https://y-site.net/3]" in fix
+    assert f"No archived copy known: [search the Wayback Machine]({search})" in first
+    assert "Archived copy (cited): [https://web.archive.org/web/2019/https://y-site.net/3]" in fix
     watch = text.split("### Failing, not yet confirmed", 1)[1]
     assert "`events/2020-01-03--c.md:10`" in watch and "not yet confirmed" in watch
     assert "z-site.net" not in fix
