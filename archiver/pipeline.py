@@ -148,12 +148,16 @@ class Recorder:
             if counted:
                 self.changes.extend(apply_result(before, result, self.settings))
                 self.store.save(before)
+        if not counted:
+            # with the network down or degraded, a DNS or connection failure says nothing about
+            # the link: its state keeps its last real verdict (and the link stays due)
+            return
         for key in self._pending_connection:
             result = run.results.get(key)
             if result is None:
                 continue
             state = self.state_for(key)
-            self.changes.extend(apply_result(state, result, self.settings, counted=counted))
+            self.changes.extend(apply_result(state, result, self.settings))
             self.store.save(state)
 
 
