@@ -114,6 +114,11 @@ def bar_chart(title: str, desc: str, bars: list[Bar], *, share: bool, chart_id: 
            f'<text x="0" y="16" font-weight="600" font-size="14">{escape(title)}</text>',
            f'<text x="{left}" y="{top - 6}" class="lab">{ends[0]}</text>',
            f'<text x="{left + inner}" y="{top - 6}" class="lab" text-anchor="end">{ends[1]}</text>']
+    if not share:  # the legend of the two colours
+        out.append(f'<rect class="bar" x="{width - 150}" y="6" width="10" height="10"/>'
+                   f'<text x="{width - 136}" y="15" class="lab">dead</text>'
+                   f'<rect class="bar2" x="{width - 90}" y="6" width="10" height="10"/>'
+                   f'<text x="{width - 76}" y="15" class="lab">soft 404</text>')
     if not bars:
         out.append(f'<text x="0" y="{top + 14}" class="lab">no data yet</text>')
     for i, b in enumerate(bars):

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from . import atomic
 from .report_html import anchor, asset, content_security_policy, environment
 from .reportview import FAILING, STATUS_LABELS, EventView, ReportView, archived_copy, day, safe_href, verdict
@@ -97,7 +99,7 @@ def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store
     view = ReportView(report, events)
     env = environment()
     css = asset("site.css")
-    common = {"css": css, "csp": content_security_policy(css, None)}
+    common = {"css": Markup(css), "csp": content_security_policy(css, None)}  # Markup: the hash is of these bytes
     writer = _Writer(root)
 
     versions: dict[str, list[SnapshotInfo]] = {}

@@ -115,9 +115,14 @@ class Page:
                 out.append(f"log: {p['entry'].get('text')} ({p['entry'].get('url', '')})")
         return out
 
-    def screenshot(self, path: Path, width: int = 1400, height: int = 2000, y: float = 0.0) -> None:
+    def screenshot(self, path: Path, width: int = 1400, height: int = 2000, y: float = 0.0,
+                   selector: str | None = None) -> None:
+        """A PNG of the viewport, scrolled to ``y`` or to the element ``selector`` (measured at this width)."""
         self.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
-        self.evaluate(f"window.scrollTo(0, {y})")
+        if selector is not None:
+            self.evaluate(f"document.querySelector({json.dumps(selector)}).scrollIntoView()")
+        else:
+            self.evaluate(f"window.scrollTo(0, {y})")
         shot = self.send("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import re
 from html import unescape
 from pathlib import Path
@@ -47,6 +49,9 @@ def test_site_pages_links_and_escaping(tmp_path: Path) -> None:
                   'href="https://web.archive.org/web/2026/https://news-site.net/2020/report"'):
         assert field in html
     assert "default-src 'none'" in unescape(html) and "script-src 'none'" in unescape(html)
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"style-src 'sha256-{digest}'" in unescape(html)  # the page's own style is the one allowed
 
     # every relative link resolves to a page of the site; only http(s) links leave it
     for path in out.rglob("*.html"):
