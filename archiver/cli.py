@@ -336,19 +336,7 @@ def audit_command(events: Path | None, config_file: Path | None, fmt: str, write
     loaded, catalog = load_timeline(settings)
     if write:
         plan = planned_fills(loaded.events, catalog, registry)
-        display = {e.path: e.file for e in loaded.events}
-        edits = apply_fills(plan, display)
-        changed = [e for e in edits if e.lines_changed]
-        for edit in edits:
-            if edit.lines_changed:
-                click.echo(f"{edit.file}: {edit.lines_changed} line{'s' if edit.lines_changed != 1 else ''} "
-                           f"changed ({edit.fields} field{'s' if edit.fields != 1 else ''} filled)")
-            for reason in edit.skipped:
-                click.echo(f"{edit.file}: skipped: {reason}")
-        skipped = sum(len(e.skipped) for e in edits)
-        click.echo(f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed, "
-                   f"{sum(e.lines_changed for e in edits)} lines; {skipped} source{'s' if skipped != 1 else ''} "
-                   "skipped")
+        echo_edits(apply_fills(plan, {e.path: e.file for e in loaded.events}))
         sys.exit(EXIT_OK)
     pages: dict[str, Any] = {}
     if settings.snapshots.is_dir():  # what the stored snapshots say about their pages: title, date, site name
@@ -369,6 +357,75 @@ def audit_command(events: Path | None, config_file: Path | None, fmt: str, write
             click.echo(f"{kind}: {n}")
         click.echo(f"{len(loaded.events)} events, {catalog.citations} citations audited: "
                    f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")
+    sys.exit(EXIT_OK)
+
+
+def echo_edits(edits: list[Any]) -> None:
+    """What a ``--write`` changed: one line per file, then totals."""
+    changed = [e for e in edits if e.lines_changed]
+    for edit in edits:
+        if edit.lines_changed:
+            click.echo(f"{edit.file}: {edit.lines_changed} line{'s' if edit.lines_changed != 1 else ''} "
+                       f"changed ({edit.fields} field{'s' if edit.fields != 1 else ''} filled)")
+        for reason in edit.skipped:
+            click.echo(f"{edit.file}: skipped: {reason}")
+    skipped = sum(len(e.skipped) for e in edits)
+    click.echo(f"{len(changed)} file{'s' if len(changed) != 1 else ''} changed, "
+               f"{sum(e.lines_changed for e in edits)} lines; {skipped} source{'s' if skipped != 1 else ''} skipped")
+
+
+@cli.command("run")
+@events_option
+@config_option
+@_network_options
+@click.option("--max-saves", type=int, default=None, help="Save Page Now requests this run [ARCHIVER_MAX_SAVES].")
+@click.option("--max-lookups", type=int, default=None, help="Archive lookups this run [ARCHIVER_MAX_LOOKUPS].")
+@click.option("--fail-on", type=click.Choice(["never", "new-dead", "dead"]), default="never", show_default=True,
+              help="Exit 1 when a link was newly confirmed dead this run (new-dead) or any cited link is "
+                   "confirmed dead (dead).")
+@click.option("--shard", default=None, metavar="K/N", help="Run only shard K of N; merge with 'archiver merge'.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def run_command(events: Path | None, config_file: Path | None, fail_on: str, shard: str | None, quiet: bool,
+                **overrides: Any) -> None:
+    """The whole nightly pipeline: check what is due, text snapshots, Wayback lookups, rescues and
+    saves, citation audit, reports. Exit 0 when it ran (also when it stopped at a budget), 1 when
+    --fail-on triggers, 2 with one clear line when it could not run."""
+    from .pipeline import run_pipeline
+    from .shard import Shard
+
+    settings = settings_from(config_file, events=events, **overrides)
+    try:
+        part = Shard.parse(shard) if shard else None
+    except ValueError as exc:
+        click.echo(f"archiver: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(run_pipeline(settings, fail_on=fail_on, progress=not quiet, shard=part))
+
+
+@cli.command()
+@events_option
+@config_option
+@click.option("--snapshots", type=click.Path(path_type=Path), default=None)
+@click.option("--write", is_flag=True, help="Edit the event files (otherwise only list what would change).")
+def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool) -> None:
+    """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations
+    that lack one, editing only those lines."""
+    from .annotate import planned_archive_urls
+    from .audit import apply_fills
+    from .state import StateStore
+
+    settings = settings_from(config_file, events=events, snapshots=snapshots)
+    loaded, catalog = load_timeline(settings)
+    plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
+    display = {e.path: e.file for e in loaded.events}
+    if not write:
+        for path, items in sorted(plan.items()):
+            for index, fields in items:
+                click.echo(f"{display.get(path, path)}: source {index}: archive_url: {fields['archive_url']}")
+        click.echo(f"{sum(len(v) for v in plan.values())} citation(s) in {len(plan)} file(s) would get an "
+                   "archive_url; run with --write to edit them")
+        sys.exit(EXIT_OK)
+    echo_edits(apply_fills(plan, display))
     sys.exit(EXIT_OK)
 
 

@@ -1,7 +1,9 @@
-"""Stage orchestration: load the timeline, check links, write report.json.
+"""Stage orchestration: load, catalog, check what is due, snapshot, Wayback, audit, report.
 
-:func:`check_stage` is the async stage (one event loop, no ``asyncio.run`` inside);
-:func:`run_check` is the synchronous entry used by ``archiver check``.
+:func:`check_stage` is the async pipeline (one event loop, no ``asyncio.run`` inside);
+:func:`run_check` is the synchronous entry used by ``archiver check`` and
+:func:`run_pipeline` the one used by ``archiver run`` (the same, plus the Wayback
+stage, a one-screen summary and ``--fail-on``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from .check import CheckRun, check_links
 from .config import Settings
 from .events import LoadResult, load_events
 from .history import Change, LinkState, apply_result, new_state, select_due
-from .links import build_catalog
+from .links import Catalog, build_catalog
 from .models import FAILING_STATUSES, CheckResult, Finding, Link
 from .progress import StageProgress
 from .report import RunInfo, build_report, write_reports
@@ -32,7 +34,8 @@ from .snapshots import SnapshotStore
 from .snapshotstage import SnapshotStage, merge_extras, stored_extras
 from .state import LockError, StateStore, run_lock
 
-EXIT_OK, EXIT_FAILED = 0, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
+FAIL_ON = ("never", "new-dead", "dead")
 
 
 @dataclass(slots=True)
@@ -171,8 +174,12 @@ def select_links(catalog_links: list[Link], store: StateStore, now: dt.datetime,
 
 
 async def check_stage(settings: Settings, *, stream: TextIO | None = None, progress: bool = True,
-                      shard: Shard | None = None) -> CheckOutcome:
-    """Check the links that are due, record them in the link state, write ``report.json``."""
+                      shard: Shard | None = None, wayback: bool = False) -> CheckOutcome:
+    """Check the links that are due, record them in the link state, write the reports.
+
+    With ``wayback`` (``archiver run``) the Wayback stage runs after the check, within
+    the same time budget: lookups, rescues of dead links and saves.
+    """
     stream = stream or sys.stderr
     started_at = settings.clock()
     t0 = time.monotonic()
@@ -208,6 +215,18 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     recorder.finish(run)
     if run.stopped == "time_budget":
         budgets.append("time_budget")
+    archived = None
+    if wayback and run.network.status != "offline":
+        from .waybackstage import wayback_stage
+
+        if progress:
+            print("wayback: looking up, rescuing and saving archived copies", file=stream, flush=True)
+        part = catalog if shard is None else Catalog(links=scope)
+        snapshot_store = snapshots.store if snapshots is not None else SnapshotStore.from_settings(settings)
+        archived = await wayback_stage(settings, part, store, snapshot_store, now=started_at, deadline=deadline,
+                                       stream=stream)
+        if progress:
+            print(archived.summary, file=stream, flush=True)
 
     findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
     for link in scope:
@@ -218,6 +237,9 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     findings.extend(audited.findings)
 
     notes: list[str] = [audited.note] if audited.note else []
+    if archived is not None:
+        findings.extend(archived.findings)
+        notes.extend(archived.notes)
     if run.network.message:
         notes.append(run.network.message)
     left = len(due) - len(run.results)
@@ -233,6 +255,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     if shard is None:  # a shard sees part of the findings: its merge compares them
         info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
     info.stage_seconds["check"] = run.elapsed
+    if archived is not None:
+        info.stage_seconds["wayback"] = archived.seconds
     if snapshots is not None:
         info.stage_seconds["extract"] = snapshots.seconds
         if snapshots.skipped:
@@ -258,31 +282,99 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     if run.network.status == "offline":
         problem = run.network.message
         code = EXIT_FAILED
+    if archived is not None:
+        summary += f"\n{archived.summary}"
     return CheckOutcome(report=report, report_path=path, run=run, exit_code=code, summary=summary, problem=problem)
 
 
 def run_check(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None,
               progress: bool = True, shard: Shard | None = None) -> int:
     """``archiver check``: run the stage in one event loop, print the summary, return the exit code."""
+    outcome = _run_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=False)
+    return outcome if isinstance(outcome, int) else outcome.exit_code
+
+
+def run_pipeline(settings: Settings, *, fail_on: str = "never", out: TextIO | None = None,
+                 err: TextIO | None = None, progress: bool = True, shard: Shard | None = None) -> int:
+    """``archiver run``: the whole pipeline, a one-screen summary, and ``--fail-on``."""
+    out = out or sys.stdout
+    outcome = _run_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=True, quiet=True)
+    if isinstance(outcome, int):
+        return outcome
+    print(run_summary(outcome.report, settings), file=out)
+    if outcome.exit_code != EXIT_OK:
+        return outcome.exit_code
+    reason = fail_reason(outcome.report, fail_on)
+    if reason:
+        print(f"archiver: failing the build (--fail-on {fail_on}): {reason}", file=err or sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _run_locked(settings: Settings, *, out: TextIO | None, err: TextIO | None, progress: bool,
+                shard: Shard | None, wayback: bool, quiet: bool = False) -> CheckOutcome | int:
     out, err = out or sys.stdout, err or sys.stderr
     if not settings.events.exists():
         print(f"archiver: events folder {settings.events} does not exist (set --events or ARCHIVER_EVENTS)", file=err)
         return EXIT_FAILED
     try:
         with run_lock(settings.snapshots, err=err):
-            outcome = asyncio.run(check_stage(settings, stream=err, progress=progress, shard=shard))
+            outcome = asyncio.run(check_stage(settings, stream=err, progress=progress, shard=shard, wayback=wayback))
     except LockError as exc:
         print(f"archiver: {exc}", file=err)
         return EXIT_FAILED
     except OSError as exc:
-        print(f"archiver: check failed: {exc}", file=err)
+        print(f"archiver: run failed: {exc}", file=err)
         return EXIT_FAILED
-    print(outcome.summary, file=out)
+    if not quiet:
+        print(outcome.summary, file=out)
     if outcome.problem:
         print(f"archiver: {outcome.problem}", file=err)
     elif outcome.run.network.message:
         print(f"archiver: warning: {outcome.run.network.message}", file=err)
-    return outcome.exit_code
+    return outcome
+
+
+def fail_reason(report: dict[str, Any], fail_on: str) -> str | None:
+    """Why ``--fail-on`` turns this run red, or None.
+
+    ``new-dead``: a link was confirmed dead (or soft-404) in this run; ``dead``: any
+    cited link is confirmed dead or soft-404. Unconfirmed failures never fail a build.
+    """
+    if fail_on == "new-dead":
+        new = [c["url"] for c in report["run"].get("changes", []) if c.get("kind") == "newly_confirmed"]
+        return f"{len(new)} link(s) newly confirmed dead: {', '.join(new[:3])}" if new else None
+    if fail_on == "dead":
+        dead = [e["url"] for e in report["links"] if e.get("confirmed") and e["status"] in FAILING_STATUSES]
+        return f"{len(dead)} cited link(s) confirmed dead: {', '.join(dead[:3])}" if dead else None
+    return None
+
+
+def run_summary(report: dict[str, Any], settings: Settings) -> str:
+    """The one screen printed at the end of ``archiver run``: what changed, totals, where the reports are."""
+    run = report["run"]
+    kinds = Counter(c.get("kind") for c in run.get("changes", []))
+    labels = (("newly_failing", "newly failing"), ("newly_confirmed", "newly confirmed dead"),
+              ("recovered", "recovered"), ("moved", "moved"))
+    changed = ", ".join(f"{kinds[k]} {label}" for k, label in labels if kinds[k])
+    new_findings = run.get("new_findings")
+    count_new = len(new_findings) if isinstance(new_findings, list) else int(new_findings or 0)
+    if count_new:
+        changed = (changed + ", " if changed else "") + f"{count_new} new finding(s)"
+    statuses = report["summary"]["links"]
+    totals = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items(), key=lambda kv: -kv[1]))
+    lines = [
+        "== archiver run " + ("(complete)" if run.get("complete") else "(stopped early: continues next run)"),
+        f"changes: {changed or 'none (a quiet night)'}",
+        f"links: {len(report['links'])} ({totals}); "
+        f"confirmed dead or soft-404: {report['summary'].get('confirmed', 0)}",
+        f"checked this run: {run.get('checked', 0)} of {run.get('due', 0)} due; network {run.get('network')}"
+        + (f"; budgets hit: {', '.join(run['budgets_hit'])}" if run.get("budgets_hit") else ""),
+    ]
+    lines.extend(f"note: {note}" for note in run.get("notes", [])[:5])
+    lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.get("stage_seconds", {}).items()))
+    lines.append(f"reports: {settings.report_dir}/report.md, report.html, report.json")
+    return "\n".join(lines)
 
 
 def stored_report(settings: Settings, *, record_findings: bool = False) -> tuple[dict[str, Any], LoadResult]:
