@@ -183,6 +183,21 @@ class Settings:
     max_saves: int | None = _setting(50, _optional(_positive_int), "Save Page Now requests per run.")
     save_max_age_days: float = _setting(365.0, _positive_float,
                                         "Alive links whose newest capture is older than this get a save.")
+    save_per_minute: float = _setting(4.0, _positive_float,
+                                      "Most Save Page Now requests a minute (the archive allows a few per account).")
+    replay_per_minute: float = _setting(60.0, _positive_float,
+                                        "Most Wayback replay fetches a minute (rescues, archive_url checks).")
+    wayback_pause: float = _setting(60.0, _positive_float,
+                                    "Seconds every archive call pauses after a 429 (the archive blocks an IP that "
+                                    "keeps calling for a minute).")
+    wayback_recheck_days: float = _setting(30.0, _positive_float,
+                                           "Known captures are looked up again after this many days (links "
+                                           "without a capture after a quarter of it).")
+    save_poll_seconds: float = _setting(120.0, _positive_float,
+                                        "Seconds a run waits for a save job; an unfinished one is reconciled later.")
+    save_reconcile_days: float = _setting(3.0, _positive_float,
+                                          "Days a save job not yet seen in CDX stays pending before it counts as "
+                                          "failed.")
     # --- text snapshots
     snapshot_pages: bool = _setting(True, _bool, "Extract and store a text snapshot of every live page during check.")
     extract_workers: int = _setting(2, _positive_int, "Worker processes extracting page text.")
