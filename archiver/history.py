@@ -84,6 +84,9 @@ class LinkState:
     #: consecutive counted failures (dead / soft_404) since the last success
     failures: int = 0
     history: list[VerdictRun] = field(default_factory=list)
+    #: ``last_checked`` of the check whose page the snapshot stage has dealt with; a run
+    #: killed between the check and the snapshot leaves it behind, so the link is due again
+    extracted: str | None = None
     #: Wayback Machine knowledge (captures, pending saves), filled by the wayback stage
     wayback: dict[str, Any] | None = None
     #: text snapshots kept for this link, filled by the snapshot stage
@@ -111,6 +114,8 @@ class LinkState:
             "failures": self.failures,
             "history": [run.to_dict() for run in self.history],
         }
+        if self.extracted is not None:
+            out["extracted"] = self.extracted
         if self.wayback is not None:
             out["wayback"] = self.wayback
         if self.snapshot is not None:
@@ -128,7 +133,7 @@ class LinkState:
             last_checked=data.get("last_checked"), last_alive=data.get("last_alive"),
             first_failed=data.get("first_failed"), failures=int(data.get("failures", 0)),
             history=[VerdictRun.from_dict(r) for r in data.get("history", [])],
-            wayback=data.get("wayback"), snapshot=data.get("snapshot"),
+            wayback=data.get("wayback"), snapshot=data.get("snapshot"), extracted=data.get("extracted"),
         )
 
     @property
@@ -253,6 +258,8 @@ def due_priority(state: LinkState | None, now: dt.datetime, settings: Settings) 
     """The link's priority when a check is due now, else None."""
     if state is None or state.last_checked is None:
         return PRIORITY_NEW
+    if settings.snapshot_pages and state.status == "alive" and state.extracted != state.last_checked:
+        return PRIORITY_FAILING  # its page was checked but never reached the snapshot store (a killed run)
     if state.confirmed:
         return PRIORITY_DEAD if _cycle_due(state, now, settings.dead_recheck_days) else None
     if state.failing or state.failures:

@@ -209,6 +209,11 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
                                     deadline=deadline)
         if snapshots is not None:
             await snapshots.finish(deadline)
+            for key in snapshots.processed:
+                state = store.states.get(key)
+                if state is not None and state.status == "alive":
+                    state.extracted = state.last_checked
+                    store.save(state)
     finally:
         if snapshots is not None:
             await snapshots.aclose()

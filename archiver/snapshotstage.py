@@ -67,6 +67,7 @@ class SnapshotStage:
         self.outcomes: dict[str, SaveOutcome] = {}
         self.errors: dict[str, str] = {}
         self.skipped = 0
+        self._empty: set[str] = set()
         self.spilled = 0
         self._pending: deque[_Item] = deque()
         self._pending_bytes = 0
@@ -97,7 +98,10 @@ class SnapshotStage:
     def offer(self, link: Link, result: CheckResult) -> None:
         """Take the body of a checked page (every result: bodies are dropped here); queue live ones."""
         body, result.body = result.body, None
-        if result.status != "alive" or not body:
+        if result.status != "alive":
+            return
+        if not body:
+            self._empty.add(link.normalized_url)
             return
         if self._first is None:
             self._first = time.monotonic()
@@ -153,6 +157,11 @@ class SnapshotStage:
                 self._idle.set()
 
     # ------------------------------------------------------------------ finishing
+
+    @property
+    def processed(self) -> set[str]:
+        """Links whose live page this run has dealt with (stored, kept, rejected, failed or empty)."""
+        return set(self.outcomes) | set(self.errors) | self._empty
 
     async def finish(self, deadline: float | None = None, grace: float | None = None) -> None:
         """Wait for the queued pages. With a ``deadline`` (a ``time.monotonic()`` value: the run's time

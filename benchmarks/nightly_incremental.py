@@ -67,6 +67,7 @@ def main() -> None:
         for key in keys:
             state = new_state(by_key[key].url, key, NIGHT0)
             apply_result(state, alive(by_key[key].url, NIGHT0), settings)
+            state.extracted = state.last_checked  # as the pipeline marks a page the snapshot stage dealt with
             store.save(state)
         files, size = disk_usage(snapshots)
         print(f"state of {len(keys)} links written in {time.perf_counter() - t0:.1f}s: {files} files, "
@@ -107,6 +108,7 @@ def main() -> None:
             for key in due:
                 state = store.states[key]
                 apply_result(state, alive(state.url, now), settings)
+                state.extracted = state.last_checked
                 store.save(state)
             stat = git(repo, "diff", "--numstat", "--", "snapshots").splitlines()
             added = sum(int(line.split("\t")[0]) for line in stat)

@@ -26,7 +26,7 @@ from archiver.models import CheckResult
 from archiver.state import LockError, StateStore, run_lock
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
-S = Settings()
+S = Settings(snapshot_pages=False)  # the snapshot rule has its own test
 
 
 def day(n: float) -> dt.datetime:
@@ -170,6 +170,15 @@ def test_alive_rechecks_spread_evenly_over_the_nights() -> None:
     for state in states.values():
         last = dt.datetime.fromisoformat(state.last_checked.replace("Z", "+00:00"))
         assert (now - last).days <= 7
+
+
+def test_a_page_checked_but_never_snapshotted_is_due_again() -> None:
+    settings = Settings()
+    state = fresh()
+    apply_result(state, verdict("alive", day(0)), settings)
+    assert due_priority(state, day(0.5), settings) == PRIORITY_FAILING  # the run died before the snapshot
+    state.extracted = state.last_checked
+    assert due_priority(state, day(0.5), settings) is None
 
 
 def test_select_due_puts_new_and_failing_first() -> None:
