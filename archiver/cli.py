@@ -226,6 +226,27 @@ def site(events: Path | None, config_file: Path | None, snapshots: Path | None, 
     sys.exit(EXIT_OK)
 
 
+@cli.command("wayback")
+@events_option
+@config_option
+@click.option("--snapshots", type=click.Path(path_type=Path), default=None,
+              help="Snapshots folder (setting 'snapshots').")
+@click.option("--report-dir", type=click.Path(path_type=Path), default=None,
+              help="Where report.json, report.md and report.html are written (default: reports/).")
+@click.option("--max-lookups", type=int, default=None, help="Links looked up in CDX this run [ARCHIVER_MAX_LOOKUPS].")
+@click.option("--max-saves", type=int, default=None, help="Save Page Now requests this run [ARCHIVER_MAX_SAVES].")
+def wayback_command(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None,
+                    max_lookups: int | None, max_saves: int | None) -> None:
+    """Find, rescue and save Wayback Machine copies of the cited links, on the stored link state
+    (the Wayback stage of the nightly run, alone), then write the reports again. Saving needs
+    IA_ACCESS_KEY and IA_SECRET_KEY in the environment. Exit 0 when it ran, 2 when it could not."""
+    from .waybackstage import run_wayback
+
+    settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir,
+                             max_lookups=max_lookups, max_saves=max_saves)
+    sys.exit(run_wayback(settings))
+
+
 @cli.command("snapshot")
 @click.argument("url")
 @events_option

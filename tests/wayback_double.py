@@ -126,6 +126,7 @@ class WaybackDouble:
     live: dict[str, bytes] = field(default_factory=dict)
     # --- toggles
     cdx_429: int = 0  # the next N CDX calls answer 429
+    cdx_503: int = 0  # the next N CDX calls answer 503 (heavy queries do)
     cdx_limit: tuple[int, float] | None = None  # (calls, seconds): more in the window answer 429, as the archive does
     blocked: set[str] = field(default_factory=set)  # urlkeys excluded from the archive
     availability_empty: bool = False  # the availability API's known failure: empty for archived URLs
@@ -242,6 +243,10 @@ class WaybackDouble:
         if self.cdx_429 > 0 or (self.cdx_limit is not None and len(recent) >= self.cdx_limit[0]):
             self.cdx_429 = max(0, self.cdx_429 - 1)
             await self._send(conn, req, "cdx", url, 429, TOO_MANY, reason_headers(), "text/html")
+            return
+        if self.cdx_503 > 0:
+            self.cdx_503 -= 1
+            await self._send(conn, req, "cdx", url, 503, b"<html><body><h1>503 Service Unavailable</h1></body></html>")
             return
         if urlkey(url) in self.blocked:
             await self._send(conn, req, "cdx", url, 403, BLOCKED + "\n",

@@ -1,0 +1,654 @@
+"""The Wayback stage: lookups, rescues, declared archive URLs and saves, within the archive's limits.
+
+:func:`wayback_stage` runs after the check stage on the stored link state. Three tasks
+share one :class:`~archiver.wayback.WaybackClient` (so one pacing and one 429 pause):
+
+* **lookups** of the links whose state calls for one (:func:`~archiver.wayback_policy.plan_lookups`),
+  most urgent first, within ``max_lookups`` and the deadline; each link's knowledge is
+  written as soon as it is known; a failing link is then rescued at once;
+* **follow-ups** of the other links: a declared ``archive_url`` to replay, a rescue;
+* **saves** (only with ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY``): links needing a capture,
+  in priority order, within ``max_saves``, the account's quota and free capture sessions;
+  jobs are polled until ``save_poll_seconds``; unfinished ones are kept in the link state and
+  reconciled by a later run (by status while the archive remembers the job, then via CDX).
+
+A rescue fetches the chosen capture's original bytes (``id_``), extracts its text and stores it
+as the link's snapshot with origin ``wayback``, only when the repository holds no capture of the
+link (the snapshot store's never-worse rule applies: a challenge, an error page or thin text is
+refused, and that capture is never offered again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import itertools
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from . import wayback_policy as policy
+from .config import Settings
+from .extract import ExtractOptions, extract
+from .history import LinkState, iso, new_state, parse_iso
+from .links import Catalog, parse_archive_url
+from .models import FAILING_STATUSES, Finding, Link
+from .snapshots import Capture as SnapshotCapture
+from .snapshots import SnapshotStore
+from .soft404 import detect_challenge, error_page, page_info
+from .state import StateStore
+from .wayback import (
+    STATUS_TTL_SECONDS,
+    ArchiveError,
+    AuthRejected,
+    Credentials,
+    DeadlineReached,
+    Excluded,
+    RateLimited,
+    WaybackClient,
+)
+
+SAVING_OFF = "saving is off: set IA_ACCESS_KEY and IA_SECRET_KEY (CI secrets) to turn it on"
+NOTE_PREFIX = "wayback: "
+#: CDX failures in a row (5xx, timeouts) after which lookups stop for the run
+MAX_CDX_FAILURES = 3
+#: ``status_ext`` codes after which no more saves are asked for in this run (no retry storm)
+STOP_CODES = frozenset({"error:too-many-daily-captures", "error:user-session-limit", "error:too-many-requests",
+                        "error:unauthorized"})
+LOOKUP_WORKERS = 2
+
+
+@dataclass(slots=True)
+class WaybackOutcome:
+    """What one run of the stage did: counts, notes for the report, findings, seconds."""
+
+    stats: Counter[str] = field(default_factory=Counter)
+    calls: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    saving: bool = False
+    seconds: float = 0.0
+    #: links still due for a lookup when the run stopped (budget, deadline, 429)
+    lookups_left: int = 0
+
+    @property
+    def summary(self) -> str:
+        s = self.stats
+        parts = [f"{s['looked_up']} links looked up ({self.calls.get('cdx', 0)} CDX calls)"]
+        if s["copies"] or s["failing"]:
+            parts.append(f"{s['copies']} of {s['failing']} failing links have a copy")
+        if s["rescued"]:
+            parts.append(f"{s['rescued']} rescued as snapshots")
+        if s["declared_checked"]:
+            parts.append(f"{s['declared_checked']} declared archive URLs checked")
+        if self.saving:
+            parts.append(f"saves: {s['saves_requested']} requested, {s['saves_done']} done, "
+                         f"{s['saves_pending']} pending, {s['saves_failed']} failed"
+                         + (f", {s['reconciled']} reconciled" if s["reconciled"] else ""))
+        else:
+            parts.append("saving off")
+        return "wayback: " + "; ".join(parts) + f" in {self.seconds:.1f}s"
+
+
+class _Stop(Exception):
+    pass
+
+
+def not_the_page(body: bytes, content_type: str | None) -> str | None:
+    """Why an archived body is not the cited page (a bot challenge, an error page), else None:
+    the checker's own rules, applied to the capture."""
+    info = page_info(body, content_type)
+    if not info.is_html:
+        return None
+    if why := detect_challenge(200, {}, info.title, info.head):
+        return f"a bot challenge: {why}"
+    if info.title and (why := error_page(info.title, info.h1)):
+        return f"an error page: {why}"
+    return None
+
+
+class _Run:
+    def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshots: SnapshotStore,
+                 client: WaybackClient, now: dt.datetime, deadline: float | None, stream: TextIO) -> None:
+        self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
+        self.now, self.deadline, self.stream = now, deadline, stream
+        self.links = [link for link in catalog.links if link.checkable]
+        self.base = settings.wayback_url.rstrip("/")
+        self.out = WaybackOutcome(saving=client.saving)
+        self.stop_lookups: str | None = None
+        self.stop_saving: str | None = None
+        self.cdx_failures = 0
+        self.options = ExtractOptions.from_settings(settings)
+        self.queue: asyncio.PriorityQueue[tuple[tuple[int, str, str], int, Link]] = asyncio.PriorityQueue()
+        self.seq = itertools.count()
+        self.enqueued: set[str] = set()
+        self.producers_done = asyncio.Event()
+        self.in_flight: dict[str, tuple[Link, float]] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def state_for(self, link: Link) -> LinkState:
+        state = self.store.states.get(link.normalized_url)
+        if state is None:
+            state = new_state(link.url, link.normalized_url, self.now)
+        return state
+
+    def note(self, text: str) -> None:
+        line = NOTE_PREFIX + text
+        if line not in self.out.notes:
+            self.out.notes.append(line)
+
+    def say(self, text: str) -> None:
+        print(f"archiver: wayback: {text}", file=self.stream, flush=True)
+
+    def late(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    # ------------------------------------------------------------------ the run
+
+    async def run(self) -> None:
+        self.clear_saved_flags()
+        planned = policy.plan_lookups(self.links, self.store.states, self.now, self.settings)
+        planned_keys = {link.normalized_url for link in planned}
+        others = [link for link in self.links if link.normalized_url not in planned_keys]
+        budget = self.settings.max_lookups
+        todo = deque(planned if budget is None else planned[:budget])
+        if budget is not None and len(planned) > budget:
+            self.out.lookups_left = len(planned) - budget
+        saver = asyncio.create_task(self.saver()) if self.client.saving else None
+
+        async def lookups() -> None:
+            workers = [asyncio.create_task(self.lookup_worker(todo)) for _ in range(LOOKUP_WORKERS)]
+            await asyncio.gather(*workers)
+
+        try:
+            await asyncio.gather(lookups(), self.follow_ups(others))
+        finally:
+            self.producers_done.set()
+            self.out.lookups_left += len(todo)
+            if saver is not None:
+                await saver
+        if self.out.lookups_left:
+            why = self.stop_lookups or ("the max_lookups budget" if budget is not None else "the time budget")
+            self.note(f"{self.out.lookups_left} lookups are left for the next run ({why})")
+
+    def clear_saved_flags(self) -> None:
+        """``saved_this_run`` belongs to the run that saved: the next run clears it."""
+        for state in list(self.store.states.values()):
+            if state.wayback and state.wayback.get("saved_this_run"):
+                policy.update(state, {"saved_this_run": None})
+                self.store.save(state)
+
+    # ------------------------------------------------------------------ lookups
+
+    async def lookup_worker(self, todo: deque[Link]) -> None:
+        while todo and self.stop_lookups is None and not self.late():
+            link = todo.popleft()
+            try:
+                await self.lookup(link)
+            except _Stop:
+                todo.appendleft(link)
+                return
+            await self.follow_up(link)
+
+    async def cdx(self, query: Any) -> list[Any]:
+        """One CDX query; a 429 (the client has paused every call) is retried once after the pause,
+        a second one ends the lookups of this run."""
+        for attempt in (1, 2):
+            try:
+                rows = await self.client.cdx(query)
+                self.cdx_failures = 0
+                return rows
+            except RateLimited:
+                if attempt == 2 or self.client.rate_limited >= 2:
+                    self.stop_lookups = "the archive answered 429 Too Many Requests again"
+                    self.note("lookups stopped for this run: the archive answered 429 Too Many Requests twice")
+                    raise _Stop() from None
+            except DeadlineReached:
+                self.stop_lookups = "the time budget"
+                raise _Stop() from None
+        raise AssertionError("unreachable")
+
+    async def lookup(self, link: Link) -> None:
+        state = self.state_for(link)
+        wb = state.wayback or {}
+        job_age = policy.job_age(wb, self.now)
+        first = parse_iso(state.first_failed) if state.status in FAILING_STATUSES else None
+        looked = parse_iso(wb.get("looked_up"))
+        force = first is not None and (looked is None or looked < first)
+        self.out.stats["looked_up"] += 1
+        try:
+            if job_age is not None and job_age >= STATUS_TTL_SECONDS and wb.get("looked_up"):
+                await self.reconcile(link, state)
+                return
+            rows = await self.cdx(policy.first_query(link, state))
+            if policy.needs_newest(link, state, rows, self.now, self.settings, self.client.saving):
+                rows = rows + await self.cdx(policy.newest_query(link))
+        except Excluded:
+            new = {**(state.wayback or {"url": None, "timestamp": None}), "excluded": True}
+            policy.learned(state, new, self.now, force=force)
+            self.store.save(state)
+            return
+        except ArchiveError as exc:
+            self.cdx_failures += 1
+            await self.fallback(link, state, exc)
+            if self.cdx_failures >= MAX_CDX_FAILURES and self.stop_lookups is None:
+                self.stop_lookups = "the CDX server failed"
+                self.note(f"lookups stopped for this run: {self.cdx_failures} CDX lookups in a row failed ({exc})")
+            return
+        new = policy.with_captures(state.wayback, link, state, policy.from_rows(rows), self.base)
+        new.pop("source", None)
+        new.pop("excluded", None)
+        policy.learned(state, new, self.now, force=force)
+        self.store.save(state)
+
+    async def fallback(self, link: Link, state: LinkState, error: ArchiveError) -> None:
+        """The availability API when CDX failed: its answer is kept as partial knowledge (an empty
+        answer proves nothing: the API answers empty for archived URLs)."""
+        try:
+            found = await self.client.availability(link.url, policy.cited_ts(link))
+        except (ArchiveError, DeadlineReached):
+            return
+        self.out.stats["availability"] += 1
+        if found is None or not found.ok:
+            return
+        new = policy.with_captures(state.wayback, link, state, [policy.Known(found.timestamp, int(found.statuscode))],
+                                   self.base)
+        if not (state.wayback or {}).get("looked_up"):
+            new["source"] = "availability"
+        policy.learned(state, new, self.now)
+        self.store.save(state)
+
+    async def reconcile(self, link: Link, state: LinkState) -> None:
+        """A save job whose status record has expired: is its capture in CDX yet?"""
+        wb = state.wayback or {}
+        job = wb["save_job"]
+        rows = await self.cdx(policy.reconcile_query(link, job.get("submitted", "")))
+        found = policy.from_rows(rows)
+        if found:
+            new = policy.with_captures(wb, link, state, found, self.base)
+            new["save_job"] = None
+            new["saved"] = {"submitted": job.get("submitted"), "timestamp": max(c.timestamp for c in found)}
+            policy.learned(state, {k: v for k, v in new.items() if v is not None}, self.now)
+            self.out.stats["reconciled"] += 1
+        else:
+            age = policy.job_age(wb, self.now) or 0.0
+            if age >= self.settings.save_reconcile_days * 86400:
+                policy.update(state, {"save_job": None, "save_error": {"code": "unconfirmed", "at": iso(self.now)}})
+                self.out.stats["saves_unconfirmed"] += 1
+            else:
+                self.out.stats["saves_pending"] += 1
+        self.store.save(state)
+
+    # ------------------------------------------------------------------ follow-ups: declared URLs, rescues, saves
+
+    async def follow_ups(self, links: list[Link]) -> None:
+        for link in links:
+            if self.late():
+                return
+            await self.follow_up(link)
+
+    async def follow_up(self, link: Link) -> None:
+        state = self.store.states.get(link.normalized_url)
+        if state is None:
+            return
+        try:
+            if policy.declared_due(link, state, self.now, self.settings):
+                await self.check_declared(link, state)
+            if state.status in FAILING_STATUSES and state.wayback:
+                self.out.stats["failing"] += 1
+                if state.wayback.get("url"):
+                    await self.rescue(link, state)
+                if (state.wayback or {}).get("url"):
+                    self.out.stats["copies"] += 1
+        except (RateLimited, DeadlineReached):
+            return
+        except ArchiveError as exc:
+            self.out.stats["replay_errors"] += 1
+            if self.out.stats["replay_errors"] == 1:
+                self.note(f"a replay failed: {exc}")
+        self.offer_save(link, state)
+
+    def offer_save(self, link: Link, state: LinkState) -> None:
+        if not self.client.saving or self.stop_saving or link.normalized_url in self.enqueued:
+            return
+        key = policy.save_priority(link, state, self.now, self.settings)
+        if key is not None:
+            self.enqueued.add(link.normalized_url)
+            self.queue.put_nowait((key, next(self.seq), link))
+
+    async def check_declared(self, link: Link, state: LinkState) -> None:
+        verdicts: dict[str, str] = {}
+        for archive_url in sorted(link.archive_urls):
+            verdict = policy.declared_static(link, archive_url)
+            if verdict is None:
+                ref = parse_archive_url(archive_url)
+                assert ref is not None and ref.timestamp is not None
+                replay = await self.client.replay(ref.original, ref.timestamp)
+                verdict = {"ok": "replays", "error": "error", "redirect": "error"}.get(replay.kind, "missing")
+                self.out.stats["declared_checked"] += 1
+            verdicts[archive_url] = verdict
+        wb = state.wayback or {"url": None, "timestamp": None}
+        changes: dict[str, Any] = {"declared": verdicts}
+        if dict(sorted(verdicts.items())) != (wb.get("declared") or {}) or not wb.get("declared_checked"):
+            changes["declared_checked"] = iso(self.now)
+        policy.update(state, changes)
+        self.store.save(state)
+
+    async def rescue(self, link: Link, state: LinkState) -> None:
+        """Store the chosen capture's text as the link's snapshot when the repository has none."""
+        key = link.normalized_url
+        wb = state.wayback or {}
+        rescued = wb.get("rescued") or {}
+        if rescued.get("result") == "written" or await asyncio.to_thread(self.snapshots.first, key) is not None:
+            return
+        cited, failed = policy.cited_ts(link), policy.failed_ts(state)
+        for candidate in policy.rescue_candidates(policy.known(wb), cited, failed):
+            if self.late():
+                return
+            replay = await self.client.replay(link.url, candidate.timestamp)
+            self.out.stats["rescue_tries"] += 1
+            if replay.kind != "ok" or replay.timestamp is None or (failed and replay.timestamp >= failed):
+                if replay.kind in ("error", "redirect"):
+                    policy.mark_rejected(state, link, candidate.timestamp, f"the capture is {replay.kind}",
+                                         self.base)
+                    self.store.save(state)
+                continue
+            if why := not_the_page(replay.body, replay.content_type_header or replay.content_type):
+                policy.mark_rejected(state, link, candidate.timestamp, why, self.base)
+                self.store.save(state)
+                continue
+            extraction = await asyncio.to_thread(extract, replay.body, replay.content_type_header or
+                                                 replay.content_type, link.url, options=self.options,
+                                                 truncated=replay.truncated)
+            capture = SnapshotCapture(
+                url=link.url, normalized_url=key, captured_at=policy.ts_datetime(replay.timestamp),
+                extraction=extraction, status="alive", http_status=replay.status, final_url=link.url,
+                content_type=replay.content_type, origin="wayback",
+                wayback_url=policy.capture_url(self.base, replay.timestamp, link.url),
+                cited_by=tuple(sorted({c.event for c in link.citations})))
+            outcome = await asyncio.to_thread(self.snapshots.save, capture)
+            if outcome.action == "written":
+                if replay.timestamp != candidate.timestamp:
+                    state.wayback = policy.with_captures(state.wayback, link, state,
+                                                         [policy.Known(replay.timestamp, replay.status or 200)],
+                                                         self.base)
+                policy.update(state, {"rescued": {"timestamp": replay.timestamp, "result": "written"}})
+                self.store.save(state)
+                self.out.stats["rescued"] += 1
+                return
+            if outcome.action == "rejected":
+                policy.mark_rejected(state, link, candidate.timestamp, outcome.reason.removeprefix("not stored: "),
+                                     self.base)
+                self.store.save(state)
+                continue
+            return  # a snapshot appeared meanwhile
+
+    # ------------------------------------------------------------------ saves
+
+    async def saver(self) -> None:
+        try:
+            await self._saver()
+        except (ArchiveError, _Stop) as exc:  # 429, keys refused, the deadline, the archive failing
+            self.stop_saving = self.stop_saving or str(exc)
+        finally:
+            await self.drain()
+            if self.stop_saving:
+                self.note(f"saving stopped for this run: {self.stop_saving}")
+
+    async def _saver(self) -> None:
+        await self.reconcile_young_jobs()
+        user = await self.client.user_status()
+        if user.quota_left == 0:
+            self.stop_saving = (f"the account's daily captures are used up ({user.daily_captures} of "
+                                f"{user.daily_captures_limit})")
+            return
+        slots = user.available
+        for _ in range(3):
+            if slots > 0:
+                break
+            await self.poll_round()
+            user = await self.client.user_status()
+            slots = user.available
+        if slots <= 0:
+            self.stop_saving = f"no capture session is free ({user.processing} processing)"
+            return
+        budget = self.settings.max_saves
+        if user.quota_left is not None:
+            budget = user.quota_left if budget is None else min(budget, user.quota_left)
+        failures = 0
+        while True:
+            item = await self.next_save()
+            if item is None:
+                return
+            link = item
+            state = self.store.states.get(link.normalized_url)
+            if state is None or policy.save_priority(link, state, self.now, self.settings) is None:
+                continue
+            if budget is not None and self.out.stats["saves_requested"] >= budget:
+                left = 1 + self.queue.qsize()
+                self.note(f"the save budget ({budget}) is spent; {left} or more saves are left for the next run")
+                return
+            while len(self.in_flight) >= slots:
+                await self.poll_round()
+            try:
+                answer = await self.client.submit(link.url, if_not_archived_within=int(
+                    self.settings.save_max_age_days * 86400))
+            except RateLimited:
+                self.stop_saving = "Save Page Now answered 429 Too Many Requests"
+                return
+            except AuthRejected as exc:
+                self.stop_saving = str(exc)
+                return
+            except ArchiveError as exc:
+                failures += 1
+                self.out.stats["saves_failed"] += 1
+                if failures >= MAX_CDX_FAILURES:
+                    self.stop_saving = f"{failures} save requests in a row failed ({exc})"
+                    return
+                continue
+            failures = 0
+            self.out.stats["saves_requested"] += 1
+            if answer.job_id:
+                policy.update(state, {"save_job": {"id": answer.job_id, "submitted": iso(self.now)},
+                                      "saved_this_run": True, "save_error": None})
+                self.store.save(state)
+                self.in_flight[answer.job_id] = (link, time.monotonic() + self.settings.save_poll_seconds)
+                continue
+            code = answer.status_ext or "error:unknown"
+            policy.update(state, {"save_error": {"code": code, "at": iso(self.now)}})
+            self.store.save(state)
+            self.out.stats["saves_failed"] += 1
+            if code in STOP_CODES:
+                self.stop_saving = f"Save Page Now answered {code}" + (f": {answer.message}" if answer.message
+                                                                       else "")
+                return
+
+    async def next_save(self) -> Link | None:
+        while True:
+            if not self.queue.empty():
+                return self.queue.get_nowait()[2]
+            if self.producers_done.is_set():
+                return None
+            getter = asyncio.ensure_future(self.queue.get())
+            done = asyncio.ensure_future(self.producers_done.wait())
+            try:
+                await asyncio.wait({getter, done}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                done.cancel()
+            if getter.done():
+                return getter.result()[2]
+            getter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await getter
+
+    async def reconcile_young_jobs(self) -> None:
+        """Jobs of earlier runs the archive still remembers (under an hour): ask their status."""
+        for link in self.links:
+            state = self.store.states.get(link.normalized_url)
+            wb = state.wayback if state else None
+            age = policy.job_age(wb, self.now)
+            if state is None or wb is None or age is None or age >= STATUS_TTL_SECONDS:
+                continue
+            job_id = str(wb["save_job"].get("id"))
+            self.in_flight[job_id] = (link, time.monotonic() + self.settings.save_poll_seconds)
+        if self.in_flight:
+            await self.poll_round()
+
+    async def poll_round(self) -> None:
+        """Ask the status of every job in flight once; a job past its deadline is left for a later run."""
+        if not self.in_flight:
+            return
+        for job_id in list(self.in_flight):
+            link, until = self.in_flight[job_id]
+            if time.monotonic() >= until or self.late():
+                del self.in_flight[job_id]
+                self.out.stats["saves_pending"] += 1
+                continue
+            status = await self.client.job_status(job_id)
+            state = self.state_for(link)
+            if status.status == "success" and status.timestamp:
+                del self.in_flight[job_id]
+                job = (state.wayback or {}).get("save_job") or {}
+                new = policy.with_captures(state.wayback, link, state,
+                                           [policy.Known(status.timestamp, status.http_status or 200)], self.base)
+                new["save_job"] = None
+                new["saved"] = {"submitted": job.get("submitted") or iso(self.now), "timestamp": status.timestamp}
+                policy.learned(state, {k: v for k, v in new.items() if v is not None}, self.now)
+                self.store.save(state)
+                self.out.stats["saves_done"] += 1
+            elif status.status == "error":
+                del self.in_flight[job_id]
+                policy.update(state, {"save_job": None, "saved_this_run": None,
+                                      "save_error": {"code": status.status_ext or "error:unknown",
+                                                     "at": iso(self.now)}})
+                self.store.save(state)
+                self.out.stats["saves_failed"] += 1
+
+    async def drain(self) -> None:
+        """Poll the jobs in flight until each is done or past its deadline."""
+        while self.in_flight:
+            try:
+                await self.poll_round()
+            except (ArchiveError, DeadlineReached) as exc:
+                self.out.stats["saves_pending"] += len(self.in_flight)
+                self.in_flight.clear()
+                if not isinstance(exc, DeadlineReached):
+                    self.stop_saving = self.stop_saving or str(exc)
+                return
+
+
+async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
+                        now: dt.datetime, deadline: float | None = None, env: Mapping[str, str] | None = None,
+                        stream: TextIO | None = None, client: WaybackClient | None = None) -> WaybackOutcome:
+    """Look up, rescue, check and save the catalog's links within the archive's limits.
+
+    ``store`` holds the link states (loaded; each link's knowledge is saved as soon as it is
+    known), ``snapshot_store`` the text snapshots (rescues are written there), ``now`` the
+    run's clock, ``deadline`` a :func:`time.monotonic` value after which no archive call
+    starts. Saving needs ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY`` in ``env`` (the process
+    environment by default); without them no Save Page Now call is made at all.
+    """
+    stream = stream or sys.stderr
+    started = time.monotonic()
+    credentials = Credentials.from_env(env)
+    own = client is None
+
+    def on_pause(seconds: float, what: str) -> None:
+        text = (f"the archive answered 429 Too Many Requests ({what}); every archive call pauses for "
+                f"{seconds:g} s")
+        print(f"archiver: wayback: {text}", file=stream, flush=True)
+        run.note(text)
+
+    if client is None:
+        client = WaybackClient(settings, credentials=credentials, on_pause=on_pause, deadline=deadline)
+    else:
+        client.on_pause = client.on_pause or on_pause
+        client.deadline = deadline
+    run = _Run(settings, catalog, store, snapshot_store, client, now, deadline, stream)
+    try:
+        if own:
+            await client.__aenter__()
+        await run.run()
+    finally:
+        if own:
+            await client.aclose()
+    out = run.out
+    out.calls = dict(sorted(client.calls.items()))
+    if not client.saving:
+        out.notes.append(NOTE_PREFIX + SAVING_OFF)
+    for link in catalog.links:
+        out.findings.extend(policy.wayback_findings(link, store.states.get(link.normalized_url)))
+    out.seconds = time.monotonic() - started
+    if credentials is not None:  # defence in depth: nothing the stage says may hold a key
+        out.notes = [credentials.scrub(n) for n in out.notes]
+    return out
+
+
+# --------------------------------------------------------------------------- archiver wayback
+
+
+def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.datetime,
+               finished: dt.datetime) -> None:
+    """Put this stage's notes and time into ``run.json`` (so reports written later show them); a
+    state without a run record (the stage run alone) gets one."""
+    record = store.read_run() or {}
+    record.setdefault("started_at", iso(started))
+    if not record.get("finished_at"):
+        record["finished_at"] = iso(finished)
+    notes = [n for n in record.get("notes", []) if not str(n).startswith(NOTE_PREFIX)]
+    record["notes"] = notes + outcome.notes
+    record.setdefault("stage_seconds", {})["wayback"] = round(outcome.seconds, 3)
+    store.write_run(record)
+
+
+def stored_findings(catalog: Catalog, store: StateStore) -> list[Finding]:
+    out: list[Finding] = []
+    for link in catalog.links:
+        out.extend(policy.wayback_findings(link, store.states.get(link.normalized_url)))
+    return out
+
+
+def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """``archiver wayback``: the stage alone on the stored state, then the reports again."""
+    from .events import load_events
+    from .links import build_catalog
+    from .pipeline import EXIT_FAILED, EXIT_OK, stored_report
+    from .report import write_reports
+    from .reportview import event_views
+    from .state import LockError, run_lock
+
+    out, err = out or sys.stdout, err or sys.stderr
+    if not settings.events.exists():
+        print(f"archiver: events folder {settings.events} does not exist (set --events or ARCHIVER_EVENTS)", file=err)
+        return EXIT_FAILED
+    started = time.monotonic()
+    deadline = started + settings.time_budget if settings.time_budget else None
+    try:
+        with run_lock(settings.snapshots, err=err):
+            loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+            catalog = build_catalog(loaded.events)
+            store = StateStore(settings.snapshots).load()
+            now = settings.clock()
+            outcome = asyncio.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
+                                                now=now, deadline=deadline, stream=err))
+            record_run(store, outcome, started=now, finished=settings.clock())
+            report, loaded = stored_report(settings)
+            extra = [f.to_dict() for f in stored_findings(catalog, store)]
+            report["findings"].extend(extra)
+            report["summary"]["findings"] = dict(sorted(Counter(f["kind"] for f in report["findings"]).items()))
+            path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
+    except LockError as exc:
+        print(f"archiver: {exc}", file=err)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"archiver: wayback failed: {exc}", file=err)
+        return EXIT_FAILED
+    print(f"{outcome.summary}; report: {path}", file=out)
+    for note in outcome.notes:
+        print(f"archiver: {note}", file=err)
+    return EXIT_OK
