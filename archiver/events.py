@@ -39,12 +39,9 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
         mapping[_LINE_KEY] = node.start_mark.line
-        item_lines: dict[str, list[int]] = {}
         for key_node, value_node in node.value:
-            if isinstance(value_node, yaml.SequenceNode) and isinstance(key_node.value, str):
-                item_lines[key_node.value] = [item.start_mark.line for item in value_node.value]
-        if item_lines:
-            mapping[_ITEM_LINES_KEY] = item_lines
+            if key_node.value == "sources" and isinstance(value_node, yaml.SequenceNode):
+                mapping[_ITEM_LINES_KEY] = {"sources": [item.start_mark.line for item in value_node.value]}
         return mapping
 
 

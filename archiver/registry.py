@@ -31,6 +31,11 @@ from typing import Any, Literal
 
 import yaml
 
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
 from .links import host_of, parse_archive_url, registrable_domain
 
 BUILTIN = "archiver/data/publishers.yaml"
@@ -475,7 +480,7 @@ def _merge(registry: Registry, data: Any, origin: str) -> None:
 
 def _parse(text: str, origin: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SafeLoader)  # the C safe loader when libyaml is there
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1})" if mark is not None else ""

@@ -131,7 +131,8 @@ def build_report(
 
 def write_json_report(report: Mapping[str, Any], report_dir: Path) -> Path:
     path = report_dir / "report.json"
-    atomic.write_text(path, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    # compact: an indented dump goes through the pure-Python encoder (1.5 s for the corpus)
+    atomic.write_text(path, json.dumps(report, ensure_ascii=False) + "\n")
     return path
 
 

@@ -255,6 +255,8 @@ class SnapshotStore:
         self.root = Path(root)
         self.drift_similarity = drift_similarity
         self.drift_min_words = drift_min_words
+        #: folders holding a first capture, found by one walk (None: not walked since the last save)
+        self._firsts: set[Path] | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> SnapshotStore:
@@ -266,7 +268,15 @@ class SnapshotStore:
     def folder(self, normalized_url: str) -> Path:
         return self.root / link_dir(normalized_url)
 
+    def has_snapshot(self, normalized_url: str) -> bool:
+        """Whether the link has a first capture; one directory walk per store, not one open per link."""
+        if self._firsts is None:
+            self._firsts = {p.parent for p in self.root.glob(f"*/*/{FIRST}")} if self.root.is_dir() else set()
+        return bool(self._firsts) and self.folder(normalized_url) in self._firsts
+
     def _info(self, path: Path) -> SnapshotInfo | None:
+        if path.name == FIRST and self._firsts is not None and path.parent not in self._firsts:
+            return None
         try:
             content = path.read_text("utf-8")
         except (FileNotFoundError, UnicodeDecodeError):
@@ -318,7 +328,7 @@ class SnapshotStore:
     def page_meta(self, normalized_urls: Iterable[str] | None = None) -> dict[str, PageMeta]:
         """What each first capture says about its page (for the citation audit), by normalized URL."""
         if normalized_urls is not None:
-            paths = [self.folder(url) / FIRST for url in normalized_urls]
+            paths = [self.folder(url) / FIRST for url in normalized_urls if self.has_snapshot(url)]
         else:
             paths = sorted(self.root.glob(f"*/*/{FIRST}"))
         out: dict[str, PageMeta] = {}
@@ -355,6 +365,7 @@ class SnapshotStore:
         """Store ``capture`` if it is good and new; see the module docstring for the rules."""
         url = capture.normalized_url
         folder = self.folder(url)
+        self._firsts = None  # this save may add a first capture: walk again when next asked
         first = self._read(folder / FIRST)
         problem = capture_problem(capture)
         if problem is not None:

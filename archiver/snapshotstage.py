@@ -234,8 +234,7 @@ class SnapshotStage:
 
 def stored_entry(store: SnapshotStore, normalized_url: str) -> dict[str, Any] | None:
     """The report's ``snapshot`` object of a link from its stored files (no capture this run)."""
-    folder = store.folder(normalized_url)
-    if not (folder / "snapshot.md").is_file():
+    if not store.has_snapshot(normalized_url):
         return None
     versions = store.versions(normalized_url)
     if not versions or not versions[0].is_first:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 HOST_MAX = 63
@@ -118,6 +119,7 @@ def slug(path: str, query: str = "") -> str:
     return out or "index"
 
 
+@lru_cache(maxsize=65536)
 def link_dir(normalized_url: str) -> str:
     """The folder of one link, relative to the snapshots root, in posix form."""
     try:
