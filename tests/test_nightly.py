@@ -69,10 +69,10 @@ def timeline(folder: Path, urls: list[str], per_event: int = 3) -> Path:
     return folder
 
 
-def run(tmp: Path, now: str, *extra: str, snapshots: str = "snapshots", wait: bool = True
-        ) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
+def run(tmp: Path, now: str, *extra: str, snapshots: str = "snapshots", wait: bool = True,
+        env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
-    env.update({"ARCHIVER_NOW": now, "ARCHIVER_ALLOW_NETWORKS": "127.0.0.0/8"})
+    env.update({"ARCHIVER_NOW": now, "ARCHIVER_ALLOW_NETWORKS": "127.0.0.0/8", **(env_extra or {})})
     args = [sys.executable, "-m", "archiver.cli", "check", "--events", str(tmp / "events"),
             "--snapshots", str(tmp / snapshots), "--report-dir", str(tmp / f"reports-{snapshots}"), *FAST, *extra]
     if not wait:
@@ -207,7 +207,9 @@ def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 3, delay=0.15)
     urls = [web.hosts[i % 3].url(f"/k/{i}") for i in range(36)]
     timeline(tmp_path / "events", urls)
-    proc = run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False)
+    # link state alone here (a page checked but not yet snapshotted is due again: tests/test_end_to_end.py)
+    no_snapshots = {"ARCHIVER_SNAPSHOT_PAGES": "false"}
+    proc = run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False, env_extra=no_snapshots)
     assert isinstance(proc, subprocess.Popen)
     deadline = time.monotonic() + 30
     while len(list((tmp_path / "snapshots").glob("*/*/state.json"))) < 6:  # wait for progress, not a fixed time
@@ -220,7 +222,7 @@ def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     assert not list((tmp_path / "snapshots").rglob("*.tmp"))
     assert (tmp_path / "snapshots" / ".archiver.lock").exists()
 
-    rerun = run(tmp_path, "2026-03-01T02:30:00Z", "--per-host-concurrency", "1")
+    rerun = run(tmp_path, "2026-03-01T02:30:00Z", "--per-host-concurrency", "1", env_extra=no_snapshots)
     assert rerun.returncode == 0, rerun.stderr
     assert "taking over a stale lock" in rerun.stderr
     final = states(tmp_path / "snapshots")
