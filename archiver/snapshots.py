@@ -277,14 +277,8 @@ class SnapshotStore:
     def _info(self, path: Path) -> SnapshotInfo | None:
         if path.name == FIRST and self._firsts is not None and path.parent not in self._firsts:
             return None
-        try:
-            content = path.read_text("utf-8")
-        except (FileNotFoundError, UnicodeDecodeError):
-            return None
-        parsed = parse(content)
-        if parsed is None:
-            return None
-        return SnapshotInfo(path=path, rel=path.relative_to(self.root).as_posix(), header=parsed[0])
+        snapshot = self._read(path)
+        return snapshot.info if snapshot is not None else None
 
     def versions(self, normalized_url: str) -> list[SnapshotInfo]:
         """The first capture, then drift versions oldest first."""
