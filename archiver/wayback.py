@@ -230,12 +230,16 @@ class ArchiveLimiter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+        self._unsent: dict[str, int] = {}
         self.paused_until = 0.0
         self.pauses = 0
 
     def reset(self) -> None:
         with self._lock:
             self._next.clear()
+            self._last.clear()
+            self._unsent.clear()
             self.paused_until = 0.0
             self.pauses = 0
 
@@ -246,8 +250,16 @@ class ArchiveLimiter:
             self._next[kind] = start + 60.0 / per_minute * SLACK
             return start
 
-    async def acquire(self, kind: str, per_minute: float, deadline: float | None = None) -> None:
-        """Wait for this kind's next slot (and any pause); :class:`DeadlineReached` if it starts too late."""
+    async def acquire(self, kind: str, per_minute: float, deadline: float | None = None, *,
+                      track: bool = False) -> Grant:
+        """Wait for this kind's next slot (and any pause); :class:`DeadlineReached` if it starts too late.
+
+        Slots are spaced from the calls' actual starts too: a call that started late (a busy
+        event loop) pushes the next one back rather than letting two go out close together.
+        With ``track``, the next call of the kind also waits until this one's request is out
+        (:meth:`Grant.sent`), and is spaced from that moment.
+        """
+        interval = 60.0 / per_minute * SLACK
         while True:
             start = self._reserve(kind, per_minute)
             if deadline is not None and start > deadline:
@@ -256,9 +268,28 @@ class ArchiveLimiter:
             wait = start - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            with self._lock:
-                if self.paused_until <= time.monotonic():
-                    return
+            while True:
+                with self._lock:
+                    now = time.monotonic()
+                    if self.paused_until > now:
+                        break  # paused meanwhile: take a new slot after the pause
+                    last = self._last.get(kind)
+                    if self._unsent.get(kind, 0) > 0:
+                        remainder = 0.002  # the previous call is not out yet
+                    elif last is None or now - last >= interval:
+                        self._last[kind] = now
+                        if track:
+                            self._unsent[kind] = self._unsent.get(kind, 0) + 1
+                        return Grant(self, kind, track)
+                    else:
+                        remainder = last + interval - now
+                await asyncio.sleep(remainder)
+
+    def _sent(self, kind: str, *, out: bool) -> None:
+        with self._lock:
+            self._unsent[kind] = max(0, self._unsent.get(kind, 0) - 1)
+            if out:
+                self._last[kind] = max(self._last.get(kind, 0.0), time.monotonic())
 
     def pause(self, seconds: float) -> float:
         """Pause every archive call for ``seconds`` from now; returns when the pause ends (monotonic)."""
@@ -270,6 +301,23 @@ class ArchiveLimiter:
     @property
     def paused(self) -> bool:
         return self.paused_until > time.monotonic()
+
+
+class Grant:
+    """A granted archive call; :meth:`sent` when its request is out, :meth:`done` when it is over."""
+
+    def __init__(self, limiter: ArchiveLimiter, kind: str, tracked: bool) -> None:
+        self.limiter, self.kind, self.open = limiter, kind, tracked
+
+    def sent(self) -> None:
+        if self.open:
+            self.open = False
+            self.limiter._sent(self.kind, out=True)
+
+    def done(self) -> None:
+        if self.open:  # failed before its request went out
+            self.open = False
+            self.limiter._sent(self.kind, out=False)
 
 
 #: the one limiter of the process: every WaybackClient shares it
@@ -336,11 +384,11 @@ class HttpxCdx:
         self.fetcher = fetcher
         self.endpoint = base_url.rstrip("/") + "/cdx/search/cdx"
 
-    async def search(self, query: CdxQuery) -> list[Capture]:
+    async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[Capture]:
         url = f"{self.endpoint}?{urlencode(query.params())}"
         try:
             answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.settings.max_body_bytes,
-                                      total_timeout=self.fetcher.settings.total_timeout)
+                                      total_timeout=self.fetcher.settings.total_timeout, on_sent=on_sent)
         except FetchFailure as exc:
             raise ArchiveError(f"CDX lookup failed: {exc.message}", transient=exc.transient) from None
         if answer.status != 200:
@@ -368,8 +416,10 @@ class WaybackpyCdx:
         self.user_agent = user_agent
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="waybackpy")
 
-    async def search(self, query: CdxQuery) -> list[Capture]:
+    async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[Capture]:
         loop = asyncio.get_running_loop()
+        if on_sent is not None:  # requests gives no hook: count the call as out when it is handed over
+            on_sent()
         return await loop.run_in_executor(self._pool, self._search, query)
 
     def _search(self, query: CdxQuery) -> list[Capture]:
@@ -456,7 +506,7 @@ class WaybackClient:
 
     # ------------------------------------------------------------------ pacing
 
-    async def _slot(self, kind: str) -> None:
+    async def _slot(self, kind: str, *, track: bool = False) -> Grant:
         status = max(STATUS_PER_MINUTE, 5 * self.settings.save_per_minute)
         rate = {"cdx": self.settings.cdx_per_minute, "availability": self.settings.cdx_per_minute,
                 "replay": self.settings.replay_per_minute, "save": self.settings.save_per_minute,
@@ -464,8 +514,9 @@ class WaybackClient:
         # the availability API answers from the CDX index: it shares the CDX pacing; user status polls
         # share the job status pacing
         lane = {"availability": "cdx", "user": "status"}.get(kind, kind)
-        await self.limiter.acquire(lane, rate, self.deadline)
+        grant = await self.limiter.acquire(lane, rate, self.deadline, track=track)
         self.calls[kind] += 1
+        return grant
 
     def _rate_limited(self, what: str) -> None:
         self.rate_limited += 1
@@ -478,18 +529,24 @@ class WaybackClient:
 
     async def cdx(self, query: CdxQuery) -> list[Capture]:
         """One CDX query (paced); a 429 pauses every archive call and raises :class:`RateLimited`."""
-        await self._slot("cdx")
+        grant = await self._slot("cdx", track=True)  # CDX calls are spaced from when they actually go out
         try:
-            return await self.cdx_backend.search(query)
+            return await self.cdx_backend.search(query, on_sent=grant.sent)
         except RateLimited:
             self._rate_limited("CDX")
             raise
+        finally:
+            grant.done()
 
     async def availability(self, url: str, timestamp: str | None = None) -> Capture | None:
         """The availability API's closest capture (a fallback only: it answers empty for archived URLs)."""
-        await self._slot("availability")
+        grant = await self._slot("availability", track=True)
         params = [("url", url)] + ([("timestamp", timestamp)] if timestamp else [])
-        answer = await self._get(f"{self.availability_base}/wayback/available?{urlencode(params)}", "availability")
+        try:
+            answer = await self._get(f"{self.availability_base}/wayback/available?{urlencode(params)}",
+                                     "availability", on_sent=grant.sent)
+        finally:
+            grant.done()
         if answer.status != 200:
             raise _status_error(answer, "availability API")
         try:
@@ -552,7 +609,8 @@ class WaybackClient:
     def _scrub(self, text: str) -> str:
         return self.credentials.scrub(text) if self.credentials is not None else text
 
-    async def _get(self, url: str, what: str, headers: Mapping[str, str] | None = None) -> Answer:
+    async def _get(self, url: str, what: str, headers: Mapping[str, str] | None = None,
+                   on_sent: Callable[[], None] | None = None) -> Answer:
         try:
             if headers:
                 request = self.fetcher.client.build_request("GET", url, headers=dict(headers))
@@ -560,7 +618,7 @@ class WaybackClient:
                 return Answer(url=url, status=response.status_code, reason=response.reason_phrase,
                               headers=response.headers, body=response.content[: self.settings.max_body_bytes])
             return await fetch_once(self.fetcher.client, url, max_body=self.settings.max_body_bytes,
-                                    total_timeout=self.settings.total_timeout)
+                                    total_timeout=self.settings.total_timeout, on_sent=on_sent)
         except FetchFailure as exc:
             raise ArchiveError(self._scrub(f"{what} failed: {exc.message}"), transient=exc.transient) from None
         except httpx.HTTPError as exc:

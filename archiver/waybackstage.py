@@ -33,7 +33,8 @@ from typing import Any, TextIO
 
 from . import wayback_policy as policy
 from .config import Settings
-from .extract import ExtractOptions, extract
+from .extract import Extraction, ExtractOptions, failed
+from .extractpool import ExtractorPool
 from .history import LinkState, iso, new_state, parse_iso
 from .links import Catalog, parse_archive_url
 from .models import FAILING_STATUSES, Finding, Link
@@ -59,6 +60,8 @@ MAX_CDX_FAILURES = 3
 #: ``status_ext`` codes after which no more saves are asked for in this run (no retry storm)
 STOP_CODES = frozenset({"error:too-many-daily-captures", "error:user-session-limit", "error:too-many-requests",
                         "error:unauthorized"})
+#: every capture session of the account is busy: waited for once, then a stop code
+SESSION_LIMIT = "error:user-session-limit"
 LOOKUP_WORKERS = 2
 
 
@@ -128,6 +131,7 @@ class _Run:
         self.enqueued: set[str] = set()
         self.producers_done = asyncio.Event()
         self.in_flight: dict[str, tuple[Link, float]] = {}
+        self.pool: ExtractorPool | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -291,6 +295,7 @@ class _Run:
             if self.late():
                 return
             await self.follow_up(link)
+            await asyncio.sleep(0)  # most links need nothing: let the lookups' calls go out on time
 
     async def follow_up(self, link: Link) -> None:
         state = self.store.states.get(link.normalized_url)
@@ -362,9 +367,8 @@ class _Run:
                 policy.mark_rejected(state, link, candidate.timestamp, why, self.base)
                 self.store.save(state)
                 continue
-            extraction = await asyncio.to_thread(extract, replay.body, replay.content_type_header or
-                                                 replay.content_type, link.url, options=self.options,
-                                                 truncated=replay.truncated)
+            extraction = await self.extract(replay.body, replay.content_type_header or replay.content_type, link.url,
+                                             truncated=replay.truncated)
             capture = SnapshotCapture(
                 url=link.url, normalized_url=key, captured_at=policy.ts_datetime(replay.timestamp),
                 extraction=extraction, status="alive", http_status=replay.status, final_url=link.url,
@@ -388,6 +392,23 @@ class _Run:
                 continue
             return  # a snapshot appeared meanwhile
 
+    async def extract(self, body: bytes, content_type: str | None, url: str, *, truncated: bool) -> Extraction:
+        """Extract in the checker's worker pool (a per-page timeout; the event loop stays free),
+        started at the first rescue of the run."""
+        if self.pool is None:
+            self.pool = ExtractorPool(self.options, workers=1, timeout=self.settings.extract_timeout)
+        future = self.pool.submit(body, content_type, url, truncated=truncated)
+        try:  # the pool answers within its timeout; a pool whose workers cannot start must not hang the run
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.extract_timeout + 30)
+        except TimeoutError:
+            future.cancel()
+            return failed("the extraction worker did not answer")
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.close, cancel_pending=True)
+            self.pool = None
+
     # ------------------------------------------------------------------ saves
 
     async def saver(self) -> None:
@@ -401,31 +422,28 @@ class _Run:
                 self.note(f"saving stopped for this run: {self.stop_saving}")
 
     async def _saver(self) -> None:
+        """Submit the queued links, one capture session at a time.
+
+        Free sessions are only ever taken from the account's own count (``/save/status/user``),
+        asked again whenever the ones known free are used: our jobs past their poll deadline, or
+        another client's, may still hold sessions, and a job that ended is counted free there.
+        """
         await self.reconcile_young_jobs()
         user = await self.client.user_status()
         if user.quota_left == 0:
             self.stop_saving = (f"the account's daily captures are used up ({user.daily_captures} of "
                                 f"{user.daily_captures_limit})")
             return
-        slots = user.available
-        for _ in range(3):
-            if slots > 0:
-                break
-            await self.poll_round()
-            user = await self.client.user_status()
-            slots = user.available
-        if slots <= 0:
-            self.stop_saving = f"no capture session is free ({user.processing} processing)"
-            return
+        free = user.available
         budget = self.settings.max_saves
         if user.quota_left is not None:
             budget = user.quota_left if budget is None else min(budget, user.quota_left)
         failures = 0
+        retried: set[str] = set()
         while True:
-            item = await self.next_save()
-            if item is None:
+            link = await self.next_save()
+            if link is None:
                 return
-            link = item
             state = self.store.states.get(link.normalized_url)
             if state is None or policy.save_priority(link, state, self.now, self.settings) is None:
                 continue
@@ -433,8 +451,11 @@ class _Run:
                 left = 1 + self.queue.qsize()
                 self.note(f"the save budget ({budget}) is spent; {left} or more saves are left for the next run")
                 return
-            while len(self.in_flight) >= slots:
-                await self.poll_round()
+            if free <= 0:
+                free = await self.wait_for_session()
+                if free <= 0:
+                    self.stop_saving = "no capture session of the account became free"
+                    return
             try:
                 answer = await self.client.submit(link.url, if_not_archived_within=int(
                     self.settings.save_max_age_days * 86400))
@@ -452,14 +473,22 @@ class _Run:
                     return
                 continue
             failures = 0
-            self.out.stats["saves_requested"] += 1
+            free -= 1
             if answer.job_id:
+                self.out.stats["saves_requested"] += 1
                 policy.update(state, {"save_job": {"id": answer.job_id, "submitted": iso(self.now)},
                                       "saved_this_run": True, "save_error": None})
                 self.store.save(state)
                 self.in_flight[answer.job_id] = (link, time.monotonic() + self.settings.save_poll_seconds)
                 continue
             code = answer.status_ext or "error:unknown"
+            if code == SESSION_LIMIT and link.normalized_url not in retried:
+                # every session is busy after all (another client's jobs): wait for one, ask once more
+                retried.add(link.normalized_url)
+                free = 0
+                self.queue.put_nowait(((-1, "", link.normalized_url), next(self.seq), link))
+                continue
+            self.out.stats["saves_requested"] += 1
             policy.update(state, {"save_error": {"code": code, "at": iso(self.now)}})
             self.store.save(state)
             self.out.stats["saves_failed"] += 1
@@ -467,6 +496,21 @@ class _Run:
                 self.stop_saving = f"Save Page Now answered {code}" + (f": {answer.message}" if answer.message
                                                                        else "")
                 return
+
+    async def wait_for_session(self) -> int:
+        """Poll our jobs and ask the account until a capture session is free, for at most
+        ``save_poll_seconds`` (a capture takes a few minutes at most); the free sessions then (0: none)."""
+        until = time.monotonic() + self.settings.save_poll_seconds
+        while True:
+            if self.in_flight:
+                await self.poll_round()
+            user = await self.client.user_status()
+            if user.available > 0:
+                return user.available
+            left = until - time.monotonic()
+            if left <= 0 or self.late():
+                return 0
+            await asyncio.sleep(min(left, 2.0))
 
     async def next_save(self) -> Link | None:
         while True:
@@ -575,6 +619,7 @@ async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore,
             await client.__aenter__()
         await run.run()
     finally:
+        await run.aclose()
         if own:
             await client.aclose()
     out = run.out
