@@ -243,3 +243,25 @@ def test_what_waybackpy_can_and_cannot_do(double: WaybackDouble) -> None:
     finally:
         wd.TOO_MANY = short
     assert [h.status for h in double.hits("cdx")][-2:] == [429, 429]
+
+
+def test_a_fresh_capture_appears_only_after_a_delay(double: WaybackDouble) -> None:
+    """A capture just made by Save Page Now is not in CDX yet, and its replay redirects to an older one."""
+    double.capture_delay = 0.4
+    fresh = "https://www.rivertongazette.com/news/2024/03/12/fresh/"
+    double.add(fresh, "20240101000000", "200", article(fresh, ["older"]))
+
+    async def flow(wb: WaybackClient) -> Any:
+        job = await wb.submit(fresh)
+        status = await wb.job_status(str(job.job_id))
+        rows = await wb.cdx(CdxQuery(url=fresh, limit=-1))
+        replay = await wb.replay(fresh, str(status.timestamp))
+        await asyncio.sleep(0.45)
+        later = await wb.cdx(CdxQuery(url=fresh, limit=-1))
+        return status, rows, replay, later
+
+    status, rows, replay, later = run(_with(double, flow))
+    assert status.status == "success" and status.timestamp != "20240101000000"
+    assert [r.timestamp for r in rows] == ["20240101000000"]
+    assert replay.kind == "ok" and replay.timestamp == "20240101000000"  # the archive's older capture
+    assert [r.timestamp for r in later] == [status.timestamp]

@@ -247,6 +247,19 @@ def test_a_second_429_ends_the_lookups_of_the_run(double: WaybackDouble, tmp_pat
     assert any(f"{outcome.lookups_left} lookups are left for the next run" in n for n in outcome.notes)
 
 
+def test_lookups_stay_within_the_budget_in_priority_order(double: WaybackDouble, tmp_path: Path) -> None:
+    t = Timeline(tmp_path, double)
+    urls = [t.cite(f"{SITE}budget-{i}/", date=f"2024-03-{10 + i:02d}") for i in range(4)]
+    for url in urls:
+        t.verdict(url, "alive")
+    dead = t.cite(SITE + "budget-dead/", date="2019-01-01")
+    t.verdict(dead, "dead")
+    outcome, _ = t.run(max_lookups=2)
+    assert [h.url for h in double.hits("cdx")] == [dead, urls[-1]]  # failing first, then the newest event
+    assert outcome.lookups_left == 3 and any("3 lookups are left for the next run (the max_lookups budget)" in n
+                                             for n in outcome.notes)
+
+
 def test_the_cdx_rate_never_exceeds_the_limit(double: WaybackDouble, tmp_path: Path) -> None:
     t = Timeline(tmp_path, double)
     for i in range(12):
