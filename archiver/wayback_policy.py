@@ -447,7 +447,8 @@ def wayback_findings(link: Link, state: LinkState | None) -> list[Finding]:
 
     * ``wayback_copy`` (info): a dead or soft-404 link has an archived copy to cite;
     * ``no_archived_copy`` (warning): a dead or soft-404 link has none taken before it failed;
-    * ``archive_unavailable`` (warning): a declared Wayback ``archive_url`` does not replay the page.
+    * ``archive_unavailable`` (warning): a declared Wayback ``archive_url`` does not replay the page
+      (once per link and URL, at the link's first citation).
     """
     if state is None or not link.checkable or not state.wayback:
         return []
@@ -474,7 +475,8 @@ def wayback_findings(link: Link, state: LinkState | None) -> list[Finding]:
                             "taken before it failed" + (" (the site is excluded from the archive)"
                                                          if wb.get("excluded") else ""),
                     fix="look for the page elsewhere (the publisher's new address, another archive)", **where))
-        for archive_url, verdict in declared.items():
+        for archive_url, verdict in declared.items() if c is link.citations[0] else ():
+            # the catalog does not say which citation declared it: once per link, at its first citation
             if verdict in ("missing", "error"):
                 why = ("was never archived" if verdict == "missing"
                        else "is a capture of an error page or a redirect, not of the cited page")
