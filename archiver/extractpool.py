@@ -212,7 +212,15 @@ class ExtractorPool:
                     if worker is not None:
                         worker.stop(kill=True)
                         self._count("restarts")
-                    worker = _Worker(self._ctx, self.options, self.target)
+                    try:
+                        worker = _Worker(self._ctx, self.options, self.target)
+                    except Exception as exc:  # a future must always resolve, or its caller waits forever
+                        worker = None
+                        task.future.set_result(failed(f"could not start an extraction worker: "
+                                                      f"{type(exc).__name__}: {exc}", task.body or b"",
+                                                      truncated=task.truncated))
+                        task.body = None
+                        continue
                     with self._lock:
                         self._pids[slot] = worker.process.pid
                 result, worker = self._run(worker, task)

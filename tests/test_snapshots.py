@@ -324,3 +324,18 @@ async def test_stage_stops_at_the_deadline(tmp_path: Path) -> None:
     await stage.aclose()
     assert stage.skipped >= 5 and "skipped at the time budget" in stage.summary()
     assert len(stage.outcomes) < 10
+
+
+def test_pool_answers_when_a_worker_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archiver import extractpool
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(extractpool, "_Worker", refuse)
+    pool = extractpool.ExtractorPool(workers=1, timeout=5)
+    try:
+        result = pool.submit(b"<html><body>x</body></html>", "text/html").result(timeout=10)
+    finally:
+        pool.close()
+    assert not result.ok and "could not start an extraction worker" in (result.reason or "")
