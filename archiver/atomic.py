@@ -8,14 +8,8 @@ import tempfile
 from pathlib import Path
 
 
-def write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, then rename.
-
-    The rename is what makes a killed process leave either the old file or the new
-    one; ``fsync=False`` skips the flush to disk (about 1 ms a file) for files written
-    by the thousand in a run, where only a power cut, not a kill, could lose the newest.
-    """
-    target = Path(path)
+def _temp_beside(target: Path, data: bytes, *, fsync: bool) -> str:
+    """A temp file holding ``data`` in ``target``'s folder (created if needed); returns its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -24,6 +18,23 @@ def write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True
             if fsync:
                 fh.flush()
                 os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool = True) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same folder, fsync, then rename.
+
+    The rename is what makes a killed process leave either the old file or the new
+    one; ``fsync=False`` skips the flush to disk (about 1 ms a file) for files written
+    by the thousand in a run, where only a power cut, not a kill, could lose the newest.
+    """
+    target = Path(path)
+    tmp = _temp_beside(target, data, fsync=fsync)
+    try:
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -44,13 +55,8 @@ def create_bytes(path: str | os.PathLike[str], data: bytes) -> bool:
     still absent (a tiny race remains there).
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = _temp_beside(target, data, fsync=True)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         try:
             os.link(tmp, target)
         except FileExistsError:
