@@ -92,7 +92,12 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+_MAYBE_IP = re.compile(r"^\[?[0-9a-fA-F:.]+\]?$")
+
+
 def _is_ip(host: str) -> bool:
+    if not _MAYBE_IP.match(host):  # most hosts are names: skip the (exception-raising) parse
+        return False
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
