@@ -382,19 +382,25 @@ def run_summary(report: dict[str, Any], settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def stored_report(settings: Settings, *, record_findings: bool = False) -> tuple[dict[str, Any], LoadResult]:
+def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None
+                  ) -> tuple[dict[str, Any], LoadResult]:
     """The report from the stored state and the last run record (no network), with the loaded events.
 
     ``record_findings`` (``archiver merge``, which completes sharded runs) compares the
     findings with the previous run's and records them, as ``archiver check`` does.
+    ``loaded``: the events, when the caller has loaded them already.
     """
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+    from .wayback_policy import wayback_findings
+
+    loaded = loaded or load_events(settings.events, max_file_bytes=settings.max_event_bytes)
     catalog = build_catalog(loaded.events)
     store = StateStore(settings.snapshots).load()
     previous = store.read_run() or {}
     findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
     for link in catalog.links:
-        findings.extend(link_findings(link, store.states.get(link.normalized_url)))
+        state = store.states.get(link.normalized_url)
+        findings.extend(link_findings(link, state))
+        findings.extend(wayback_findings(link, state))  # what the Wayback stage learnt, as `archiver run` shows
     audited = audit_stage(settings, loaded.events, catalog)
     findings.extend(audited.findings)
     started = _parse_stamp(previous.get("started_at")) or settings.clock()

@@ -651,13 +651,6 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
     store.write_run(record)
 
 
-def stored_findings(catalog: Catalog, store: StateStore) -> list[Finding]:
-    out: list[Finding] = []
-    for link in catalog.links:
-        out.extend(policy.wayback_findings(link, store.states.get(link.normalized_url)))
-    return out
-
-
 def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``archiver wayback``: the stage alone on the stored state, then the reports again."""
     from .events import load_events
@@ -682,10 +675,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
             outcome = asyncio.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
                                                 now=now, deadline=deadline, stream=err))
             record_run(store, outcome, started=now, finished=settings.clock())
-            report, loaded = stored_report(settings)
-            extra = [f.to_dict() for f in stored_findings(catalog, store)]
-            report["findings"].extend(extra)
-            report["summary"]["findings"] = dict(sorted(Counter(f["kind"] for f in report["findings"]).items()))
+            report, loaded = stored_report(settings, loaded=loaded)
             path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
     except LockError as exc:
         print(f"archiver: {exc}", file=err)
