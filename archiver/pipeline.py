@@ -22,6 +22,7 @@ from . import fingerprints
 from .check import CheckRun, check_links
 from .config import Settings
 from .events import LoadResult, load_events
+from .gcpause import gc_paused
 from .history import Change, LinkState, apply_result, new_state, select_due
 from .links import Catalog, build_catalog
 from .models import FAILING_STATUSES, CheckResult, Finding, Link
@@ -183,10 +184,11 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     stream = stream or sys.stderr
     started_at = settings.clock()
     t0 = time.monotonic()
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
-    catalog = build_catalog(loaded.events)
-    store = StateStore(settings.snapshots).load()
-    scope, due = select_links(catalog.links, store, started_at, settings, shard)
+    with gc_paused(freeze=True):  # a million long-lived objects: see gcpause
+        loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+        catalog = build_catalog(loaded.events)
+        store = StateStore(settings.snapshots).load()
+        scope, due = select_links(catalog.links, store, started_at, settings, shard)
     budgets: list[str] = []
     to_check = due
     if settings.max_links is not None and len(due) > settings.max_links:
@@ -233,50 +235,51 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         if progress:
             print(archived.summary, file=stream, flush=True)
 
-    findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
-    for link in scope:
-        findings.extend(link_findings(link, store.states.get(link.normalized_url)))
-    if snapshots is not None:
-        findings.extend(snapshots.findings(scope))
-    audited = audit_stage(settings, loaded.events, catalog, scope if shard else None)
-    findings.extend(audited.findings)
+    with gc_paused():  # the findings and three reports: many objects, no cycles
+        findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
+        for link in scope:
+            findings.extend(link_findings(link, store.states.get(link.normalized_url)))
+        if snapshots is not None:
+            findings.extend(snapshots.findings(scope))
+        audited = audit_stage(settings, loaded.events, catalog, scope if shard else None)
+        findings.extend(audited.findings)
 
-    notes: list[str] = [audited.note] if audited.note else []
-    if archived is not None:
-        findings.extend(archived.findings)
-        notes.extend(archived.notes)
-    if run.network.message:
-        notes.append(run.network.message)
-    left = len(due) - len(run.results)
-    if run.stopped == "network_offline" and left:
-        notes.append(f"stopped early: the network is offline; {left} due links were not checked")
-    elif budgets and left:
-        notes.append(f"stopped at the {' and '.join(budgets)} budget; {left} due links are left for the next run")
-    info = RunInfo(started_at=started_at, complete=run.complete and left == 0, network=run.network.status,
-                   budgets_hit=budgets, checked=len(run.results), due=len(due), notes=notes,
-                   changes=[{"kind": c.kind, "url": recorder.links[c.normalized_url].url, "status": c.status,
-                             "previous": c.previous} for c in recorder.changes],
-                   shard=str(shard) if shard else None)
-    if shard is None:  # a shard sees part of the findings: its merge compares them
-        info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
-    info.stage_seconds["check"] = run.elapsed
-    if archived is not None:
-        info.stage_seconds["wayback"] = archived.seconds
-    if snapshots is not None:
-        info.stage_seconds["extract"] = snapshots.seconds
-        if snapshots.skipped:
-            notes.append(f"{snapshots.skipped} pages were not snapshotted: the time budget ran out")
-    info.finished_at = settings.clock()
-    extras = result_extras(run.results)
-    if snapshots is not None:
-        extras = merge_extras(extras, snapshots.extras(scope))
-    extras = merge_extras(extras, audited.outlets)
-    info.stage_seconds["audit"] = audited.seconds
-    report = build_report(scope, store.states, findings, info, extras=extras)
-    report["run"]["requests"] = run.requests
-    report["run"]["hosts"] = run.hosts
-    store.write_run(report["run"])
-    path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
+        notes: list[str] = [audited.note] if audited.note else []
+        if archived is not None:
+            findings.extend(archived.findings)
+            notes.extend(archived.notes)
+        if run.network.message:
+            notes.append(run.network.message)
+        left = len(due) - len(run.results)
+        if run.stopped == "network_offline" and left:
+            notes.append(f"stopped early: the network is offline; {left} due links were not checked")
+        elif budgets and left:
+            notes.append(f"stopped at the {' and '.join(budgets)} budget; {left} due links are left for the next run")
+        info = RunInfo(started_at=started_at, complete=run.complete and left == 0, network=run.network.status,
+                       budgets_hit=budgets, checked=len(run.results), due=len(due), notes=notes,
+                       changes=[{"kind": c.kind, "url": recorder.links[c.normalized_url].url, "status": c.status,
+                                 "previous": c.previous} for c in recorder.changes],
+                       shard=str(shard) if shard else None)
+        if shard is None:  # a shard sees part of the findings: its merge compares them
+            info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
+        info.stage_seconds["check"] = run.elapsed
+        if archived is not None:
+            info.stage_seconds["wayback"] = archived.seconds
+        if snapshots is not None:
+            info.stage_seconds["extract"] = snapshots.seconds
+            if snapshots.skipped:
+                notes.append(f"{snapshots.skipped} pages were not snapshotted: the time budget ran out")
+        info.finished_at = settings.clock()
+        extras = result_extras(run.results)
+        if snapshots is not None:
+            extras = merge_extras(extras, snapshots.extras(scope))
+        extras = merge_extras(extras, audited.outlets)
+        info.stage_seconds["audit"] = audited.seconds
+        report = build_report(scope, store.states, findings, info, extras=extras)
+        report["run"]["requests"] = run.requests
+        report["run"]["hosts"] = run.hosts
+        store.write_run(report["run"])
+        path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
 
     summary = (f"checked {len(run.results)} of {len(due)} due links ({len(scope)} in all) on {run.hosts} hosts "
                f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values())}; network {run.network.status}; "

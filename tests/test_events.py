@@ -186,3 +186,64 @@ def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:
     result = load_events(root)
     assert [f.kind for f in result.findings] == ["parse_error"]
     assert result.events == []
+
+
+def _plain_yaml(text: str) -> object:
+    """What PyYAML's own safe loader makes of ``text`` (or the error it raises)."""
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as exc:
+        return (type(exc).__name__, str(exc).splitlines()[0])
+
+
+def _our_yaml(text: str) -> object:
+    import yaml
+
+    from archiver.events import _ITEM_LINES_KEY, _LINE_KEY, _LineLoader
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in (_LINE_KEY, _ITEM_LINES_KEY)}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    try:
+        return strip(yaml.load(text, Loader=_LineLoader))
+    except yaml.YAMLError as exc:
+        return (type(exc).__name__, str(exc).splitlines()[0])
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x {b: 1}\nc: *x\nd: *x\n",                       # aliases
+    "base: &b {x: 1, y: 0}\nm:\n  <<: *b\n  y: 2\n",       # merge keys: PyYAML builds the document
+    "? [1, 2]\n: 3\n",                                    # unhashable key: the same error
+    "s: !!set {a, b}\no: !!omap [a: 1, b: 2]\np: !!pairs [a: 1]\n",
+    "d: 2020-01-02\nt: yes\nn: ~\nf: 1.5\ni: 0x1F\nb: !!binary aGk=\nq: '2020-01-02'\n",
+    "x: !custom y\n",                                      # an unknown tag: the same error
+    "- a\n- {b: [c, {d: e}]}\n",
+    "k: 1\nk: 2\n",                                        # duplicate keys: the last wins, as in PyYAML
+    "plain scalar\n",
+])
+def test_fast_yaml_construction_matches_pyyaml(text: str) -> None:
+    assert _our_yaml(text) == _plain_yaml(text)
+
+
+def test_fast_yaml_construction_keeps_recursive_aliases() -> None:
+    import yaml
+
+    from archiver.events import _LineLoader
+
+    data = yaml.load("r: &r [1, *r]\n", Loader=_LineLoader)
+    assert data["r"][1] is data["r"]
+
+
+def test_fast_yaml_construction_matches_pyyaml_on_the_corpus(corpus: Path) -> None:
+    from archiver.events import _HANDLER
+
+    texts = [p.read_text("utf-8") for p in sorted(corpus.glob("*.md"))]
+    frontmatters = [_HANDLER.split(t)[0] for t in texts if _HANDLER.detect(t)]
+    assert len(frontmatters) > 2700
+    assert all(_our_yaml(fm) == _plain_yaml(fm) for fm in frontmatters)
