@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, asyncrun
 from .config import ConfigError, Settings, load_settings
 from .events import LoadResult, load_events
 from .links import Catalog, build_catalog
@@ -256,7 +256,6 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
     """Capture URL now: fetch it through the checker (same safety rules and allowed networks) and
     store its text snapshot. Exit 0 when a good capture of the page is stored (now or before),
     1 when it could not be captured (dead, blocked, thin, not text), 2 on bad usage."""
-    import asyncio
 
     from .links import canonical_url, url_problem
     from .snapshotstage import snapshot_url
@@ -274,7 +273,7 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
         if link is not None:
             cited_by = [c.event for c in link.citations]
             archive_urls = list(link.archive_urls)
-    one = asyncio.run(snapshot_url(url, settings, cited_by=cited_by, archive_urls=archive_urls))
+    one = asyncrun.run(snapshot_url(url, settings, cited_by=cited_by, archive_urls=archive_urls))
     result = one.result
     click.echo(f"{url}: {result.status} ({result.evidence or result.error or result.http_status})")
     if one.outcome is None:

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from . import asyncrun
 from . import wayback_policy as policy
 from .config import Settings
 from .extract import Extraction, ExtractOptions, failed
@@ -672,7 +673,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
             catalog = build_catalog(loaded.events)
             store = StateStore(settings.snapshots).load()
             now = settings.clock()
-            outcome = asyncio.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
+            outcome = asyncrun.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
                                                 now=now, deadline=deadline, stream=err))
             record_run(store, outcome, started=now, finished=settings.clock())
             report, loaded = stored_report(settings, loaded=loaded)
