@@ -37,7 +37,7 @@ from .fetch import Fetcher
 from .links import host_of
 from .models import CheckResult, Hop, Link, LinkStatus
 from .net import Answer, FetchFailure
-from .netstate import NetworkMonitor, NetworkState
+from .netstate import CheckRun, NetworkMonitor, NetworkState
 from .soft404 import (
     Probe,
     Prober,
@@ -314,22 +314,6 @@ async def _text_of(body: bytes, encoding: str) -> str:
 
 
 # --------------------------------------------------------------------------- many links
-
-
-@dataclass(slots=True)
-class CheckRun:
-    """The outcome of :func:`check_links`."""
-
-    #: final verdicts by ``normalized_url`` (links not reached have no entry: ``unchecked``)
-    results: dict[str, CheckResult]
-    network: NetworkState
-    #: False when the run stopped early (``stopped`` says why)
-    complete: bool = True
-    stopped: str | None = None
-    elapsed: float = 0.0
-    requests: int = 0
-    probes: int = 0
-    hosts: int = 0
 
 
 def interleave_by_host(links: Iterable[Link]) -> list[Link]:

@@ -94,3 +94,25 @@ class NetworkMonitor:
 
     def final(self) -> NetworkState:
         return self._judge(set(self._ok) | set(self._failed))
+
+
+@dataclass(slots=True)
+class CheckRun:
+    """The outcome of :func:`archiver.check.check_links` (here, so a run with nothing due
+    needs no HTTP stack to say so)."""
+
+    #: final verdicts by ``normalized_url`` (links not reached have no entry: ``unchecked``)
+    results: dict[str, CheckResult]
+    network: NetworkState
+    #: False when the run stopped early (``stopped`` says why)
+    complete: bool = True
+    stopped: str | None = None
+    elapsed: float = 0.0
+    requests: int = 0
+    probes: int = 0
+    hosts: int = 0
+
+
+def nothing_checked() -> CheckRun:
+    """The outcome of a run with no link due: nothing checked, nothing learnt about the network."""
+    return CheckRun(results={}, network=NetworkState())

@@ -22,7 +22,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .check import Checker
 from .config import Settings
 from .extract import Extraction, ExtractOptions
 from .extractpool import ExtractorPool
@@ -275,6 +274,8 @@ async def snapshot_url(url: str, settings: Settings, *, store: SnapshotStore | N
     politeness) and store its text if the page is alive and readable."""
     store = store or SnapshotStore.from_settings(settings)
     normalized = canonical_url(url)
+    from .check import Checker  # the HTTP stack, only when a page is fetched
+
     async with Checker(settings, keep_bodies=True) as checker:
         result = await checker.check(url)
     body, result.body = result.body, None
