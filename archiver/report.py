@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from . import atomic
 from .history import LinkState
 from .models import Finding, Link
@@ -131,8 +133,9 @@ def build_report(
 
 def write_json_report(report: Mapping[str, Any], report_dir: Path) -> Path:
     path = report_dir / "report.json"
-    # compact: an indented dump goes through the pure-Python encoder (1.5 s for the corpus)
-    atomic.write_text(path, json.dumps(report, ensure_ascii=False) + "\n")
+    # compact, with orjson: an indented json.dumps goes through the pure-Python encoder
+    # (1.5 s for the corpus), a compact one takes 0.09 s, orjson 0.015 s
+    atomic.write_bytes(path, orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS) + b"\n")
     return path
 
 

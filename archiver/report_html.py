@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import math
 import os
 import posixpath
@@ -27,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import orjson
 from markupsafe import Markup, escape
 
 from .report_md import run_line, totals_line
@@ -259,7 +259,7 @@ def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], d
 def json_script(element_id: str, data: Any) -> Markup:
     """Data for the page's script: JSON in a non-executable script element, with <, > and & escaped
     so nothing in it can end the element or be read as markup."""
-    text = (json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    text = (orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode("utf-8").replace("<", "\\u003c")
             .replace(">", "\\u003e").replace("&", "\\u0026").replace("\u2028", "\\u2028")
             .replace("\u2029", "\\u2029"))
     return Markup(f'<script type="application/json" id="{_e(element_id)}">{text}</script>')

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from . import atomic
 from .history import LinkState
 from .models import Finding
@@ -69,8 +71,9 @@ class StateStore:
         for path in self._state_files():
             try:
                 with open(path, "rb") as handle:
-                    text = handle.read().decode("utf-8")
-                state = LinkState.from_dict(json.loads(text))
+                    data = handle.read()
+                text = data.decode("utf-8")
+                state = LinkState.from_dict(orjson.loads(data))
             except FileNotFoundError:  # a link folder with snapshots and no state yet
                 continue
             except (OSError, ValueError, KeyError, TypeError) as exc:
