@@ -9,9 +9,16 @@ rest of the timeline still loads.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import pickle
 import re
+import select
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +121,8 @@ class LoadResult:
     events: list[Event] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
+    #: processes that parsed the files (2 when a forked child parsed half of them)
+    processes: int = 1
 
     @property
     def citations(self) -> int:
@@ -336,8 +345,14 @@ def display_path(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def load_events(root: str | os.PathLike[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> LoadResult:
-    """Load every event under ``root``. Never raises for bad files."""
+def load_events(root: str | os.PathLike[str], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, *,
+                processes: int = 2) -> LoadResult:
+    """Load every event under ``root``. Never raises for bad files.
+
+    ``processes``: with 2 (the default) a large timeline is parsed in two processes where
+    that is safe (see :func:`_parse_files`); 1 parses in this process only. The result is
+    the same either way.
+    """
     root_path = Path(root)
     result = LoadResult()
     if not root_path.exists():
@@ -346,31 +361,134 @@ def load_events(root: str | os.PathLike[str], max_file_bytes: int = DEFAULT_MAX_
                                        file=str(root_path)))
         return result
     seen_ids: dict[str, str] = {}
-    for path in iter_event_files(root_path):
+    files = iter_event_files(root_path)
+    parsed, result.processes = _parse_files(files, root_path, max_file_bytes, processes)
+    for path, (event, findings) in zip(files, parsed, strict=True):
         result.files += 1
-        rel = display_path(path, root_path)
-        ctx = _FileContext(rel, result.findings)
-        event = _load_file(path, rel, ctx, max_file_bytes)
+        result.findings.extend(findings)
         if event is None:
             continue
+        rel = event.file
         event.path = str(path)
         if event.id in seen_ids:
-            ctx.add("duplicate_id", "error",
-                    f"event id {event.id!r} is also used by {seen_ids[event.id]}; ids must be unique", line=1)
+            result.findings.append(Finding(
+                kind="duplicate_id", severity="error", file=rel, line=1, event=event.id,
+                message=f"event id {event.id!r} is also used by {seen_ids[event.id]}; ids must be unique"))
         else:
             seen_ids[event.id] = rel
         result.events.append(event)
     return result
 
 
+_Parsed = tuple[Event | None, list[Finding]]
+
+#: below this many files a second process costs more than it saves
+PARALLEL_MIN_FILES = 400
+#: how long the parent waits for the second process before parsing its share itself
+CHILD_TIMEOUT = 120.0
+
+
+def _parse_one(path: Path, root: Path, max_file_bytes: int) -> _Parsed:
+    rel = display_path(path, root)
+    findings: list[Finding] = []
+    return _load_file(path, rel, _FileContext(rel, findings), max_file_bytes), findings
+
+
+def _parse_serial(paths: list[Path], root: Path, max_file_bytes: int) -> list[_Parsed]:
+    return [_parse_one(path, root, max_file_bytes) for path in paths]
+
+
+def _can_fork(files: int, processes: int) -> bool:
+    if processes < 2 or files < PARALLEL_MIN_FILES or not sys.platform.startswith("linux"):
+        return False
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    # a fork copies only the calling thread: with others alive (a test's servers, a
+    # progress bar) a lock one of them holds could stay held in the child forever
+    return cpus >= 2 and threading.active_count() == 1
+
+
+def _parse_files(paths: list[Path], root: Path, max_file_bytes: int, processes: int
+                 ) -> tuple[list[_Parsed], int]:
+    """Parse ``paths`` in order; on Linux with two free CPUs, half of them in a forked child.
+
+    YAML parsing is CPU-bound (0.5 s of the corpus's 2,783 files) and holds the GIL, so a
+    thread would not help. A fork shares the loaded code and costs a few milliseconds;
+    the child parses the second half and sends its events back pickled (0.05 s both
+    ends), which makes loading the corpus about 0.2 s faster. ``multiprocessing`` was
+    measured first: its pool start-up and task plumbing ate the gain. If the child
+    fails, or is not done within :data:`CHILD_TIMEOUT`, this process parses its share:
+    the result never depends on the child.
+    """
+    if not _can_fork(len(paths), processes):
+        return _parse_serial(paths, root, max_file_bytes), 1
+    mid = (len(paths) + 1) // 2
+    mine, theirs = paths[:mid], paths[mid:]
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return _parse_serial(paths, root, max_file_bytes), 1
+    if pid == 0:  # the child: parse, send, and leave without running any cleanup of the parent's
+        code = 1
+        try:
+            os.close(read_fd)
+            payload = memoryview(pickle.dumps(_parse_serial(theirs, root, max_file_bytes),
+                                              protocol=pickle.HIGHEST_PROTOCOL))
+            while payload:
+                payload = payload[os.write(write_fd, payload):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    try:
+        first = _parse_serial(mine, root, max_file_bytes)
+        second = _receive(read_fd, pid, len(theirs))
+    finally:
+        os.close(read_fd)
+    if second is None:
+        return first + _parse_serial(theirs, root, max_file_bytes), 1
+    return first + second, 2
+
+
+def _receive(read_fd: int, pid: int, expected: int) -> list[_Parsed] | None:
+    """The child's parsed files, or None when it failed or took too long (it is then killed)."""
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + CHILD_TIMEOUT
+    done = False
+    while not done:
+        ready, _, _ = select.select([read_fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(read_fd, 1 << 20)
+        chunks.append(chunk)
+        done = not chunk
+    if not done:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if not done or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        return None
+    try:
+        parsed = pickle.loads(b"".join(chunks))  # our own fork's output, not outside data
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        return None
+    return parsed if isinstance(parsed, list) and len(parsed) == expected else None
+
+
 def _load_file(path: Path, rel: str, ctx: _FileContext, max_file_bytes: int) -> Event | None:
     try:
-        size = path.stat().st_size
-        if size > max_file_bytes:
-            ctx.add("file_too_large", "error",
-                    f"file is {size:,} bytes, over the {max_file_bytes:,}-byte limit for an event; skipped")
-            return None
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_file_bytes:
+                ctx.add("file_too_large", "error",
+                        f"file is {size:,} bytes, over the {max_file_bytes:,}-byte limit for an event; skipped")
+                return None
+            data = handle.read()
     except OSError as exc:
         ctx.add("read_error", "error", f"cannot read file: {exc.strerror or exc}")
         return None

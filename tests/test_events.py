@@ -247,3 +247,77 @@ def test_fast_yaml_construction_matches_pyyaml_on_the_corpus(corpus: Path) -> No
     frontmatters = [_HANDLER.split(t)[0] for t in texts if _HANDLER.detect(t)]
     assert len(frontmatters) > 2700
     assert all(_our_yaml(fm) == _plain_yaml(fm) for fm in frontmatters)
+
+
+# --------------------------------------------------------------------------- two processes
+
+_TWO_PROCESS_SCRIPT = """
+import pickle, sys
+from archiver import events
+events.PARALLEL_MIN_FILES = 2
+if sys.argv[2] == "child-fails":
+    real = events.pickle.dumps
+    def failing(*a, **k):
+        import os
+        if os.getpid() != parent:
+            raise RuntimeError("the child cannot send")
+        return real(*a, **k)
+    import os
+    parent = os.getpid()
+    events.pickle.dumps = failing
+if sys.argv[2] == "thread":
+    import threading
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()
+result = events.load_events(sys.argv[1])
+sys.stdout.buffer.write(pickle.dumps(result))
+"""
+
+
+def _load_in_fresh_process(root: Path, mode: str) -> object:
+    """load_events in a new interpreter (one thread, as the CLI runs): this test process has others."""
+    import pickle
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _TWO_PROCESS_SCRIPT, str(root), mode], capture_output=True,
+                          check=True, timeout=120)
+    return pickle.loads(done.stdout)
+
+
+def _same(a: object, b: object) -> None:
+    assert a.events == b.events  # type: ignore[attr-defined]
+    assert [e.path for e in a.events] == [e.path for e in b.events]  # type: ignore[attr-defined]
+    assert a.findings == b.findings  # type: ignore[attr-defined]
+    assert a.files == b.files  # type: ignore[attr-defined]
+
+
+def test_two_processes_load_exactly_what_one_does(tmp_path: Path) -> None:
+    root = tmp_path / "events"
+    write_broken_timeline(root)
+    for n in range(30):  # a duplicate id across the halves, too
+        (root / f"z{n:02d}.md").write_text(_event(f"  - url: https://apnews.com/z{n}\n", f"z{n}"), encoding="utf-8")
+    (root / "zz-dup.md").write_text(_event("  - url: https://apnews.com/zz\n", "bom-event"), encoding="utf-8")
+    serial = load_events(root, processes=1)
+    forked = _load_in_fresh_process(root, "normal")
+    assert serial.processes == 1 and forked.processes == 2  # type: ignore[attr-defined]
+    _same(forked, serial)
+    assert [f.kind for f in serial.findings].count("duplicate_id") == 2
+
+
+def test_a_failing_child_or_a_live_thread_means_one_process_and_the_same_result(tmp_path: Path) -> None:
+    root = tmp_path / "events"
+    write_broken_timeline(root)
+    serial = load_events(root, processes=1)
+    failed = _load_in_fresh_process(root, "child-fails")
+    threaded = _load_in_fresh_process(root, "thread")
+    assert failed.processes == 1 and threaded.processes == 1  # type: ignore[attr-defined]
+    _same(failed, serial)
+    _same(threaded, serial)
+
+
+def test_two_processes_on_the_corpus(corpus: Path) -> None:
+    serial = load_events(corpus, processes=1)
+    forked = _load_in_fresh_process(corpus, "normal")
+    assert forked.processes == 2  # type: ignore[attr-defined]
+    _same(forked, serial)
