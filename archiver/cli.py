@@ -35,7 +35,8 @@ def settings_from(config_file: Path | None, **overrides: Any) -> Settings:
 
 
 def load_timeline(settings: Settings) -> tuple[LoadResult, Catalog]:
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
+                         processes=settings.parse_processes)
     catalog = build_catalog(loaded.events)
     return loaded, catalog
 

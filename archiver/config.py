@@ -132,6 +132,9 @@ class Settings:
     snapshots: Path = _setting(Path("snapshots"), _path, "Folder for link state and text snapshots (committed).")
     report_dir: Path = _setting(Path("reports"), _path, "Folder the reports are written to.")
     max_event_bytes: int = _setting(5 * 1024 * 1024, _positive_int, "Event files larger than this are skipped.")
+    parse_processes: int = _setting(
+        2, _positive_int, "Processes that parse the event files: 2 forks a helper for timelines of 400+ files "
+        "(Linux, 2+ CPUs); 1 parses in the main process only. Same result either way.")
     # --- network safety and politeness
     allow_networks: tuple[str, ...] = _setting(
         (), _networks,

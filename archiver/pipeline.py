@@ -184,7 +184,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     started_at = settings.clock()
     t0 = time.monotonic()
     with gc_paused(freeze=True):  # a million long-lived objects: see gcpause
-        loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+        loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
+                             processes=settings.parse_processes)
         catalog = build_catalog(loaded.events)
         store = StateStore(settings.snapshots).load()
         scope, due = select_links(catalog.links, store, started_at, settings, shard)
@@ -403,7 +404,8 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     """
     from .wayback_policy import wayback_findings
 
-    loaded = loaded or load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+    loaded = loaded or load_events(settings.events, max_file_bytes=settings.max_event_bytes,
+                                   processes=settings.parse_processes)
     catalog = build_catalog(loaded.events)
     store = StateStore(settings.snapshots).load()
     previous = store.read_run() or {}

@@ -669,7 +669,8 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     deadline = started + settings.time_budget if settings.time_budget else None
     try:
         with run_lock(settings.snapshots, err=err):
-            loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes)
+            loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
+                                 processes=settings.parse_processes)
             catalog = build_catalog(loaded.events)
             store = StateStore(settings.snapshots).load()
             now = settings.clock()
