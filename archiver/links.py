@@ -28,6 +28,9 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_ps
 #: RFC 2606 / RFC 6761 names reserved for documentation: a citation of them is a placeholder.
 PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 PLACEHOLDER_SUFFIXES = (".example", ".test", ".localhost")
+_PLACEHOLDER_ENDINGS = (*(f".{d}" for d in sorted(PLACEHOLDER_DOMAINS)), *PLACEHOLDER_SUFFIXES)
+_SCHEME = re.compile(r"^\s*[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
 
 _ARCHIVE_RE = re.compile(
     r"^https?://(?:web\.|wayback\.|www\.)?archive\.org/web/"
@@ -62,7 +65,7 @@ def parse_archive_url(url: str) -> ArchiveRef | None:
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` cannot be checked, or None when it is a checkable http(s) URL."""
-    if not re.match(r"^[a-z][a-z0-9+.-]*://", url.strip(), re.IGNORECASE) and any(c.isspace() for c in url):
+    if not _SCHEME.match(url) and _SPACE.search(url):
         return f"{url!r} is not a URL (no http:// or https://)"
     try:
         parts = urlsplit(url)
@@ -75,7 +78,7 @@ def url_problem(url: str) -> str | None:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         return f"{url!r} has no host name"
-    if any(c.isspace() for c in host):
+    if _SPACE.search(host):
         return f"{url!r} has spaces in its host name"
     try:
         parts.port  # noqa: B018 - raises on a bad port
@@ -86,8 +89,7 @@ def url_problem(url: str) -> str | None:
     if "." not in host and host != "localhost":
         return f"{url!r} has no domain (host {host!r})"
     lowered = host.lower()
-    if lowered in PLACEHOLDER_DOMAINS or lowered.endswith(tuple("." + d for d in PLACEHOLDER_DOMAINS)) \
-            or lowered.endswith(PLACEHOLDER_SUFFIXES):
+    if lowered in PLACEHOLDER_DOMAINS or lowered.endswith(_PLACEHOLDER_ENDINGS):
         return f"{url!r} is a placeholder (reserved example domain), not a real source"
     return None
 

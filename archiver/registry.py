@@ -271,7 +271,12 @@ def names_match(cited: str, names: Iterable[str]) -> bool:
     shortened name inside an alias ("Brennan Center" for "Brennan Center for
     Justice").
     """
-    names = tuple(names)
+    return _names_match(cited, tuple(names))
+
+
+@lru_cache(maxsize=65536)
+def _names_match(cited: str, names: tuple[str, ...]) -> bool:
+    """:func:`names_match`, remembered: a timeline cites the same outlet by the same name hundreds of times."""
     alias_variants: set[str] = set()
     for n in names:
         alias_variants |= name_variants(n)

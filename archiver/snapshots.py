@@ -41,8 +41,7 @@ import yaml
 from . import __version__, atomic
 from .extract import Extraction
 from .models import CheckResult, Finding, Link, PageMeta
-from .soft404 import detect_challenge, error_page
-from .storepaths import link_dir
+from .storepaths import link_dir, link_folders
 from .textsim import Comparison, compare
 
 FORMAT = "archiver.snapshot/1"
@@ -113,6 +112,8 @@ def capture_problem(capture: Capture) -> str | None:
         return f"thin text: {x.reason}"
     if not x.text.strip():
         return "no text"
+    from .soft404 import detect_challenge, error_page  # lxml: only when a capture is judged
+
     if x.title and (evidence := error_page(x.title, "")):
         return f"an error page: {evidence}"
     if evidence := detect_challenge(200, {}, x.title or "", x.text[:4000]):
@@ -271,7 +272,7 @@ class SnapshotStore:
     def has_snapshot(self, normalized_url: str) -> bool:
         """Whether the link has a first capture; one directory walk per store, not one open per link."""
         if self._firsts is None:
-            self._firsts = {p.parent for p in self.root.glob(f"*/*/{FIRST}")} if self.root.is_dir() else set()
+            self._firsts = {Path(f) for f in link_folders(self.root) if os.path.exists(os.path.join(f, FIRST))}
         return bool(self._firsts) and self.folder(normalized_url) in self._firsts
 
     def _info(self, path: Path) -> SnapshotInfo | None:
@@ -324,7 +325,7 @@ class SnapshotStore:
         if normalized_urls is not None:
             paths = [self.folder(url) / FIRST for url in normalized_urls if self.has_snapshot(url)]
         else:
-            paths = sorted(self.root.glob(f"*/*/{FIRST}"))
+            paths = [Path(f) / FIRST for f in link_folders(self.root) if os.path.exists(os.path.join(f, FIRST))]
         out: dict[str, PageMeta] = {}
         for path in paths:
             info = self._info(path)
