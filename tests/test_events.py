@@ -201,17 +201,10 @@ def _plain_yaml(text: str) -> object:
 def _our_yaml(text: str) -> object:
     import yaml
 
-    from archiver.events import _ITEM_LINES_KEY, _LINE_KEY, _LineLoader
-
-    def strip(value: object) -> object:
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in (_LINE_KEY, _ITEM_LINES_KEY)}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
+    from archiver.events import _LineLoader, _strip_private
 
     try:
-        return strip(yaml.load(text, Loader=_LineLoader))
+        return _strip_private(yaml.load(text, Loader=_LineLoader))
     except yaml.YAMLError as exc:
         return (type(exc).__name__, str(exc).splitlines()[0])
 
