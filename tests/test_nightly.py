@@ -243,3 +243,41 @@ def test_second_run_refused_while_the_first_holds_the_lock(farm: Farm, tmp_path:
         proc = run(tmp_path, "2026-03-01T02:00:00Z")
     assert proc.returncode == 2
     assert "holds" in proc.stderr and web.hits("/x") == 0
+
+
+_GUARDED_CHECK = """
+import socket, sys
+attempts = []
+real_connect = socket.socket.connect
+def connect(self, address):
+    attempts.append(address)
+    return real_connect(self, address)
+socket.socket.connect = connect
+from archiver.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("ATTEMPTS", len(attempts), "HTTPX", "httpx" in sys.modules, "EXIT", code, file=sys.stderr)
+"""
+
+
+def test_a_run_with_nothing_due_touches_no_network_and_no_state(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 2)
+    timeline(tmp_path / "events", [web.hosts[i % 2].url(f"/news/story-{i}") for i in range(6)])
+    assert run(tmp_path, "2026-03-01T02:00:00Z").returncode == 0
+    before = {p: p.read_bytes() for p in (tmp_path / "snapshots").glob("*/*/state.json")}
+    hits = sum(len(h.requests) for h in web.hosts)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+    env.update({"ARCHIVER_NOW": "2026-03-01T14:00:00Z", "ARCHIVER_ALLOW_NETWORKS": "127.0.0.0/8"})
+    done = subprocess.run([sys.executable, "-c", _GUARDED_CHECK, "check", "--events", str(tmp_path / "events"),
+                           "--snapshots", str(tmp_path / "snapshots"), "--report-dir", str(tmp_path / "reports"),
+                           *FAST], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert "ATTEMPTS 0 HTTPX False EXIT 0" in done.stderr, done.stderr
+    assert sum(len(h.requests) for h in web.hosts) == hits
+    assert {p: p.read_bytes() for p in (tmp_path / "snapshots").glob("*/*/state.json")} == before
+    data = json.loads((tmp_path / "reports" / "report.json").read_text("utf-8"))
+    VALIDATOR.validate(data)
+    assert (data["run"]["due"], data["run"]["checked"], data["run"]["requests"]) == (0, 0, 0)
+    assert data["summary"]["links"] == {"alive": 6}
