@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -69,3 +70,29 @@ def create_bytes(path: str | os.PathLike[str], data: bytes) -> bool:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+#: the names :func:`_temp_beside` gives (``mkstemp``: the prefix, 8 random characters, the suffix)
+_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_leftovers(folder: str | os.PathLike[str], *, recursive: bool = True) -> list[str]:
+    """Delete the temp files that writers killed mid-write left in ``folder``; their paths.
+
+    Only call this while no writer can be at work there (under the run lock): a live
+    writer's temp file looks the same. A leftover never holds anything a finished write
+    did not also put in place, so nothing is lost.
+    """
+    removed: list[str] = []
+    if recursive:
+        walk = list(os.walk(folder))
+    else:
+        walk = [(os.fspath(folder), [], os.listdir(folder))] if os.path.isdir(folder) else []
+    for dirpath, _dirs, files in walk:
+        for name in files:
+            if _TEMP_NAME.match(name):
+                path = os.path.join(dirpath, name)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                    removed.append(path)
+    return removed

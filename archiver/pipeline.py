@@ -335,7 +335,7 @@ def _run_locked(settings: Settings, *, out: TextIO | None, err: TextIO | None, p
         print(f"archiver: events folder {settings.events} does not exist (set --events or ARCHIVER_EVENTS)", file=err)
         return EXIT_FAILED
     try:
-        with run_lock(settings.snapshots, err=err):
+        with run_lock(settings.snapshots, err=err, also_clean=[settings.report_dir]):
             outcome = asyncrun.run(check_stage(settings, stream=err, progress=progress, shard=shard, wayback=wayback))
     except LockError as exc:
         print(f"archiver: {exc}", file=err)

@@ -21,7 +21,7 @@ import json
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -135,16 +135,20 @@ def _pid_alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def run_lock(root: Path, *, err: TextIO | None = None) -> Iterator[Path]:
+def run_lock(root: Path, *, err: TextIO | None = None, also_clean: Iterable[Path] = ()) -> Iterator[Path]:
     """Hold ``<root>/.archiver.lock`` for the duration of a run.
 
     A lock left by a process that no longer exists on this machine is stale: it is
-    taken over with a message. A live holder raises :class:`LockError`.
+    taken over with a message, and the temp files that process was writing when it
+    was killed are removed from ``root`` (all of it) and from the ``also_clean``
+    folders (their top level: the report folder), so they are never committed. A live
+    holder raises :class:`LockError`.
     """
     err = err or sys.stderr
     root.mkdir(parents=True, exist_ok=True)
     path = root / LOCK_FILE
     me = {"pid": os.getpid(), "host": socket.gethostname()}
+    stale = False
     for _ in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -158,6 +162,7 @@ def run_lock(root: Path, *, err: TextIO | None = None) -> Iterator[Path]:
                 print(f"archiver: taking over a stale lock {path} (process {pid} is gone)", file=err)
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
+                stale = True
                 continue
             raise LockError(f"another archiver run (process {pid} on {host or 'this machine'}) holds {path}; "
                             "wait for it to finish, or delete the file if that process is gone") from None
@@ -166,6 +171,12 @@ def run_lock(root: Path, *, err: TextIO | None = None) -> Iterator[Path]:
         break
     else:  # pragma: no cover - two stale take-overs raced
         raise LockError(f"could not take the lock {path}")
+    if stale:
+        removed = atomic.remove_leftovers(root)
+        for folder in also_clean:
+            removed += atomic.remove_leftovers(folder, recursive=False)
+        if removed:
+            print(f"archiver: removed {len(removed)} unfinished temp file(s) the killed run left behind", file=err)
     try:
         yield path
     finally:

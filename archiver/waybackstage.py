@@ -668,7 +668,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     started = time.monotonic()
     deadline = started + settings.time_budget if settings.time_budget else None
     try:
-        with run_lock(settings.snapshots, err=err):
+        with run_lock(settings.snapshots, err=err, also_clean=[settings.report_dir]):
             loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
                                  processes=settings.parse_processes)
             catalog = build_catalog(loaded.events)

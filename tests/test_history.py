@@ -255,6 +255,43 @@ def test_lock_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path: Path, c
     assert "taking over a stale lock" in capsys.readouterr().err
 
 
+def test_taking_over_a_stale_lock_removes_the_killed_run_s_temp_files(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from archiver import atomic
+
+    root, reports = tmp_path / "snapshots", tmp_path / "reports"
+    link = root / "example.org" / "a-story--0123456789ab"
+    link.mkdir(parents=True)
+    reports.mkdir()
+    leftovers = [link / ".snapshot.md.k3j_9x2a.tmp", root / ".run.json.abcdefgh.tmp",
+                 reports / ".report.html.x1y2z3w4.tmp"]
+    keep = [link / "state.json", link / "notes.tmp", reports / "report.html", reports / "nested"]
+    for path in [*leftovers, *keep[:-1]]:
+        path.write_text("x")
+    keep[-1].mkdir()
+    (keep[-1] / ".deep.json.abcdefgh.tmp").write_text("x")  # the report folder is cleaned at its top level only
+
+    with run_lock(root, also_clean=[reports]):  # no stale lock: a live writer's temp file looks the same
+        pass
+    assert all(p.exists() for p in leftovers)
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (root / ".archiver.lock").write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname()}))
+    with run_lock(root, also_clean=[reports]):
+        pass
+    assert not any(p.exists() for p in leftovers)
+    assert all(p.exists() for p in keep) and (keep[-1] / ".deep.json.abcdefgh.tmp").exists()
+    assert "removed 3 unfinished temp file(s)" in capsys.readouterr().err
+    # the temp names the writer really makes are the ones removed
+    real = [Path(atomic._temp_beside(link / "snapshot.md", b"x", fsync=False)) for _ in range(20)]
+    assert all(atomic._TEMP_NAME.match(p.name) for p in real)
+    assert sorted(atomic.remove_leftovers(root)) == sorted(map(str, real))
+
+
 def test_status_counts_are_stable() -> None:
     state = fresh()
     apply_result(state, verdict("dead", day(0)), S)
