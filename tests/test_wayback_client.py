@@ -211,8 +211,13 @@ def test_the_limiter_spaces_calls_at_the_double(double: WaybackDouble) -> None:
     run(_with(double, many, cdx_per_minute=600))  # one call every 0.1 s
     times = [h.at for h in double.hits("cdx")]
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert len(times) == 12 and min(gaps) >= 0.09
-    assert double.peak("cdx", 1.0) <= 10
+    # the limiter spaces the starts 0.1 s apart; arrival times at the double also carry the
+    # loopback stack's jitter on a loaded machine (one gap measured 0.0895 s in a CI run),
+    # so a single gap gets a margin, the whole span (eleven gaps) a small one. Unlimited
+    # calls would arrive within a few milliseconds of each other.
+    assert len(times) == 12 and min(gaps) >= 0.06
+    assert times[-1] - times[0] >= 1.05
+    assert double.peak("cdx", 1.0) <= 11  # 10 a second, plus one pushed across the window's edge by jitter
 
 
 def test_what_waybackpy_can_and_cannot_do(double: WaybackDouble) -> None:
