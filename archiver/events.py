@@ -57,13 +57,14 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     composed nodes: PyYAML's generic constructor spends a third of the parse time in
     per-node bookkeeping this data never needs. Every other scalar (ints, dates, bools,
     nulls) and every other tag goes through PyYAML's own safe constructor, so the result
-    is the same; a document with merge keys (``<<``) is built entirely by PyYAML.
+    is the same; a document with merge keys (``<<``), or nested deeper than Python's
+    recursion limit allows, is built entirely by PyYAML.
     """
 
     def construct_document(self, node: yaml.Node) -> Any:
         try:
             return self._build(node, {})
-        except _NeedsFullConstructor:
+        except (_NeedsFullConstructor, RecursionError):  # PyYAML's constructor is not recursive
             return super().construct_document(node)
 
     def _build(self, node: yaml.Node, memo: dict[yaml.Node, Any]) -> Any:
@@ -93,7 +94,8 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
         if cls is yaml.SequenceNode and node.tag == _SEQ_TAG:
             items: list[Any] = []
             memo[node] = items
-            items.extend(self._build(child, memo) for child in node.value)
+            for child in node.value:
+                items.append(self._build(child, memo))
             return items
         return self.construct_object(node, deep=True)
 
@@ -493,7 +495,11 @@ def _load_file(path: Path, rel: str, ctx: _FileContext, max_file_bytes: int) -> 
         ctx.add("read_error", "error", f"cannot read file: {exc.strerror or exc}")
         return None
     text = _decode(data, ctx)
-    return parse_event_text(text, rel, ctx, path.stem)
+    try:
+        return parse_event_text(text, rel, ctx, path.stem)
+    except RecursionError:  # a value nested hundreds of levels deep: no event file needs that
+        ctx.add("parse_error", "error", "frontmatter is nested too deeply to read", line=1)
+        return None
 
 
 def iter_sources(events: Iterable[Event]) -> Iterable[tuple[Event, Source]]:

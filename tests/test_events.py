@@ -219,9 +219,34 @@ def _our_yaml(text: str) -> object:
     "- a\n- {b: [c, {d: e}]}\n",
     "k: 1\nk: 2\n",                                        # duplicate keys: the last wins, as in PyYAML
     "plain scalar\n",
+    "x: " + "[" * 2000 + "]" * 2000 + "\n",            # too deep for libyaml: the same error
 ])
 def test_fast_yaml_construction_matches_pyyaml(text: str) -> None:
     assert _our_yaml(text) == _plain_yaml(text)
+
+
+def test_deep_nesting_is_built_by_pyyaml_or_reported_never_a_crash(tmp_path: Path) -> None:
+    import yaml
+
+    from archiver.events import _LineLoader
+
+    deep = "[" * 990 + "]" * 990
+    data = yaml.load(f"x: {deep}\n", Loader=_LineLoader)  # past the fast path's recursion: PyYAML builds it
+    depth, value = 0, data["x"]
+    while value:
+        depth, value = depth + 1, value[0]
+    assert depth == 989
+    root = tmp_path / "events"
+    root.mkdir()
+    (root / "deep-field.md").write_text(f"---\nid: deep\ntitle: T\nnotes: {deep}\nsources:\n"
+                                        "  - url: https://apnews.com/a\n---\n", "utf-8")
+    (root / "deep-source.md").write_text(f"---\nid: deeper\ntitle: T\nsources:\n  - url: https://apnews.com/b\n"
+                                         f"    extra: {deep}\n---\n", "utf-8")
+    (root / "good.md").write_text(GOOD, "utf-8")
+    loaded = load_events(root, processes=1)
+    assert sorted(e.id for e in loaded.events) == ["deep", "good-event"]
+    assert [(f.file, f.kind, f.message) for f in loaded.findings] == [
+        ("events/deep-source.md", "parse_error", "frontmatter is nested too deeply to read")]
 
 
 def test_fast_yaml_construction_keeps_recursive_aliases() -> None:
