@@ -229,6 +229,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
     recorder.finish(run)
     if run.stopped == "time_budget":
         budgets.append("time_budget")
+    # one snapshot store (one walk of its folders) for the Wayback stage, the audit and the report
+    snapshot_store = snapshots.store if snapshots is not None else SnapshotStore.from_settings(settings)
     archived = None
     if wayback and run.network.status != "offline":
         from .waybackstage import wayback_stage
@@ -236,7 +238,6 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         if progress:
             print("wayback: looking up, rescuing and saving archived copies", file=stream, flush=True)
         part = catalog if shard is None else Catalog(links=scope)
-        snapshot_store = snapshots.store if snapshots is not None else SnapshotStore.from_settings(settings)
         archived = await wayback_stage(settings, part, store, snapshot_store, now=started_at, deadline=deadline,
                                        stream=stream)
         if progress:
@@ -248,7 +249,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
             findings.extend(link_findings(link, store.states.get(link.normalized_url)))
         if snapshots is not None:
             findings.extend(snapshots.findings(scope))
-        audited = audit_stage(settings, loaded.events, catalog, scope if shard else None)
+        audited = audit_stage(settings, loaded.events, catalog, scope if shard else None, snapshot_store)
         findings.extend(audited.findings)
 
         notes: list[str] = [audited.note] if audited.note else []
@@ -281,7 +282,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         if snapshots is not None:
             extras = merge_extras(extras, snapshots.extras(scope))
         else:  # what earlier runs archived
-            extras = merge_extras(extras, stored_extras(SnapshotStore.from_settings(settings), scope))
+            extras = merge_extras(extras, stored_extras(snapshot_store, scope))
         extras = merge_extras(extras, audited.outlets)
         info.stage_seconds["audit"] = audited.seconds
         report = build_report(scope, store.states, findings, info, extras=extras)
@@ -414,7 +415,8 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
         state = store.states.get(link.normalized_url)
         findings.extend(link_findings(link, state))
         findings.extend(wayback_findings(link, state))  # what the Wayback stage learnt, as `archiver run` shows
-    audited = audit_stage(settings, loaded.events, catalog)
+    snapshot_store = SnapshotStore.from_settings(settings)
+    audited = audit_stage(settings, loaded.events, catalog, snapshot_store=snapshot_store)
     findings.extend(audited.findings)
     started = _parse_stamp(previous.get("started_at")) or settings.clock()
     info = RunInfo(started_at=started, finished_at=_parse_stamp(previous.get("finished_at")),
@@ -429,7 +431,7 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     if record_findings:
         info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
     report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
-                          extras=merge_extras(stored_extras(SnapshotStore(settings.snapshots), catalog.links),
+                          extras=merge_extras(stored_extras(snapshot_store, catalog.links),
                                               audited.outlets))
     for key in ("requests", "hosts", "shards"):  # what the run record holds beyond RunInfo
         if key in previous:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .audit import audit
 from .config import Settings
 from .links import Catalog
 from .models import Event, Finding, Link, PageMeta
 from .registry import Match, Registry, RegistryError, load_registry
+
+if TYPE_CHECKING:
+    from .snapshots import SnapshotStore
 
 
 @dataclass(slots=True)
@@ -30,13 +33,18 @@ class AuditOutcome:
     seconds: float = 0.0
 
 
-def page_meta(settings: Settings, keys: Iterable[str]) -> dict[str, PageMeta]:
-    """What each link's stored snapshot says about its page (none when there is no store yet)."""
+def page_meta(settings: Settings, keys: Iterable[str], store: SnapshotStore | None = None) -> dict[str, PageMeta]:
+    """What each link's stored snapshot says about its page (none when there is no store yet).
+
+    ``store``: the run's snapshot store, when it has one (its directory walk is reused).
+    """
     if not settings.snapshots.is_dir():
         return {}
-    from .snapshots import SnapshotStore
+    if store is None:
+        from .snapshots import SnapshotStore
 
-    return SnapshotStore(settings.snapshots).page_meta(keys)
+        store = SnapshotStore(settings.snapshots)
+    return store.page_meta(keys)
 
 
 def outlets(links: Iterable[Link], registry: Registry | None) -> dict[str, dict[str, Any]]:
@@ -56,7 +64,7 @@ def outlets(links: Iterable[Link], registry: Registry | None) -> dict[str, dict[
 
 
 def audit_stage(settings: Settings, events: list[Event], catalog: Catalog, scope: list[Link] | None = None,
-                ) -> AuditOutcome:
+                snapshot_store: SnapshotStore | None = None) -> AuditOutcome:
     """Citation findings and outlets for the links in ``scope`` (all links when None)."""
     t0 = time.monotonic()
     links = catalog.links if scope is None else scope
@@ -65,7 +73,7 @@ def audit_stage(settings: Settings, events: list[Event], catalog: Catalog, scope
     except RegistryError as exc:
         return AuditOutcome(outlets=outlets(links, None), note=f"citation audit skipped: {exc}",
                             seconds=time.monotonic() - t0)
-    pages = page_meta(settings, (link.normalized_url for link in links if link.checkable))
+    pages = page_meta(settings, (link.normalized_url for link in links if link.checkable), snapshot_store)
     findings = audit(events, catalog, registry, pages=pages, settings=settings)
     if scope is not None:
         cited = {(c.file, c.source_index) for link in scope for c in link.citations}
