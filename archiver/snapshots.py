@@ -271,9 +271,14 @@ class SnapshotStore:
 
     def has_snapshot(self, normalized_url: str) -> bool:
         """Whether the link has a first capture; one directory walk per store, not one open per link."""
+        firsts = self._first_folders()
+        return bool(firsts) and self.folder(normalized_url) in firsts
+
+    def _first_folders(self) -> set[Path]:
+        """The link folders holding a first capture (one walk, kept until a save adds one)."""
         if self._firsts is None:
             self._firsts = {Path(f) for f in link_folders(self.root) if os.path.exists(os.path.join(f, FIRST))}
-        return bool(self._firsts) and self.folder(normalized_url) in self._firsts
+        return self._firsts
 
     def _info(self, path: Path) -> SnapshotInfo | None:
         if path.name == FIRST and self._firsts is not None and path.parent not in self._firsts:
@@ -325,7 +330,7 @@ class SnapshotStore:
         if normalized_urls is not None:
             paths = [self.folder(url) / FIRST for url in normalized_urls if self.has_snapshot(url)]
         else:
-            paths = [Path(f) / FIRST for f in link_folders(self.root) if os.path.exists(os.path.join(f, FIRST))]
+            paths = [folder / FIRST for folder in sorted(self._first_folders())]
         out: dict[str, PageMeta] = {}
         for path in paths:
             info = self._info(path)
