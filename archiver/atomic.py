@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -73,16 +74,20 @@ def create_bytes(path: str | os.PathLike[str], data: bytes) -> bool:
 
 
 #: the names :func:`_temp_beside` gives (``mkstemp``: the prefix, 8 random characters, the suffix)
-_TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")
 
 
-def remove_leftovers(folder: str | os.PathLike[str], *, recursive: bool = True) -> list[str]:
+def remove_leftovers(folder: str | os.PathLike[str], *, recursive: bool = True,
+                     targets: Iterable[str] | None = None) -> list[str]:
     """Delete the temp files that writers killed mid-write left in ``folder``; their paths.
 
+    ``targets``: only the temp files of these file names (``report.json`` ->
+    ``.report.json.XXXXXXXX.tmp``), for a folder that may hold other people's files.
     Only call this while no writer can be at work there (under the run lock): a live
     writer's temp file looks the same. A leftover never holds anything a finished write
     did not also put in place, so nothing is lost.
     """
+    wanted = None if targets is None else set(targets)
     removed: list[str] = []
     if recursive:
         walk = list(os.walk(folder))
@@ -90,7 +95,8 @@ def remove_leftovers(folder: str | os.PathLike[str], *, recursive: bool = True) 
         walk = [(os.fspath(folder), [], os.listdir(folder))] if os.path.isdir(folder) else []
     for dirpath, _dirs, files in walk:
         for name in files:
-            if _TEMP_NAME.match(name):
+            found = _TEMP_NAME.match(name)
+            if found and (wanted is None or found["target"] in wanted):
                 path = os.path.join(dirpath, name)
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)

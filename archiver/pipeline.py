@@ -26,7 +26,7 @@ from .links import Catalog, build_catalog
 from .models import FAILING_STATUSES, CheckResult, Finding, Link
 from .netstate import CheckRun, nothing_checked
 from .progress import StageProgress
-from .report import RunInfo, build_report, write_reports
+from .report import REPORT_FILES, RunInfo, build_report, write_reports
 from .reportstage import audit_stage
 from .reportview import event_views
 from .shard import Shard
@@ -336,7 +336,7 @@ def _run_locked(settings: Settings, *, out: TextIO | None, err: TextIO | None, p
         print(f"archiver: events folder {settings.events} does not exist (set --events or ARCHIVER_EVENTS)", file=err)
         return EXIT_FAILED
     try:
-        with run_lock(settings.snapshots, err=err, also_clean=[settings.report_dir]):
+        with run_lock(settings.snapshots, err=err, also_clean=[(settings.report_dir, REPORT_FILES)]):
             outcome = asyncrun.run(check_stage(settings, stream=err, progress=progress, shard=shard, wayback=wayback))
     except LockError as exc:
         print(f"archiver: {exc}", file=err)

@@ -131,6 +131,10 @@ def build_report(
     }
 
 
+#: the files :func:`write_reports` writes into the report folder
+REPORT_FILES = ("report.json", "report.md", "report.html")
+
+
 def write_json_report(report: Mapping[str, Any], report_dir: Path) -> Path:
     path = report_dir / "report.json"
     # compact, with orjson: an indented json.dumps goes through the pure-Python encoder

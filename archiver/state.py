@@ -135,14 +135,15 @@ def _pid_alive(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def run_lock(root: Path, *, err: TextIO | None = None, also_clean: Iterable[Path] = ()) -> Iterator[Path]:
+def run_lock(root: Path, *, err: TextIO | None = None,
+             also_clean: Iterable[tuple[Path, Iterable[str]]] = ()) -> Iterator[Path]:
     """Hold ``<root>/.archiver.lock`` for the duration of a run.
 
     A lock left by a process that no longer exists on this machine is stale: it is
     taken over with a message, and the temp files that process was writing when it
-    was killed are removed from ``root`` (all of it) and from the ``also_clean``
-    folders (their top level: the report folder), so they are never committed. A live
-    holder raises :class:`LockError`.
+    was killed are removed from ``root`` (all of it) and, for each ``(folder, names)``
+    of ``also_clean`` (the report folder and its files), those of ``names`` at the
+    folder's top level, so they are never committed. A live holder raises :class:`LockError`.
     """
     err = err or sys.stderr
     root.mkdir(parents=True, exist_ok=True)
@@ -173,8 +174,8 @@ def run_lock(root: Path, *, err: TextIO | None = None, also_clean: Iterable[Path
         raise LockError(f"could not take the lock {path}")
     if stale:
         removed = atomic.remove_leftovers(root)
-        for folder in also_clean:
-            removed += atomic.remove_leftovers(folder, recursive=False)
+        for folder, names in also_clean:
+            removed += atomic.remove_leftovers(folder, recursive=False, targets=names)
         if removed:
             print(f"archiver: removed {len(removed)} unfinished temp file(s) the killed run left behind", file=err)
     try:

@@ -657,7 +657,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     from .events import load_events
     from .links import build_catalog
     from .pipeline import EXIT_FAILED, EXIT_OK, stored_report
-    from .report import write_reports
+    from .report import REPORT_FILES, write_reports
     from .reportview import event_views
     from .state import LockError, run_lock
 
@@ -668,7 +668,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     started = time.monotonic()
     deadline = started + settings.time_budget if settings.time_budget else None
     try:
-        with run_lock(settings.snapshots, err=err, also_clean=[settings.report_dir]):
+        with run_lock(settings.snapshots, err=err, also_clean=[(settings.report_dir, REPORT_FILES)]):
             loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
                                  processes=settings.parse_processes)
             catalog = build_catalog(loaded.events)

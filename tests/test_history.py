@@ -262,6 +262,7 @@ def test_taking_over_a_stale_lock_removes_the_killed_run_s_temp_files(tmp_path: 
     import sys
 
     from archiver import atomic
+    from archiver.report import REPORT_FILES
 
     root, reports = tmp_path / "snapshots", tmp_path / "reports"
     link = root / "example.org" / "a-story--0123456789ab"
@@ -269,19 +270,21 @@ def test_taking_over_a_stale_lock_removes_the_killed_run_s_temp_files(tmp_path: 
     reports.mkdir()
     leftovers = [link / ".snapshot.md.k3j_9x2a.tmp", root / ".run.json.abcdefgh.tmp",
                  reports / ".report.html.x1y2z3w4.tmp"]
-    keep = [link / "state.json", link / "notes.tmp", reports / "report.html", reports / "nested"]
+    keep = [link / "state.json", link / "notes.tmp", reports / "report.html",
+            reports / ".coverage.abcdefgh.tmp", reports / "nested"]  # not a report's temp file: someone else's
     for path in [*leftovers, *keep[:-1]]:
         path.write_text("x")
     keep[-1].mkdir()
     (keep[-1] / ".deep.json.abcdefgh.tmp").write_text("x")  # the report folder is cleaned at its top level only
 
-    with run_lock(root, also_clean=[reports]):  # no stale lock: a live writer's temp file looks the same
+    # no stale lock: a live writer's temp file looks the same, so nothing is removed
+    with run_lock(root, also_clean=[(reports, REPORT_FILES)]):
         pass
     assert all(p.exists() for p in leftovers)
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     (root / ".archiver.lock").write_text(json.dumps({"pid": int(gone.stdout), "host": socket.gethostname()}))
-    with run_lock(root, also_clean=[reports]):
+    with run_lock(root, also_clean=[(reports, REPORT_FILES)]):
         pass
     assert not any(p.exists() for p in leftovers)
     assert all(p.exists() for p in keep) and (keep[-1] / ".deep.json.abcdefgh.tmp").exists()
