@@ -395,20 +395,22 @@ def run_summary(report: dict[str, Any], settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None
+def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
+                  catalog: Catalog | None = None, store: StateStore | None = None
                   ) -> tuple[dict[str, Any], LoadResult]:
     """The report from the stored state and the last run record (no network), with the loaded events.
 
     ``record_findings`` (``archiver merge``, which completes sharded runs) compares the
     findings with the previous run's and records them, as ``archiver check`` does.
-    ``loaded``: the events, when the caller has loaded them already.
+    ``loaded``, ``catalog``, ``store``: the events, their catalog and the link state
+    (as saved), when the caller has them already.
     """
     from .wayback_policy import wayback_findings
 
     loaded = loaded or load_events(settings.events, max_file_bytes=settings.max_event_bytes,
                                    processes=settings.parse_processes)
-    catalog = build_catalog(loaded.events)
-    store = StateStore(settings.snapshots).load()
+    catalog = catalog or build_catalog(loaded.events)
+    store = store or StateStore(settings.snapshots).load()
     previous = store.read_run() or {}
     findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
     for link in catalog.links:

@@ -677,7 +677,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
             outcome = asyncrun.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
                                                 now=now, deadline=deadline, stream=err))
             record_run(store, outcome, started=now, finished=settings.clock())
-            report, loaded = stored_report(settings, loaded=loaded)
+            report, loaded = stored_report(settings, loaded=loaded, catalog=catalog, store=store)
             path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
     except LockError as exc:
         print(f"archiver: {exc}", file=err)
