@@ -419,3 +419,23 @@ def compare_with_probe(page_text: str, page_title: str, page_final: str, page_re
         return None
     return (f"the page matches what the host serves for a random, non-existent path "
             f"({text_sim:.0%} same text)")
+
+
+# --------------------------------------------------------------------------- one page, judged by its content
+
+
+def content_verdict(url: str, body: bytes, content_type_header: str | None) -> tuple[str, str] | None:
+    """``(status, evidence)`` when a 2xx answer's content shows it is not the cited page, else None.
+
+    Judges the content alone (no redirect chain, no probe), so the same rules serve a live
+    answer and an archived capture. ``status`` is ``"blocked"`` for a bot challenge and
+    ``"soft_404"`` for an error page.
+    """
+    info = page_info(body, content_type_header)
+    if not info.is_html:
+        return None
+    if why := detect_challenge(200, {}, info.title, info.head):
+        return "blocked", why
+    if info.title and (why := error_page(info.title, info.h1)):
+        return "soft_404", why
+    return None

@@ -41,7 +41,7 @@ from .links import Catalog, parse_archive_url
 from .models import FAILING_STATUSES, Finding, Link
 from .snapshots import Capture as SnapshotCapture
 from .snapshots import SnapshotStore
-from .soft404 import detect_challenge, error_page, page_info
+from .soft404 import content_verdict
 from .state import StateStore
 from .wayback import (
     STATUS_TTL_SECONDS,
@@ -102,17 +102,14 @@ class _Stop(Exception):
     pass
 
 
-def not_the_page(body: bytes, content_type: str | None) -> str | None:
+def not_the_page(url: str, body: bytes, content_type: str | None) -> str | None:
     """Why an archived body is not the cited page (a bot challenge, an error page), else None:
-    the checker's own rules, applied to the capture."""
-    info = page_info(body, content_type)
-    if not info.is_html:
+    the checker's own content rules (:func:`~archiver.soft404.content_verdict`), applied to the capture."""
+    verdict = content_verdict(url, body, content_type)
+    if verdict is None:
         return None
-    if why := detect_challenge(200, {}, info.title, info.head):
-        return f"a bot challenge: {why}"
-    if info.title and (why := error_page(info.title, info.h1)):
-        return f"an error page: {why}"
-    return None
+    status, why = verdict
+    return f"a bot challenge: {why}" if status == "blocked" else f"an error page: {why}"
 
 
 class _Run:
@@ -364,7 +361,7 @@ class _Run:
                                          self.base)
                     self.store.save(state)
                 continue
-            if why := not_the_page(replay.body, replay.content_type_header or replay.content_type):
+            if why := not_the_page(link.url, replay.body, replay.content_type_header or replay.content_type):
                 policy.mark_rejected(state, link, candidate.timestamp, why, self.base)
                 self.store.save(state)
                 continue
