@@ -39,16 +39,25 @@ from .models import CheckResult, Hop, Link, LinkStatus
 from .net import Answer, FetchFailure
 from .netstate import CheckRun, NetworkMonitor, NetworkState
 from .soft404 import (
+    PageInfo,
     Probe,
     Prober,
+    absorbed_redirect,
     compare_with_probe,
+    consent_redirect,
     detect_challenge,
-    error_page,
     generic_redirect,
     has_deep_path,
     login_redirect,
     meta_refresh,
+    needs_text,
+    on_parking_service,
     page_info,
+    page_rules,
+    parked_page,
+    parking_signs,
+    same_page_as_probe,
+    thin_text,
     visible_text,
 )
 
@@ -285,17 +294,30 @@ class Checker:
         if self.keep_bodies:
             result.body = answer.body
         if redirected:
+            # a consent wall first: the page is behind it, so it is neither a login nor a generic redirect
+            if evidence := consent_redirect(url, [*(h.url for h in chain.hops[1:]), answer.url]):
+                return verdict("blocked", evidence)
             if evidence := login_redirect(url, answer.url):
                 return verdict("blocked", evidence)
-            if evidence := generic_redirect(url, answer.url):
-                return verdict("soft_404", evidence)
+        text: str | None = None
+        if info.is_html and needs_text(answer.body, info):
+            text = await _text_of(answer.body, info.encoding)
+            if not on_parking_service(url) and (evidence := await self._parked(answer, info, text, redirected)):
+                return verdict("dead", evidence)
+        if redirected and (evidence := generic_redirect(url, answer.url)):
+            if self.settings.soft404_probe and "home page" in evidence and has_deep_path(url):
+                # every path of the old site going to another site's home page: absorbed, not moved
+                probe = await self.prober.probe(_origin(url))
+                evidence = absorbed_redirect(url, answer.url, probe) or evidence
+            return verdict("soft_404", evidence)
         if info.is_html:
-            if evidence := error_page(info.title, info.h1):
+            if evidence := page_rules(url, answer.url, answer.body, info, text or ""):
                 return verdict("soft_404", evidence)
             if self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url):
                 probe = await self.prober.probe(_origin(answer.url))
                 if probe.answers_2xx:
-                    text = await _text_of(answer.body, info.encoding)
+                    if text is None:
+                        text = await _text_of(answer.body, info.encoding)
                     evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
                                                   self.settings.soft404_similarity)
                     if evidence:
@@ -305,6 +327,19 @@ class Checker:
         if result.moved_to:
             return verdict("alive", f"{_reason(answer)}; permanently moved to {result.moved_to}{note}")
         return verdict("alive", _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note)
+
+    async def _parked(self, answer: Answer, info: PageInfo, text: str, redirected: bool) -> str | None:
+        """Evidence that the answer is a parked domain's page: decided by its content alone when the
+        signs are strong, else corroborated by a random path of the same host showing the same page."""
+        if evidence := parked_page(info, text, answer.url, redirected):
+            return evidence
+        signs = parking_signs(info, text, answer.url, redirected)
+        if signs is None or not (signs.says or signs.service) or not thin_text(text) or not self.settings.soft404_probe:
+            return None
+        probe = await self.prober.probe(_origin(answer.url))
+        if same_page_as_probe(info.title, text, probe):
+            return signs.evidence("a random, non-existent path shows the same page")
+        return None
 
 
 async def _text_of(body: bytes, encoding: str) -> str:
