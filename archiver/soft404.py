@@ -207,7 +207,8 @@ _ERROR_PATTERNS = [
     r"(page|content)\s+(unavailable|not\s+available)",
     r"seite\s+nicht\s+gefunden", r"p[aá]gina\s+no\s+encontrada", r"page\s+(introuvable|non\s+trouv[ée]e)",
     r"pagina\s+non\s+trovata", r"pagina\s+niet\s+gevonden", r"p[aá]gina\s+n[aã]o\s+encontrada",
-    r"(this\s+)?domain\s+(name\s+)?(is\s+|may\s+be\s+)?for\s+sale.{0,40}", r"buy\s+this\s+domain.{0,40}",
+    # whole titles or title parts only ("Buy this domain? The market for dead sites" is an article)
+    r"(this\s+)?domain\s+(name\s+)?(is\s+|may\s+be\s+)?for\s+sale", r"buy\s+this\s+domain",
     r"(fehler|erreur|errore|erro)\s*40[4]",
 ]
 
@@ -218,7 +219,7 @@ _EN_THING = (r"(article|story|page|web\s*page|content|post|blog\s+post|video|ite
 _REMOVAL_PATTERNS = [
     r"(sorry[,!.]?\s*)?(the\s+|this\s+|that\s+|our\s+)?(requested\s+)?" + _EN_THING
     + r"(\s+you\s+(were|are|'re)?\s*(looking\s+for|requested|tried\s+to\s+(reach|access)))?\s+"
-    r"(is\s+|has\s+been\s+|was\s+|had\s+been\s+)?(now\s+)?(no\s+longer\s+(available|online|accessible|published|live)|"
+    r"(is\s+|has\s+been\s+|has\s+|was\s+|had\s+been\s+)?(now\s+)?(no\s+longer\s+(available|online|accessible|published|live)|"
     r"unavailable|not\s+available|(permanently\s+)?(removed|deleted|unpublished|taken\s+(down|offline)|withdrawn|expired))"
     r"(\s+(by\s+the\s+(author|publisher|owner)|from\s+(this|our)\s+(site|website)))?",
     r"(sorry[,!.]?\s*)?(this\s+is\s+)?no\s+longer\s+available",
@@ -522,11 +523,11 @@ def compare_with_probe(page_text: str, page_title: str, page_final: str, page_re
 PARKED_MAX_WORDS = 250
 _DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}"
 _PARKED_TITLE = re.compile(
-    r"(?:(?:the\s+)?(?:domain\s+(?:name\s+)?)?" + _DOMAIN + r"\s+(?:is|may\s+be)\s+for\s+sale.{0,40}"
-    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:is\s+|may\s+be\s+)?for\s+sale.{0,40}|buy\s+this\s+domain.{0,40}"
+    r"(?:(?:the\s+)?(?:domain\s+(?:name\s+)?)?" + _DOMAIN + r"\s+(?:is|may\s+be)\s+for\s+sale"
+    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:is\s+|may\s+be\s+)?for\s+sale|buy\s+this\s+domain"
     r"|" + _DOMAIN + r"\s*[-|:]\s*(?:related\s+searches|domain\s+for\s+sale|for\s+sale)"
-    r"|(?:this\s+)?(?:domain|website)\s+(?:name\s+)?(?:is\s+|has\s+been\s+)?parked.{0,40}|parked\s+domain.{0,40}"
-    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:has\s+)?expired.{0,40})", re.I)
+    r"|(?:this\s+)?(?:domain|website)\s+(?:name\s+)?(?:is\s+|has\s+been\s+)?parked|parked\s+domain"
+    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:has\s+)?expired)", re.I)
 _PARKED_TEXT = re.compile(
     r"this\s+domain(?:\s+name)?\s+(?:is|may\s+be)\s+for\s+sale|buy\s+this\s+domain|(?:the\s+)?domain\s+" + _DOMAIN
     + r"\s+(?:is|may\s+be)\s+for\s+sale|make\s+an?\s+offer\s+(?:on|for)\s+this\s+domain|inquire\s+about\s+this\s+domain"
