@@ -14,6 +14,14 @@ as bad as calling it dead. So
   title), with enough text to compare, or an error phrase in the shared text.
 
 Body-text mentions of "404" or "page not found" never count on their own.
+
+Issue 13 adds, as conservatively: removal notices ("This article is no longer available",
+in English, German, French, Spanish, Portuguese and Italian) under the same title/heading
+rule; parked domains (``dead``, "the domain is parked (...)") only on a thin page with two
+signs, or one offer/service sign corroborated by the random-path probe; a script redirect to
+the home page only on a small page with almost no visible text; an outlet absorbed into
+another site only when a random path of the old site lands on the same home page; and
+cookie-consent walls, which are ``blocked``, not soft 404s.
 """
 
 from __future__ import annotations
