@@ -3,9 +3,10 @@
 Rules (a live page reported dead is the worst bug, so "dead" needs real evidence):
 
 * ``dead``: HTTP 404 or 410; a domain that does not resolve (NXDOMAIN); connection
-  refused by a host that resolves; a parked domain's page ("the domain is parked (...)"). DNS and refused failures are *connection-level*
-  (``connection_failure=True``) and count as dead only while the network as a whole
-  works (see :mod:`archiver.netstate`); otherwise they become ``error``.
+  refused by a host that resolves; a parked domain's page ("the domain is parked (...)").
+  DNS and refused failures are *connection-level* (``connection_failure=True``) and count
+  as dead only while the network as a whole works (see :mod:`archiver.netstate`);
+  otherwise they become ``error``.
 * ``blocked`` (never dead): 401, 402, 403, 407, 451, 429 after retries, 999, bot challenges
   with any status, a redirect to a login page or to a cookie-consent page.
 * ``error`` (inconclusive, never dead): timeouts, 5xx after retries, TLS failures,
