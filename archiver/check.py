@@ -3,11 +3,12 @@
 Rules (a live page reported dead is the worst bug, so "dead" needs real evidence):
 
 * ``dead``: HTTP 404 or 410; a domain that does not resolve (NXDOMAIN); connection
-  refused by a host that resolves. DNS and refused failures are *connection-level*
-  (``connection_failure=True``) and count as dead only while the network as a whole
-  works (see :mod:`archiver.netstate`); otherwise they become ``error``.
+  refused by a host that resolves; a parked domain's page ("the domain is parked (...)").
+  DNS and refused failures are *connection-level* (``connection_failure=True``) and count
+  as dead only while the network as a whole works (see :mod:`archiver.netstate`);
+  otherwise they become ``error``.
 * ``blocked`` (never dead): 401, 402, 403, 407, 451, 429 after retries, 999, bot challenges
-  with any status, a redirect to a login page.
+  with any status, a redirect to a login page or to a cookie-consent page.
 * ``error`` (inconclusive, never dead): timeouts, 5xx after retries, TLS failures,
   redirect loops, too many redirects, broken answers, other statuses.
 * ``soft_404``: a 2xx answer that is not the cited page (see :mod:`archiver.soft404`).
@@ -39,16 +40,25 @@ from .models import CheckResult, Hop, Link, LinkStatus
 from .net import Answer, FetchFailure
 from .netstate import CheckRun, NetworkMonitor, NetworkState
 from .soft404 import (
+    PageInfo,
     Probe,
     Prober,
+    absorbed_redirect,
     compare_with_probe,
+    consent_redirect,
     detect_challenge,
-    error_page,
     generic_redirect,
     has_deep_path,
     login_redirect,
     meta_refresh,
+    needs_text,
+    on_parking_service,
     page_info,
+    page_rules,
+    parked_page,
+    parking_signs,
+    same_page_as_probe,
+    thin_text,
     visible_text,
 )
 
@@ -285,17 +295,30 @@ class Checker:
         if self.keep_bodies:
             result.body = answer.body
         if redirected:
+            # a consent wall first: the page is behind it, so it is neither a login nor a generic redirect
+            if evidence := consent_redirect(url, [*(h.url for h in chain.hops[1:]), answer.url]):
+                return verdict("blocked", evidence)
             if evidence := login_redirect(url, answer.url):
                 return verdict("blocked", evidence)
-            if evidence := generic_redirect(url, answer.url):
-                return verdict("soft_404", evidence)
+        text: str | None = None
+        if info.is_html and needs_text(answer.body, info):
+            text = await _text_of(answer.body, info.encoding)
+            if not on_parking_service(url) and (evidence := await self._parked(answer, info, text, redirected)):
+                return verdict("dead", evidence)
+        if redirected and (evidence := generic_redirect(url, answer.url)):
+            if self.settings.soft404_probe and "home page" in evidence and has_deep_path(url):
+                # every path of the old site going to another site's home page: absorbed, not moved
+                probe = await self.prober.probe(_origin(url))
+                evidence = absorbed_redirect(url, answer.url, probe) or evidence
+            return verdict("soft_404", evidence)
         if info.is_html:
-            if evidence := error_page(info.title, info.h1):
+            if evidence := page_rules(url, answer.url, answer.body, info, text or ""):
                 return verdict("soft_404", evidence)
             if self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url):
                 probe = await self.prober.probe(_origin(answer.url))
                 if probe.answers_2xx:
-                    text = await _text_of(answer.body, info.encoding)
+                    if text is None:
+                        text = await _text_of(answer.body, info.encoding)
                     evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
                                                   self.settings.soft404_similarity)
                     if evidence:
@@ -305,6 +328,19 @@ class Checker:
         if result.moved_to:
             return verdict("alive", f"{_reason(answer)}; permanently moved to {result.moved_to}{note}")
         return verdict("alive", _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note)
+
+    async def _parked(self, answer: Answer, info: PageInfo, text: str, redirected: bool) -> str | None:
+        """Evidence that the answer is a parked domain's page: decided by its content alone when the
+        signs are strong, else corroborated by a random path of the same host showing the same page."""
+        if evidence := parked_page(info, text, answer.url, redirected):
+            return evidence
+        signs = parking_signs(info, text, answer.url, redirected)
+        if signs is None or not (signs.says or signs.service) or not thin_text(text) or not self.settings.soft404_probe:
+            return None
+        probe = await self.prober.probe(_origin(answer.url))
+        if same_page_as_probe(info.title, text, probe):
+            return signs.evidence("a random, non-existent path shows the same page")
+        return None
 
 
 async def _text_of(body: bytes, encoding: str) -> str:

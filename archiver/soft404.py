@@ -14,6 +14,14 @@ as bad as calling it dead. So
   title), with enough text to compare, or an error phrase in the shared text.
 
 Body-text mentions of "404" or "page not found" never count on their own.
+
+Issue 13 adds, as conservatively: removal notices ("This article is no longer available",
+in English, German, French, Spanish, Portuguese and Italian) under the same title/heading
+rule; parked domains (``dead``, "the domain is parked (...)") only on a thin page with two
+signs, or one offer/service sign corroborated by the random-path probe; a script redirect to
+the home page only on a small page with almost no visible text; an outlet absorbed into
+another site only when a random path of the old site lands on the same home page; and
+cookie-consent walls, which are ``blocked``, not soft 404s.
 """
 
 from __future__ import annotations
@@ -23,10 +31,10 @@ import codecs
 import html
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -207,9 +215,53 @@ _ERROR_PATTERNS = [
     r"(page|content)\s+(unavailable|not\s+available)",
     r"seite\s+nicht\s+gefunden", r"p[aá]gina\s+no\s+encontrada", r"page\s+(introuvable|non\s+trouv[ée]e)",
     r"pagina\s+non\s+trovata", r"pagina\s+niet\s+gevonden", r"p[aá]gina\s+n[aã]o\s+encontrada",
-    r"(this\s+)?domain\s+(name\s+)?(is\s+|may\s+be\s+)?for\s+sale.{0,40}", r"buy\s+this\s+domain.{0,40}",
+    # whole titles or title parts only ("Buy this domain? The market for dead sites" is an article)
+    r"(this\s+)?domain\s+(name\s+)?(is\s+|may\s+be\s+)?for\s+sale", r"buy\s+this\s+domain",
+    r"(fehler|erreur|errore|erro)\s*40[4]",
 ]
-_INTERJECTION = r"(?:(?:oops|whoops|uh[\s-]+oh|sorry|hmm+|ouch|argh|yikes|d'oh)[!.,:]*\s*)?"
+
+# "This article is no longer available": a title or heading that *is* a removal notice, in six languages.
+# Like the rest, these count only as a whole title (or title part) or first heading, never in running text.
+_EN_THING = (r"(article|story|page|web\s*page|content|post|blog\s+post|video|item|document|report|listing|piece|"
+             r"news\s+(story|article|item)|gallery|episode|podcast|link)")
+_REMOVAL_PATTERNS = [
+    r"(sorry[,!.]?\s*)?(the\s+|this\s+|that\s+|our\s+)?(requested\s+)?" + _EN_THING
+    + r"(\s+you\s+(were|are|'re)?\s*(looking\s+for|requested|tried\s+to\s+(reach|access)))?\s+"
+    r"(is\s+|has\s+been\s+|has\s+|was\s+|had\s+been\s+)?(now\s+)?(no\s+longer\s+(available|online|accessible|published|live)|"
+    r"unavailable|not\s+available|(permanently\s+)?(removed|deleted|unpublished|taken\s+(down|offline)|withdrawn|expired))"
+    r"(\s+(by\s+the\s+(author|publisher|owner)|from\s+(this|our)\s+(site|website)))?",
+    r"(sorry[,!.]?\s*)?(this\s+is\s+)?no\s+longer\s+available",
+    # German
+    r"((dieser|diese|dieses|der|die|das)\s+)?((gew[üu]nschte|angeforderte|gesuchte|aufgerufene)\s+)?"
+    r"(artikel|beitrag|inhalt|seite|meldung|nachricht|video|text|dokument)\s+(ist\s+|wurde\s+|war\s+)?(leider\s+)?"
+    r"(nicht\s+mehr\s+(verf[üu]gbar|online|abrufbar|vorhanden|erreichbar)|nicht\s+verf[üu]gbar|nicht\s+gefunden|"
+    r"entfernt|gel[öo]scht|depubliziert|abgelaufen)(\s+worden)?",
+    r"(diese\s+|die\s+)?seite\s+existiert\s+(leider\s+)?nicht(\s+mehr)?",
+    # French
+    r"((cet|cette|ce|la|le)\s+|l')?(article|contenu|page|vid[ée]o|publication|document|reportage)\s+"
+    r"(n'est\s+plus\s+disponible|n'est\s+pas\s+disponible|n'est\s+plus\s+accessible|n'existe\s+(plus|pas)(\s+ou\s+plus)?|"
+    r"est\s+(indisponible|introuvable|expir[ée]e?)|a\s+[ée]t[ée]\s+(supprim|retir|d[ée]publi)[ée]e?|"
+    r"(supprim|retir|d[ée]publi)[ée]e?|indisponible|non\s+disponible|introuvable|expir[ée]e?)",
+    # Spanish
+    r"((este|esta|el|la)\s+)?(art[íi]culo|contenido|p[áa]gina|noticia|nota|v[íi]deo|publicaci[óo]n|documento|entrada)\s+"
+    r"(ya\s+no\s+est[áa]\s+disponible|no\s+est[áa]\s+disponible|ya\s+no\s+existe|no\s+existe|"
+    r"(ha\s+sido|fue)\s+(eliminad|retirad|borrad|despublicad)[oa]|(eliminad|retirad|borrad)[oa]|no\s+disponible|"
+    r"no\s+encontrad[oa]|caducad[oa])",
+    r"(la\s+)?p[áa]gina\s+que\s+(buscas|busca|est[áa]s\s+buscando)\s+no\s+existe",
+    # Portuguese
+    r"((este|esta|o|a)\s+)?(artigo|conte[úu]do|p[áa]gina|not[íi]cia|mat[ée]ria|v[íi]deo|publica[çc][ãa]o|documento)\s+"
+    r"(n[ãa]o\s+est[áa]\s+mais\s+dispon[íi]vel|j[áa]\s+n[ãa]o\s+est[áa]\s+dispon[íi]vel|n[ãa]o\s+est[áa]\s+dispon[íi]vel|"
+    r"n[ãa]o\s+existe(\s+mais)?|foi\s+(removid|exclu[íi]d|retirad|apagad)[oa]|(removid|exclu[íi]d|retirad|apagad)[oa]|"
+    r"indispon[íi]vel|n[ãa]o\s+dispon[íi]vel|n[ãa]o\s+encontrad[oa])",
+    # Italian
+    r"((questo|questa|il|la)\s+|quest'|l')?(articolo|contenuto|pagina|notizia|video|documento)\s+"
+    r"(non\s+[èe]\s+pi[ùu]\s+disponibile|non\s+[èe]\s+disponibile|non\s+esiste(\s+pi[ùu])?|"
+    r"[èe]\s+stat[oa]\s+(rimoss|eliminat|cancellat)[oa]|(rimoss|eliminat|cancellat)[oa]|non\s+(pi[ùu]\s+)?disponibile|"
+    r"non\s+trovat[oa])",
+]
+_ERROR_PATTERNS += _REMOVAL_PATTERNS
+_INTERJECTION = (r"(?:(?:oops|whoops|uh[\s-]+oh|sorry|hmm+|ouch|argh|yikes|d'oh|hoppla|leider|oups|d[ée]sol[ée]|"
+                 r"lo\s+sentimos|ups|desculpe|ci\s+dispiace|spiacenti)[!.,:]*\s*)?")
 _ERROR_RE = re.compile(_INTERJECTION + "(?:" + "|".join(f"(?:{p})" for p in _ERROR_PATTERNS) + ")", re.I)
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
 
@@ -343,6 +395,58 @@ def generic_redirect(cited: str, final: str) -> str | None:
     return None
 
 
+_CONSENT_HOST_LABELS = frozenset({"consent", "gdpr", "cmp"})
+_CONSENT_SEGMENT = re.compile(r"(?:[a-z]+[-_])?(?:collect[-_]?)?(?:consent|cookie[-_]?wall|cookiewall|"
+                              r"cookie[-_]?consent)(?:[-_][a-z]+)?(?:\.[a-z]{2,5})?", re.I)
+_RETURN_PARAM = re.compile(r"(?:^|&)(?:return(?:[-_]?(?:url|to))?|original[-_]?url|continue|"
+                           r"redirect(?:[-_]?(?:url|uri))?|next|dest(?:ination)?|target|back(?:[-_]?url)?|"
+                           r"ref(?:errer)?|url|done|sessionid)=", re.I)
+
+
+def is_consent_url(url: str) -> bool:
+    """A cookie-consent page: a ``consent.`` host (consent.yahoo.com, consent.google.com), or a
+    consent path (``/consent``, ``/cookie-wall``) that carries the page to return to."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    labels = (parts.hostname or "").lower().split(".")
+    if len(labels) >= 3 and labels[0] in _CONSENT_HOST_LABELS:
+        return True
+    segments = _segments(parts.path)
+    return (any(_CONSENT_SEGMENT.fullmatch(seg) for seg in segments)
+            and _RETURN_PARAM.search(parts.query) is not None)
+
+
+def consent_redirect(cited: str, reached: Sequence[str]) -> str | None:
+    """Evidence when a cited page redirected to a cookie-consent page (``reached``: the URLs after the
+    first hop, the final one last). Consent walls are not link rot: the page is behind them."""
+    if is_consent_url(cited):
+        return None
+    for url in reached:
+        if is_consent_url(url):
+            host = urlsplit(url).hostname or url
+            return f"redirected to a cookie-consent page ({host}): the site asks for consent before showing the page"
+    return None
+
+
+def absorbed_redirect(cited: str, final: str, probe: Probe) -> str | None:
+    """Evidence when a deep link and a random path of the cited site both end on the home page of another
+    site: the outlet was absorbed (every path goes to the new owner's home page), not moved."""
+    evidence = generic_redirect(cited, final)
+    if evidence is None or "home page" not in evidence or not probe.redirected or not probe.answers_2xx:
+        return None
+    try:
+        c, f, p = urlsplit(cited), urlsplit(final), urlsplit(probe.final_url or "")
+    except ValueError:
+        return None
+    def host(parts: SplitResult) -> str:
+        return (parts.hostname or "").lower().removeprefix("www.")
+    if host(c) == host(f) or host(p) != host(f) or not is_generic_path(p.path):
+        return None
+    return f"the site now redirects everything to {final}"
+
+
 def login_redirect(cited: str, final: str) -> str | None:
     try:
         path = urlsplit(final).path
@@ -421,21 +525,209 @@ def compare_with_probe(page_text: str, page_title: str, page_final: str, page_re
             f"({text_sim:.0%} same text)")
 
 
+# --------------------------------------------------------------------------- parked domains
+
+#: a page this thin (visible words) can be a parking page; articles are longer
+PARKED_MAX_WORDS = 250
+_DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}"
+_PARKED_TITLE = re.compile(
+    r"(?:(?:the\s+)?(?:domain\s+(?:name\s+)?)?" + _DOMAIN + r"\s+(?:is|may\s+be)\s+for\s+sale"
+    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:is\s+|may\s+be\s+)?for\s+sale|buy\s+this\s+domain"
+    r"|" + _DOMAIN + r"\s*[-|:]\s*(?:related\s+searches|domain\s+for\s+sale|for\s+sale)"
+    r"|(?:this\s+)?(?:domain|website)\s+(?:name\s+)?(?:is\s+|has\s+been\s+)?parked|parked\s+domain"
+    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:has\s+)?expired)", re.I)
+_PARKED_TEXT = re.compile(
+    r"this\s+domain(?:\s+name)?\s+(?:is|may\s+be)\s+for\s+sale|buy\s+this\s+domain|(?:the\s+)?domain\s+" + _DOMAIN
+    + r"\s+(?:is|may\s+be)\s+for\s+sale|make\s+an?\s+offer\s+(?:on|for)\s+this\s+domain|inquire\s+about\s+this\s+domain"
+    r"|this\s+domain\s+(?:name\s+)?(?:has\s+expired|is\s+parked)|is\s+parked\s+free|this\s+domain\s+is\s+available\s+for"
+    r"\s+(?:purchase|sale)", re.I)
+#: hosts of parking services and domain marketplaces
+PARKING_SERVICES = ("sedoparking.com", "sedo.com", "bodis.com", "bodiscdn.com", "parkingcrew.net", "above.com",
+                    "dan.com", "afternic.com", "hugedomains.com", "parklogic.com", "domainmarket.com",
+                    "undeveloped.com", "namebright.com", "domainnamesales.com", "parking.godaddy.com")
+_SERVICE_RE = re.compile(r"""(?:src|href|action)\s*=\s*["']?(?:https?:)?//(?:[\w-]+\.)*("""
+                         + "|".join(re.escape(h) for h in PARKING_SERVICES) + r")\b", re.I)
+#: Google's AdSense for domains script: served only on parked pages
+_AFD_RE = re.compile(r"(?:syndicatedsearch\.goog|google\.com)/adsense/domains/caf\.js", re.I)
+_SEARCHES_RE = re.compile(r"related\s+searches|sponsored\s+listings", re.I)
+
+
+@dataclass(slots=True)
+class Parking:
+    """Signs that a page is a parking page, each with the words a maintainer reads."""
+
+    says: str | None = None  # a title, heading or sentence that offers the domain
+    service: str | None = None  # a parking service or marketplace the page loads or links
+    searches: bool = False  # a "related searches" / "sponsored listings" block
+
+    @property
+    def count(self) -> int:
+        return (self.says is not None) + (self.service is not None) + self.searches
+
+    def evidence(self, corroboration: str | None = None) -> str:
+        parts = []
+        if self.says:
+            parts.append(f"the page says {self.says!r}")
+        if self.service:
+            parts.append(f"it uses the parking service {self.service}")
+        if self.searches:
+            parts.append("it shows a 'related searches' block")
+        if corroboration:
+            parts.append(corroboration)
+        return "the domain is parked (" + "; ".join(parts) + ")"
+
+
+def parking_signs(info: PageInfo, text: str | None = None, final_url: str | None = None,
+                  redirected: bool = False) -> Parking | None:
+    """The parking signs of a page (cheap: title, heading and the first 32 KB), else None.
+
+    ``text`` (the visible text) adds a sentence offering the domain; ``final_url``, reached by a
+    redirect, counts when it is a marketplace's page."""
+    if not info.is_html:
+        return None
+    found = Parking()
+    for candidate in (info.title, *(_SEPARATORS.split(info.title) if info.title else ()), info.h1):
+        phrase = _norm_phrase(candidate) if candidate else ""
+        if phrase and len(phrase) <= 140 and _PARKED_TITLE.fullmatch(phrase):
+            found.says = candidate.strip()
+            break
+    if found.says is None and text:
+        body = text.replace(info.title, " ", 1) if info.title else text
+        if m := _PARKED_TEXT.search(body):
+            found.says = m.group(0)
+    if m := _SERVICE_RE.search(info.head):
+        found.service = m.group(1).lower()
+    elif _AFD_RE.search(info.head):
+        found.service = "Google AdSense for domains (caf.js)"
+    elif redirected and final_url and on_parking_service(final_url):
+        found.service = (urlsplit(final_url).hostname or "").lower().removeprefix("www.")
+    found.searches = _SEARCHES_RE.search(info.head) is not None
+    return found if found.count else None
+
+
+def on_parking_service(url: str) -> bool:
+    """A URL on a parking service or marketplace itself: a cited listing there is the cited page."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return any(host == service or host.endswith("." + service) for service in PARKING_SERVICES)
+
+
+def thin_text(text: str) -> bool:
+    return len(_WORD_RE.findall(text)) <= PARKED_MAX_WORDS
+
+
+def parked_page(info: PageInfo, text: str, final_url: str | None = None, redirected: bool = False) -> str | None:
+    """Evidence that a page is a parked domain's page from its content alone, else None.
+
+    Needs a thin page with two different signs, one of them an offer of the domain in the title
+    or heading or a parking service: an article that mentions "buy this domain" has neither."""
+    signs = parking_signs(info, text, final_url, redirected)
+    if signs is None or signs.count < 2 or not thin_text(text):
+        return None
+    title_offer = signs.says is not None and signs.says in (info.title.strip(), info.h1.strip(),
+                                                             *(x.strip() for x in _SEPARATORS.split(info.title)))
+    if not (title_offer or signs.service):
+        return None
+    return signs.evidence()
+
+
+def same_page_as_probe(title: str, text: str, probe: Probe) -> bool:
+    """The probe (a random path) answered the very same page: same title, or near-identical text."""
+    if not probe.answers_2xx or probe.text is None:
+        return False
+    if title and _norm_phrase(title).lower() == _norm_phrase(probe.title).lower():
+        return True
+    drop = url_words(probe.url, probe.final_url or "")
+    a, b = words(text, drop), words(probe.text, drop)
+    return bool(a) and similarity(a, b) >= 0.9
+
+
+# --------------------------------------------------------------------------- script redirects
+
+SCRIPT_PAGE_BYTES = 64 * 1024  # a page that only forwards by script is small
+SCRIPT_PAGE_WORDS = 30
+_INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.I | re.S)
+_JS_LOCATION = re.compile(
+    r"""(?:(?:window|document|top|self|parent)\.)?location(?:\.href)?\s*=\s*(["'])([^"'\n]{0,500})\1"""
+    r"""|(?:(?:window|document|top|self|parent)\.)?location\.(?:replace|assign)\(\s*(["'])([^"'\n]{0,500})\3\s*\)""")
+
+
+def script_target(body: bytes, info: PageInfo, text: str) -> tuple[str, str] | None:
+    """``(script, target)`` for a small, thin page that only sends the browser elsewhere by script
+    (no meta refresh), else None. A script redirect inside a real page never counts."""
+    if len(body) > SCRIPT_PAGE_BYTES or not info.is_html or "location" not in info.head:
+        return None
+    if meta_refresh(body, info.encoding) is not None or len(_WORD_RE.findall(text)) > SCRIPT_PAGE_WORDS:
+        return None
+    for script in _INLINE_SCRIPT.finditer(info.head):
+        if m := _JS_LOCATION.search(script.group(1)):
+            target = html.unescape(m.group(2) if m.group(2) is not None else m.group(4)).strip()
+            if target:
+                return _WS_RE.sub(" ", m.group(0))[:120], target
+    return None
+
+
+def script_redirect(cited: str, page_url: str, body: bytes, info: PageInfo, text: str) -> str | None:
+    """Evidence when a deep cited URL answers a page whose only content is a script sending the
+    browser to the home page or a generic page (as :func:`generic_redirect` judges a real redirect)."""
+    found = script_target(body, info, text)
+    if found is None:
+        return None
+    script, target = found
+    try:
+        absolute = urljoin(page_url, target).split("#", 1)[0]
+    except ValueError:
+        return None
+    if urlsplit(absolute).scheme.lower() not in ("http", "https") or absolute == page_url.split("#", 1)[0]:
+        return None
+    evidence = generic_redirect(cited, absolute)
+    if evidence is None:
+        return None
+    return evidence.replace("redirected to", f"redirected by a script ({script}) to", 1)
+
+
 # --------------------------------------------------------------------------- one page, judged by its content
+
+
+def needs_text(body: bytes, info: PageInfo) -> bool:
+    """Whether :func:`page_rules` or :func:`parked_page` could use the visible text: cheap checks first,
+    so most pages are never parsed for them."""
+    if not info.is_html:
+        return False
+    if len(body) <= SCRIPT_PAGE_BYTES and "location" in info.head:
+        return True
+    return parking_signs(info) is not None  # a decisive parking verdict needs one of these signs
+
+
+def page_rules(cited: str, page_url: str, body: bytes, info: PageInfo, text: str) -> str | None:
+    """Evidence of a soft 404 from one 2xx HTML page's content: an error or removal notice as its title
+    or heading, or a script that only sends the browser to the home page. ``text`` may be empty
+    when :func:`needs_text` said no."""
+    if evidence := error_page(info.title, info.h1):
+        return evidence
+    if text and (evidence := script_redirect(cited, page_url, body, info, text)):
+        return evidence
+    return None
 
 
 def content_verdict(url: str, body: bytes, content_type_header: str | None) -> tuple[str, str] | None:
     """``(status, evidence)`` when a 2xx answer's content shows it is not the cited page, else None.
 
     Judges the content alone (no redirect chain, no probe), so the same rules serve a live
-    answer and an archived capture. ``status`` is ``"blocked"`` for a bot challenge and
-    ``"soft_404"`` for an error page.
+    answer and an archived capture. ``status`` is ``"blocked"`` for a bot challenge, ``"dead"``
+    for a parked domain ("the domain is parked (...)") and ``"soft_404"`` for an error or
+    removal page or a script redirect to the home page.
     """
     info = page_info(body, content_type_header)
     if not info.is_html:
         return None
     if why := detect_challenge(200, {}, info.title, info.head):
         return "blocked", why
-    if info.title and (why := error_page(info.title, info.h1)):
+    text = visible_text(body, info.encoding) if needs_text(body, info) else ""
+    if text and not on_parking_service(url) and (why := parked_page(info, text)):
+        return "dead", why
+    if why := page_rules(url, url, body, info, text):
         return "soft_404", why
     return None

@@ -406,3 +406,141 @@ def link_for(url: str, event: str = "e1", index: int = 0) -> Link:
 async def check_one(url: str, settings: Settings | None = None, **kw: Any) -> CheckResult:
     async with Checker(settings or fast_settings(), **kw) as checker:
         return await checker.check(url)
+
+
+# --------------------------------------------------------------------------- issue 13: gone but answering 200
+
+PARKED_SEDO = ("<!doctype html><html><head><meta charset='utf-8'><title>rivertonherald.com</title>"
+               "<script src='//img.sedoparking.com/templates/brick_js/main.js'></script></head><body>"
+               "<h1>rivertonherald.com</h1><p>This domain may be for sale!</p>"
+               "<div class='rs'><h2>Related Searches</h2><a href='/?q=news'>Local News Today</a> "
+               "<a href='/?q=paper'>Newspaper Subscription</a> <a href='/?q=jobs'>Jobs Near Me</a></div>"
+               "</body></html>")
+#: only the title offers the domain: the random-path probe must corroborate it
+PARKED_TITLE_ONLY = ("<!doctype html><html><head><title>gazetteoftheriver.com is for sale</title></head><body>"
+                     "<p>Get this name for your business or project. Contact the owner for details.</p></body></html>")
+#: no offer, no service: only the random-path probe recognises it (soft_404, as before)
+PARKED_PLAIN = page("Welcome", "Welcome to our new home on the web. " + prose("parked-plain", 40))
+
+
+def _same_everywhere(body: str) -> Any:
+    async def handle(req: Request, conn: Conn) -> None:
+        await conn.send(200, body)
+    return handle
+
+
+def owner_handler(name: str) -> Any:
+    """The new owner of absorbed or moved outlets: a home page and articles."""
+    async def handle(req: Request, conn: Conn) -> None:
+        p = req.path.split("?", 1)[0]
+        if p == "/":
+            await conn.send(200, page(f"{name}: front page", prose(name + "-home", 400)))
+        elif p.startswith("/articles/"):
+            await conn.send(200, article(p.rsplit("/", 1)[-1], site=name))
+        else:
+            await conn.send(404, page("404 Not Found", "Nothing here"))
+    return handle
+
+
+def redirect_all_handler(target_origin: str, keep_path: bool) -> Any:
+    async def handle(req: Request, conn: Conn) -> None:
+        await conn.send(301, "", {"Location": target_origin + (req.path if keep_path else "/")})
+    return handle
+
+
+REMOVAL_TITLES = {
+    "en": "This article is no longer available | Riverton Post",
+    "de": "Dieser Artikel ist nicht mehr verfügbar – Riverton Post",
+    "fr": "Cet article n’est plus disponible – Riverton Post",
+    "es": "Este artículo ya no está disponible | Riverton Post",
+    "pt": "Este artigo não está mais disponível | Riverton Post",
+    "it": "Questo articolo non è più disponibile | Riverton Post",
+}
+GERMAN_TEMPLATE = ("Hoppla! Unter der Adresse {path} haben wir leider nichts gefunden. Vielleicht hilft Ihnen unsere "
+                   "Suche weiter oder einer unserer aktuellen Beiträge: Stadtrat beschließt Haushalt. Gericht "
+                   "entscheidet über Vertrag. Polizei stellt neues Kamerasystem vor. Gewerkschaft protestiert vor "
+                   "dem Rathaus. Behörde veröffentlicht Bericht zum Datenschutz. Richter verhandelt Berufung.")
+SPANISH_TEMPLATE = ("¡Vaya! No hemos podido localizar la dirección {path}. Pruebe nuestro buscador o lea las "
+                    "últimas noticias: El ayuntamiento aprueba el presupuesto. El tribunal decide sobre el contrato. "
+                    "La policía presenta un nuevo sistema de cámaras. El sindicato protesta ante el ayuntamiento. "
+                    "La agencia publica un informe sobre privacidad. El juez escucha la apelación.")
+SCRIPT_HOME = ("<html><head><title>Riverton Post</title><script>location.replace(\"/\");</script></head>"
+               "<body></body></html>")
+SCRIPT_HOME_HREF = ("<html><head><script type='text/javascript'>window.location.href = '/';</script></head>"
+                    "<body><p>Loading…</p></body></html>")
+
+
+def rot_handler(consent_origin: str) -> Any:
+    """A news site with normal chrome whose removed stories answer 200 (removal notices, script redirects)."""
+    async def handle(req: Request, conn: Conn) -> None:
+        p = req.path.split("?", 1)[0]
+        parts = p.strip("/").split("/")
+        if p == "/":
+            await conn.send(200, page("Riverton Post: front page", prose("rot-home", 400)))
+        elif parts[0] == "removed" and len(parts) == 3 and parts[1] in REMOVAL_TITLES:
+            title = REMOVAL_TITLES[parts[1]]
+            await conn.send(200, page(title, prose("rot-removed-chrome", 60), h1=title.split(" | ")[0]))
+        elif parts[0] == "articles":
+            await conn.send(200, article(parts[-1], site="Riverton Post"))
+        elif parts[0] == "js-home":
+            await conn.send(200, SCRIPT_HOME)
+        elif parts[0] == "js-home-href":
+            await conn.send(200, SCRIPT_HOME_HREF)
+        elif parts[0] == "js-in-article":  # a real article with a script that may send readers home
+            body = article(parts[-1], site="Riverton Post").replace(
+                "</body>", "<script>if (window.top !== window.self) { window.location.href = '/'; }</script></body>")
+            await conn.send(200, body)
+        elif parts[0] == "consent-wall":
+            await conn.send(302, "", {"Location": f"{consent_origin}/v2/collectConsent?sessionId=3_cc-{parts[-1]}"})
+        elif parts[0] == "consent-local":
+            await conn.send(302, "", {"Location": f"/consent?return={p}"})
+        elif p == "/consent":
+            await conn.send(200, page("Your privacy choices | Riverton Post", "We and our partners use cookies. "
+                                      + prose("consent", 80)))
+        else:
+            await conn.send(404, page("404 Not Found", "Nothing here"))
+    return handle
+
+
+async def consent_handler(req: Request, conn: Conn) -> None:
+    await conn.send(200, page("Before you continue", "We use cookies and data to deliver and maintain services. "
+                              + prose("consent-portal", 80)))
+
+
+@dataclass
+class RotSites:
+    parked: FarmHost  # a parking service's page on every path, with its script and "related searches"
+    parked_title: FarmHost  # every path: a thin page whose title offers the domain, nothing else
+    parked_plain: FarmHost  # every path: the same thin welcome page (only the probe knows)
+    owner: FarmHost  # the new owner of the absorbed and moved outlets
+    absorbed: FarmHost  # every path redirects to the owner's home page
+    moved: FarmHost  # every path redirects to the same path on the owner
+    rot: FarmHost  # removal notices, script redirects, consent walls
+    consent: FarmHost  # a consent portal
+    german: FarmHost  # unknown paths: 200 with a German template
+    spanish: FarmHost  # unknown paths: 200 with a Spanish template
+
+
+_ROT: list[RotSites] = []
+
+
+def build_rot_sites() -> RotSites:
+    if _ROT:
+        return _ROT[0]
+    farm = build_sites().farm
+    owner = farm.add("owner", owner_handler("Metro Group"))
+    consent = farm.add("consent", consent_handler)
+    rot = RotSites(
+        parked=farm.add("parked", _same_everywhere(PARKED_SEDO)),
+        parked_title=farm.add("parked_title", _same_everywhere(PARKED_TITLE_ONLY)),
+        parked_plain=farm.add("parked_plain", _same_everywhere(PARKED_PLAIN)),
+        owner=owner,
+        absorbed=farm.add("absorbed", redirect_all_handler(owner.origin, keep_path=False)),
+        moved=farm.add("moved", redirect_all_handler(owner.origin, keep_path=True)),
+        rot=farm.add("rot", rot_handler(consent.origin)),
+        consent=consent,
+        german=farm.add("german", soft_handler("Riverton Zeitung", GERMAN_TEMPLATE, "/artikel/")),
+        spanish=farm.add("spanish", soft_handler("Diario Riverton", SPANISH_TEMPLATE, "/noticia/")),
+    )
+    _ROT.append(rot)
+    return rot
