@@ -171,6 +171,9 @@ class Settings:
     # --- history and scheduling
     confirm_checks: int = _setting(3, _positive_int, "Failed checks needed before a dead link is confirmed.")
     confirm_days: float = _setting(3.0, _non_negative_float, "Days the failed checks must span to confirm.")
+    failing_recheck_hours: float = _setting(
+        20.0, _non_negative_float, "Failing and inconclusive (error) links are checked again only after this many "
+        "hours, so a same-night rerun skips them; 0 checks them on every run.")
     recheck_days: float = _setting(7.0, _positive_float, "Alive links are checked again after this many days.")
     dead_recheck_days: float = _setting(7.0, _positive_float, "Confirmed-dead links are checked again after this.")
     max_links: int | None = _setting(None, _optional(_positive_int), "Check at most this many links per run.")

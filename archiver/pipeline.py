@@ -21,7 +21,7 @@ from . import asyncrun, fingerprints
 from .config import Settings
 from .events import LoadResult, load_events
 from .gcpause import gc_paused
-from .history import Change, LinkState, apply_result, new_state, select_due
+from .history import Change, LinkState, apply_result, iso, new_state, resting, select_due
 from .links import Catalog, build_catalog
 from .models import FAILING_STATUSES, CheckResult, Finding, Link
 from .netstate import CheckRun, nothing_checked
@@ -173,6 +173,17 @@ def select_links(catalog_links: list[Link], store: StateStore, now: dt.datetime,
     return scope, [checkable[key] for key in due_keys]
 
 
+def waiting_note(store: StateStore, scope: list[Link], now: dt.datetime, settings: Settings) -> str | None:
+    """One line on the failing and inconclusive links left alone because they were checked a few hours
+    ago (a same-night rerun), or None."""
+    count, again = resting(store.states, [link.normalized_url for link in scope if link.checkable], now, settings)
+    if not count or again is None:
+        return None
+    return (f"{count} failing or inconclusive link{'s' if count != 1 else ''} checked less than "
+            f"{settings.failing_recheck_hours:g} h ago (failing_recheck_hours) not rechecked; the first is due "
+            f"again at {iso(again)}")
+
+
 async def check_stage(settings: Settings, *, stream: TextIO | None = None, progress: bool = True,
                       shard: Shard | None = None, wayback: bool = False) -> CheckOutcome:
     """Check the links that are due, record them in the link state, write the reports.
@@ -189,6 +200,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         catalog = build_catalog(loaded.events)
         store = StateStore(settings.snapshots).load()
         scope, due = select_links(catalog.links, store, started_at, settings, shard)
+        waiting = waiting_note(store, scope, started_at, settings)
     budgets: list[str] = []
     to_check = due
     if settings.max_links is not None and len(due) > settings.max_links:
@@ -253,6 +265,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         findings.extend(audited.findings)
 
         notes: list[str] = [audited.note] if audited.note else []
+        if waiting:
+            notes.append(waiting)
         if archived is not None:
             findings.extend(archived.findings)
             notes.extend(archived.notes)
@@ -292,7 +306,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
 
     summary = (f"checked {len(run.results)} of {len(due)} due links ({len(scope)} in all) on {run.hosts} hosts "
-               f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values())}; network {run.network.status}; "
+               f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values()) if due else 'nothing due'}; "
+               f"{waiting + '; ' if waiting else ''}network {run.network.status}; "
                f"{len(recorder.changes)} change(s); "
                f"{snapshots.summary() + '; ' if snapshots is not None else ''}report: {path}")
     problem = None
