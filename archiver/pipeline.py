@@ -251,7 +251,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
             print("wayback: looking up, rescuing and saving archived copies", file=stream, flush=True)
         part = catalog if shard is None else Catalog(links=scope)
         archived = await wayback_stage(settings, part, store, snapshot_store, now=started_at, deadline=deadline,
-                                       stream=stream)
+                                       stream=stream, progress=progress)
         if progress:
             print(archived.summary, file=stream, flush=True)
 
@@ -302,6 +302,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         report = build_report(scope, store.states, findings, info, extras=extras)
         report["run"]["requests"] = run.requests
         report["run"]["hosts"] = run.hosts
+        if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
+            report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
         store.write_run(report["run"])
         path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
 
@@ -404,6 +406,8 @@ def run_summary(report: dict[str, Any], settings: Settings) -> str:
         f"checked this run: {run.get('checked', 0)} of {run.get('due', 0)} due; network {run.get('network')}"
         + (f"; budgets hit: {', '.join(run['budgets_hit'])}" if run.get("budgets_hit") else ""),
     ]
+    if isinstance(run.get("wayback"), dict) and run["wayback"].get("summary"):
+        lines.append(str(run["wayback"]["summary"]))
     lines.extend(f"note: {note}" for note in run.get("notes", [])[:5])
     lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.get("stage_seconds", {}).items()))
     lines.append(f"reports: {settings.report_dir}/report.md, report.html, report.json")
@@ -450,7 +454,7 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
                           extras=merge_extras(stored_extras(snapshot_store, catalog.links),
                                               audited.outlets))
-    for key in ("requests", "hosts", "shards"):  # what the run record holds beyond RunInfo
+    for key in ("requests", "hosts", "shards", "wayback"):  # what the run record holds beyond RunInfo
         if key in previous:
             report["run"][key] = previous[key]
     if record_findings:
