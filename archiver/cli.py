@@ -234,10 +234,11 @@ def site(events: Path | None, config_file: Path | None, snapshots: Path | None, 
               help="Snapshots folder (setting 'snapshots').")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=None,
               help="Where report.json, report.md and report.html are written (default: reports/).")
-@click.option("--max-lookups", type=int, default=None, help="Links looked up in CDX this run [ARCHIVER_MAX_LOOKUPS].")
+@click.option("--max-lookups", default=None, metavar="N|none",
+              help="Links looked up in CDX this run (default 500; none: no limit) [ARCHIVER_MAX_LOOKUPS].")
 @click.option("--max-saves", type=int, default=None, help="Save Page Now requests this run [ARCHIVER_MAX_SAVES].")
 def wayback_command(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None,
-                    max_lookups: int | None, max_saves: int | None) -> None:
+                    max_lookups: str | None, max_saves: int | None) -> None:
     """Find, rescue and save Wayback Machine copies of the cited links, on the stored link state
     (the Wayback stage of the nightly run, alone), then write the reports again. Saving needs
     IA_ACCESS_KEY and IA_SECRET_KEY in the environment. Exit 0 when it ran, 2 when it could not."""
@@ -400,7 +401,8 @@ def echo_edits(edits: list[Any]) -> None:
 @config_option
 @_network_options
 @click.option("--max-saves", type=int, default=None, help="Save Page Now requests this run [ARCHIVER_MAX_SAVES].")
-@click.option("--max-lookups", type=int, default=None, help="Archive lookups this run [ARCHIVER_MAX_LOOKUPS].")
+@click.option("--max-lookups", default=None, metavar="N|none",
+              help="Archive lookups this run (default 500; none: no limit) [ARCHIVER_MAX_LOOKUPS].")
 @click.option("--fail-on", type=click.Choice(["never", "new-dead", "dead"]), default="never", show_default=True,
               help="Exit 1 when a link was newly confirmed dead this run (new-dead) or any cited link is "
                    "confirmed dead (dead).")

@@ -171,6 +171,9 @@ class Settings:
     # --- history and scheduling
     confirm_checks: int = _setting(3, _positive_int, "Failed checks needed before a dead link is confirmed.")
     confirm_days: float = _setting(3.0, _non_negative_float, "Days the failed checks must span to confirm.")
+    failing_recheck_hours: float = _setting(
+        20.0, _non_negative_float, "Failing and inconclusive (error) links are checked again only after this many "
+        "hours, so a same-night rerun skips them; 0 checks them on every run.")
     recheck_days: float = _setting(7.0, _positive_float, "Alive links are checked again after this many days.")
     dead_recheck_days: float = _setting(7.0, _positive_float, "Confirmed-dead links are checked again after this.")
     max_links: int | None = _setting(None, _optional(_positive_int), "Check at most this many links per run.")
@@ -182,7 +185,9 @@ class Settings:
     wayback_url: str = _setting("https://web.archive.org", _str, "Wayback Machine base URL.")
     availability_url: str = _setting("https://archive.org", _str, "Base URL of the availability API.")
     cdx_per_minute: float = _setting(24.0, _positive_float, "Most CDX/timemap calls a minute.")
-    max_lookups: int | None = _setting(None, _optional(_positive_int), "Archive lookups per run.")
+    max_lookups: int | None = _setting(
+        500, _optional(_positive_int), "Archive (CDX) lookups per run: 500 take about 21 minutes at 24 CDX calls a "
+        "minute, so a first run on thousands of links spreads them over nights; `none` lifts the limit.")
     max_saves: int | None = _setting(50, _optional(_positive_int), "Save Page Now requests per run.")
     save_max_age_days: float = _setting(365.0, _positive_float,
                                         "Alive links whose newest capture is older than this get a save.")

@@ -254,18 +254,54 @@ def _cycle_due(state: LinkState, now: dt.datetime, days: float) -> bool:
     return age_days >= 20 / 24 and now.date().toordinal() % cycle == _bucket(state.normalized_url, cycle)
 
 
+def rested(state: LinkState, now: dt.datetime, settings: Settings) -> bool:
+    """Whether a failing or inconclusive link has waited ``failing_recheck_hours`` since its last check.
+
+    A same-night rerun (a retried CI job) does not check again what the first run checked a few
+    hours ago; the next night (at least that many hours later) does, so deaths are confirmed and
+    recoveries noticed on the same nights as without the wait. A last verdict that did not count
+    (seen while the network was offline or degraded, or left uncounted by a killed run) does not
+    make the link wait.
+    """
+    last = parse_iso(state.last_checked)
+    if last is None or (state.history and not state.history[-1].counted):
+        return True
+    return (now - last).total_seconds() >= settings.failing_recheck_hours * 3600
+
+
+def resting(states: dict[str, LinkState], normalized_urls: list[str], now: dt.datetime,
+            settings: Settings) -> tuple[int, dt.datetime | None]:
+    """Failing or inconclusive links not due now only because they were checked less than
+    ``failing_recheck_hours`` ago: how many, and when the first of them is due again."""
+    count, first = 0, None
+    for key in normalized_urls:
+        state = states.get(key)
+        if state is None or due_priority(state, now, settings) is not None or state.confirmed:
+            continue
+        if not (state.failing or state.failures or state.status in ("error", "unchecked")):
+            continue
+        last = parse_iso(state.last_checked)
+        if last is None:
+            continue
+        count += 1
+        again = last + dt.timedelta(hours=settings.failing_recheck_hours)
+        first = again if first is None or again < first else first
+    return count, first
+
+
 def due_priority(state: LinkState | None, now: dt.datetime, settings: Settings) -> int | None:
     """The link's priority when a check is due now, else None."""
     if state is None or state.last_checked is None:
         return PRIORITY_NEW
     if settings.snapshot_pages and state.status == "alive" and state.extracted != state.last_checked:
-        return PRIORITY_FAILING  # its page was checked but never reached the snapshot store (a killed run)
+        # its page was checked but never reached the snapshot store (a killed run): due at once, no wait
+        return PRIORITY_FAILING
     if state.confirmed:
         return PRIORITY_DEAD if _cycle_due(state, now, settings.dead_recheck_days) else None
     if state.failing or state.failures:
-        return PRIORITY_FAILING
+        return PRIORITY_FAILING if rested(state, now, settings) else None
     if state.status in ("error", "unchecked"):
-        return PRIORITY_ERROR
+        return PRIORITY_ERROR if rested(state, now, settings) else None
     # alive, blocked and invalid (refused for safety): every recheck_days, spread over the nights
     return PRIORITY_STALE if _cycle_due(state, now, settings.recheck_days) else None
 

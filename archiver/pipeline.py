@@ -21,7 +21,7 @@ from . import asyncrun, fingerprints
 from .config import Settings
 from .events import LoadResult, load_events
 from .gcpause import gc_paused
-from .history import Change, LinkState, apply_result, new_state, select_due
+from .history import Change, LinkState, apply_result, iso, new_state, resting, select_due
 from .links import Catalog, build_catalog
 from .models import FAILING_STATUSES, CheckResult, Finding, Link
 from .netstate import CheckRun, nothing_checked
@@ -173,6 +173,17 @@ def select_links(catalog_links: list[Link], store: StateStore, now: dt.datetime,
     return scope, [checkable[key] for key in due_keys]
 
 
+def waiting_note(store: StateStore, scope: list[Link], now: dt.datetime, settings: Settings) -> str | None:
+    """One line on the failing and inconclusive links left alone because they were checked a few hours
+    ago (a same-night rerun), or None."""
+    count, again = resting(store.states, [link.normalized_url for link in scope if link.checkable], now, settings)
+    if not count or again is None:
+        return None
+    return (f"{count} failing or inconclusive link{'s' if count != 1 else ''} checked less than "
+            f"{settings.failing_recheck_hours:g} h ago (failing_recheck_hours) not rechecked; the first is due "
+            f"again at {iso(again)}")
+
+
 async def check_stage(settings: Settings, *, stream: TextIO | None = None, progress: bool = True,
                       shard: Shard | None = None, wayback: bool = False) -> CheckOutcome:
     """Check the links that are due, record them in the link state, write the reports.
@@ -189,6 +200,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         catalog = build_catalog(loaded.events)
         store = StateStore(settings.snapshots).load()
         scope, due = select_links(catalog.links, store, started_at, settings, shard)
+        waiting = waiting_note(store, scope, started_at, settings)
     budgets: list[str] = []
     to_check = due
     if settings.max_links is not None and len(due) > settings.max_links:
@@ -239,7 +251,7 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
             print("wayback: looking up, rescuing and saving archived copies", file=stream, flush=True)
         part = catalog if shard is None else Catalog(links=scope)
         archived = await wayback_stage(settings, part, store, snapshot_store, now=started_at, deadline=deadline,
-                                       stream=stream)
+                                       stream=stream, progress=progress)
         if progress:
             print(archived.summary, file=stream, flush=True)
 
@@ -253,6 +265,8 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         findings.extend(audited.findings)
 
         notes: list[str] = [audited.note] if audited.note else []
+        if waiting:
+            notes.append(waiting)
         if archived is not None:
             findings.extend(archived.findings)
             notes.extend(archived.notes)
@@ -288,11 +302,14 @@ async def check_stage(settings: Settings, *, stream: TextIO | None = None, progr
         report = build_report(scope, store.states, findings, info, extras=extras)
         report["run"]["requests"] = run.requests
         report["run"]["hosts"] = run.hosts
+        if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
+            report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
         store.write_run(report["run"])
         path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
 
     summary = (f"checked {len(run.results)} of {len(due)} due links ({len(scope)} in all) on {run.hosts} hosts "
-               f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values())}; network {run.network.status}; "
+               f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values()) if due else 'nothing due'}; "
+               f"{waiting + '; ' if waiting else ''}network {run.network.status}; "
                f"{len(recorder.changes)} change(s); "
                f"{snapshots.summary() + '; ' if snapshots is not None else ''}report: {path}")
     problem = None
@@ -389,6 +406,8 @@ def run_summary(report: dict[str, Any], settings: Settings) -> str:
         f"checked this run: {run.get('checked', 0)} of {run.get('due', 0)} due; network {run.get('network')}"
         + (f"; budgets hit: {', '.join(run['budgets_hit'])}" if run.get("budgets_hit") else ""),
     ]
+    if isinstance(run.get("wayback"), dict) and run["wayback"].get("summary"):
+        lines.append(str(run["wayback"]["summary"]))
     lines.extend(f"note: {note}" for note in run.get("notes", [])[:5])
     lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.get("stage_seconds", {}).items()))
     lines.append(f"reports: {settings.report_dir}/report.md, report.html, report.json")
@@ -435,7 +454,7 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
                           extras=merge_extras(stored_extras(snapshot_store, catalog.links),
                                               audited.outlets))
-    for key in ("requests", "hosts", "shards"):  # what the run record holds beyond RunInfo
+    for key in ("requests", "hosts", "shards", "wayback"):  # what the run record holds beyond RunInfo
         if key in previous:
             report["run"][key] = previous[key]
     if record_findings:

@@ -11,6 +11,31 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 
+def eta(done: int, total: int | None, elapsed: float, rate: float | None = None) -> float | None:
+    """Seconds left: from the pace so far once something is done, else from ``rate`` (items a
+    second, e.g. the archive's rate limit); None when it cannot be told."""
+    if total is None:
+        return None
+    left = max(0, total - done)
+    if left == 0:
+        return 0.0
+    if done > 0 and elapsed > 0:
+        return elapsed / done * left
+    if rate:
+        return left / rate
+    return None
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``3 h 05 min``: rounded for people."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def is_interactive(stream: TextIO | None = None) -> bool:
     stream = stream or sys.stderr
     return bool(getattr(stream, "isatty", lambda: False)())
@@ -19,18 +44,20 @@ def is_interactive(stream: TextIO | None = None) -> bool:
 class StageProgress:
     """``with StageProgress("check", total) as p: p.advance()``.
 
-    On a terminal: a rich progress bar on stderr. Otherwise: one plain line at
-    the start, then at most one line every ``every`` seconds, then one at the end.
+    On a terminal: a rich progress bar on stderr, with the time left. Otherwise (CI logs): one
+    plain line at the start, then at most one line every ``every`` seconds with the time left
+    (:func:`eta`), then one at the end. ``rate`` (items a second) gives the first estimate.
     """
 
     def __init__(self, label: str, total: int | None, stream: TextIO | None = None, every: float = 30.0,
-                 enabled: bool = True) -> None:
+                 enabled: bool = True, rate: float | None = None) -> None:
         self.label = label
         self.total = total
         self.stream = stream or sys.stderr
         self.every = every
         self.enabled = enabled
         self.done = 0
+        self.rate = rate
         self._rich: Progress | None = None
         self._task = None
         self._last = 0.0
@@ -43,14 +70,24 @@ class StageProgress:
         if is_interactive(self.stream):
             # rich is imported only for a terminal: CI logs get plain lines without it
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._rich = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                  TimeElapsedColumn(), console=Console(file=self.stream), transient=False)
+                                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(file=self.stream),
+                                  transient=False)
             self._rich.start()
             self._task = self._rich.add_task(self.label, total=self.total)
         else:
-            self._line(f"{self.label}: starting" + (f" ({self.total} items)" if self.total is not None else ""))
+            first = eta(0, self.total, 0.0, self.rate)
+            self._line(f"{self.label}: starting" + (f" ({self.total} items" + (
+                f", about {duration(first)} left" if first else "") + ")" if self.total is not None else ""))
         return self
 
     def advance(self, n: int = 1) -> None:
@@ -64,7 +101,13 @@ class StageProgress:
         if now - self._last >= self.every:
             self._last = now
             total = f"/{self.total}" if self.total is not None else ""
-            self._line(f"{self.label}: {self.done}{total} done, {now - self._start:.0f}s")
+            left = self.left(now)
+            self._line(f"{self.label}: {self.done}{total} done, {now - self._start:.0f}s"
+                       + (f", about {duration(left)} left" if left is not None else ""))
+
+    def left(self, now: float | None = None) -> float | None:
+        """Seconds left by the pace so far (see :func:`eta`)."""
+        return eta(self.done, self.total, (time.monotonic() if now is None else now) - self._start, self.rate)
 
     def _line(self, text: str) -> None:
         print(text, file=self.stream, flush=True)

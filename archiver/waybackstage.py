@@ -39,6 +39,7 @@ from .extractpool import ExtractorPool
 from .history import LinkState, iso, new_state, parse_iso
 from .links import Catalog, parse_archive_url
 from .models import FAILING_STATUSES, Finding, Link
+from .progress import StageProgress
 from .snapshots import Capture as SnapshotCapture
 from .snapshots import SnapshotStore
 from .soft404 import content_verdict
@@ -78,11 +79,18 @@ class WaybackOutcome:
     seconds: float = 0.0
     #: links still due for a lookup when the run stopped (budget, deadline, 429)
     lookups_left: int = 0
+    #: why they are left (``the max_lookups budget``, ``the time budget``, ...)
+    lookups_stopped: str | None = None
 
     @property
     def summary(self) -> str:
         s = self.stats
         parts = [f"{s['looked_up']} links looked up ({self.calls.get('cdx', 0)} CDX calls)"]
+        if self.lookups_left:
+            why = self.lookups_stopped or "a budget"
+            if why == "the max_lookups budget":
+                why += "; --max-lookups none lifts it"
+            parts.append(f"{self.lookups_left} lookups left for the next run ({why})")
         if s["copies"] or s["failing"]:
             parts.append(f"{s['copies']} of {s['failing']} failing links have a copy")
         if s["rescued"]:
@@ -114,9 +122,10 @@ def not_the_page(url: str, body: bytes, content_type: str | None) -> str | None:
 
 class _Run:
     def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshots: SnapshotStore,
-                 client: WaybackClient, now: dt.datetime, deadline: float | None, stream: TextIO) -> None:
+                 client: WaybackClient, now: dt.datetime, deadline: float | None, stream: TextIO,
+                 progress: bool = False) -> None:
         self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
-        self.now, self.deadline, self.stream = now, deadline, stream
+        self.now, self.deadline, self.stream, self.progress = now, deadline, stream, progress
         self.links = [link for link in catalog.links if link.checkable]
         self.base = settings.wayback_url.rstrip("/")
         self.out = WaybackOutcome(saving=client.saving)
@@ -159,23 +168,27 @@ class _Run:
         others = [link for link in self.links if link.normalized_url not in planned_keys]
         budget = self.settings.max_lookups
         todo = deque(planned if budget is None else planned[:budget])
-        if budget is not None and len(planned) > budget:
-            self.out.lookups_left = len(planned) - budget
+        cut = len(planned) - len(todo)  # beyond the max_lookups budget
         saver = asyncio.create_task(self.saver()) if self.client.saving else None
 
         async def lookups() -> None:
-            workers = [asyncio.create_task(self.lookup_worker(todo)) for _ in range(LOOKUP_WORKERS)]
-            await asyncio.gather(*workers)
+            # one lookup is one CDX call as a rule: the archive's pace gives the first estimate of the time left
+            with StageProgress("wayback lookups", len(todo), stream=self.stream, enabled=self.progress and bool(todo),
+                               rate=self.settings.cdx_per_minute / 60) as bar:
+                workers = [asyncio.create_task(self.lookup_worker(todo, bar)) for _ in range(LOOKUP_WORKERS)]
+                await asyncio.gather(*workers)
 
         try:
             await asyncio.gather(lookups(), self.follow_ups(others))
         finally:
             self.producers_done.set()
-            self.out.lookups_left += len(todo)
+            self.out.lookups_left = cut + len(todo)
             if saver is not None:
                 await saver
         if self.out.lookups_left:
-            why = self.stop_lookups or ("the max_lookups budget" if budget is not None else "the time budget")
+            # stopped before the budget's end: a 429, CDX failing, or the deadline
+            why = (self.stop_lookups or "the time budget") if todo else "the max_lookups budget"
+            self.out.lookups_stopped = why
             self.note(f"{self.out.lookups_left} lookups are left for the next run ({why})")
 
     def clear_saved_flags(self) -> None:
@@ -187,7 +200,7 @@ class _Run:
 
     # ------------------------------------------------------------------ lookups
 
-    async def lookup_worker(self, todo: deque[Link]) -> None:
+    async def lookup_worker(self, todo: deque[Link], bar: StageProgress | None = None) -> None:
         while todo and self.stop_lookups is None and not self.late():
             link = todo.popleft()
             try:
@@ -195,6 +208,8 @@ class _Run:
             except _Stop:
                 todo.appendleft(link)
                 return
+            if bar is not None:
+                bar.advance()
             await self.follow_up(link)
 
     async def cdx(self, query: Any) -> list[Any]:
@@ -586,14 +601,16 @@ class _Run:
 
 async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                         now: dt.datetime, deadline: float | None = None, env: Mapping[str, str] | None = None,
-                        stream: TextIO | None = None, client: WaybackClient | None = None) -> WaybackOutcome:
+                        stream: TextIO | None = None, client: WaybackClient | None = None,
+                        progress: bool = False) -> WaybackOutcome:
     """Look up, rescue, check and save the catalog's links within the archive's limits.
 
     ``store`` holds the link states (loaded; each link's knowledge is saved as soon as it is
     known), ``snapshot_store`` the text snapshots (rescues are written there), ``now`` the
     run's clock, ``deadline`` a :func:`time.monotonic` value after which no archive call
     starts. Saving needs ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY`` in ``env`` (the process
-    environment by default); without them no Save Page Now call is made at all.
+    environment by default); without them no Save Page Now call is made at all. ``progress``
+    shows the lookups' progress and the time left on ``stream``.
     """
     stream = stream or sys.stderr
     started = time.monotonic()
@@ -611,7 +628,7 @@ async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore,
     else:
         client.on_pause = client.on_pause or on_pause
         client.deadline = deadline
-    run = _Run(settings, catalog, store, snapshot_store, client, now, deadline, stream)
+    run = _Run(settings, catalog, store, snapshot_store, client, now, deadline, stream, progress=progress)
     try:
         if own:
             await client.__aenter__()
@@ -646,6 +663,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
     notes = [n for n in record.get("notes", []) if not str(n).startswith(NOTE_PREFIX)]
     record["notes"] = notes + outcome.notes
     record.setdefault("stage_seconds", {})["wayback"] = round(outcome.seconds, 3)
+    record["wayback"] = {"summary": outcome.summary, "lookups_left": outcome.lookups_left}
     store.write_run(record)
 
 

@@ -9,8 +9,13 @@
 3. Replays nights 1..7: each night applies an unchanged "alive" verdict to the links
    the scheduler says are due (what a run that re-checks with no status change
    writes), and measures what git sees: files changed, lines and bytes of diff.
+4. Same-night rerun (issue 13): a synthetic timeline of 600 failing links (404, 503,
+   timeouts) on 30 loopback hosts is checked on night 0, then checked again 3 hours
+   later, as a retried CI job would: wall time and requests made, with the default
+   ``failing_recheck_hours`` (20) and with 0 (every failing link due on every run, the
+   behaviour before).
 
-    python benchmarks/nightly_incremental.py [--events PATH]
+    python benchmarks/nightly_incremental.py [--events PATH] [--rerun-only]
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from archiver.links import build_catalog
 from archiver.models import CheckResult
 from archiver.state import StateStore
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the loopback farm of the tests
+
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "capture-cascade" / "events"
 NIGHT0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 
@@ -50,10 +57,80 @@ def disk_usage(root: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
+def same_night_rerun(links: int = 600, hosts: int = 30) -> None:
+    """A night-0 check of ``links`` failing links, then a rerun 3 hours later (see the module docstring)."""
+    import asyncio
+
+    from tests.farm import Conn, Farm, Request
+
+    async def failing(req: Request, conn: Conn) -> None:
+        kind = req.path.split("/")[1]
+        if kind == "gone":
+            await conn.send(404, "<html><title>Not found</title><body>Not found</body></html>")
+        elif kind == "busy":
+            await conn.send(503, "<html><title>Unavailable</title><body>Try later</body></html>")
+        else:
+            await asyncio.sleep(30)  # never answers within the read timeout
+
+    farm = Farm().start()
+    try:
+        kinds = ("gone", "busy", "slow")
+        farm_hosts = [farm.add(f"fail{i}", failing) for i in range(hosts)]
+        urls = [farm_hosts[n % hosts].url(f"/{kinds[(n // hosts) % 3]}/story-{n}") for n in range(links)]
+        with tempfile.TemporaryDirectory(prefix="archiver-rerun-") as tmp:
+            root = Path(tmp)
+            events = root / "events"
+            events.mkdir()
+            for n in range(0, links, 3):
+                sources = "".join(f"  - url: {u}\n    title: Story\n    publisher: Example\n    date: 2021-05-01\n"
+                                  for u in urls[n:n + 3])
+                (events / f"event-{n:04d}.md").write_text(
+                    f"---\ndate: 2021-05-01\ntitle: Event {n}\nsources:\n{sources}---\n\nBody.\n", "utf-8")
+            env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+            env["ARCHIVER_ALLOW_NETWORKS"] = "127.0.0.0/8"
+
+            def check(now: dt.datetime, snapshots: str, **extra: str) -> tuple[float, dict[str, object]]:
+                cmd = [sys.executable, "-m", "archiver.cli", "check", "--events", str(events), "--snapshots",
+                       str(root / snapshots), "--report-dir", str(root / f"reports-{snapshots}"), "--quiet",
+                       "--read-timeout", "1", "--total-timeout", "2", "--attempts", "2", "--backoff-base", "0.2"]
+                start = time.perf_counter()
+                done = subprocess.run(cmd, env={**env, "ARCHIVER_NOW": now.isoformat(), **extra},
+                                      capture_output=True, text=True, check=False)
+                wall = time.perf_counter() - start
+                if done.returncode != 0:
+                    sys.exit(f"archiver check failed: {done.stderr}")
+                run = json.loads((root / f"reports-{snapshots}" / "report.json").read_text("utf-8"))["run"]
+                return wall, run
+
+            def served() -> int:
+                return sum(len(h.requests) for h in farm_hosts)
+
+            wall, run = check(NIGHT0, "snapshots")
+            print(f"same-night rerun: {links} failing links (404, 503, timeouts) on {hosts} loopback hosts; "
+                  f"night 0: {wall:.1f}s, checked {run['checked']}, requests {run['requests']}")
+            subprocess.run(["cp", "-a", str(root / "snapshots"), str(root / "before")], check=True)
+            later = NIGHT0 + dt.timedelta(hours=3)
+            for label, snapshots, extra in (("failing_recheck_hours=20 (default)", "snapshots", {}),
+                                            ("failing_recheck_hours=0 (before)", "before",
+                                             {"ARCHIVER_FAILING_RECHECK_HOURS": "0"})):
+                hits = served()
+                wall, run = check(later, snapshots, **extra)
+                print(f"  rerun 3 h later, {label}: {wall:.1f}s wall, due {run['due']}, checked {run['checked']}, "
+                      f"requests {run['requests']} (the hosts saw {served() - hits})")
+            wall, run = check(NIGHT0 + dt.timedelta(hours=21), "snapshots")
+            print(f"  the next night (21 h later), default: {wall:.1f}s, due {run['due']}, checked {run['checked']}")
+    finally:
+        farm.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=Path, default=DEFAULT)
+    parser.add_argument("--rerun-only", action="store_true", help="only the same-night rerun figure (step 4)")
     args = parser.parse_args()
+    if args.rerun_only:
+        same_night_rerun()
+        return
     if not args.events.is_dir():
         sys.exit(f"corpus not found at {args.events}")
     settings = Settings()
@@ -135,6 +212,7 @@ def main() -> None:
         packed = git(repo, "count-objects", "-vH")
         print(f"state after a week: {size / 1e6:.1f} MB in {files} files; git objects: "
               + " ".join(line for line in packed.splitlines() if line.startswith(("size-pack", "size:"))))
+    same_night_rerun()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from archiver.config import Settings
 from archiver.history import (
     HISTORY_RUNS,
     PRIORITY_DEAD,
+    PRIORITY_ERROR,
     PRIORITY_FAILING,
     PRIORITY_NEW,
     PRIORITY_STALE,
@@ -20,6 +21,7 @@ from archiver.history import (
     apply_result,
     due_priority,
     new_state,
+    resting,
     select_due,
 )
 from archiver.models import CheckResult
@@ -137,7 +139,8 @@ def test_priorities() -> None:
     assert due_priority(None, T0, S) == PRIORITY_NEW
     failing = fresh()
     apply_result(failing, verdict("dead", day(0)), S)
-    assert due_priority(failing, day(0.5), S) == PRIORITY_FAILING  # failing, unconfirmed: every run
+    assert due_priority(failing, day(0.5), S) is None  # checked 12 h ago: a same-night rerun leaves it alone
+    assert due_priority(failing, day(21 / 24), S) == PRIORITY_FAILING  # failing, unconfirmed: every night
     alive = fresh()
     apply_result(alive, verdict("alive", day(0)), S)
     assert due_priority(alive, day(0.5), S) is None
@@ -147,6 +150,73 @@ def test_priorities() -> None:
         apply_result(dead, verdict("dead", day(n)), S)
     assert due_priority(dead, day(3.5), S) is None
     assert due_priority(dead, day(11.1), S) == PRIORITY_DEAD  # weekly: pages come back
+
+
+@pytest.mark.parametrize("status", ["dead", "soft_404", "error"])
+def test_failing_and_inconclusive_links_wait_failing_recheck_hours(status: str) -> None:
+    state = fresh()
+    apply_result(state, verdict(status, day(0)), S)
+    priority = PRIORITY_ERROR if status == "error" else PRIORITY_FAILING
+    assert [due_priority(state, day(0) + dt.timedelta(hours=h), S) for h in (0, 3, 19.9, 20, 30)] == \
+        [None, None, None, priority, priority]
+    assert due_priority(state, day(0) + dt.timedelta(hours=3), Settings(snapshot_pages=False,
+                                                                        failing_recheck_hours=0)) == priority
+    assert due_priority(state, day(0) + dt.timedelta(hours=5), Settings(snapshot_pages=False,
+                                                                        failing_recheck_hours=4)) == priority
+    assert resting({state.normalized_url: state}, [state.normalized_url], day(0.25), S) == \
+        (1, day(0) + dt.timedelta(hours=20))
+    assert resting({state.normalized_url: state}, [state.normalized_url], day(1), S) == (0, None)
+
+
+def test_a_failure_that_did_not_count_does_not_wait() -> None:
+    state = fresh()
+    apply_result(state, verdict("dead", day(0)), S)
+    apply_result(state, verdict("dead", day(1)), S, counted=False)  # the network was degraded that night
+    assert due_priority(state, day(1) + dt.timedelta(hours=1), S) == PRIORITY_FAILING  # the retried job checks it
+    apply_result(state, verdict("dead", day(1) + dt.timedelta(hours=1)), S)
+    assert state.failures == 2 and due_priority(state, day(1) + dt.timedelta(hours=2), S) is None
+
+
+def test_new_links_and_a_killed_runs_unsnapshotted_pages_never_wait() -> None:
+    settings = Settings()
+    assert due_priority(None, T0, settings) == PRIORITY_NEW
+    state = fresh()
+    apply_result(state, verdict("alive", day(0)), settings)  # checked, then the run was killed before the snapshot
+    assert due_priority(state, day(0) + dt.timedelta(minutes=30), settings) == PRIORITY_FAILING
+
+
+def _nights(reruns: list[float], recover_after: float | None = None, jitter: list[float] | None = None
+            ) -> tuple[int | None, float | None, int]:
+    """Nightly runs at 02:00 (plus ``jitter`` hours) and same-night reruns ``reruns`` hours later, on a
+    link dead from night 0: (the night it is confirmed, the night a recovery is noticed, checks made)."""
+    state = fresh()
+    confirmed_on = recovered_on = None
+    checks = 0
+    for night in range(8):
+        start = day(night) + dt.timedelta(hours=(jitter or [0.0] * 8)[night])
+        for extra in [0.0, *reruns]:
+            now = start + dt.timedelta(hours=extra)
+            if due_priority(state, now, S) is None:
+                continue
+            checks += 1
+            alive = recover_after is not None and night + extra / 24 >= recover_after
+            changes = kinds(apply_result(state, verdict("alive" if alive else "dead", now), S))
+            if "newly_confirmed" in changes and confirmed_on is None:
+                confirmed_on = night
+            if "recovered" in changes and recovered_on is None:
+                recovered_on = night + extra / 24
+    return confirmed_on, recovered_on, checks
+
+
+def test_same_night_reruns_change_neither_confirmation_nor_recovery_nights() -> None:
+    alone = _nights([])
+    assert alone[0] == 3
+    # a retried job 1 h later, a maintainer's run 6 h and 15 h later: each night is checked once, as alone
+    assert _nights([1, 6, 15]) == alone
+    # CI start times drifting by up to 3 h from night to night change nothing either
+    assert _nights([1, 6], jitter=[3, 0, 2, 0, 3, 1, 0, 2])[:2] == _nights([], jitter=[3, 0, 2, 0, 3, 1, 0, 2])[:2]
+    # a page back a few hours after night 1's run is seen by the night-2 run, with or without reruns before it
+    assert _nights([], recover_after=1.1)[1] == 2 and _nights([1, 6], recover_after=1.1)[1] == 2
 
 
 def test_alive_rechecks_spread_evenly_over_the_nights() -> None:

@@ -281,3 +281,50 @@ def test_a_run_with_nothing_due_touches_no_network_and_no_state(farm: Farm, tmp_
     VALIDATOR.validate(data)
     assert (data["run"]["due"], data["run"]["checked"], data["run"]["requests"]) == (0, 0, 0)
     assert data["summary"]["links"] == {"alive": 6}
+
+
+def test_a_same_night_rerun_leaves_failing_links_alone_until_the_next_night(farm: Farm, tmp_path: Path) -> None:
+    web = Web(farm, 1)
+
+    async def failing(req: Request, conn: Conn) -> None:
+        if req.path.startswith("/gone"):
+            await conn.send(404, "<html><title>Not found</title><body>Not found</body></html>")
+        elif req.path.startswith("/broken"):
+            await conn.send(503, "<html><title>Unavailable</title><body>Try later</body></html>")
+        else:  # /slow: never answers within the read timeout
+            await asyncio.sleep(30)
+
+    bad = [farm.add("gone", failing), farm.add("broken", failing), farm.add("slow", failing)]
+    urls = [web.hosts[0].url(f"/ok/{i}") for i in range(3)]
+    urls += [bad[0].url("/gone/1"), bad[1].url("/broken/1"), bad[2].url("/slow/1")]
+    timeline(tmp_path / "events", urls)
+    quick = ["--read-timeout", "0.5", "--total-timeout", "1"]
+
+    def bad_hits() -> int:
+        return sum(len(h.requests) for h in bad)
+
+    first = run(tmp_path, "2026-03-01T02:00:00Z", *quick)
+    assert first.returncode == 0, first.stderr
+    statuses = {e["url"]: e["status"] for e in report(tmp_path)["links"]}
+    assert [statuses[u] for u in urls[3:]] == ["dead", "error", "error"]
+    assert bad_hits() == 3  # one check each (one attempt, no soft-404 probe)
+    ok_hits = web.hits("/ok/")
+
+    # a retried job three hours later: nothing is due, no request to any of them, and it says why
+    rerun = run(tmp_path, "2026-03-01T05:00:00Z", *quick)
+    assert rerun.returncode == 0, rerun.stderr
+    assert bad_hits() == 3 and web.hits("/ok/") == ok_hits
+    assert "checked 0 of 0 due links" in rerun.stdout and "nothing due" in rerun.stdout
+    waiting = ("3 failing or inconclusive links checked less than 20 h ago (failing_recheck_hours) not rechecked; "
+               "the first is due again at 2026-03-01T22:00:00Z")
+    assert waiting in rerun.stdout
+    r = report(tmp_path)
+    VALIDATOR.validate(r)
+    assert (r["run"]["due"], r["run"]["checked"], r["run"]["requests"]) == (0, 0, 0) and waiting in r["run"]["notes"]
+
+    # the next night, 21 hours after the first run: all three are checked again, the dead one counts twice
+    night = run(tmp_path, "2026-03-01T23:00:00Z", *quick)
+    assert night.returncode == 0, night.stderr
+    assert bad_hits() == 6
+    entry = {e["url"]: e for e in report(tmp_path)["links"]}[urls[3]]
+    assert (entry["status"], entry["failures"]) == ("dead", 2)
