@@ -10,7 +10,8 @@ lookup or a save and in what order, and what a link's ``state.wayback`` holds.
 * ``captures``: a few 2xx captures (``timestamp``, ``status``; ``rejected`` with the reason
   when its replay turned out not to be the page: a bot challenge, an error page, thin or empty
   text; ``verified`` once its replay was judged to be the page): the nearest before and after
-  the citation date, the newest two, the newest before the link first failed;
+  the citation date, the newest two, the newest before the link first failed, the best
+  ``CANDIDATES`` choices in order (the copy and its fallbacks);
 * ``excluded``: the site is excluded from the Wayback Machine;
 * ``declared``: each declared ``archive_url`` with its verdict (``replays``, ``not_wayback``,
   ``mismatch``, ``calendar``, ``missing``, ``error``), ``declared_checked`` when;
@@ -69,6 +70,8 @@ MAX_REJECTED = 4
 RESCUE_TRIES = 2
 #: captures replayed and judged per failing link and run (the copy to cite, the rescue)
 VERIFY_TRIES = 3
+#: the best choices remembered in order (the copy and its fallbacks, should replays reject it)
+CANDIDATES = 2 * VERIFY_TRIES
 #: a capture whose text is under this share of the page's stored snapshot is thin (a stub, a notice)
 THIN_SHARE = 0.2
 KEY_ORDER = ("url", "timestamp", "verified", "looked_up", "source", "excluded", "captures", "declared",
@@ -216,8 +219,8 @@ def keep(captures: Iterable[Known], cited: str | None, failed: str | None) -> li
         picked.update(before[-1:] + after[:1])
     if failed:
         picked.update([c for c in ok if c.timestamp < failed][-1:])
-    if (chosen := choose(every, cited, failed)) is not None:
-        picked.add(chosen)
+    # the next choices too, so a rejected copy falls back to the next one without another lookup
+    picked.update(rescue_candidates(ok, cited, failed, limit=CANDIDATES))
     rejected = [c for c in every if c.rejected][-MAX_REJECTED:]
     return sorted(picked | set(rejected))
 
