@@ -12,10 +12,14 @@ share one :class:`~archiver.wayback.WaybackClient` (so one pacing and one 429 pa
   jobs are polled until ``save_poll_seconds``; unfinished ones are kept in the link state and
   reconciled by a later run (by status while the archive remembers the job, then via CDX).
 
-A rescue fetches the chosen capture's original bytes (``id_``), extracts its text and stores it
-as the link's snapshot with origin ``wayback``, only when the repository holds no capture of the
-link (the snapshot store's never-worse rule applies: a challenge, an error page or thin text is
-refused, and that capture is never offered again).
+The copy to cite of a failing (dead or soft-404) link is judged by its content, not only by CDX
+metadata (:meth:`_Run.settle`): the chosen capture's original bytes (``id_``) are replayed and
+judged with the checker's content rules, emptiness and thinness; a capture that is not the page is
+remembered as rejected (never replayed or offered again) and the next choice is replayed, up to
+``VERIFY_TRIES`` a link and run; one that is the page is remembered as verified (judged once, not
+every night). The same replay is the rescue: its text is stored as the link's snapshot with origin
+``wayback`` when the repository holds no capture of the link (the snapshot store's never-worse rule
+applies too). A copy not judged yet is offered as unverified.
 """
 
 from __future__ import annotations
