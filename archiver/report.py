@@ -98,6 +98,8 @@ def link_entry(link: Link, state: LinkState | None, extra: Mapping[str, Any] | N
     if state and state.wayback:
         entry["wayback"] = {k: state.wayback.get(k) for k in ("url", "timestamp", "saved_this_run")
                             if k in state.wayback}
+        if state.wayback.get("url"):  # the copy's replay was judged to be the page (false: not yet)
+            entry["wayback"]["verified"] = bool(state.wayback.get("verified"))
     if extra:
         entry.update(extra)
     return entry

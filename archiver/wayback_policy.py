@@ -4,11 +4,14 @@ lookup or a save and in what order, and what a link's ``state.wayback`` holds.
 ``state.wayback`` (small, keys in a fixed order, written only when something changed):
 
 * ``url``, ``timestamp``: the capture offered to readers (``null`` when there is none);
+  ``verified``: that capture's replayed content was judged to be the page (absent: not yet);
 * ``looked_up``: when the stored knowledge last changed (a lookup that learns nothing new
   writes nothing); ``source: availability`` when it came from the availability fallback;
-* ``captures``: a few 2xx captures (``timestamp``, ``status``, ``rejected`` with the reason
-  when a rescue found a bot challenge or an error page there): the nearest before and after
-  the citation date, the newest two, the newest before the link first failed;
+* ``captures``: a few 2xx captures (``timestamp``, ``status``; ``rejected`` with the reason
+  when its replay turned out not to be the page: a bot challenge, an error page, thin or empty
+  text; ``verified`` once its replay was judged to be the page): the nearest before and after
+  the citation date, the newest two, the newest before the link first failed, the best
+  ``CANDIDATES`` choices in order (the copy and its fallbacks);
 * ``excluded``: the site is excluded from the Wayback Machine;
 * ``declared``: each declared ``archive_url`` with its verdict (``replays``, ``not_wayback``,
   ``mismatch``, ``calendar``, ``missing``, ``error``), ``declared_checked`` when;
@@ -20,7 +23,21 @@ lookup or a save and in what order, and what a link's ``state.wayback`` holds.
 Capture choice for a dead or soft-404 link: among 2xx captures taken before the link first
 failed (later ones may be the error page), the nearest before the citation date, else the
 nearest after it, else the newest. Never a capture of an error page (4xx/5xx), a redirect
-(3xx), a revisit record (``-``), or one a rescue found to be a bot challenge.
+(3xx), a revisit record (``-``), or one whose replay was rejected.
+
+Verifying the copy by content: CDX metadata cannot tell an archived "Page not found" served
+with 200 from the article, so for a failing link the stage replays the chosen capture (``id_``)
+and judges it with the checker's content rules plus thinness (:func:`thin_capture`); a rejected
+capture is remembered and the next choice is replayed, up to ``VERIFY_TRIES`` a link and run.
+A judged capture is remembered as ``verified`` and never replayed for that again; until then the
+offered copy is unverified (no ``verified`` key; the report and the finding say so).
+
+Saving: never a link whose failure is definitive (:func:`definitive_failure`: dead from HTTP
+404/410 or NXDOMAIN, or a parked domain, confirmed or not), nor a soft 404 (the archive would
+store the error page). Order (:func:`save_priority`): alive links never captured (newest events
+first), then alive links whose newest capture is oldest, then the rest still eligible (blocked
+links, whose pages the archive often reaches, and unconfirmed dead links without a capture whose
+failure is not definitive, e.g. a refused connection).
 """
 
 from __future__ import annotations
@@ -41,14 +58,24 @@ from .wayback import STATUS_TTL_SECONDS, Capture, CdxQuery
 #: lookup priorities (lower first): failing links first (unconfirmed before confirmed), save jobs
 #: whose status records have expired, links never looked up, then periodic rechecks
 P_FAILING_UNCONFIRMED, P_FAILING, P_RECONCILE, P_NEW, P_RECHECK = range(5)
-#: save priorities: unconfirmed dead links without a capture, never-captured live links, stale ones
-S_AT_RISK, S_NEVER, S_STALE = range(3)
+#: save priorities: never-captured live links, live links with only old captures, the rest still eligible
+S_NEVER, S_STALE, S_REST = range(3)
+#: the checker's evidence for a parked domain starts with this
+PARKED = "the domain is parked"
+#: the checker's evidence for a domain that no longer resolves
+NXDOMAIN = "(NXDOMAIN)"
 #: captures whose rescue failed are remembered (and skipped) up to this many
 MAX_REJECTED = 4
 #: rescue tries per link and run
 RESCUE_TRIES = 2
-KEY_ORDER = ("url", "timestamp", "looked_up", "source", "excluded", "captures", "declared", "declared_checked",
-             "rescued", "save_job", "saved", "save_error", "saved_this_run")
+#: captures replayed and judged per failing link and run (the copy to cite, the rescue)
+VERIFY_TRIES = 3
+#: the best choices remembered in order (the copy and its fallbacks, should replays reject it)
+CANDIDATES = 2 * VERIFY_TRIES
+#: a capture whose text is under this share of the page's stored snapshot is thin (a stub, a notice)
+THIN_SHARE = 0.2
+KEY_ORDER = ("url", "timestamp", "verified", "looked_up", "source", "excluded", "captures", "declared",
+             "declared_checked", "rescued", "save_job", "saved", "save_error", "saved_this_run")
 _DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
@@ -117,15 +144,23 @@ class Known:
     timestamp: str
     status: int
     rejected: str | None = None
+    #: its replay was judged to be the page (never replayed for that again)
+    verified: bool = False
 
     @property
     def usable(self) -> bool:
         return 200 <= self.status < 300 and self.rejected is None
 
+    @property
+    def judged(self) -> bool:
+        return self.verified or self.rejected is not None
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"timestamp": self.timestamp, "status": self.status}
         if self.rejected:
             out["rejected"] = self.rejected
+        elif self.verified:
+            out["verified"] = True
         return out
 
 
@@ -133,7 +168,8 @@ def known(wb: Mapping[str, Any] | None) -> list[Known]:
     out = []
     for entry in (wb or {}).get("captures", []):
         try:
-            out.append(Known(str(entry["timestamp"]), int(entry["status"]), entry.get("rejected")))
+            out.append(Known(str(entry["timestamp"]), int(entry["status"]), entry.get("rejected"),
+                             bool(entry.get("verified"))))
         except (KeyError, TypeError, ValueError):
             continue
     return sorted(set(out))
@@ -183,8 +219,8 @@ def keep(captures: Iterable[Known], cited: str | None, failed: str | None) -> li
         picked.update(before[-1:] + after[:1])
     if failed:
         picked.update([c for c in ok if c.timestamp < failed][-1:])
-    if (chosen := choose(every, cited, failed)) is not None:
-        picked.add(chosen)
+    # the next choices too, so a rejected copy falls back to the next one without another lookup
+    picked.update(rescue_candidates(ok, cited, failed, limit=CANDIDATES))
     rejected = [c for c in every if c.rejected][-MAX_REJECTED:]
     return sorted(picked | set(rejected))
 
@@ -215,14 +251,15 @@ def with_captures(wb: Mapping[str, Any] | None, link: Link, state: LinkState, ca
     new = dict(wb or {})
     cited, failed = cited_ts(link), failed_ts(state)
     merged: dict[str, Known] = {c.timestamp: c for c in known(wb)}
-    for c in captures:
+    for c in captures:  # a capture already judged keeps its judgement (CDX rows carry none)
         old = merged.get(c.timestamp)
-        merged[c.timestamp] = old if old is not None and old.rejected else c
+        merged[c.timestamp] = old if old is not None and old.judged and not c.judged else c
     kept = keep(merged.values(), cited, failed)
     new["captures"] = [c.to_dict() for c in kept]
     chosen = choose(kept, cited, failed)
     new["timestamp"] = chosen.timestamp if chosen else None
     new["url"] = capture_url(base, chosen.timestamp, link.url) if chosen else None
+    new["verified"] = True if chosen is not None and chosen.verified else None
     return normalise(new)
 
 
@@ -249,11 +286,35 @@ def update(state: LinkState, changes: Mapping[str, Any]) -> None:
 
 
 def mark_rejected(state: LinkState, link: Link, timestamp: str, reason: str, base: str) -> None:
-    """Remember that the capture at ``timestamp`` is not the page (so it is never offered)."""
+    """Remember that the capture at ``timestamp`` is not the page (so it is never offered or replayed again)."""
+    _judge(state, link, Known(timestamp, 200, reason[:120]), base)
+
+
+def mark_verified(state: LinkState, link: Link, timestamp: str, base: str) -> None:
+    """Remember that the replay of the capture at ``timestamp`` was judged to be the page."""
+    _judge(state, link, Known(timestamp, 200, None, True), base)
+
+
+def _judge(state: LinkState, link: Link, judged: Known, base: str) -> None:
     wb = dict(state.wayback or {})
-    entries = [k if k.timestamp != timestamp else Known(k.timestamp, k.status, reason[:120]) for k in known(wb)]
+    entries = known(wb)
+    status = next((k.status for k in entries if k.timestamp == judged.timestamp), judged.status)
+    entries = [k for k in entries if k.timestamp != judged.timestamp]
+    entries.append(Known(judged.timestamp, status, judged.rejected, judged.verified))
     wb["captures"] = []
     state.wayback = with_captures(wb, link, state, entries, base)
+
+
+def thin_capture(text_chars: int, thin_reason: str | None, stored_chars: int | None) -> str | None:
+    """Why a capture's extracted text is too thin to be the cited page, else None: thin by the
+    extractor's own rule (``thin_chars``), or under ``THIN_SHARE`` of the text of the page's
+    stored snapshot (an article that became a stub, a removal notice, a teaser)."""
+    if thin_reason:
+        return f"thin text: {thin_reason}"
+    if stored_chars and text_chars < stored_chars * THIN_SHARE:
+        return (f"thin text: {text_chars:,} characters, under {THIN_SHARE:.0%} of the {stored_chars:,} "
+                "of the page's stored snapshot")
+    return None
 
 
 # --------------------------------------------------------------------------- what is due
@@ -355,12 +416,30 @@ def reconcile_query(link: Link, submitted: str) -> CdxQuery:
 # --------------------------------------------------------------------------- saving
 
 
-def save_eligible(state: LinkState | None) -> bool:
-    """Live pages, and dead (404/410/gone) ones not yet confirmed (the archive may still reach them).
-    Not soft 404s: a save would archive the error page."""
+def definitive_failure(state: LinkState | None) -> str | None:
+    """Why the latest verdict makes a save pointless whether or not the death is confirmed
+    (the archive would answer "not found" or store the parking page), else None."""
     if state is None:
+        return None
+    evidence = state.evidence or ""
+    if evidence.startswith(PARKED):
+        return "the domain is parked"
+    if state.status != "dead":
+        return None
+    if state.http_status in (404, 410):
+        return f"dead from HTTP {state.http_status}"
+    if NXDOMAIN in evidence:
+        return "the domain no longer resolves"
+    return None
+
+
+def save_eligible(state: LinkState | None) -> bool:
+    """Live pages; blocked ones (the archive often gets through bot walls); dead ones not yet
+    confirmed whose failure is not definitive (a refused connection: the archive may still reach
+    them). Never a soft 404 (a save would archive the error page) nor a definitive failure."""
+    if state is None or definitive_failure(state):
         return False
-    return state.status == "alive" or (state.status == "dead" and not state.confirmed)
+    return state.status in ("alive", "blocked") or (state.status == "dead" and not state.confirmed)
 
 
 def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
@@ -387,10 +466,12 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
     if state.status == "dead":
         if newest is not None:
             return None  # a dead page with an older capture: nothing better to save
-        rank = S_AT_RISK
-    else:
-        rank = S_NEVER if newest is None else S_STALE
-    return rank, _desc(newest_cited(link)), link.normalized_url
+        return S_REST, "", _desc(newest_cited(link)) + link.normalized_url
+    if state.status != "alive":  # blocked: after the live ones, the oldest copy first
+        return S_REST, newest or "", _desc(newest_cited(link)) + link.normalized_url
+    if newest is None:
+        return S_NEVER, _desc(newest_cited(link)), link.normalized_url
+    return S_STALE, newest, _desc(newest_cited(link)) + link.normalized_url
 
 
 def plan_saves(links: Iterable[Link], states: Mapping[str, LinkState], now: dt.datetime,
@@ -445,7 +526,8 @@ def declared_due(link: Link, state: LinkState | None, now: dt.datetime, settings
 def wayback_findings(link: Link, state: LinkState | None) -> list[Finding]:
     """What the stored Wayback knowledge tells maintainers, one finding per citation:
 
-    * ``wayback_copy`` (info): a dead or soft-404 link has an archived copy to cite;
+    * ``wayback_copy`` (info): a dead or soft-404 link has an archived copy to cite (the message
+      says so when its replay has not been judged yet);
     * ``no_archived_copy`` (warning): a dead or soft-404 link has none taken before it failed;
     * ``archive_unavailable`` (warning): a declared Wayback ``archive_url`` does not replay the page
       (once per link and URL, at the link's first citation).
@@ -463,10 +545,11 @@ def wayback_findings(link: Link, state: LinkState | None) -> list[Finding]:
             replays = [u for u, v in declared.items() if v == "replays"]
             if wb.get("url") and not replays:
                 when = str(wb.get("timestamp") or "")
+                unverified = "" if wb.get("verified") else " (not yet replayed and checked: it may be an error page)"
                 out.append(Finding(
                     kind="wayback_copy", severity="info",
                     message=f"{prefix} is {state.status}; the Wayback Machine has a copy from "
-                            f"{when[:4]}-{when[4:6]}-{when[6:8]}: {wb['url']}",
+                            f"{when[:4]}-{when[4:6]}-{when[6:8]}: {wb['url']}{unverified}",
                     expected=wb["url"], fix=f"archive_url: {wb['url']}", **where))
             elif not wb.get("url") and not replays:
                 out.append(Finding(

@@ -12,10 +12,14 @@ share one :class:`~archiver.wayback.WaybackClient` (so one pacing and one 429 pa
   jobs are polled until ``save_poll_seconds``; unfinished ones are kept in the link state and
   reconciled by a later run (by status while the archive remembers the job, then via CDX).
 
-A rescue fetches the chosen capture's original bytes (``id_``), extracts its text and stores it
-as the link's snapshot with origin ``wayback``, only when the repository holds no capture of the
-link (the snapshot store's never-worse rule applies: a challenge, an error page or thin text is
-refused, and that capture is never offered again).
+The copy to cite of a failing (dead or soft-404) link is judged by its content, not only by CDX
+metadata (:meth:`_Run.settle`): the chosen capture's original bytes (``id_``) are replayed and
+judged with the checker's content rules, emptiness and thinness; a capture that is not the page is
+remembered as rejected (never replayed or offered again) and the next choice is replayed, up to
+``VERIFY_TRIES`` a link and run; one that is the page is remembered as verified (judged once, not
+every night). The same replay is the rescue: its text is stored as the link's snapshot with origin
+``wayback`` when the repository holds no capture of the link (the snapshot store's never-worse rule
+applies too). A copy not judged yet is offered as unverified.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from .links import Catalog, parse_archive_url
 from .models import FAILING_STATUSES, Finding, Link
 from .progress import StageProgress
 from .snapshots import Capture as SnapshotCapture
-from .snapshots import SnapshotStore
+from .snapshots import SnapshotStore, stored_text
 from .soft404 import content_verdict
 from .state import StateStore
 from .wayback import (
@@ -320,7 +324,7 @@ class _Run:
             if state.status in FAILING_STATUSES and state.wayback:
                 self.out.stats["failing"] += 1
                 if state.wayback.get("url"):
-                    await self.rescue(link, state)
+                    await self.settle(link, state)
                 if (state.wayback or {}).get("url"):
                     self.out.stats["copies"] += 1
         except (RateLimited, DeadlineReached):
@@ -357,53 +361,106 @@ class _Run:
         policy.update(state, changes)
         self.store.save(state)
 
-    async def rescue(self, link: Link, state: LinkState) -> None:
-        """Store the chosen capture's text as the link's snapshot when the repository has none."""
+    async def settle(self, link: Link, state: LinkState) -> None:
+        """Judge the copy to cite of a failing link by its replayed content and rescue it as the
+        link's snapshot when the repository has none.
+
+        The chosen capture (:func:`~archiver.wayback_policy.choose`) is replayed (``id_``) unless it
+        was judged before; one that is not the page (an error status or redirect, an empty body, the
+        checker's content rules, thin text) is remembered as rejected and the next choice replayed,
+        up to ``VERIFY_TRIES`` a run; one that is the page is remembered as verified (never replayed
+        for that again) and, when needed, stored as the rescue. A capture the archive cannot replay
+        now (missing, blocked) is skipped for this run only. What is not judged stays unverified.
+        """
         key = link.normalized_url
-        wb = state.wayback or {}
-        rescued = wb.get("rescued") or {}
-        if rescued.get("result") == "written" or await asyncio.to_thread(self.snapshots.first, key) is not None:
-            return
         cited, failed = policy.cited_ts(link), policy.failed_ts(state)
-        for candidate in policy.rescue_candidates(policy.known(wb), cited, failed):
+        skipped: set[str] = set()
+        snapshot_known = False
+        need_rescue, stored_chars = True, None
+        for _ in range(policy.VERIFY_TRIES):
+            wb = state.wayback or {}
+            rescued = wb.get("rescued") or {}
+            chosen = policy.choose([c for c in policy.known(wb) if c.timestamp not in skipped], cited, failed)
+            if chosen is None:
+                return
+            if rescued.get("result") == "written":
+                need_rescue = False
+                if not chosen.verified and rescued.get("timestamp") == chosen.timestamp:
+                    # the rescue judged it already (the snapshot store's rules): no replay needed
+                    policy.mark_verified(state, link, chosen.timestamp, self.base)
+                    self.store.save(state)
+                    continue
+            if chosen.verified and not need_rescue:
+                return
+            if not snapshot_known:
+                snapshot_known = True
+                info = await asyncio.to_thread(self.snapshots.first, key)
+                if info is not None:
+                    need_rescue = False
+                    stored_chars = int(info.header.get("text_chars") or 0) or None
+                if chosen.verified and not need_rescue:
+                    return
             if self.late():
                 return
-            replay = await self.client.replay(link.url, candidate.timestamp)
-            self.out.stats["rescue_tries"] += 1
-            if replay.kind != "ok" or replay.timestamp is None or (failed and replay.timestamp >= failed):
-                if replay.kind in ("error", "redirect"):
-                    policy.mark_rejected(state, link, candidate.timestamp, f"the capture is {replay.kind}",
-                                         self.base)
-                    self.store.save(state)
-                continue
-            if why := not_the_page(link.url, replay.body, replay.content_type_header or replay.content_type):
-                policy.mark_rejected(state, link, candidate.timestamp, why, self.base)
-                self.store.save(state)
-                continue
-            extraction = await self.extract(replay.body, replay.content_type_header or replay.content_type, link.url,
-                                             truncated=replay.truncated)
-            capture = SnapshotCapture(
-                url=link.url, normalized_url=key, captured_at=policy.ts_datetime(replay.timestamp),
-                extraction=extraction, status="alive", http_status=replay.status, final_url=link.url,
-                content_type=replay.content_type, origin="wayback",
-                wayback_url=policy.capture_url(self.base, replay.timestamp, link.url),
-                cited_by=tuple(sorted({c.event for c in link.citations})))
-            outcome = await asyncio.to_thread(self.snapshots.save, capture)
-            if outcome.action == "written":
-                if replay.timestamp != candidate.timestamp:
-                    state.wayback = policy.with_captures(state.wayback, link, state,
-                                                         [policy.Known(replay.timestamp, replay.status or 200)],
-                                                         self.base)
-                policy.update(state, {"rescued": {"timestamp": replay.timestamp, "result": "written"}})
-                self.store.save(state)
-                self.out.stats["rescued"] += 1
+            why = await self.judge(link, state, chosen, failed, stored_chars, skipped, rescue=need_rescue)
+            if why is None:
                 return
-            if outcome.action == "rejected":
-                policy.mark_rejected(state, link, candidate.timestamp, outcome.reason.removeprefix("not stored: "),
-                                     self.base)
+            if why:
+                policy.mark_rejected(state, link, chosen.timestamp, why, self.base)
                 self.store.save(state)
-                continue
-            return  # a snapshot appeared meanwhile
+                self.out.stats["captures_rejected"] += 1
+
+    async def judge(self, link: Link, state: LinkState, chosen: policy.Known, failed: str | None,
+                    stored_chars: int | None, skipped: set[str], *, rescue: bool) -> str | None:
+        """Replay ``chosen`` and judge it: why it is not the page (``""``: not judged, try the next
+        one), or None once it was verified (and rescued when ``rescue``) or nothing more can be done."""
+        replay = await self.client.replay(link.url, chosen.timestamp)
+        self.out.stats["replays_judged"] += 1
+        if replay.kind in ("error", "redirect"):
+            return f"the capture is {'an error page' if replay.kind == 'error' else 'a redirect'} " \
+                   f"(HTTP {replay.status})"
+        if replay.kind != "ok" or replay.timestamp is None:
+            skipped.add(chosen.timestamp)  # missing or blocked now: nothing learned about its content
+            return ""
+        if replay.timestamp != chosen.timestamp:
+            # the archive answers with another capture: judge that one on its own (a later try)
+            state.wayback = policy.with_captures(state.wayback, link, state,
+                                                 [policy.Known(replay.timestamp, replay.status or 200)], self.base)
+            return f"the archive replays the capture at {replay.timestamp} instead"
+        content_type = replay.content_type_header or replay.content_type
+        if not replay.body.strip():
+            return "the capture is empty"
+        if why := not_the_page(link.url, replay.body, content_type):
+            return why
+        extraction = await self.extract(replay.body, content_type, link.url, truncated=replay.truncated)
+        if extraction.kind == "failed":
+            skipped.add(chosen.timestamp)  # not judged: it stays unverified
+            return ""
+        if extraction.kind == "empty" or (extraction.kind != "binary" and not extraction.text.strip()):
+            return "the capture is empty"
+        if why := policy.thin_capture(len(stored_text(extraction.text)), extraction.reason if extraction.thin
+                                      else None, stored_chars):
+            return why
+        policy.mark_verified(state, link, chosen.timestamp, self.base)
+        self.store.save(state)
+        self.out.stats["copies_verified"] += 1
+        if not rescue:
+            return None
+        capture = SnapshotCapture(
+            url=link.url, normalized_url=link.normalized_url, captured_at=policy.ts_datetime(replay.timestamp),
+            extraction=extraction, status="alive", http_status=replay.status, final_url=link.url,
+            content_type=replay.content_type, origin="wayback",
+            wayback_url=policy.capture_url(self.base, replay.timestamp, link.url),
+            cited_by=tuple(sorted({c.event for c in link.citations})))
+        outcome = await asyncio.to_thread(self.snapshots.save, capture)
+        if outcome.action == "written":
+            policy.update(state, {"rescued": {"timestamp": replay.timestamp, "result": "written"}})
+            self.store.save(state)
+            self.out.stats["rescued"] += 1
+            return None
+        if outcome.action == "rejected":
+            return outcome.reason.removeprefix("not stored: ")
+        return None  # a snapshot appeared meanwhile
 
     async def extract(self, body: bytes, content_type: str | None, url: str, *, truncated: bool) -> Extraction:
         """Extract in the checker's worker pool (a per-page timeout; the event loop stays free),

@@ -202,8 +202,9 @@ class Bench:
             store.save(state)
 
     def needed_saves(self, now: dt.datetime, settings: Settings) -> set[str]:
-        """Ground truth: links the issue says need a save (alive without a 2xx capture newer than
-        save_max_age_days; dead but not yet confirmed, with no 2xx capture at all)."""
+        """Ground truth: links the issues say need a save (alive without a 2xx capture newer than
+        save_max_age_days; dead but not yet confirmed, with no 2xx capture at all, unless the death is
+        definitive: a 404/410 is never saved, issue 13)."""
         store = StateStore(self.snapshots).load()
         assert self.remote is not None
         captures = self.remote.call("captures")
@@ -213,7 +214,8 @@ class Bench:
             ok = [stamp for stamp, code in captures.get(urlkey(url), []) if code.startswith("2")]
             fresh = [stamp for stamp in ok if (now - dt.datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(
                 tzinfo=dt.UTC)).days < settings.save_max_age_days]
-            if (state.status == "alive" and not fresh) or (state.status == "dead" and not state.confirmed and not ok):
+            if (state.status == "alive" and not fresh) or (state.status == "dead" and not state.confirmed and not ok
+                                                           and state.http_status not in (404, 410)):
                 out.add(url)
         return out
 

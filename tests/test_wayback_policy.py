@@ -82,8 +82,10 @@ def test_only_a_few_captures_are_kept() -> None:
     caps = [Known(f"2023{m:02d}01000000", 200) for m in range(1, 13)] + \
            [Known(f"2024{m:02d}01000000", 200) for m in range(1, 13)]
     kept = policy.keep(caps, "20230615235959", "20240901000000")
-    assert [c.timestamp for c in kept] == ["20230601000000", "20230701000000", "20240801000000",
-                                           "20241101000000", "20241201000000"]
+    # the nearest before/after the citation, the newest before the failure, the newest two, and the
+    # best CANDIDATES choices in order (the copy's fallbacks should a replay reject it)
+    assert [c.timestamp for c in kept] == [f"2023{m:02d}01000000" for m in range(1, 8)] + [
+        "20240801000000", "20241101000000", "20241201000000"]
 
 
 def test_the_stored_dict_is_ordered_and_a_lookup_that_learns_nothing_writes_nothing() -> None:
@@ -135,31 +137,55 @@ def test_lookups_are_planned_failing_first_then_newest_events() -> None:
     assert [x.url for x in planned] == [failing.url, new.url, old.url]
 
 
+def looked_up(s: LinkState, captures: list[Known], lk: Link | None = None) -> LinkState:
+    policy.learned(s, policy.with_captures(None, lk or link(), s, captures, BASE), NOW)
+    return s
+
+
+def checked(status: str, http_status: int | None, evidence: str, *, confirmed: bool = False) -> LinkState:
+    s = new_state(URL, canonical_url(URL), NOW - dt.timedelta(days=30))
+    apply_result(s, CheckResult(URL, status, NOW, http_status=http_status, evidence=evidence), SETTINGS)
+    s.confirmed = confirmed
+    return s
+
+
 def test_save_priority() -> None:
     lk = link()
-    unknown = state()
-    assert policy.save_priority(lk, unknown, NOW, SETTINGS) is None  # look it up first
-    never = state()
-    policy.learned(never, policy.with_captures(None, lk, never, [], BASE), NOW)
-    stale = state()
-    policy.learned(stale, policy.with_captures(None, lk, stale, [Known("20200101000000", 200)], BASE), NOW)
-    fresh = state()
-    policy.learned(fresh, policy.with_captures(None, lk, fresh, [Known("20240101000000", 200)], BASE), NOW)
-    at_risk = state("dead")
-    policy.learned(at_risk, policy.with_captures(None, lk, at_risk, [], BASE), NOW)
-    soft = state("soft_404")
-    policy.learned(soft, policy.with_captures(None, lk, soft, [], BASE), NOW)
-    confirmed = state("dead", failures=3, confirmed=True)
-    policy.learned(confirmed, policy.with_captures(None, lk, confirmed, [], BASE), NOW)
+    assert policy.save_priority(lk, state(), NOW, SETTINGS) is None  # look it up first
+    never = looked_up(state(), [])
+    stale = looked_up(state(), [Known("20200101000000", 200)])
+    older = looked_up(state(), [Known("20180101000000", 200)])
+    fresh = looked_up(state(), [Known("20240101000000", 200)])
+    soft = looked_up(state("soft_404"), [])
+    dead_404 = looked_up(state("dead"), [])  # unconfirmed: still never worth a save
+    confirmed = looked_up(state("dead", failures=3, confirmed=True), [])
+    gone = looked_up(checked("dead", 410, "HTTP 410 Gone"), [])
+    nxdomain = looked_up(checked("dead", None, "the domain no longer resolves (NXDOMAIN)"), [])
+    parked = looked_up(checked("soft_404", 200, "the domain is parked (a Sedo parking page)"), [])
+    parked_dead = looked_up(checked("dead", None, "the domain is parked: its name servers are Bodis'"), [])
+    refused = looked_up(checked("dead", None, "the host resolves but refuses connections"), [])
+    blocked = looked_up(checked("blocked", 403, "HTTP 403 Forbidden: the site refuses automated checks"), [])
+    blocked_stale = looked_up(checked("blocked", 403, "HTTP 403 Forbidden"), [Known("20190101000000", 200)])
     keys = {name: policy.save_priority(lk, s, NOW, SETTINGS) for name, s in
-            (("never", never), ("stale", stale), ("fresh", fresh), ("at_risk", at_risk), ("soft", soft),
-             ("confirmed", confirmed))}
-    assert keys["fresh"] is None and keys["soft"] is None and keys["confirmed"] is None
-    assert keys["at_risk"] < keys["never"] < keys["stale"]  # type: ignore[operator]
+            (("never", never), ("stale", stale), ("older", older), ("fresh", fresh), ("soft", soft),
+             ("dead_404", dead_404), ("confirmed", confirmed), ("gone", gone), ("nxdomain", nxdomain),
+             ("parked", parked), ("parked_dead", parked_dead), ("refused", refused), ("blocked", blocked),
+             ("blocked_stale", blocked_stale))}
+    excluded = {name for name, key in keys.items() if key is None}
+    assert excluded == {"fresh", "soft", "dead_404", "confirmed", "gone", "nxdomain", "parked", "parked_dead"}
+    assert [policy.definitive_failure(s) for s in (dead_404, gone, nxdomain, parked, refused, blocked)] == [
+        "dead from HTTP 404", "dead from HTTP 410", "the domain no longer resolves", "the domain is parked",
+        None, None]
+    # alive without a capture, then alive with the oldest newest capture first, then blocked and refused
+    assert keys["never"] < keys["older"] < keys["stale"] < keys["blocked"] < keys["blocked_stale"]  # type: ignore[operator]
+    assert keys["stale"] < keys["refused"] and keys["refused"][0] == policy.S_REST  # type: ignore[operator,index]
     policy.update(never, {"save_job": {"id": "spn2-1", "submitted": "2024-06-01T02:00:00Z"}})
     assert policy.save_priority(lk, never, NOW, SETTINGS) is None  # never asked twice
     policy.update(stale, {"saved": {"submitted": "2024-05-01T02:00:00Z", "timestamp": None}})
     assert policy.save_priority(lk, stale, NOW, SETTINGS) is None
+    refused_confirmed = looked_up(checked("dead", None, "the host resolves but refuses connections",
+                                          confirmed=True), [])
+    assert policy.save_priority(lk, refused_confirmed, NOW, SETTINGS) is None
 
 
 def test_saves_go_to_the_newest_events_first_within_a_rank() -> None:

@@ -173,7 +173,7 @@ def test_a_bot_challenge_capture_is_refused_and_the_next_one_rescued(double: Way
     assert challenged and "challenge" in challenged[0]["rejected"]
     snapshot = SnapshotStore(t.snapshots).read(canonical_url(url))
     assert snapshot is not None and "earlier-copy" in snapshot.text
-    assert outcome.stats["rescue_tries"] == 2
+    assert outcome.stats["replays_judged"] == 2 and outcome.stats["captures_rejected"] == 1
 
 
 def test_a_live_capture_is_never_replaced_by_a_rescue(double: WaybackDouble, tmp_path: Path) -> None:
@@ -187,10 +187,15 @@ def test_a_live_capture_is_never_replaced_by_a_rescue(double: WaybackDouble, tmp
     SnapshotStore(t.snapshots).save(Capture(url=url, normalized_url=canonical_url(url), captured_at=NOW,
                                             extraction=extract(body, "text/html", url), http_status=200))
     t.verdict(url, "dead")
-    t.run()
+    _, store = t.run()
     snapshot = SnapshotStore(t.snapshots).read(canonical_url(url))
     assert snapshot is not None and "live-copy" in snapshot.text and snapshot.info.origin == "live"
-    assert not double.hits("replay")
+    # the copy to cite is replayed once to judge it, never stored over the live capture
+    assert double.replayed(url) == ["20240301120000"]
+    wb = store.states[canonical_url(url)].wayback
+    assert wb is not None and wb["verified"] is True and "rescued" not in wb
+    t.run(NOW + dt.timedelta(hours=20))
+    assert double.replayed(url) == ["20240301120000"]  # judged once, not every night
 
 
 def test_declared_archive_urls_are_checked(double: WaybackDouble, tmp_path: Path) -> None:
@@ -397,7 +402,7 @@ def test_archiver_wayback_without_keys_saves_nothing_and_says_how(double: Waybac
     assert f"wayback: {SAVING_OFF}" in report["run"]["notes"] and "wayback" in report["run"]["stage_seconds"]
     by_url = {e["url"]: e for e in report["links"]}
     assert by_url[dead]["wayback"] == {"url": f"{double.base_url}/web/20240301120000/{dead}",
-                                       "timestamp": "20240301120000"}
+                                       "timestamp": "20240301120000", "verified": True}
     assert by_url[dead]["snapshot"]["origin"] == "wayback"
     assert by_url[alive]["wayback"] == {"url": None, "timestamp": None}
     assert report["summary"]["findings"].get("wayback_copy") == 1

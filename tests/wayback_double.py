@@ -113,6 +113,13 @@ class Hit:
     kind: str  # cdx, availability, replay, save, status, user, legacy_save
     url: str | None
     status: int
+    path: str = ""  # the request's path and query (a replay's names the capture: /web/<ts>id_/<url>)
+
+    @property
+    def timestamp(self) -> str | None:
+        """The capture timestamp a replay asked for (None for other calls)."""
+        m = _WEB.match(urlsplit(self.path).path) if self.kind == "replay" else None
+        return m["ts"] if m else None
 
 
 @dataclass
@@ -181,6 +188,10 @@ class WaybackDouble:
     def hits(self, kind: str | None = None) -> list[Hit]:
         return [h for h in list(self.log) if kind is None or h.kind == kind]
 
+    def replayed(self, url: str | None = None) -> list[str | None]:
+        """The capture timestamps replayed (of ``url``, or of any URL), in arrival order."""
+        return [h.timestamp for h in self.hits("replay") if url is None or h.url == url]
+
     def peak(self, kind: str, window: float) -> int:
         """The most calls of ``kind`` that arrived within any ``window`` seconds (half-open)."""
         times = sorted(h.at for h in self.hits(kind))
@@ -215,7 +226,7 @@ class WaybackDouble:
 
     async def _send(self, conn: Conn, req: Request, kind: str, url: str | None, status: int, body: bytes | str,
                     headers: dict[str, str] | None = None, content_type: str = "text/html; charset=utf-8") -> None:
-        self.log.append(Hit(req.at, kind, url, status))
+        self.log.append(Hit(req.at, kind, url, status, req.path))
         await conn.send(status, body, headers=headers, content_type=content_type)
 
     async def _json(self, conn: Conn, req: Request, kind: str, url: str | None, data: Any, status: int = 200) -> None:
