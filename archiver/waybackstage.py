@@ -115,13 +115,17 @@ class _Stop(Exception):
 
 
 def not_the_page(url: str, body: bytes, content_type: str | None) -> str | None:
-    """Why an archived body is not the cited page (a bot challenge, an error page), else None:
+    """Why an archived body is not the cited page (a bot challenge, a parked domain, an error page), else None:
     the checker's own content rules (:func:`~archiver.soft404.content_verdict`), applied to the capture."""
     verdict = content_verdict(url, body, content_type)
     if verdict is None:
         return None
     status, why = verdict
-    return f"a bot challenge: {why}" if status == "blocked" else f"an error page: {why}"
+    if status == "blocked":
+        return f"a bot challenge: {why}"
+    if status == "dead":  # "the domain is parked (...)" already says what the capture is
+        return f"not the page: {why}"
+    return f"an error page: {why}"
 
 
 class _Run:

@@ -155,3 +155,18 @@ def test_saves_skip_definitive_failures_and_go_to_alive_links_first(double: Wayb
     assert outcome.stats["saves_requested"] == 5
     for name in ("dead-404", "dead-410", "nxdomain", "parked", "soft-404"):
         assert "save_job" not in (store.states[canonical_url(urls[name])].wayback or {})
+
+
+def test_not_the_page_names_parked_captures_and_error_pages_apart() -> None:
+    from archiver.waybackstage import not_the_page
+
+    parked = (b"<html><head><title>example-gazette.com is for sale</title></head><body>"
+              b"<h1>This domain may be for sale</h1><div class='related'>Related searches</div>"
+              b"<script src='https://www.sedoparking.com/frmpark/x.js'></script></body></html>")
+    why = not_the_page("https://example-gazette.com/2019/story", parked, "text/html")
+    assert why is not None and why.startswith("not the page: the domain is parked")
+    missing = b"<html><head><title>Page not found</title></head><body><h1>Page not found</h1></body></html>"
+    assert not_the_page("https://example.com/a/b", missing, "text/html") == \
+        "an error page: the page title says 'Page not found'"
+    article = b"<html><head><title>Senate report on the attack</title></head><body><p>Text.</p></body></html>"
+    assert not_the_page("https://example.com/a/b", article, "text/html") is None
