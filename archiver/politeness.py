@@ -277,7 +277,12 @@ class HostScheduler:
     def _set_gap(self, host: _Host) -> None:
         assert host.accepted is not None
         low, high = host.refused, host.accepted
-        gap = high if high - low <= 0.1 * high else (low + high) / 2
+        if low <= 0:  # nothing known it refuses: no probing below, only never more than known to be enough
+            gap = min(self.host_gap(host), high)
+        elif high - low <= 0.1 * high:
+            gap = high
+        else:
+            gap = (low + high) / 2
         host.gap = min(self.max_gap, max(self.gap, gap))
 
     def requests_started(self, key: str) -> int:
