@@ -236,7 +236,8 @@ class HostScheduler:
         tells when it accepts again, so the interval up to then is enough. The host's gap
         becomes the shortest interval known to be enough (halfway between the two while they
         are far apart: a Retry-After has a resolution of one second, a coarse bound for a host
-        that wants, say, 1.5 s); without that knowledge it doubles. It is capped by
+        that wants, say, 1.5 s, but it also shows the host needs more than a second less than
+        it asked for); without that knowledge it doubles. It is capped by
         ``max_gap`` and does not shrink back to the default.
         """
         host = self._host(key)
@@ -248,6 +249,8 @@ class HostScheduler:
             if host.last_ok_sent is not None:
                 enough = self._clock() + retry_after - host.last_ok_sent
                 host.accepted = enough if host.accepted is None else min(host.accepted, enough)
+                # a Retry-After counts whole seconds: the host's own limit ends less than a second earlier
+                host.refused = max(host.refused, min(enough - 1.0, host.accepted * 0.9))
         if host.accepted is not None and host.accepted > host.refused:
             self._set_gap(host)
         else:
