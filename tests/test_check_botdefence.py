@@ -163,8 +163,9 @@ async def test_throttling_host_no_request_before_retry_after(sites: Sites, form:
     assert throttle.promises, "the host did answer 429 with a Retry-After"
     assert throttle.early() == [], "no request arrived before the Retry-After the host gave"
     refused = sum(1 for *_, status in throttle.arrivals if status == 429)
-    # slowed down for the rest of the run, not only that one retry: few refusals for 5 pages and a probe
-    assert refused <= 4, throttle.arrivals
+    # slowed down for the rest of the run, not only that one retry: without that, with no gap and two requests
+    # in flight, every accepted request after a pause would be followed at once by a refused one
+    assert refused < len(throttle.accepted()), throttle.arrivals
 
 
 def test_retry_after_both_forms() -> None:
