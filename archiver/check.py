@@ -2,18 +2,26 @@
 
 Rules (a live page reported dead is the worst bug, so "dead" needs real evidence):
 
-* ``dead``: HTTP 404 or 410; a domain that does not resolve (NXDOMAIN); connection
-  refused by a host that resolves; a parked domain's page ("the domain is parked (...)").
-  DNS and refused failures are *connection-level* (``connection_failure=True``) and count
-  as dead only while the network as a whole works (see :mod:`archiver.netstate`);
-  otherwise they become ``error``.
+* ``dead``: HTTP 404 or 410 from a host whose home page answers (see below); a domain
+  that does not resolve (NXDOMAIN); connection refused by a host that resolves; a parked
+  domain's page ("the domain is parked (...)"). DNS and refused failures are
+  *connection-level* (``connection_failure=True``) and count as dead only while the
+  network as a whole works (see :mod:`archiver.netstate`); otherwise they become ``error``.
 * ``blocked`` (never dead): 401, 402, 403, 407, 451, 429 after retries, 999, bot challenges
-  with any status, a redirect to a login page or to a cookie-consent page.
+  with any status, a redirect to a login page or to a cookie-consent page, a 404 from a
+  bot defence.
 * ``error`` (inconclusive, never dead): timeouts, 5xx after retries, TLS failures,
   redirect loops, too many redirects, broken answers, other statuses.
 * ``soft_404``: a 2xx answer that is not the cited page (see :mod:`archiver.soft404`).
 * ``invalid``: not checkable, or refused for safety (private, loopback, ... addresses).
 * ``alive`` otherwise; a permanent redirect to another live page also sets ``moved_to``.
+
+A 404 or 410 is evidence only when the host's home page answers: some bot defences
+answer 404 to every non-browser request, home page included. So the first 404 of a host
+(origin) asks for its home page, once per run (:class:`HomeCheck`); when that fails too,
+one more home-page request with ``browser_user_agent`` tells a bot defence (the browser
+gets the page: ``blocked``) from a site that is gone (404 there too: ``dead``); without
+that answer the verdict is ``blocked``, never dead.
 
 Redirects are followed here, one hop per request, so each hop is recorded, checked
 for safety (by the network backend, before connecting) and scheduled politely. A 2xx
@@ -63,6 +71,8 @@ from .soft404 import (
 )
 
 PERMANENT = frozenset({301, 308})
+BOT_404 = "the site answers 404 to the checker on every path, home page included"
+SITE_GONE = "the whole site answers 404, home page included"
 BLOCKED_STATUSES = frozenset({401, 402, 403, 407, 451, 999})
 ResultCallback = Callable[[Link, CheckResult], None]
 
@@ -76,6 +86,28 @@ class Chain:
     answer: Answer | None = None
     failure: FetchFailure | None = None
     elapsed: float = 0.0
+
+
+@dataclass(slots=True)
+class HomeCheck:
+    """How one origin's home page answers the checker, and a browser-like User-Agent if asked."""
+
+    url: str
+    #: the checker's answer (after redirects): 2xx means the site answers, so its 404s are real
+    status: int | None = None
+    failure: str | None = None
+    #: the browser-like request (None: not made: off, or not needed)
+    browser_status: int | None = None
+    browser_failure: str | None = None
+
+    @property
+    def answers(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300 and self.failure is None
+
+
+def _is_home(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
 
 
 def _origin(url: str) -> str:
@@ -120,6 +152,8 @@ class Checker:
         self.fetcher = fetcher or Fetcher(settings, ssl_context=ssl_context)
         self.prober = Prober(self._probe)
         self.keep_bodies = keep_bodies
+        #: per origin, the home-page check shared by every 404 of that origin in this run
+        self._homes: dict[str, asyncio.Task[HomeCheck]] = {}
 
     async def __aenter__(self) -> Checker:
         await self.fetcher.__aenter__()
@@ -130,13 +164,21 @@ class Checker:
         await self.aclose()
 
     async def aclose(self) -> None:
+        for task in self._homes.values():
+            task.cancel()
+        await asyncio.gather(*self._homes.values(), return_exceptions=True)
         await self.prober.aclose()
         await self.fetcher.aclose()
 
+    @property
+    def home_checks(self) -> int:
+        """Origins whose home page was checked because they answered 404 or 410."""
+        return len(self._homes)
+
     # ------------------------------------------------------------------ redirects
 
-    async def follow(self, url: str, attempts: int | None = None) -> Chain:
-        """Request ``url`` and follow its redirects one hop at a time."""
+    async def follow(self, url: str, attempts: int | None = None, user_agent: str | None = None) -> Chain:
+        """Request ``url`` and follow its redirects one hop at a time (``user_agent`` replaces the configured one)."""
         chain = Chain(url=url)
         cookies = httpx.Cookies()
         seen: set[tuple[str, tuple[tuple[str, str, str, str], ...]]] = set()
@@ -151,7 +193,7 @@ class Checker:
                 return chain
             seen.add(key)
             try:
-                answer = await self.fetcher.get(current, cookies=cookies, attempts=attempts)
+                answer = await self.fetcher.get(current, cookies=cookies, attempts=attempts, user_agent=user_agent)
             except FetchFailure as exc:
                 chain.failure = exc
                 chain.elapsed += exc.elapsed
@@ -216,6 +258,61 @@ class Checker:
                 probe.text = await _text_of(answer.body, info.encoding)
         return probe
 
+    # ------------------------------------------------------------------ the home page of a host that answers 404
+
+    async def home(self, origin: str, known: Answer | None = None) -> HomeCheck:
+        """The home-page check of ``origin``, made once per run and shared (``known``: the home page's own answer)."""
+        task = self._homes.get(origin)
+        if task is None:
+            task = self._homes[origin] = asyncio.ensure_future(self._check_home(origin, known))
+        return await asyncio.shield(task)
+
+    async def _check_home(self, origin: str, known: Answer | None) -> HomeCheck:
+        home = HomeCheck(url=origin + "/")
+        if known is not None:
+            home.status = known.status
+        else:
+            chain = await self.follow(home.url)
+            home.status, home.failure = self._home_answer(chain)
+        if home.answers or not self.settings.browser_user_agent:
+            return home
+        chain = await self.follow(home.url, user_agent=self.settings.browser_user_agent)
+        home.browser_status, home.browser_failure = self._home_answer(chain)
+        return home
+
+    @staticmethod
+    def _home_answer(chain: Chain) -> tuple[int | None, str | None]:
+        answer = chain.answer
+        if answer is None:
+            return (chain.failure.status if chain.failure else None), (chain.failure.message if chain.failure
+                                                                        else "no answer")
+        info = page_info(answer.body, answer.headers.get("content-type"))
+        if challenge := detect_challenge(answer.status, answer.headers, info.title, info.head):
+            return answer.status, challenge
+        return answer.status, None
+
+    async def _not_found(self, answer: Answer, after: str) -> tuple[LinkStatus, str]:
+        """The verdict on a 404 or 410: dead only when the host's home page answers, or the whole site is gone."""
+        home = await self.home(_origin(answer.url), answer if _is_home(answer.url) else None)
+        if home.answers:
+            return "dead", f"{_reason(answer)}{after}"
+        if home.status in (404, 410) and home.failure is None:
+            what = BOT_404
+        else:
+            what = (f"the site answers {answer.status} to the checker and its home page fails too "
+                    f"({home.failure or f'HTTP {home.status}'})")
+        if not self.settings.browser_user_agent:
+            return "blocked", (f"{what} (not counted as dead: the browser-like home page check is off, so a bot "
+                               f"defence cannot be told from a site that is gone)")
+        browser = home.browser_status
+        if home.browser_failure is None and browser is not None and 200 <= browser < 300:
+            return "blocked", what
+        if home.browser_failure is None and browser in (404, 410):
+            return "dead", SITE_GONE
+        why = home.browser_failure or f"HTTP {browser}"
+        return "blocked", (f"{what} (not counted as dead: the home page request with a browser-like User-Agent "
+                           f"was inconclusive: {why})")
+
     # ------------------------------------------------------------------ verdicts
 
     async def check(self, link: Link | str) -> CheckResult:
@@ -278,7 +375,8 @@ class Checker:
         if challenge:
             return verdict("blocked", f"{challenge} (HTTP {code})")
         if code in (404, 410):
-            return verdict("dead", f"{_reason(answer)}{after}")
+            status, evidence = await self._not_found(answer, after)
+            return verdict(status, evidence, _reason(answer) + after)
         if code in BLOCKED_STATUSES:
             return verdict("blocked", f"{_reason(answer)}: the site refuses automated checks{after}")
         if code == 429:

@@ -122,6 +122,8 @@ def _setting(default: Any, conv: Callable[[Any], Any], doc: str, env: str | None
     return field(default=default, metadata=meta)
 
 
+BROWSER_USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                      "Chrome/124.0.0.0 Safari/537.36")
 DEFAULT_USER_AGENT = f"archiver/{__version__} (link checker for evidence timelines; +{{contact}})"
 
 
@@ -142,6 +144,9 @@ class Settings:
     concurrency: int = _setting(32, _positive_int, "Requests in flight across all hosts.")
     per_host_concurrency: int = _setting(2, _positive_int, "Requests in flight to one host.")
     per_host_gap: float = _setting(0.25, _non_negative_float, "Seconds between request starts to one host.")
+    max_per_host_gap: float = _setting(
+        30.0, _non_negative_float,
+        "Longest gap (seconds) a host's 429 answers can grow its per-host gap to, for the rest of the run.")
     connect_timeout: float = _setting(10.0, _positive_float, "Seconds to connect (DNS, TCP, TLS).")
     read_timeout: float = _setting(20.0, _positive_float, "Seconds of silence allowed while reading.")
     total_timeout: float = _setting(45.0, _positive_float,
@@ -155,6 +160,10 @@ class Settings:
     contact_url: str = _setting("https://github.com/archiver-project/archiver", _str,
                                 "Contact URL put in the User-Agent.")
     user_agent: str | None = _setting(None, _optional(_str), "Full User-Agent (default names the tool and contact).")
+    browser_user_agent: str | None = _setting(
+        BROWSER_USER_AGENT, _optional(_str),
+        "User-Agent of the one home-page request per host that tells a bot defence (404 to the checker on every "
+        "path, home page included) from a site that is gone. Empty: off (such links are then never dead).")
     soft404_probe: bool = _setting(True, _bool,
                                    "Fetch one random, non-existent path per host to recognise soft 404 pages.")
     soft404_similarity: float = _setting(0.9, _fraction,

@@ -8,9 +8,15 @@ Retries (tenacity) are for transient trouble only: connection errors other than 
 name that does not exist, timeouts, a connection closed without an answer, and the
 statuses 429, 500, 502, 503, 504 and 520-529. 404 and 410 are never retried, nor are
 bot challenges. Waits grow exponentially with jitter from ``backoff_base``; a
-``Retry-After`` is honoured up to ``retry_after_cap`` (a longer one ends the retries,
-and also pauses every request to that host). Each attempt takes its own slot from the
-scheduler, so retries obey the politeness limits; nothing is held while waiting.
+``Retry-After`` (seconds or an HTTP date) is honoured up to ``retry_after_cap`` (a longer
+one ends the retries). Each attempt takes its own slot from the scheduler, so retries
+obey the politeness limits; nothing is held while waiting.
+
+A ``Retry-After`` on a 429 or 503 holds every request to that host, not only the retry
+(:meth:`HostScheduler.defer`): none is sent before it has passed, and while the pause
+asked for is longer than ``retry_after_cap`` the host's other links are not requested
+(an inconclusive ``error``). A 429 also slows the host down for the rest of the run
+(:meth:`HostScheduler.throttled`, up to ``max_per_host_gap``).
 """
 
 from __future__ import annotations
@@ -74,7 +80,7 @@ class Fetcher:
         self.resolver = Resolver(timeout=max(settings.connect_timeout, MIN_DNS_TIMEOUT))
         self.backend = GuardedBackend(self.resolver, parse_networks(settings.allow_networks))
         self.scheduler = scheduler or HostScheduler(settings.concurrency, settings.per_host_concurrency,
-                                                    settings.per_host_gap)
+                                                    settings.per_host_gap, max_gap=settings.max_per_host_gap)
         self.client: httpx.AsyncClient = make_client(
             user_agent=settings.ua, connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
             total_timeout=settings.total_timeout, concurrency=settings.concurrency, backend=self.backend,
@@ -101,8 +107,12 @@ class Fetcher:
         if (count := self._timeouts.get(key, 0)) >= HOST_TIMEOUT_LIMIT:
             raise FetchFailure("host_timeouts", f"not requested: {key} timed out {count} times in a row in this run",
                                transient=False)
+        if (pause := self.scheduler.hold_remaining(key)) > self.settings.retry_after_cap:
+            raise FetchFailure("rate_limited", f"not requested: {key} asked for a {pause:.0f}s pause (Retry-After), "
+                               f"longer than retry_after_cap ({self.settings.retry_after_cap:g}s)", transient=False)
 
-    async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None) -> Answer:
+    async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None, user_agent: str | None = None
+                       ) -> Answer:
         self._check_host(key)
         async with self.scheduler.slot(key) as slot:
             try:
@@ -115,13 +125,20 @@ class Fetcher:
             try:
                 answer = await fetch_once(self.client, url, max_body=self.settings.max_body_bytes,
                                           total_timeout=self.settings.total_timeout, cookies=cookies,
-                                          on_sent=slot.sent)
+                                          on_sent=slot.sent, before_send=slot.wait_hold, user_agent=user_agent)
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
                 if exc.kind in _TIMEOUT_KINDS and exc.status is None:
                     self._timeouts[key] = self._timeouts.get(key, 0) + 1
                 raise
             self._timeouts.pop(key, None)
+            slot.sent()  # normally already called when the headers were written
+            if answer.status == 429:
+                self.scheduler.throttled(key, slot, self._retry_after(answer))
+            else:
+                if answer.status == 503 and (wait := self._retry_after(answer)):
+                    self.scheduler.defer(key, wait)
+                self.scheduler.answered(key, slot)
             return answer
 
     # ------------------------------------------------------------------ retry policy
@@ -147,15 +164,18 @@ class Fetcher:
         base = self.settings.backoff_base * (2 ** (state.attempt_number - 1))
         return min(MAX_BACKOFF, base * random.uniform(0.5, 1.5))
 
-    async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None) -> Answer:
-        """GET ``url`` (no redirects followed) with politeness and retries; raises :class:`FetchFailure`."""
+    async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None,
+                  user_agent: str | None = None) -> Answer:
+        """GET ``url`` (no redirects followed) with politeness and retries; raises :class:`FetchFailure`.
+
+        ``user_agent`` replaces the configured User-Agent for this request."""
         key = host_of(url) or url
         attempts = attempts or self.settings.attempts
         # The first attempt runs directly: most requests need no retry, and setting tenacity up
         # costs more CPU than the request itself on a fast host.
         first: Answer | FetchFailure
         try:
-            first = await self._attempt(url, key, cookies)
+            first = await self._attempt(url, key, cookies, user_agent)
         except FetchFailure as exc:
             if not exc.transient or attempts <= 1:
                 raise
@@ -163,10 +183,10 @@ class Fetcher:
         else:
             if attempts <= 1 or not self._should_retry_answer(first):
                 return first
-        return await self._retry(url, key, cookies, attempts, first)
+        return await self._retry(url, key, cookies, attempts, first, user_agent)
 
     async def _retry(self, url: str, key: str, cookies: httpx.Cookies | None, attempts: int,
-                     first: Answer | FetchFailure) -> Answer:
+                     first: Answer | FetchFailure, user_agent: str | None = None) -> Answer:
         """Attempts 2..n with tenacity; attempt 1 is replayed from ``first`` so its wait rules apply."""
         replay: list[Answer | FetchFailure] = [first]
 
@@ -176,14 +196,7 @@ class Fetcher:
                 if isinstance(outcome, FetchFailure):
                     raise outcome
                 return outcome
-            return await self._attempt(url, key, cookies)
-
-        def before_sleep(state: RetryCallState) -> None:
-            outcome = state.outcome
-            if outcome is not None and not outcome.failed:
-                wait = self._retry_after(outcome.result())
-                if wait:
-                    self.scheduler.defer(key, min(wait, self.settings.retry_after_cap))
+            return await self._attempt(url, key, cookies, user_agent)
 
         def last_outcome(state: RetryCallState) -> Any:
             assert state.outcome is not None
@@ -195,7 +208,6 @@ class Fetcher:
             retry=(retry_if_exception(lambda e: isinstance(e, FetchFailure) and e.transient)
                    | retry_if_result(self._should_retry_answer)),
             retry_error_callback=last_outcome,
-            before_sleep=before_sleep,
             sleep=self._sleep,
             reraise=True,
         )

@@ -650,21 +650,25 @@ def _status_line(resp: httpx.Response) -> str:
 
 
 async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, total_timeout: float,
-                     cookies: httpx.Cookies | None = None, on_sent: Callable[[], None] | None = None) -> Answer:
+                     cookies: httpx.Cookies | None = None, on_sent: Callable[[], None] | None = None,
+                     before_send: Callable[[], Awaitable[None]] | None = None,
+                     user_agent: str | None = None) -> Answer:
     """GET ``url`` once (no redirects followed), reading at most ``max_body`` decoded bytes.
 
-    ``on_sent`` is called once the request headers are written to the socket.
+    ``on_sent`` is called once the request headers are written to the socket; ``before_send``
+    is awaited just before they are (connected, nothing sent yet). ``user_agent`` replaces
+    the client's User-Agent for this request.
     Raises :class:`FetchFailure` for every failure that produced no HTTP answer.
     """
     start = time.monotonic()
     status: int | None = None
     try:
         async with asyncio.timeout(total_timeout):
-            request = client.build_request("GET", url)
+            request = client.build_request("GET", url, headers={"User-Agent": user_agent} if user_agent else None)
             if cookies:
                 cookies.set_cookie_header(request)
-            if on_sent is not None:
-                request.extensions["trace"] = _sent_tracer(on_sent)
+            if on_sent is not None or before_send is not None:
+                request.extensions["trace"] = _sent_tracer(on_sent, before_send)
             resp = await client.send(request, stream=True)
             try:
                 status = resp.status_code
@@ -707,9 +711,12 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
         raise FetchFailure("protocol", f"{type(exc).__name__}: {exc}", transient=True, status=status) from None
 
 
-def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, Any], Awaitable[None]]:
+def _sent_tracer(on_sent: Callable[[], None] | None,
+                 before_send: Callable[[], Awaitable[None]] | None = None) -> Callable[[str, Any], Awaitable[None]]:
     async def trace(event: str, info: Any) -> None:  # httpcore's request tracing hook
-        if event.endswith("send_request_headers.complete"):
+        if before_send is not None and event.endswith("send_request_headers.started"):
+            await before_send()
+        elif on_sent is not None and event.endswith("send_request_headers.complete"):
             on_sent()
 
     return trace

@@ -9,6 +9,12 @@
    asked for (see :meth:`HostScheduler.defer`),
 3. fewer than ``concurrency`` requests are in flight overall.
 
+A host that answers 429 is slowed down for the rest of the run, not only for one retry
+(see :meth:`HostScheduler.throttled`): its own gap grows (up to ``max_gap``) to what its
+answers show it accepts, and never shrinks back to the default. A ``Retry-After`` pause
+holds every request to the host, including one already granted a slot: :meth:`Slot.wait_hold`
+runs just before its headers are written.
+
 Only one request per host at a time waits for the global limit, so hosts are
 interleaved. A freed global slot goes to the waiting host with the most requests
 still to make (longest remaining work first, arrival order among equals; see
@@ -40,6 +46,16 @@ class _Host:
     queued: int = 0
     #: requests announced with :meth:`HostScheduler.expect`
     expected: int = 0
+    #: this host's own gap (grows after 429 answers); None: the scheduler's gap
+    gap: float | None = None
+    #: no request is sent before this (a Retry-After); never moved earlier
+    hold_until: float = 0.0
+    #: when the latest request the host accepted (no 429) was sent
+    last_ok_sent: float | None = None
+    #: after a 429: the longest interval the host refused, the shortest it accepted or asked for
+    refused: float = 0.0
+    accepted: float | None = None
+    throttles: int = 0
 
     @property
     def remaining(self) -> int:
@@ -50,20 +66,29 @@ class _Host:
 class Slot:
     """A granted request slot; :meth:`sent` starts the host's gap and lets its next request start."""
 
-    __slots__ = ("_done", "_host", "_previous_start", "_scheduler")
+    __slots__ = ("_done", "_host", "_previous_start", "_scheduler", "sent_at")
 
     def __init__(self, scheduler: HostScheduler, host: _Host, previous_start: float) -> None:
         self._scheduler = scheduler
         self._host = host
         self._previous_start = previous_start
         self._done = False
+        #: when this request was sent (its headers written)
+        self.sent_at: float | None = None
+
+    async def wait_hold(self) -> None:
+        """Just before sending: wait out a ``Retry-After`` that arrived after this slot was granted."""
+        if not self._done:
+            await self._scheduler._wait_hold(self._host)
 
     def sent(self) -> None:
         if self._done:
             return
         self._done = True
-        self._host.next_start = self._scheduler._clock() + self._scheduler.gap
-        self._host.lock.release()
+        host, now = self._host, self._scheduler._clock()
+        self.sent_at = now
+        host.next_start = now + self._scheduler.host_gap(host)
+        host.lock.release()
 
     def unused(self) -> None:
         """Nothing was sent after all: the host's next request need not wait a gap for this one."""
@@ -107,10 +132,12 @@ class PrioritySlots:
 class HostScheduler:
     def __init__(self, concurrency: int, per_host: int, gap: float,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, max_gap: float = 30.0) -> None:
         self.concurrency = concurrency
         self.per_host = per_host
         self.gap = gap
+        #: the longest gap 429 answers can grow a host's gap to
+        self.max_gap = max(gap, max_gap)
         self._clock = clock
         self._sleep = sleep
         self._global = PrioritySlots(concurrency)
@@ -139,17 +166,23 @@ class HostScheduler:
                 has_host = True
                 await host.lock.acquire()
                 try:
-                    while (delay := host.next_start - self._clock()) > 0:
-                        await self._sleep(delay)
-                    await self._global.acquire(priority=host.remaining)
-                    has_global = True
+                    while True:
+                        while (delay := max(host.next_start, host.hold_until) - self._clock()) > 0:
+                            await self._sleep(delay)
+                        await self._global.acquire(priority=host.remaining)
+                        has_global = True
+                        if host.hold_until <= self._clock():
+                            break
+                        # a Retry-After arrived while this request waited for a global slot
+                        has_global = False
+                        self._global.release()
                 except BaseException:
                     host.lock.release()
                     raise
             finally:
                 host.queued -= 1
             handle = Slot(self, host, host.next_start)
-            host.next_start = self._clock() + self.gap
+            host.next_start = self._clock() + self.host_gap(host)
             host.in_flight += 1
             host.started += 1
             self.in_flight += 1
@@ -175,9 +208,85 @@ class HostScheduler:
         self._host(key).expected += requests
 
     def defer(self, key: str, seconds: float) -> None:
-        """Start no request to ``key`` for ``seconds`` (a ``Retry-After`` from that host)."""
+        """Send no request to ``key`` for ``seconds`` (a ``Retry-After`` from that host)."""
         host = self._host(key)
-        host.next_start = max(host.next_start, self._clock() + seconds)
+        host.hold_until = max(host.hold_until, self._clock() + seconds)
+
+    def hold_remaining(self, key: str) -> float:
+        """Seconds until ``key`` may be sent a request again (a ``Retry-After``); 0 when it may now."""
+        host = self._hosts.get(key)
+        return max(0.0, host.hold_until - self._clock()) if host else 0.0
+
+    async def _wait_hold(self, host: _Host) -> None:
+        while (delay := host.hold_until - self._clock()) > 0:
+            await self._sleep(delay)
+
+    def host_gap(self, host: _Host | str) -> float:
+        """The gap between request starts to ``host`` now (the default until it answers 429)."""
+        if isinstance(host, str):
+            found = self._hosts.get(host)
+            return self.gap if found is None or found.gap is None else found.gap
+        return self.gap if host.gap is None else host.gap
+
+    def throttled(self, key: str, slot: Slot | None, retry_after: float | None) -> None:
+        """``key`` answered 429 to the request sent on ``slot``: slow the host down for the rest of the run.
+
+        Intervals count from the last request the host accepted. The host refused this one, so
+        it needs more than its interval; a ``Retry-After`` (held at once, see :meth:`defer`)
+        tells when it accepts again, so the interval up to then is enough. The host's gap
+        becomes the shortest interval known to be enough (halfway between the two while they
+        are far apart: a Retry-After has a resolution of one second, a coarse bound for a host
+        that wants, say, 1.5 s, but it also shows the host needs more than a second less than
+        it asked for); without that knowledge it doubles. It is capped by
+        ``max_gap`` and does not shrink back to the default.
+        """
+        host = self._host(key)
+        host.throttles += 1
+        if (since := self._since_ok(host, slot)) is not None:
+            host.refused = max(host.refused, since)
+        if retry_after is not None:
+            self.defer(key, retry_after)
+            if host.last_ok_sent is not None:
+                enough = self._clock() + retry_after - host.last_ok_sent
+                host.accepted = enough if host.accepted is None else min(host.accepted, enough)
+                # a Retry-After counts whole seconds: the host's own limit ends less than a second earlier
+                host.refused = max(host.refused, min(enough - 1.0, host.accepted * 0.9))
+        if host.accepted is not None and host.accepted > host.refused:
+            self._set_gap(host)
+        else:
+            host.accepted = None  # contradicted (the host's limit changed): start again from what it refused
+            gap = self.host_gap(host)
+            host.gap = min(self.max_gap, max(gap * 2, host.refused * 2, 0.1))
+
+    def answered(self, key: str, slot: Slot | None) -> None:
+        """``key`` accepted the request sent on ``slot`` (no 429): after a 429, that interval is enough."""
+        host = self._hosts.get(key)
+        if host is None or slot is None or slot.sent_at is None:
+            return
+        since = self._since_ok(host, slot)
+        if host.last_ok_sent is None or slot.sent_at > host.last_ok_sent:
+            host.last_ok_sent = slot.sent_at
+        if (host.throttles and since is not None and since > host.refused
+                and (host.accepted is None or since < host.accepted)):
+            host.accepted = since
+            self._set_gap(host)
+
+    @staticmethod
+    def _since_ok(host: _Host, slot: Slot | None) -> float | None:
+        if slot is None or slot.sent_at is None or host.last_ok_sent is None or host.last_ok_sent >= slot.sent_at:
+            return None
+        return slot.sent_at - host.last_ok_sent
+
+    def _set_gap(self, host: _Host) -> None:
+        assert host.accepted is not None
+        low, high = host.refused, host.accepted
+        if low <= 0:  # nothing known it refuses: no probing below, only never more than known to be enough
+            gap = min(self.host_gap(host), high)
+        elif high - low <= 0.1 * high:
+            gap = high
+        else:
+            gap = (low + high) / 2
+        host.gap = min(self.max_gap, max(self.gap, gap))
 
     def requests_started(self, key: str) -> int:
         host = self._hosts.get(key)

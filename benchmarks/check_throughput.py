@@ -10,6 +10,14 @@ same limits where it has them. All traffic stays on loopback.
 
     .venv/bin/python benchmarks/check_throughput.py            # full size (~5,000 URLs, 200 hosts)
     .venv/bin/python benchmarks/check_throughput.py --quick    # smoke run (500 URLs, 40 hosts)
+    .venv/bin/python benchmarks/check_throughput.py --throttle-only   # only the throttling hosts (issue 13)
+
+Throttling hosts (issue 13, after the main runs unless ``--throttle-hosts 0``): a few more
+loopback hosts that accept one request every ``--throttle-interval`` seconds and answer
+faster ones with 429 and a ``Retry-After`` HTTP date (rounded up to the second). A
+politeness monitor (the hosts' own log) counts requests that arrived before a
+Retry-After the host had given (must be 0); wall time is compared with the bound the
+hosts' own limits set: (requests to the busiest host - 1) x interval.
 
 Exit status: 0 when every tool that ran checked every URL as alive, 1 otherwise,
 2 when the benchmark itself could not run (farm, archiver missing, ...).
@@ -56,6 +64,7 @@ PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "ftp_proxy", "no_proxy"}
 #: an address nothing listens on: archive services are pointed here so that no run can reach the internet
 DEAD_END = "http://127.0.0.1:9"
 TARGET_RATIO, TARGET_RSS_MB = 1.2, 300.0
+THROTTLE_RATIO = 1.3
 
 
 # --------------------------------------------------------------------------- plan: hosts, URLs, bounds
@@ -915,6 +924,70 @@ def print_plan(args: argparse.Namespace, plan: Plan, bounds: Bounds, extra: int)
 # --------------------------------------------------------------------------- main
 
 
+# --------------------------------------------------------------------------- throttling hosts (issue 13)
+
+
+def run_throttle(args: argparse.Namespace, base: list[str], work: Path) -> dict[str, Any]:
+    """archiver check on hosts that allow one request per interval and answer faster ones 429 + HTTP date."""
+    sys.path.insert(0, str(REPO))
+    from tests.farm import Farm
+    from tests.throttle_site import Throttle, throttle_handler
+
+    farm = Farm().start()
+    try:
+        throttles = [Throttle(interval=args.throttle_interval, form="date") for _ in range(args.throttle_hosts)]
+        hosts = [farm.add(f"throttle{i}", throttle_handler(t)) for i, t in enumerate(throttles)]
+        events = work / "throttle-events"
+        events.mkdir(parents=True, exist_ok=True)
+        urls = [h.url(f"/news/2024/story-{j}") for h in hosts for j in range(args.throttle_urls)]
+        for k in range(0, len(urls), args.per_event):
+            chunk = urls[k:k + args.per_event]
+            sources = "".join(f"  - url: {u}\n    title: Story\n    publisher: Example\n    date: 2024-01-01\n"
+                              for u in chunk)
+            (events / f"2024-01-01--t{k}.md").write_text(
+                f"---\nid: 2024-01-01--t{k}\ndate: 2024-01-01\ntitle: T{k}\nsources:\n{sources}---\n\nBody.\n")
+        out = work / "throttle-out"
+        env = child_env({
+            "ARCHIVER_ALLOW_NETWORKS": "127.0.0.0/8", "ARCHIVER_CONCURRENCY": str(args.concurrency),
+            "ARCHIVER_PER_HOST_CONCURRENCY": str(args.per_host), "ARCHIVER_PER_HOST_GAP": str(args.gap),
+            "ARCHIVER_SNAPSHOT_PAGES": "false", "ARCHIVER_ATTEMPTS": "5",
+            "ARCHIVER_WAYBACK_URL": DEAD_END, "ARCHIVER_AVAILABILITY_URL": DEAD_END,
+        })
+        cmd = [*base, "check", "--events", str(events), "--snapshots", str(out / "snapshots"),
+               "--report-dir", str(out / "reports")]
+        (out / "snapshots").mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        done = subprocess.run(cmd, env=env, cwd=out, capture_output=True, text=True, timeout=args.tool_timeout,
+                              check=False)
+        wall = time.monotonic() - started
+        report_file = out / "reports" / "report.json"
+        statuses: Counter[str] = Counter()
+        stages: dict[str, float] = {}
+        if report_file.is_file():
+            data = json.loads(report_file.read_text())
+            statuses.update(e["status"] for e in data["links"])
+            stages = (data.get("run") or {}).get("stage_seconds") or {}
+        per_host = [len(t.accepted()) for t in throttles]  # pages + the soft-404 probe
+        bound = (max(per_host) - 1) * args.throttle_interval
+        early = sum(len(t.early()) for t in throttles)
+        refused = sum(1 for t in throttles for *_, status in t.arrivals if status == 429)
+        result = {"hosts": len(hosts), "urls": len(urls), "interval": args.throttle_interval, "wall": wall,
+                  "bound": bound, "ratio": wall / bound if bound else None, "early_requests": early,
+                  "refused_429": refused, "accepted": sum(per_host), "statuses": dict(statuses),
+                  "exit_code": done.returncode, "stage_seconds": stages}
+        print("\n== throttling hosts (429 + Retry-After as an HTTP date) " + "=" * 24)
+        print(f"  {len(hosts)} hosts x {args.throttle_urls} URLs, each host accepts 1 request / "
+              f"{args.throttle_interval:g} s; per-host gap {args.gap} s, per-host concurrency {args.per_host}")
+        print(f"  requests before a Retry-After had passed: {early} (must be 0)")
+        print(f"  429 answers: {refused}; accepted requests: {sum(per_host)} (pages + one probe per host)")
+        print(f"  wall {wall:.2f} s; politeness bound from the hosts' limits (n - 1) x interval = {bound:.2f} s; "
+              f"ratio {result['ratio'] or 0:.2f} (target <= {THROTTLE_RATIO})")
+        print(f"  verdicts: {dict(statuses)}; exit code {done.returncode}; stage seconds {stages}")
+        return result
+    finally:
+        farm.stop()
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -946,6 +1019,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--cprofile", help="run archiver under cProfile, writing the profile to this file")
     p.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (events, reports, logs)")
+    p.add_argument("--throttle-hosts", type=int, default=4, help="throttling hosts (429 + HTTP-date Retry-After); "
+                   "0: none")
+    p.add_argument("--throttle-urls", type=int, default=30, help="URLs per throttling host")
+    p.add_argument("--throttle-interval", type=float, default=1.0,
+                   help="a throttling host accepts one request per this many seconds")
+    p.add_argument("--throttle-only", action="store_true", help="run only the throttling hosts' scenario")
     args = p.parse_args(argv)
     if args.quick:
         args.urls, args.hosts = 500, 40
@@ -987,6 +1066,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     farm: FarmProcess | None = None
     try:
         with stop_on_signals():
+            if args.throttle_only:
+                base = archiver_command(args)
+                if base is None or args.throttle_hosts < 1:
+                    print("nothing was run")
+                    return 2
+                throttled = run_throttle(args, base, work)
+                if args.json_out:
+                    Path(args.json_out).write_text(json.dumps({"throttle": throttled}, indent=1))
+                ok = (throttled["early_requests"] == 0 and throttled["statuses"] == {"alive": throttled["urls"]}
+                      and (throttled["ratio"] or 0) <= THROTTLE_RATIO)
+                return 0 if ok else 1
             manifest = work / "manifest.json"
             manifest.write_text(json.dumps({"hosts": plan.hosts, "paths": plan.paths}))
             lifetime = 2 * args.tool_timeout + 600
@@ -1031,9 +1121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("nothing was run")
                 return 2
             result = report(args, plan, bounds, runs, lc_note)
+            throttle_ok = True
+            if args.throttle_hosts > 0 and not args.skip_archiver and (base := archiver_command(args)) is not None:
+                result["throttle"] = run_throttle(args, base, work)
+                throttle_ok = (result["throttle"]["early_requests"] == 0
+                               and (result["throttle"]["ratio"] or 0) <= THROTTLE_RATIO)
             if args.json_out:
                 Path(args.json_out).write_text(json.dumps(result, indent=1))
-            return 0 if all(r.all_ok for r in runs) else 1
+            return 0 if all(r.all_ok for r in runs) and throttle_ok else 1
     except (RuntimeError, TimeoutError, OSError) as exc:
         print(f"check_throughput: {exc}", file=sys.stderr)
         return 2
