@@ -287,7 +287,9 @@ def test_a_same_night_rerun_leaves_failing_links_alone_until_the_next_night(farm
     web = Web(farm, 1)
 
     async def failing(req: Request, conn: Conn) -> None:
-        if req.path.startswith("/gone"):
+        if req.path == "/":  # the home page answers: a 404 below it is real (not a bot defence)
+            await conn.send(200, "<html><title>Home</title><body>Welcome</body></html>")
+        elif req.path.startswith("/gone"):
             await conn.send(404, "<html><title>Not found</title><body>Not found</body></html>")
         elif req.path.startswith("/broken"):
             await conn.send(503, "<html><title>Unavailable</title><body>Try later</body></html>")
@@ -307,13 +309,13 @@ def test_a_same_night_rerun_leaves_failing_links_alone_until_the_next_night(farm
     assert first.returncode == 0, first.stderr
     statuses = {e["url"]: e["status"] for e in report(tmp_path)["links"]}
     assert [statuses[u] for u in urls[3:]] == ["dead", "error", "error"]
-    assert bad_hits() == 3  # one check each (one attempt, no soft-404 probe)
+    assert bad_hits() == 4  # one check each (one attempt, no soft-404 probe), and the 404 host's home page
     ok_hits = web.hits("/ok/")
 
     # a retried job three hours later: nothing is due, no request to any of them, and it says why
     rerun = run(tmp_path, "2026-03-01T05:00:00Z", *quick)
     assert rerun.returncode == 0, rerun.stderr
-    assert bad_hits() == 3 and web.hits("/ok/") == ok_hits
+    assert bad_hits() == 4 and web.hits("/ok/") == ok_hits
     assert "checked 0 of 0 due links" in rerun.stdout and "nothing due" in rerun.stdout
     waiting = ("3 failing or inconclusive links checked less than 20 h ago (failing_recheck_hours) not rechecked; "
                "the first is due again at 2026-03-01T22:00:00Z")
@@ -325,6 +327,6 @@ def test_a_same_night_rerun_leaves_failing_links_alone_until_the_next_night(farm
     # the next night, 21 hours after the first run: all three are checked again, the dead one counts twice
     night = run(tmp_path, "2026-03-01T23:00:00Z", *quick)
     assert night.returncode == 0, night.stderr
-    assert bad_hits() == 6
+    assert bad_hits() == 8
     entry = {e["url"]: e for e in report(tmp_path)["links"]}[urls[3]]
     assert (entry["status"], entry["failures"]) == ("dead", 2)
