@@ -12,11 +12,12 @@ from typing import Any
 
 import click
 
-from . import __version__, asyncrun
+from . import __version__
 from .config import ConfigError, Settings, load_settings
-from .events import LoadResult, load_events
-from .links import Catalog, build_catalog
 from .models import Finding
+from .support import asyncrun
+from .timeline.catalog import Catalog, build_catalog
+from .timeline.load import LoadResult, load_events
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
@@ -161,8 +162,8 @@ def _network_options(func: Any) -> Any:
 def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str | None, **overrides: Any) -> None:
     """Check the links that are due and write report.json. Exit 0 when the run completed,
     2 with one clear line when it could not (network offline, bad configuration, another run holds the lock)."""
-    from .pipeline import run_check
-    from .shard import Shard
+    from .history.shards import Shard
+    from .pipeline.night import run_check
 
     settings = settings_from(config_file, events=events, **overrides)
     try:
@@ -182,8 +183,8 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
 def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | None, snapshots: Path | None,
           report_dir: Path | None) -> None:
     """Merge the snapshots folders of shard runs (SHARDS...) into one, then write the reports."""
-    from .pipeline import regenerate_report
-    from .shard import merge_snapshots
+    from .history.shards import merge_snapshots
+    from .pipeline.night import regenerate_report
 
     settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir)
     counts = merge_snapshots(list(shards), settings.snapshots)
@@ -199,7 +200,7 @@ def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | Non
 @click.option("--report-dir", type=click.Path(path_type=Path), default=None)
 def report(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None) -> None:
     """Write report.json, report.md and report.html again from the stored link state, without the network."""
-    from .pipeline import regenerate_report
+    from .pipeline.night import regenerate_report
 
     settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir)
     sys.exit(regenerate_report(settings))
@@ -214,10 +215,10 @@ def report(events: Path | None, config_file: Path | None, snapshots: Path | None
 def site(events: Path | None, config_file: Path | None, snapshots: Path | None, out: Path) -> None:
     """Build a static reading room for GitHub Pages from the stored state: an index of events, one page
     per event (sources, status, Wayback copy), one per archived text snapshot with its provenance."""
-    from .pipeline import stored_report
-    from .reportview import event_views
-    from .site import build_site
-    from .snapshots import SnapshotStore
+    from .pipeline.night import stored_report
+    from .report.site import build_site
+    from .report.view import event_views
+    from .snapshots.store import SnapshotStore
 
     settings = settings_from(config_file, events=events, snapshots=snapshots)
     report_data, loaded = stored_report(settings)
@@ -242,7 +243,7 @@ def wayback_command(events: Path | None, config_file: Path | None, snapshots: Pa
     """Find, rescue and save Wayback Machine copies of the cited links, on the stored link state
     (the Wayback stage of the nightly run, alone), then write the reports again. Saving needs
     IA_ACCESS_KEY and IA_SECRET_KEY in the environment. Exit 0 when it ran, 2 when it could not."""
-    from .waybackstage import run_wayback
+    from .wayback.stage import run_wayback
 
     settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir,
                              max_lookups=max_lookups, max_saves=max_saves)
@@ -259,8 +260,8 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
     store its text snapshot. Exit 0 when a good capture of the page is stored (now or before),
     1 when it could not be captured (dead, blocked, thin, not text), 2 on bad usage."""
 
-    from .links import canonical_url, url_problem
-    from .snapshotstage import snapshot_url
+    from .snapshots.stage import snapshot_url
+    from .timeline.catalog import canonical_url, url_problem
 
     for unused in ("report_dir", "max_links", "time_budget"):
         overrides.pop(unused, None)
@@ -301,8 +302,8 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
               help="Which stored version: the first capture, the newest, all of them, or a file name.")
 def show_command(url: str, config_file: Path | None, snapshots: Path | None, which: str) -> None:
     """Print the stored text snapshot of URL with its provenance header. Exit 1 when there is none."""
-    from .links import canonical_url
-    from .snapshots import SnapshotStore
+    from .snapshots.store import SnapshotStore
+    from .timeline.catalog import canonical_url
 
     settings = settings_from(config_file, snapshots=snapshots)
     store = SnapshotStore(settings.snapshots)
@@ -345,9 +346,9 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
 def audit_command(events: Path | None, config_file: Path | None, fmt: str, write: bool) -> None:
     """Audit citations: publisher and tier against the publisher registry, missing fields,
     archive URLs. Findings are advisory: exit 0 (2 when the registry file is invalid)."""
-    from .audit import apply_fills, planned_fills
-    from .audit import audit as run_audit
-    from .registry import RegistryError, load_registry
+    from .audit.registry import RegistryError, load_registry
+    from .audit.rules import apply_fills, planned_fills
+    from .audit.rules import audit as run_audit
 
     settings = settings_from(config_file, events=events)
     try:
@@ -362,7 +363,7 @@ def audit_command(events: Path | None, config_file: Path | None, fmt: str, write
         sys.exit(EXIT_OK)
     pages: dict[str, Any] = {}
     if settings.snapshots.is_dir():  # what the stored snapshots say about their pages: title, date, site name
-        from .snapshots import SnapshotStore
+        from .snapshots.store import SnapshotStore
 
         pages = SnapshotStore(settings.snapshots).page_meta(link.normalized_url for link in catalog.checkable)
     findings = run_audit(loaded.events, catalog, registry, settings=settings, pages=pages)
@@ -413,8 +414,8 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
     """The whole nightly pipeline: check what is due, text snapshots, Wayback lookups, rescues and
     saves, citation audit, reports. Exit 0 when it ran (also when it stopped at a budget), 1 when
     --fail-on triggers, 2 with one clear line when it could not run."""
-    from .pipeline import run_pipeline
-    from .shard import Shard
+    from .history.shards import Shard
+    from .pipeline.night import run_pipeline
 
     settings = settings_from(config_file, events=events, **overrides)
     try:
@@ -433,9 +434,9 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
 def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool) -> None:
     """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations
     that lack one, editing only those lines."""
-    from .annotate import planned_archive_urls
-    from .audit import apply_fills
-    from .state import StateStore
+    from .audit.rules import apply_fills
+    from .history.store import StateStore
+    from .wayback.annotate import planned_archive_urls
 
     settings = settings_from(config_file, events=events, snapshots=snapshots)
     loaded, catalog = load_timeline(settings)

@@ -68,8 +68,8 @@ def rates(same: list[float], different: list[float]) -> list[str]:
 
 
 def measure_titles(events: list, registry) -> None:  # type: ignore[no-untyped-def]
-    from archiver.audit import TITLE_THRESHOLD, title_similarity
-    from archiver.links import canonical_url, host_of, registrable_domain
+    from archiver.audit.rules import TITLE_THRESHOLD, title_similarity
+    from archiver.timeline.catalog import canonical_url, host_of, registrable_domain
 
     print(f"\n== title threshold (in use: {TITLE_THRESHOLD:.3f}: flag below) ==")
     by_label: dict[str, list[float]] = collections.defaultdict(list)
@@ -148,10 +148,10 @@ def main() -> None:
         sys.exit(f"corpus not found at {args.events}")
 
     t0 = time.perf_counter()
-    from archiver.audit import audit
-    from archiver.events import load_events
-    from archiver.links import build_catalog
-    from archiver.registry import load_registry
+    from archiver.audit.registry import load_registry
+    from archiver.audit.rules import audit
+    from archiver.timeline.catalog import build_catalog
+    from archiver.timeline.load import load_events
 
     t1 = time.perf_counter()
     loaded = load_events(args.events)

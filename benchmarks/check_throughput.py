@@ -930,8 +930,8 @@ def print_plan(args: argparse.Namespace, plan: Plan, bounds: Bounds, extra: int)
 def run_throttle(args: argparse.Namespace, base: list[str], work: Path) -> dict[str, Any]:
     """archiver check on hosts that allow one request per interval and answer faster ones 429 + HTTP date."""
     sys.path.insert(0, str(REPO))
-    from tests.farm import Farm
-    from tests.throttle_site import Throttle, throttle_handler
+    from tests.support.farm import Farm
+    from tests.support.throttle_site import Throttle, throttle_handler
 
     farm = Farm().start()
     try:
@@ -1100,7 +1100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.skip_archiver:
                 base = archiver_command(args)
                 if base is None:
-                    print("\narchiver check is not available yet (archiver/check.py or `archiver check --help`): "
+                    print("\narchiver check is not available yet (archiver/liveness/check.py or "
+                          "`archiver check --help`): "
                           "skipping archiver", flush=True)
                 else:
                     print(f"\nrunning archiver check ({archiver_revision()}) on {len(urls):,} URLs...", flush=True)

@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archiver.config import Settings  # noqa: E402
-from archiver.extract import ExtractOptions, decode, extract, text_size  # noqa: E402
-from archiver.soft404 import visible_text  # noqa: E402
-from archiver.textsim import compare, precision_recall  # noqa: E402
-from tests.pagefixtures import COSMETIC, REAL, Page, articles, inflate, load_pages, real_replaced  # noqa: E402
+from archiver.liveness.soft404 import visible_text  # noqa: E402
+from archiver.snapshots.extract import ExtractOptions, decode, extract, text_size  # noqa: E402
+from archiver.snapshots.textsim import compare, precision_recall  # noqa: E402
+from tests.support.pagefixtures import COSMETIC, REAL, Page, articles, inflate, load_pages, real_replaced  # noqa: E402
 
 CHOSEN = ExtractOptions()
 SETTINGS: dict[str, ExtractOptions | None] = {

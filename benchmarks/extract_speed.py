@@ -5,7 +5,7 @@ Offline. Pages are the fixture pages of tests/fixtures/pages replicated to
 ``--pages`` (default 500), as they are (1-10 KB, 70 tags on average) and "inflated"
 to the size of real news pages (a 600-link mega menu, a 100 KB inline JSON state
 script, 100 related-story cards, 200 footer links: about 150 KB and 2,200 tags each). Each run starts a fresh
-:class:`~archiver.extractpool.ExtractorPool` and submits every page at once; the
+:class:`~archiver.snapshots.pool.ExtractorPool` and submits every page at once; the
 figures are pages per second from the first submission to the last result (worker
 start-up included, and reported apart), the parent's peak RSS and each worker's
 peak RSS (VmHWM, Linux).
@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archiver.config import Settings  # noqa: E402
-from archiver.extract import ExtractOptions, extract  # noqa: E402
-from archiver.extractpool import ExtractorPool  # noqa: E402
-from archiver.textsim import precision_recall  # noqa: E402
-from tests.pagefixtures import inflate, load_pages  # noqa: E402
-from tests.pdfgen import make_pdf, wrap  # noqa: E402
+from archiver.snapshots.extract import ExtractOptions, extract  # noqa: E402
+from archiver.snapshots.pool import ExtractorPool  # noqa: E402
+from archiver.snapshots.textsim import precision_recall  # noqa: E402
+from tests.support.pagefixtures import inflate, load_pages  # noqa: E402
+from tests.support.pdfgen import make_pdf, wrap  # noqa: E402
 
 
 def peak_rss_mb(pid: int | None = None) -> float | None:

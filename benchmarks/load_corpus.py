@@ -25,8 +25,8 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 mode, root = sys.argv[1], sys.argv[2]
 if mode.startswith("archiver"):
-    from archiver.events import load_events
-    from archiver.links import build_catalog
+    from archiver.timeline.load import load_events
+    from archiver.timeline.catalog import build_catalog
     t1 = time.perf_counter()
     loaded = load_events(root, processes=1 if mode == "archiver-1-process" else 2)
     t2 = time.perf_counter()

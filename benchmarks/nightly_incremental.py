@@ -31,11 +31,11 @@ import time
 from pathlib import Path
 
 from archiver.config import Settings
-from archiver.events import load_events
-from archiver.history import apply_result, new_state, select_due
-from archiver.links import build_catalog
+from archiver.history.linkstate import apply_result, new_state, select_due
+from archiver.history.store import StateStore
 from archiver.models import CheckResult
-from archiver.state import StateStore
+from archiver.timeline.catalog import build_catalog
+from archiver.timeline.load import load_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the loopback farm of the tests
 
@@ -61,7 +61,7 @@ def same_night_rerun(links: int = 600, hosts: int = 30) -> None:
     """A night-0 check of ``links`` failing links, then a rerun 3 hours later (see the module docstring)."""
     import asyncio
 
-    from tests.farm import Conn, Farm, Request
+    from tests.support.farm import Conn, Farm, Request
 
     async def failing(req: Request, conn: Conn) -> None:
         kind = req.path.split("/")[1]

@@ -60,12 +60,12 @@ COMMANDS: dict[str, list[str]] = {
 
 def _synthetic_state(events: Path, snapshots: Path, *, every: int = 1, texts: int = 3) -> int:
     """A link state for every ``every``-th checkable link, cycling through the verdicts."""
-    from archiver.events import load_events
-    from archiver.extract import Extraction
-    from archiver.history import LinkState, VerdictRun
-    from archiver.links import build_catalog
-    from archiver.snapshots import Capture, SnapshotStore
-    from archiver.state import StateStore
+    from archiver.history.linkstate import LinkState, VerdictRun
+    from archiver.history.store import StateStore
+    from archiver.snapshots.extract import Extraction
+    from archiver.snapshots.store import Capture, SnapshotStore
+    from archiver.timeline.catalog import build_catalog
+    from archiver.timeline.load import load_events
 
     now = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
 

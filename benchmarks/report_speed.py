@@ -4,7 +4,7 @@ Loads ../shared/corpus/capture-cascade/events, gives every link a synthetic but
 realistic state (seeded: mostly alive; dead and soft 404s, some confirmed, some with
 a Wayback capture; blocked and error links; snapshots for most live pages; a night's
 worth of changes), runs the real citation audit, then times each format separately
-and all three through :func:`archiver.report.write_reports`, and prints seconds per
+and all three through :func:`archiver.report.build.write_reports`, and prints seconds per
 format and file sizes. Target: all three under 3 s.
 
     .venv/bin/python benchmarks/report_speed.py [--corpus PATH] [--out DIR] [--repeat 3]
@@ -27,17 +27,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from archiver.events import load_events  # noqa: E402
-from archiver.history import LinkState  # noqa: E402
-from archiver.links import Catalog, build_catalog  # noqa: E402
+from archiver.audit.stage import outlets  # noqa: E402
+from archiver.history.linkstate import LinkState  # noqa: E402
 from archiver.models import Event, Finding  # noqa: E402
-from archiver.pipeline import link_findings  # noqa: E402
-from archiver.report import RunInfo, build_report, write_json_report, write_reports  # noqa: E402
-from archiver.report_html import html_report  # noqa: E402
-from archiver.report_md import markdown_report  # noqa: E402
-from archiver.reportstage import outlets  # noqa: E402
-from archiver.reportview import event_views  # noqa: E402
-from archiver.storepaths import link_dir  # noqa: E402
+from archiver.pipeline.night import link_findings  # noqa: E402
+from archiver.report.build import RunInfo, build_report, write_json_report, write_reports  # noqa: E402
+from archiver.report.html import html_report  # noqa: E402
+from archiver.report.markdown import markdown_report  # noqa: E402
+from archiver.report.view import event_views  # noqa: E402
+from archiver.support.storepaths import link_dir  # noqa: E402
+from archiver.timeline.catalog import Catalog, build_catalog  # noqa: E402
+from archiver.timeline.load import load_events  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "capture-cascade" / "events"
 NOW = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.UTC)
@@ -113,8 +113,8 @@ def synthetic_changes(states: dict[str, LinkState], catalog: Catalog, rng: rando
 
 
 def synthetic_report(events: list[Event], catalog: Catalog, seed: int = 7) -> dict[str, Any]:
-    from archiver.audit import audit
-    from archiver.registry import load_registry
+    from archiver.audit.registry import load_registry
+    from archiver.audit.rules import audit
 
     rng = random.Random(seed)
     states = synthetic_states(catalog, rng)
@@ -127,7 +127,7 @@ def synthetic_report(events: list[Event], catalog: Catalog, seed: int = 7) -> di
     run = RunInfo(started_at=NOW, finished_at=NOW + dt.timedelta(minutes=41, seconds=12), network="ok",
                   checked=1_150, due=1_150, stage_seconds={"check": 2_380.4, "extract": 2_101.7, "audit": 0.6},
                   changes=synthetic_changes(states, catalog, rng))
-    from archiver.fingerprints import fingerprint
+    from archiver.history.known_findings import fingerprint
 
     run.new_findings = sorted(fingerprint(f.to_dict()) for f in rng.sample(audit_findings, 6))
     return build_report(catalog.links, states, findings, run, extras=outlets(catalog.links, registry))

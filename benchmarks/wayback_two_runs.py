@@ -1,6 +1,6 @@
 """Benchmark: the Wayback stage on a few hundred links over two nightly runs, against the local double.
 
-The double (tests/wayback_double.py, a real HTTP server on loopback) holds captures for a mix
+The double (tests/support/wayback_double.py, a real HTTP server on loopback) holds captures for a mix
 of links: alive with a fresh capture, alive with only old captures, alive never captured,
 dead with good captures before (or only after) the citation date and 404 captures after the
 death, dead with only 404/redirect captures, soft 404s whose later captures are the error page,
@@ -42,16 +42,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archiver.config import Settings, load_settings  # noqa: E402
-from archiver.events import load_events  # noqa: E402
-from archiver.history import apply_result, new_state  # noqa: E402
-from archiver.links import build_catalog, canonical_url  # noqa: E402
+from archiver.history.linkstate import apply_result, new_state  # noqa: E402
+from archiver.history.store import StateStore  # noqa: E402
 from archiver.models import CheckResult  # noqa: E402
-from archiver.snapshots import SnapshotStore  # noqa: E402
-from archiver.state import StateStore  # noqa: E402
-from archiver.wayback import LIMITER  # noqa: E402
-from archiver.waybackstage import WaybackOutcome, wayback_stage  # noqa: E402
-from tests.farm import Farm  # noqa: E402
-from tests.wayback_double import Hit, WaybackDouble, article, urlkey  # noqa: E402
+from archiver.snapshots.store import SnapshotStore  # noqa: E402
+from archiver.timeline.catalog import build_catalog, canonical_url  # noqa: E402
+from archiver.timeline.load import load_events  # noqa: E402
+from archiver.wayback.client import LIMITER  # noqa: E402
+from archiver.wayback.stage import WaybackOutcome, wayback_stage  # noqa: E402
+from tests.support.farm import Farm  # noqa: E402
+from tests.support.wayback_double import Hit, WaybackDouble, article, urlkey  # noqa: E402
 
 NIGHT1 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 NIGHT2 = NIGHT1 + dt.timedelta(days=1)

@@ -1,8 +1,8 @@
-"""archiver.asyncrun: a stage's result comes back without ever being formatted."""
+"""archiver.support.asyncrun: a stage's result comes back without ever being formatted."""
 
 from __future__ import annotations
 
-from archiver import asyncrun
+from archiver.support import asyncrun
 
 
 class _Loud:

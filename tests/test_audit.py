@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archiver.audit import TITLE_THRESHOLD, archived_original, audit, same_page, title_similarity
+from archiver.audit.registry import load_registry
+from archiver.audit.rules import TITLE_THRESHOLD, archived_original, audit, same_page, title_similarity
 from archiver.cli import cli
 from archiver.config import Settings
-from archiver.events import load_events
-from archiver.links import build_catalog, canonical_url
 from archiver.models import Event, Finding, PageMeta, Source
-from archiver.registry import load_registry
+from archiver.timeline.catalog import build_catalog, canonical_url
+from archiver.timeline.load import load_events
 
 REG = load_registry()
 DATA = Path(__file__).parent / "data"

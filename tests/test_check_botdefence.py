@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from archiver.check import BOT_404, SITE_GONE, check_links
 from archiver.config import BROWSER_USER_AGENT
-from archiver.fetch import retry_after_seconds
-from archiver.politeness import HostScheduler
-from tests.farm import Conn, FarmHost, Request
-from tests.farm_sites import Sites, article, build_sites, fast_settings, link_for, page
+from archiver.liveness.check import BOT_404, SITE_GONE, check_links
+from archiver.liveness.fetcher import retry_after_seconds
+from archiver.liveness.politeness import HostScheduler
+from tests.support.farm import Conn, FarmHost, Request
+from tests.support.farm_sites import Sites, article, build_sites, fast_settings, link_for, page
+from tests.support.throttle_site import Throttle, throttle_handler
 from tests.test_check_cli import FAST, run_cli, write_event
-from tests.throttle_site import Throttle, throttle_handler
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from archiver.report import load_schema
-from tests.farm_sites import Sites, build_sites
+from archiver.report.build import load_schema
+from tests.support.farm_sites import Sites, build_sites
 
 FAST = ["--per-host-gap", "0", "--connect-timeout", "1", "--read-timeout", "1", "--total-timeout", "2",
         "--attempts", "1", "--backoff-base", "0", "--quiet"]

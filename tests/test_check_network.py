@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver.check import check_links, interleave_by_host
 from archiver.config import Settings
-from archiver.netstate import assess
-from tests.farm_sites import Sites, build_sites, fast_settings, link_for
+from archiver.liveness.check import check_links, interleave_by_host
+from archiver.liveness.network import assess
+from tests.support.farm_sites import Sites, build_sites, fast_settings, link_for
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ async def test_time_budget_stops_the_run_cleanly(sites: Sites) -> None:
 async def test_pipeline_honours_max_links(sites: Sites, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from archiver.pipeline import check_stage
+    from archiver.pipeline.night import check_stage
 
     events = tmp_path / "events"
     events.mkdir()

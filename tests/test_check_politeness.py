@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from archiver.check import check_links
-from archiver.politeness import HostScheduler
-from tests.farm_sites import Sites, build_sites, check_one, fast_settings, link_for
+from archiver.liveness.check import check_links
+from archiver.liveness.politeness import HostScheduler
+from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings, link_for
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from archiver.soft404 import (
+from archiver.liveness.soft404 import (
     PageInfo,
     Probe,
     absorbed_redirect,
@@ -22,7 +22,7 @@ from archiver.soft404 import (
     parked_page,
     visible_text,
 )
-from tests.farm_sites import (
+from tests.support.farm_sites import (
     GERMAN_TEMPLATE,
     PARKED_SEDO,
     REMOVAL_TITLES,
@@ -166,14 +166,14 @@ def test_normal_article_on_the_same_host_is_alive(report: dict[str, dict[str, An
 async def test_parked_title_alone_without_the_probe_is_not_dead(rot: RotSites) -> None:
     """Without corroboration a lone "<name> is for sale" title proves nothing ("Tumblr.com is for sale"
     is also a headline): the verdict stays what it was before (alive), never dead."""
-    from tests.farm_sites import fast_settings
+    from tests.support.farm_sites import fast_settings
 
     result = await check_one(rot.parked_title.url("/news/2021/no-probe"), fast_settings(soft404_probe=False))
     assert result.status == "alive", result
 
 
 async def test_absorbed_without_the_probe_keeps_the_generic_evidence(rot: RotSites) -> None:
-    from tests.farm_sites import fast_settings
+    from tests.support.farm_sites import fast_settings
 
     result = await check_one(rot.absorbed.url("/2018/08/no-probe-story"), fast_settings(soft404_probe=False))
     assert result.status == "soft_404" and result.moved_to is None

@@ -12,12 +12,9 @@ from pathlib import Path
 import brotli
 import pytest
 
-from archiver.check import moved_target
-from archiver.events import load_events
-from archiver.fetch import retry_after_seconds
-from archiver.models import Hop
-from archiver.net import BoundedDecoder, DNSFailure, Resolver
-from archiver.soft404 import (
+from archiver.liveness.check import moved_target
+from archiver.liveness.fetcher import retry_after_seconds
+from archiver.liveness.soft404 import (
     Probe,
     compare_with_probe,
     detect_challenge,
@@ -30,6 +27,9 @@ from archiver.soft404 import (
     sniff_encoding,
     words,
 )
+from archiver.liveness.transport import BoundedDecoder, DNSFailure, Resolver
+from archiver.models import Hop
+from archiver.timeline.load import load_events
 
 ERROR_TITLES = [
     "Page not found | The Seattle Times", "404 Not Found", "404", "Error 404", "404 - Page Not Found",

@@ -8,8 +8,8 @@ import httpcore
 import pytest
 
 from archiver.config import Settings
-from archiver.net import address_problem, parse_networks
-from tests.farm_sites import Sites, build_sites, check_one, fast_settings
+from archiver.liveness.transport import address_problem, parse_networks
+from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from archiver.net import build_ssl_context
-from tests.farm_sites import Sites, build_sites, check_one, fast_settings
+from archiver.liveness.transport import build_ssl_context
+from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ async def test_redirect_to_non_web_scheme_is_error(sites: Sites) -> None:
 async def test_soft_404_host_random_path_probe(sites: Sites) -> None:
     before = len(sites.soft.hits("/archiver-probe-"))
     settings = fast_settings()
-    from archiver.check import Checker
+    from archiver.liveness.check import Checker
 
     async with Checker(settings) as checker:
         gone = await checker.check(sites.soft.url("/missing/old-story-2019"))
@@ -244,8 +244,8 @@ async def test_slow_headers_time_out(sites: Sites) -> None:
 
 
 async def test_host_that_keeps_timing_out_is_not_tried_for_every_link(sites: Sites) -> None:
-    from archiver.check import check_links
-    from tests.farm_sites import link_for
+    from archiver.liveness.check import check_links
+    from tests.support.farm_sites import link_for
 
     tag = token()
     links = [link_for(sites.news.url(f"/slow-headers?{tag}={i}")) for i in range(8)]

@@ -13,8 +13,8 @@ try:
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as Loader  # type: ignore[assignment]
 
-from archiver.events import load_events
-from archiver.links import build_catalog
+from archiver.timeline.catalog import build_catalog
+from archiver.timeline.load import load_events
 
 
 def _independent_key(url: str) -> tuple[object, ...]:

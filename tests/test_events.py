@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.events import load_events, normalise_date, parse_tier
-from archiver.links import build_catalog
+from archiver.timeline.catalog import build_catalog
+from archiver.timeline.load import load_events, normalise_date, parse_tier
 
 GOOD = """---
 id: good-event
@@ -201,7 +201,7 @@ def _plain_yaml(text: str) -> object:
 def _our_yaml(text: str) -> object:
     import yaml
 
-    from archiver.events import _LineLoader, _strip_private
+    from archiver.timeline.load import _LineLoader, _strip_private
 
     try:
         return _strip_private(yaml.load(text, Loader=_LineLoader))
@@ -228,7 +228,7 @@ def test_fast_yaml_construction_matches_pyyaml(text: str) -> None:
 def test_deep_nesting_is_built_by_pyyaml_or_reported_never_a_crash(tmp_path: Path) -> None:
     import yaml
 
-    from archiver.events import _LineLoader
+    from archiver.timeline.load import _LineLoader
 
     deep = "[" * 990 + "]" * 990
     data = yaml.load(f"x: {deep}\n", Loader=_LineLoader)  # past the fast path's recursion: PyYAML builds it
@@ -252,14 +252,14 @@ def test_deep_nesting_is_built_by_pyyaml_or_reported_never_a_crash(tmp_path: Pat
 def test_fast_yaml_construction_keeps_recursive_aliases() -> None:
     import yaml
 
-    from archiver.events import _LineLoader
+    from archiver.timeline.load import _LineLoader
 
     data = yaml.load("r: &r [1, *r]\n", Loader=_LineLoader)
     assert data["r"][1] is data["r"]
 
 
 def test_fast_yaml_construction_matches_pyyaml_on_the_corpus(corpus: Path) -> None:
-    from archiver.events import _HANDLER
+    from archiver.timeline.load import _HANDLER
 
     texts = [p.read_text("utf-8") for p in sorted(corpus.glob("*.md"))]
     frontmatters = [_HANDLER.split(t)[0] for t in texts if _HANDLER.detect(t)]
@@ -271,7 +271,7 @@ def test_fast_yaml_construction_matches_pyyaml_on_the_corpus(corpus: Path) -> No
 
 _TWO_PROCESS_SCRIPT = """
 import pickle, sys
-from archiver import events
+from archiver.timeline import load as events
 events.PARALLEL_MIN_FILES = 2
 if sys.argv[2] == "child-fails":
     real = events.pickle.dumps

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from archiver.extract import Extraction, ExtractOptions, classify, decode, detect_encoding, extract
-from archiver.extractpool import ExtractorPool
-from archiver.textsim import precision_recall
-from tests.pagefixtures import Page, articles, load_pages, page
-from tests.pdfgen import make_pdf, wrap
+from archiver.snapshots.extract import Extraction, ExtractOptions, classify, decode, detect_encoding, extract
+from archiver.snapshots.pool import ExtractorPool
+from archiver.snapshots.textsim import precision_recall
+from tests.support.pagefixtures import Page, articles, load_pages, page
+from tests.support.pdfgen import make_pdf, wrap
 
 # --------------------------------------------------------------------------- articles
 

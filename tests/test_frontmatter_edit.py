@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.events import _FileContext, parse_event_text
-from archiver.frontmatter_edit import EditError, changed_lines, render_scalar, set_source_fields
+from archiver.timeline.edit import EditError, changed_lines, render_scalar, set_source_fields
+from archiver.timeline.load import _FileContext, parse_event_text
 
 COMMENTED = """\
 ---

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archiver.config import Settings
-from archiver.history import (
+from archiver.history.linkstate import (
     HISTORY_RUNS,
     PRIORITY_DEAD,
     PRIORITY_ERROR,
@@ -24,8 +24,8 @@ from archiver.history import (
     resting,
     select_due,
 )
+from archiver.history.store import LockError, StateStore, run_lock
 from archiver.models import CheckResult
-from archiver.state import LockError, StateStore, run_lock
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 S = Settings(snapshot_pages=False)  # the snapshot rule has its own test
@@ -331,8 +331,8 @@ def test_taking_over_a_stale_lock_removes_the_killed_run_s_temp_files(tmp_path: 
     import subprocess
     import sys
 
-    from archiver import atomic
-    from archiver.report import REPORT_FILES
+    from archiver.report.build import REPORT_FILES
+    from archiver.support import atomic
 
     root, reports = tmp_path / "snapshots", tmp_path / "reports"
     link = root / "example.org" / "a-story--0123456789ab"

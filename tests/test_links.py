@@ -6,8 +6,14 @@ import socket
 
 import pytest
 
-from archiver.links import build_catalog, canonical_url, parse_archive_url, registrable_domain, url_problem
 from archiver.models import Event, Source
+from archiver.timeline.catalog import (
+    build_catalog,
+    canonical_url,
+    parse_archive_url,
+    registrable_domain,
+    url_problem,
+)
 
 
 def _event(eid: str, *urls: str, archive: str | None = None) -> Event:

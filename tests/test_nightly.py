@@ -20,10 +20,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from archiver.report import load_schema
-from archiver.state import run_lock
-from tests.farm import Conn, Farm, FarmHost, Request
-from tests.farm_sites import article
+from archiver.history.store import run_lock
+from archiver.report.build import load_schema
+from tests.support.farm import Conn, Farm, FarmHost, Request
+from tests.support.farm_sites import article
 
 FAST = ["--per-host-gap", "0", "--connect-timeout", "1", "--read-timeout", "2", "--total-timeout", "3",
         "--attempts", "1", "--backoff-base", "0", "--quiet", "--no-soft404-probe"]

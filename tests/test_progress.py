@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from archiver.progress import StageProgress, duration, eta
+from archiver.support.progress import StageProgress, duration, eta
 
 
 def test_eta_from_the_pace_so_far_else_from_the_expected_rate() -> None:

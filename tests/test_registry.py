@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.events import load_events
-from archiver.links import host_of, parse_archive_url, registrable_domain
-from archiver.registry import RegistryError, load_registry, name_key, names_match
+from archiver.audit.registry import RegistryError, load_registry, name_key, names_match
+from archiver.timeline.catalog import host_of, parse_archive_url, registrable_domain
+from archiver.timeline.load import load_events
 
 REG = load_registry()
 
@@ -238,10 +238,10 @@ def test_no_network_from_a_cold_start(tmp_path: Path) -> None:
         socket.getaddrinfo = boom
         socket.create_connection = boom
         socket.socket.connect = boom
-        from archiver.events import load_events
-        from archiver.links import build_catalog
-        from archiver.registry import load_registry
-        from archiver.audit import audit
+        from archiver.timeline.load import load_events
+        from archiver.timeline.catalog import build_catalog
+        from archiver.audit.registry import load_registry
+        from archiver.audit.rules import audit
         loaded = load_events({str(events)!r})
         findings = audit(loaded.events, build_catalog(loaded.events), load_registry())
         print(sorted(f.kind for f in findings))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from archiver.report import write_reports
-from tests.cdp import find_chromium
-from tests.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
+from archiver.report.build import write_reports
+from tests.support.cdp import find_chromium
+from tests.support.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
 
 pytestmark = pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed")
 
@@ -27,7 +27,7 @@ def visible_statuses(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_report_html_filters_sorts_and_stays_inert(tmp_path: Path) -> None:
-    from tests.cdp import Browser
+    from tests.support.cdp import Browser
 
     events = []
     for e in range(120):
@@ -98,7 +98,7 @@ def test_report_html_filters_sorts_and_stays_inert(tmp_path: Path) -> None:
 
 def test_console_errors_are_caught(tmp_path: Path) -> None:
     """The check above would see a broken page: a thrown error and a CSP violation are reported."""
-    from tests.cdp import Browser
+    from tests.support.cdp import Browser
 
     page_file = tmp_path / "broken.html"
     page_file.write_text("<!DOCTYPE html><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

@@ -9,9 +9,9 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from archiver.report_html import html_report
-from archiver.reportview import safe_href
-from tests.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
+from archiver.report.html import html_report
+from archiver.report.view import safe_href
+from tests.support.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
 
 
 class Tags(HTMLParser):
@@ -129,7 +129,7 @@ def test_table_rows_status_and_charts() -> None:
 
 
 def test_written_by_write_reports(tmp_path: Path) -> None:
-    from archiver.report import write_reports
+    from archiver.report.build import write_reports
 
     b = build([Ev("e", [Src("https://a-site.net/x", status="dead")])])
     paths = write_reports(b.report, tmp_path, events=b.events)

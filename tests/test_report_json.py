@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from archiver.config import load_settings
-from archiver.fingerprints import FINDINGS_FILE, fingerprint, record
-from archiver.pipeline import regenerate_report
-from tests.farm import Farm
-from tests.reportdata import Ev, Src, build
+from archiver.history.known_findings import FINDINGS_FILE, fingerprint, record
+from archiver.pipeline.night import regenerate_report
+from tests.support.farm import Farm
+from tests.support.reportdata import Ev, Src, build
 from tests.test_nightly import VALIDATOR, Web, farm, run, timeline  # noqa: F401  (farm is a fixture)
 
 CHECK_ONLY = ("elapsed", "content_type", "connection_failure", "body_truncated")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from archiver.fingerprints import fingerprint
+from archiver.history.known_findings import fingerprint
 from archiver.models import Finding
-from archiver.report_md import GITHUB_LIMIT, code, md, render_markdown, text_length
-from archiver.reportview import ReportView
-from tests.reportdata import HOSTILE_TITLE, HOSTILE_URL, Built, Ev, Src, build
+from archiver.report.markdown import GITHUB_LIMIT, code, md, render_markdown, text_length
+from archiver.report.view import ReportView
+from tests.support.reportdata import HOSTILE_TITLE, HOSTILE_URL, Built, Ev, Src, build
 
 
 def first_screen(text: str) -> str:

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from archiver.shard import merge_runs, merge_snapshots
+from archiver.history.shards import merge_runs, merge_snapshots
 
 
 def _state(root: Path, rel: str, **fields: object) -> Path:

@@ -10,11 +10,11 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import unquote
 
-from archiver.extract import Extraction
-from archiver.links import canonical_url
-from archiver.site import build_site, snapshot_page
-from archiver.snapshots import Capture, SnapshotStore
-from tests.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
+from archiver.report.site import build_site, snapshot_page
+from archiver.snapshots.extract import Extraction
+from archiver.snapshots.store import Capture, SnapshotStore
+from archiver.timeline.catalog import canonical_url
+from tests.support.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
 
 TEXT = ("The committee published its findings on Tuesday. " * 30) + "\n\n<script>window.__pwned=1</script> end."
 

@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
-from archiver.links import canonical_url
-from archiver.report import load_schema
-from archiver.snapshots import parse
-from archiver.storepaths import link_dir
-from tests.farm import Conn, Farm, FarmHost, Request
-from tests.pagefixtures import page, real_rewrite
-from tests.pdfgen import make_pdf, wrap
+from archiver.report.build import load_schema
+from archiver.snapshots.store import parse
+from archiver.support.storepaths import link_dir
+from archiver.timeline.catalog import canonical_url
+from tests.support.farm import Conn, Farm, FarmHost, Request
+from tests.support.pagefixtures import page, real_rewrite
+from tests.support.pdfgen import make_pdf, wrap
 
 FAST = ["--per-host-gap", "0", "--connect-timeout", "2", "--read-timeout", "2", "--total-timeout", "5",
         "--attempts", "1", "--backoff-base", "0", "--allow-networks", "127.0.0.0/8"]
@@ -191,8 +191,8 @@ def test_check_stores_snapshots_and_reports_drift(site: tuple[Site, FarmHost], t
 def test_audit_reads_the_snapshots_page_metadata(tmp_path: Path) -> None:
     import datetime as dt
 
-    from archiver.extract import extract
-    from archiver.snapshots import Capture, SnapshotStore
+    from archiver.snapshots.extract import extract
+    from archiver.snapshots.store import Capture, SnapshotStore
 
     p = page("riverton-gazette")
     SnapshotStore(tmp_path / "snapshots").save(Capture(

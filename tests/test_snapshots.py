@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from archiver.extract import Extraction, extract, failed, media_type
-from archiver.links import canonical_url
 from archiver.models import CheckResult, Citation, Link
-from archiver.snapshots import FIRST, Capture, SnapshotStore, drift_findings, parse, report_entry
-from archiver.storepaths import link_dir
-from tests.pagefixtures import COSMETIC, REAL, Page, articles, page, real_replaced
-from tests.pdfgen import make_pdf, wrap
+from archiver.snapshots.extract import Extraction, extract, failed, media_type
+from archiver.snapshots.store import FIRST, Capture, SnapshotStore, drift_findings, parse, report_entry
+from archiver.support.storepaths import link_dir
+from archiver.timeline.catalog import canonical_url
+from tests.support.pagefixtures import COSMETIC, REAL, Page, articles, page, real_replaced
+from tests.support.pdfgen import make_pdf, wrap
 
 T0 = dt.datetime(2024, 3, 13, 2, 0, tzinfo=dt.UTC)
 T1 = dt.datetime(2024, 4, 1, 2, 0, tzinfo=dt.UTC)
@@ -282,7 +282,7 @@ class _SlowPool:
 
 async def test_stage_drops_bodies_bounds_memory_and_stores(tmp_path: Path) -> None:
     from archiver.config import Settings
-    from archiver.snapshotstage import SnapshotStage
+    from archiver.snapshots.stage import SnapshotStage
 
     pages = articles()
     pool = _SlowPool(0.01)
@@ -312,7 +312,7 @@ async def test_stage_stops_at_the_deadline(tmp_path: Path) -> None:
     import time as _time
 
     from archiver.config import Settings
-    from archiver.snapshotstage import SnapshotStage
+    from archiver.snapshots.stage import SnapshotStage
 
     p = page("riverton-gazette")
     stage = SnapshotStage(Settings(snapshots=tmp_path / "snaps"), pool=_SlowPool(0.2))  # type: ignore[arg-type]
@@ -327,7 +327,7 @@ async def test_stage_stops_at_the_deadline(tmp_path: Path) -> None:
 
 
 def test_pool_answers_when_a_worker_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    from archiver import extractpool
+    from archiver.snapshots import pool as extractpool
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError("no more processes")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.links import canonical_url
-from archiver.storepaths import HASH_HEX, WINDOWS_RESERVED, link_dir, slug
+from archiver.support.storepaths import HASH_HEX, WINDOWS_RESERVED, link_dir, slug
+from archiver.timeline.catalog import canonical_url
 
 SAFE_COMPONENT = re.compile(r"^[a-z0-9_][a-z0-9._-]*$")
 

@@ -1,6 +1,6 @@
 """``archiver run``'s default Wayback budget: the stage stops at ``max_lookups``, the summary says how
 many lookups are left for the next run, the next run continues with them, and progress shows the time
-left. Links on a loopback farm, the archive is the local double (tests/wayback_double.py)."""
+left. Links on a loopback farm, the archive is the local double (tests/support/wayback_double.py)."""
 
 from __future__ import annotations
 
@@ -17,15 +17,15 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.config import Settings
-from archiver.events import load_events
-from archiver.links import build_catalog
-from archiver.snapshots import SnapshotStore
-from archiver.state import StateStore
-from archiver.wayback import LIMITER
-from archiver.waybackstage import wayback_stage
-from tests.farm import Conn, Farm, FarmHost, Request
-from tests.farm_sites import article
-from tests.wayback_double import WaybackDouble
+from archiver.history.store import StateStore
+from archiver.snapshots.store import SnapshotStore
+from archiver.timeline.catalog import build_catalog
+from archiver.timeline.load import load_events
+from archiver.wayback.client import LIMITER
+from archiver.wayback.stage import wayback_stage
+from tests.support.farm import Conn, Farm, FarmHost, Request
+from tests.support.farm_sites import article
+from tests.support.wayback_double import WaybackDouble
 
 
 @pytest.fixture

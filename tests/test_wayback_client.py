@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from archiver.config import Settings, load_settings
-from archiver.wayback import (
+from archiver.wayback.client import (
     LIMITER,
     ArchiveError,
     AuthRejected,
@@ -23,8 +23,8 @@ from archiver.wayback import (
     WaybackClient,
     parse_cdx_json,
 )
-from tests.farm import Farm
-from tests.wayback_double import WaybackDouble, article, urlkey
+from tests.support.farm import Farm
+from tests.support.wayback_double import WaybackDouble, article, urlkey
 
 URL = "https://www.rivertongazette.com/news/2024/03/12/council-cameras/"
 
@@ -239,7 +239,7 @@ def test_what_waybackpy_can_and_cannot_do(double: WaybackDouble) -> None:
         run(_with(double, lambda wb: wb.cdx(CdxQuery(url=URL)), cdx="waybackpy"))
     assert not isinstance(confused.value, RateLimited) and "properties" in str(confused.value)
     # a 429 page without a long line parses as "no captures at all"
-    import tests.wayback_double as wd
+    import tests.support.wayback_double as wd
 
     short, wd.TOO_MANY = wd.TOO_MANY, b"<h1>429 Too Many Requests</h1>\n"
     try:

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from archiver.extract import extract
-from archiver.history import apply_result, new_state
-from archiver.links import canonical_url
+from archiver.history.linkstate import apply_result, new_state
+from archiver.history.store import StateStore
 from archiver.models import CheckResult
-from archiver.snapshots import Capture, SnapshotStore
-from archiver.state import StateStore
-from archiver.wayback import LIMITER
-from tests.farm import Farm
+from archiver.snapshots.extract import extract
+from archiver.snapshots.store import Capture, SnapshotStore
+from archiver.timeline.catalog import canonical_url
+from archiver.wayback.client import LIMITER
+from tests.support.farm import Farm
+from tests.support.wayback_double import WaybackDouble, article
 from tests.test_wayback_stage import NOW, SITE, Timeline
-from tests.wayback_double import WaybackDouble, article
 
 NOT_FOUND = (b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>"
              + b"The requested URL was not found on this server. Try the search or the front page. " * 15
@@ -158,7 +158,7 @@ def test_saves_skip_definitive_failures_and_go_to_alive_links_first(double: Wayb
 
 
 def test_not_the_page_names_parked_captures_and_error_pages_apart() -> None:
-    from archiver.waybackstage import not_the_page
+    from archiver.wayback.stage import not_the_page
 
     parked = (b"<html><head><title>example-gazette.com is for sale</title></head><body>"
               b"<h1>This domain may be for sale</h1><div class='related'>Related searches</div>"

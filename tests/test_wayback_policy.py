@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from archiver import wayback_policy as policy
 from archiver.config import load_settings
-from archiver.history import LinkState, apply_result, new_state
-from archiver.links import canonical_url
+from archiver.history.linkstate import LinkState, apply_result, new_state
+from archiver.history.store import dumps
 from archiver.models import CheckResult, Citation, Link
-from archiver.state import dumps
-from archiver.wayback import Capture
-from archiver.wayback_policy import Known
+from archiver.timeline.catalog import canonical_url
+from archiver.wayback import policy
+from archiver.wayback.client import Capture
+from archiver.wayback.policy import Known
 
 NOW = dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC)
 URL = "https://www.rivertongazette.com/news/2024/03/12/council-approves-license-plate-cameras/"

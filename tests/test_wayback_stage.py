@@ -18,17 +18,17 @@ from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.config import Settings, load_settings
-from archiver.events import load_events
-from archiver.history import LinkState, apply_result, new_state
-from archiver.links import build_catalog, canonical_url
+from archiver.history.linkstate import LinkState, apply_result, new_state
+from archiver.history.store import StateStore
 from archiver.models import CheckResult
-from archiver.report import load_schema
-from archiver.snapshots import SnapshotStore, parse
-from archiver.state import StateStore
-from archiver.wayback import LIMITER
-from archiver.waybackstage import SAVING_OFF, WaybackOutcome, wayback_stage
-from tests.farm import Farm
-from tests.wayback_double import WaybackDouble, article, urlkey
+from archiver.report.build import load_schema
+from archiver.snapshots.store import SnapshotStore, parse
+from archiver.timeline.catalog import build_catalog, canonical_url
+from archiver.timeline.load import load_events
+from archiver.wayback.client import LIMITER
+from archiver.wayback.stage import SAVING_OFF, WaybackOutcome, wayback_stage
+from tests.support.farm import Farm
+from tests.support.wayback_double import WaybackDouble, article, urlkey
 
 NOW = dt.datetime(2024, 5, 1, 2, 0, tzinfo=dt.UTC)
 SITE = "https://www.rivertongazette.com/news/2024/03/"
@@ -177,8 +177,8 @@ def test_a_bot_challenge_capture_is_refused_and_the_next_one_rescued(double: Way
 
 
 def test_a_live_capture_is_never_replaced_by_a_rescue(double: WaybackDouble, tmp_path: Path) -> None:
-    from archiver.extract import extract
-    from archiver.snapshots import Capture
+    from archiver.snapshots.extract import extract
+    from archiver.snapshots.store import Capture
 
     t = Timeline(tmp_path, double)
     url = t.cite(SITE + "kept-live/")

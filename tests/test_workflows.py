@@ -30,9 +30,9 @@ import pytest
 import yaml
 
 from archiver.cli import cli
-from archiver.report import load_schema
-from archiver.report_md import markdown_report
-from tests.reportdata import Ev, Src, build
+from archiver.report.build import load_schema
+from archiver.report.markdown import markdown_report
+from tests.support.reportdata import Ev, Src, build
 
 PROJECT = Path(__file__).resolve().parent.parent
 WORKFLOWS = PROJECT / ".github" / "workflows"

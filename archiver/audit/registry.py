@@ -1,0 +1,521 @@
+"""The publisher registry: which outlet publishes on which domain, and its tier.
+
+The registry is data (``archiver/data/publishers.yaml``, shipped in the package;
+a timeline can add its own file with the ``registry`` setting). Each entry is
+keyed by a registrable domain (``nytimes.com``) or a host (``abcnews.go.com``)
+and gives the outlet's canonical name, its aliases, its tier and flags; rules
+match hosts by glob pattern (``*.blogspot.com``) or by suffix (``.gov``).
+
+A URL is looked up by, in order: its exact host and parent hosts down to (not
+including) the registrable domain; host-pattern rules; the registrable domain
+(Public Suffix List, offline, via :func:`archiver.timeline.catalog.registrable_domain`);
+suffix rules. The first hit wins.
+
+Publisher names are compared after normalisation (:func:`name_key`): case,
+accents, punctuation, a leading "The", ``&``/``and``, acronym dots (``U.S.``),
+common abbreviations (``Dept.``) and a trailing generic word (``News``,
+``Magazine``, ``.com``) do not matter, nor does a leading ``U.S.``/``US``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - libyaml missing
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+from ..timeline.catalog import host_of, parse_archive_url, registrable_domain
+
+BUILTIN = "archiver/data/publishers.yaml"
+
+#: Kinds of publisher (informational, except that ``news`` and ``wire`` names are
+#: the ones flagged when cited for a page of an umbrella domain).
+KINDS = frozenset({
+    "news", "wire", "official", "academic", "research", "advocacy", "reference", "wiki", "platform", "social",
+    "blog", "company", "legal", "newswire",
+})
+MEDIA_KINDS = frozenset({"news", "wire"})
+_ENTRY_FIELDS = frozenset({"name", "aliases", "tier", "kind", "platform", "umbrella", "syndicates", "notes"})
+_TOP_FIELDS = frozenset({"version", "tiers", "publishers", "rules"})
+
+Via = Literal["host", "host_rule", "domain", "suffix_rule"]
+
+
+class RegistryError(ValueError):
+    """The registry file is invalid; the message names the file and the entry."""
+
+
+# --------------------------------------------------------------------------- names
+
+_ABBREVIATIONS = {
+    "dept": "department", "depts": "departments", "natl": "national", "intl": "international",
+    "govt": "government", "assn": "association", "univ": "university", "corp": "corporation",
+    "inst": "institute", "ctr": "center", "centre": "center", "mag": "magazine", "cmte": "committee",
+    "comm": "committee",
+}
+#: Trailing words that do not change which outlet a name means ("BBC News", "TIME Magazine", "Salon.com").
+_GENERIC_TAIL = frozenset({
+    "news", "magazine", "online", "website", "site", "newspaper", "newsroom", "official", "journal", "com", "org",
+    "net", "gov", "inc", "llc",
+})
+#: Single words too common in outlet names to mean one outlet when found inside a longer name.
+_WEAK = _GENERIC_TAIL | frozenset({
+    "the", "times", "post", "daily", "journal", "review", "report", "press", "tribune", "herald", "world",
+    "national", "american", "public", "center", "institute", "foundation", "council", "committee", "department",
+    "office", "house", "senate", "court", "state", "government", "policy", "law", "research", "media", "network",
+    "radio", "business", "money", "politics", "finance", "today", "record", "watch", "project", "global",
+    "international", "science", "nature", "history", "america", "democracy", "union", "monitor", "congress",
+    "block",
+})
+_COUNTRY_PREFIXES = (("united", "states"), ("us",), ("usa",))
+_DOTTED = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)+\.?")
+
+
+def name_tokens(name: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text.replace("&", " and ").replace("+", " and ")
+    text = re.sub(r"['’`´]", "", text)
+
+    def dotted(m: re.Match[str]) -> str:
+        parts = [p for p in m.group(0).split(".") if p]
+        if all(len(p) == 1 for p in parts):  # U.S. / N.Y. -> us / ny
+            return "".join(parts)
+        return " ".join(parts)  # salon.com -> salon com
+
+    text = _DOTTED.sub(dotted, text)
+    raw = re.findall(r"[a-z0-9]+", text)
+    tokens: list[str] = []
+    run: list[str] = []
+    for tok in [*raw, ""]:  # collapse runs of single letters: "u s" -> "us"
+        if len(tok) == 1 and tok.isalpha():
+            run.append(tok)
+            continue
+        if run:
+            tokens.append("".join(run))
+            run = []
+        if tok:
+            tokens.append(_ABBREVIATIONS.get(tok, tok))
+    if len(tokens) > 1 and tokens[0] == "the":
+        tokens = tokens[1:]
+    return tokens
+
+
+def name_key(name: str) -> str:
+    """The strict comparison key: ``"The New York Times"`` and ``"new york times"`` -> ``"new york times"``."""
+    return " ".join(name_tokens(name))
+
+
+def _strip_tail(tokens: list[str]) -> list[str]:
+    out = list(tokens)
+    while len(out) > 1 and out[-1] in _GENERIC_TAIL:
+        out.pop()
+    return out
+
+
+def _strip_country(tokens: list[str]) -> list[str]:
+    for prefix in _COUNTRY_PREFIXES:
+        n = len(prefix)
+        if len(tokens) > n and tuple(tokens[:n]) == prefix:
+            return tokens[n:]
+    return tokens
+
+
+@lru_cache(maxsize=65536)
+def name_variants(name: str) -> frozenset[str]:
+    """Loose keys of a name: strict key, without a generic trailing word, without a leading "U.S."."""
+    tokens = name_tokens(name)
+    if not tokens:
+        return frozenset()
+    out = {tuple(tokens), tuple(_strip_tail(tokens)), tuple(_strip_country(tokens)),
+           tuple(_strip_tail(_strip_country(tokens)))}
+    keys = {" ".join(t) for t in out if t}
+    if len(tokens) > 1 or name.strip().lower().startswith("the "):
+        # written together or apart: "The Street" / "TheStreet", "Space News" / "SpaceNews"
+        joined = "".join(name_tokens("x " + name)[1:])  # keeps a leading "the"
+        keys.add(joined)
+        keys.add("".join(tokens))
+    return frozenset(keys)
+
+
+_PAREN = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+_SPLIT = re.compile(r"\s+/\s+|/|\s+[-–—|:]\s+|,\s+|;\s+|\s+via\s+|\s+and\s+", re.IGNORECASE)
+_LEAD = re.compile(r"^\s*(?:via|from|sourced from|citing|hosted by|published by|originally)\s+", re.IGNORECASE)
+
+
+def name_segments(name: str) -> list[str]:
+    """A cited publisher and its parts: ``"Reuters (via CNBC)"`` -> the whole, ``Reuters``, ``CNBC``."""
+    out = [name]
+    bare = _PAREN.sub(" ", name).strip()
+    if bare and bare != name:
+        out.append(bare)
+    for m in _PAREN.finditer(name):
+        inner = _LEAD.sub("", m.group(1) or m.group(2) or "").strip()
+        if inner:
+            out.append(inner)
+    for part in _SPLIT.split(bare or name):
+        part = _LEAD.sub("", part).strip()
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+def primary_name(name: str) -> str:
+    """The cited name without parenthetical remarks: ``"Washington Post (op-ed)"`` -> ``"Washington Post"``."""
+    return _PAREN.sub(" ", name).strip() or name
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return 0 < n <= len(haystack) and any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """One registry entry (a domain, a host, or a rule)."""
+
+    key: str
+    name: str | None = None
+    aliases: tuple[str, ...] = ()
+    tier: int | None = None
+    kind: str | None = None
+    #: a host of other people's content (uploads, documents, newsletters): the cited
+    #: publisher is legitimately the author or uploader; never a publisher_mismatch
+    platform: bool = False
+    #: many bodies publish here (a government, a university): any cited name is
+    #: accepted except the name of a news outlet of the registry
+    umbrella: bool = False
+    #: other outlets whose copies this site carries (wire stories): accepted as publisher
+    syndicates: tuple[str, ...] = ()
+    notes: str | None = None
+    #: the file the entry (or its last override) came from
+    origin: str = BUILTIN
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The canonical name, the aliases, the key and its first label (``nytimes``)."""
+        out = [n for n in (self.name, *self.aliases) if n]
+        if not self.key.startswith((".", "*")):
+            out.append(self.key)
+            if registrable_domain(self.key) == self.key:
+                label = self.key.split(".", 1)[0]
+                if label != "www":
+                    out.append(label)  # "nytimes" for nytimes.com
+        return tuple(out)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.key
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "name": self.name, "tier": self.tier}
+        for attr in ("aliases", "kind", "platform", "umbrella", "syndicates", "notes"):
+            value = getattr(self, attr)
+            if value:
+                out[attr] = list(value) if isinstance(value, tuple) else value
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Which registry entry covers a URL, and how it was found."""
+
+    entry: Publisher
+    via: Via
+    host: str
+    domain: str
+
+    @property
+    def fill_name(self) -> str | None:
+        """The publisher to write for a citation that has none (None when the entry cannot say)."""
+        e = self.entry
+        if e.platform or not e.name:
+            return None
+        if e.umbrella and self.via == "domain" and self.host not in (self.domain, "www." + self.domain):
+            return None  # www.warren.senate.gov is not "U.S. Senate" generally
+        return e.name
+
+
+@lru_cache(maxsize=65536)
+def _alias_tokens(names: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    out: set[tuple[str, ...]] = set()
+    for n in names:
+        for variant in name_variants(n):
+            toks = tuple(variant.split())
+            if len(toks) > 1 or (len(toks[0]) >= 3 and toks[0] not in _WEAK):
+                out.add(toks)
+    return tuple(sorted(out))
+
+
+def names_match(cited: str, names: Iterable[str]) -> bool:
+    """True when ``cited`` (or one of its parts) names the outlet known by ``names``.
+
+    Tolerant: normalised keys, generic tails, a leading "U.S.", parenthetical
+    remarks and "A / B" or "A via B" parts; and a sub-brand that starts with or
+    contains an alias ("CNN Politics", "NPR - Karl Rove Interview") or a
+    shortened name inside an alias ("Brennan Center" for "Brennan Center for
+    Justice").
+    """
+    return _names_match(cited, tuple(names))
+
+
+@lru_cache(maxsize=65536)
+def _names_match(cited: str, names: tuple[str, ...]) -> bool:
+    """:func:`names_match`, remembered: a timeline cites the same outlet by the same name hundreds of times."""
+    alias_variants: set[str] = set()
+    for n in names:
+        alias_variants |= name_variants(n)
+    aliases = _alias_tokens(names)
+    for segment in name_segments(cited):
+        variants = name_variants(segment)
+        if variants & alias_variants:
+            return True
+        tokens = name_tokens(segment)
+        for alias in aliases:
+            if _contains(tokens, list(alias)):
+                return True
+            if len(tokens) >= 2 and _contains(list(alias), tokens):
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------- registry
+
+
+@dataclass(slots=True)
+class Registry:
+    tiers: dict[int, str] = field(default_factory=dict)
+    entries: dict[str, Publisher] = field(default_factory=dict)
+    host_rules: list[Publisher] = field(default_factory=list)
+    suffix_rules: list[Publisher] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    _index: dict[str, list[Publisher]] | None = None
+
+    # -- lookup
+    def lookup(self, url_or_host: str) -> Match | None:
+        """The entry for a URL (a Wayback capture is looked up by its original) or a host name."""
+        host = url_or_host
+        if "/" in url_or_host or ":" in url_or_host:
+            ref = parse_archive_url(url_or_host)
+            host = host_of(ref.original if ref else url_or_host)
+        host = host.lower().rstrip(".")
+        if not host:
+            return None
+        domain = registrable_domain(host)
+        probe = host
+        while probe and probe != domain and probe.count(".") >= domain.count("."):
+            entry = self.entries.get(probe)
+            if entry is not None:
+                return Match(entry, "host", host, domain)
+            probe = probe.split(".", 1)[1] if "." in probe else ""
+        for rule in self.host_rules:
+            if fnmatch.fnmatchcase(host, rule.key):
+                return Match(rule, "host_rule", host, domain)
+        entry = self.entries.get(domain)
+        if entry is not None:
+            return Match(entry, "domain", host, domain)
+        for rule in self.suffix_rules:
+            if host.endswith(rule.key) or host == rule.key.lstrip("."):
+                return Match(rule, "suffix_rule", host, domain)
+        return None
+
+    def tier_meaning(self, tier: int | None) -> str:
+        return self.tiers.get(tier, "") if tier is not None else ""
+
+    # -- names
+    def _build_index(self) -> dict[str, list[Publisher]]:
+        index: dict[str, list[Publisher]] = {}
+        for entry in self.entries.values():
+            for n in (entry.name, *entry.aliases):
+                if not n:
+                    continue
+                for key in {name_key(n), " ".join(_strip_tail(name_tokens(n)))}:
+                    bucket = index.setdefault(key, [])
+                    if entry not in bucket:
+                        bucket.append(entry)
+        return index
+
+    def by_name(self, name: str) -> list[Publisher]:
+        """Entries whose name or an alias is ``name`` (strictly normalised; parenthetical remarks ignored)."""
+        if self._index is None:
+            self._index = self._build_index()
+        primary = primary_name(name)
+        found: list[Publisher] = []
+        for key in (name_key(primary), " ".join(_strip_tail(name_tokens(primary)))):
+            for entry in self._index.get(key, []):
+                if entry not in found:
+                    found.append(entry)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _check_names(value: Any, where: str, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RegistryError(f"{where}: '{what}' must be a list of names")
+    return tuple(v.strip() for v in value)
+
+
+def _entry(key: str, data: Any, where: str, origin: str, base: Publisher | None = None) -> Publisher:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RegistryError(f"{where}: expected a mapping of fields (name, aliases, tier, ...), got {data!r}")
+    replace_all = bool(data.get("replace", False))
+    unknown = set(data) - _ENTRY_FIELDS - {"replace", "host", "suffix"}
+    if unknown:
+        raise RegistryError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
+                            f"allowed: {', '.join(sorted(_ENTRY_FIELDS))}")
+    values: dict[str, Any] = {}
+    if "name" in data:
+        name = data["name"]
+        if name is not None and not (isinstance(name, str) and name.strip()):
+            raise RegistryError(f"{where}: 'name' must be a non-empty string")
+        values["name"] = name.strip() if isinstance(name, str) else None
+    if "tier" in data:
+        tier = data["tier"]
+        if tier is not None and (isinstance(tier, bool) or tier not in (1, 2, 3)):
+            raise RegistryError(f"{where}: 'tier' must be 1, 2 or 3 (or null), got {tier!r}")
+        values["tier"] = tier
+    if "kind" in data:
+        kind = data["kind"]
+        if kind is not None and kind not in KINDS:
+            raise RegistryError(f"{where}: 'kind' must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
+        values["kind"] = kind
+    for flag in ("platform", "umbrella"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise RegistryError(f"{where}: '{flag}' must be true or false")
+            values[flag] = data[flag]
+    if "notes" in data:
+        if data["notes"] is not None and not isinstance(data["notes"], str):
+            raise RegistryError(f"{where}: 'notes' must be text")
+        values["notes"] = data["notes"]
+    for listed in ("aliases", "syndicates"):
+        if listed in data:
+            names = _check_names(data[listed], where, listed)
+            if base is not None and not replace_all:  # a timeline's aliases extend the built-in ones
+                names = tuple(dict.fromkeys((*getattr(base, listed), *names)))
+            values[listed] = names
+    if base is not None and not replace_all:
+        return replace(base, origin=origin, **values)
+    return Publisher(key=key, origin=origin, **values)
+
+
+_HOST_KEY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+
+def _merge(registry: Registry, data: Any, origin: str) -> None:
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise RegistryError(f"{origin}: expected a mapping with 'publishers' (and optionally 'rules', 'tiers')")
+    unknown = set(data) - _TOP_FIELDS
+    if unknown:
+        raise RegistryError(f"{origin}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}; "
+                            f"allowed: {', '.join(sorted(_TOP_FIELDS))}")
+    version = data.get("version", 1)
+    if version != 1:
+        raise RegistryError(f"{origin}: unsupported registry version {version!r} (this archiver reads version 1)")
+    tiers = data.get("tiers") or {}
+    if not isinstance(tiers, dict) or not all(k in (1, 2, 3) and isinstance(v, str) for k, v in tiers.items()):
+        raise RegistryError(f"{origin}: 'tiers' must map 1, 2 and 3 to their meaning")
+    registry.tiers.update(tiers)
+    publishers = data.get("publishers") or {}
+    if not isinstance(publishers, dict):
+        raise RegistryError(f"{origin}: 'publishers' must be a mapping of domain or host -> entry")
+    for raw_key, value in publishers.items():
+        key = str(raw_key).strip().lower().rstrip(".")
+        where = f"{origin}: publishers: {raw_key}"
+        if not _HOST_KEY.match(key):
+            raise RegistryError(f"{where}: the key must be a domain or host name like 'nytimes.com'")
+        entry = _entry(key, value, where, origin, registry.entries.get(key))
+        if not entry.name and not entry.platform and not entry.umbrella:
+            raise RegistryError(f"{where}: an entry needs a 'name' (unless it is a platform or umbrella)")
+        registry.entries[key] = entry
+    rules = data.get("rules") or []
+    if not isinstance(rules, list):
+        raise RegistryError(f"{origin}: 'rules' must be a list")
+    new_host: list[Publisher] = []
+    new_suffix: list[Publisher] = []
+    for i, rule in enumerate(rules):
+        where = f"{origin}: rules[{i}]"
+        if not isinstance(rule, dict) or ("host" in rule) == ("suffix" in rule):
+            raise RegistryError(f"{where}: a rule has exactly one of 'host' (a glob such as '*.blogspot.com') "
+                                "or 'suffix' (such as '.gov')")
+        if "host" in rule:
+            pattern = str(rule["host"]).strip().lower()
+            if not pattern or " " in pattern:
+                raise RegistryError(f"{where}: bad host pattern {rule['host']!r}")
+            new_host.append(_entry(pattern, rule, where, origin))
+        else:
+            suffix = str(rule["suffix"]).strip().lower()
+            if not suffix.startswith(".") or len(suffix) < 3:
+                raise RegistryError(f"{where}: a suffix starts with a dot, like '.gov', got {rule['suffix']!r}")
+            new_suffix.append(_entry(suffix, rule, where, origin))
+    # a timeline's rules come first; among suffix rules the longest suffix wins
+    registry.host_rules[:0] = new_host
+    registry.suffix_rules = sorted([*new_suffix, *registry.suffix_rules], key=lambda r: -len(r.key))
+    registry.sources.append(origin)
+    registry._index = None
+
+
+def _parse(text: str, origin: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_SafeLoader)  # the C safe loader when libyaml is there
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1})" if mark is not None else ""
+        raise RegistryError(f"{origin}: invalid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+
+
+@lru_cache(maxsize=1)
+def _builtin_data() -> Any:
+    text = resources.files("archiver").joinpath("data/publishers.yaml").read_text("utf-8")
+    return _parse(text, BUILTIN)
+
+
+def load_registry(extra: str | Path | None = None, *, builtin: bool = True,
+                  extra_data: Mapping[str, Any] | None = None) -> Registry:
+    """The built-in registry, extended or overridden by ``extra`` (a timeline's YAML file).
+
+    ``extra_data`` (already parsed) is for tests and tools. Raises :class:`RegistryError`.
+    """
+    registry = Registry()
+    if builtin:
+        _merge(registry, _builtin_data(), BUILTIN)
+    if extra is not None:
+        path = Path(extra)
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise RegistryError(f"{path}: cannot read the registry file: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise RegistryError(f"{path}: the registry file is not UTF-8") from None
+        _merge(registry, _parse(text, str(path)), str(path))
+    if extra_data is not None:
+        _merge(registry, dict(extra_data), "<extra>")
+    return registry

@@ -1,0 +1,1 @@
+"""What the pipeline remembers across runs: link state, its store on disk, shards, seen findings."""

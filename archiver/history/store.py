@@ -1,0 +1,185 @@
+"""Link state on disk: ``snapshots/<host>/<slug>--<hash>/state.json``, one file per link.
+
+Why this format: the nightly job commits ``snapshots/`` to git, so the state must
+review well. One small JSON file per link (fields in a fixed order, one per line)
+means a run that changes nothing for a link changes no byte of it, a recheck with
+the same verdict changes two or three lines of that link's file only, and a diff
+names the link by its folder. Each file is written atomically (temp file, then
+rename; not fsynced, see :func:`archiver.support.atomic.write_bytes`) as soon as its check
+finishes, so ``kill -9`` loses at most the checks in flight; shards write disjoint
+folders, so merging them is a union. Files that did not change are never rewritten.
+
+The run record ``snapshots/run.json`` holds the last run's metadata and what it
+changed, so ``archiver report`` can rebuild the reports without the network.
+A lock file (``snapshots/.archiver.lock``) keeps two runs off the same state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from ..models import Finding
+from ..support import atomic
+from ..support.storepaths import link_dir, link_folders
+from .linkstate import LinkState
+
+STATE_FILE = "state.json"
+RUN_FILE = "run.json"
+LOCK_FILE = ".archiver.lock"
+
+
+def dumps(data: Any) -> str:
+    """The one serialisation used for committed JSON: stable, one field per line."""
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+class LockError(RuntimeError):
+    """Another live run holds the lock."""
+
+
+@dataclass(slots=True)
+class StateStore:
+    root: Path
+    states: dict[str, LinkState] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    #: bytes last read or written per link, so unchanged states are never rewritten
+    _written: dict[str, str] = field(default_factory=dict)
+    writes: int = 0
+
+    # ------------------------------------------------------------------ paths
+
+    def folder(self, normalized_url: str) -> Path:
+        return self.root / link_dir(normalized_url)
+
+    def path(self, normalized_url: str) -> Path:
+        return self.folder(normalized_url) / STATE_FILE
+
+    # ------------------------------------------------------------------ load and save
+
+    def load(self) -> StateStore:
+        """Read every ``state.json`` under the root (a damaged one is a finding, kept aside)."""
+        for path in self._state_files():
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+                text = data.decode("utf-8")
+                state = LinkState.from_dict(orjson.loads(data))
+            except FileNotFoundError:  # a link folder with snapshots and no state yet
+                continue
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                rel = Path(path).relative_to(self.root).as_posix()
+                self.findings.append(Finding(kind="state_error", severity="warning",
+                                             message=f"link state {rel} is unreadable ({exc}); it is kept as "
+                                                     f"{STATE_FILE}.damaged and the link starts afresh",
+                                             file=path))
+                with contextlib.suppress(OSError):
+                    os.replace(path, path + ".damaged")
+                continue
+            self.states[state.normalized_url] = state
+            self._written[state.normalized_url] = text
+        return self
+
+    def _state_files(self) -> list[str]:
+        """``<root>/<host>/<link>/state.json`` paths in sorted order."""
+        return [os.path.join(folder, STATE_FILE) for folder in link_folders(self.root)]
+
+    def save(self, state: LinkState) -> bool:
+        """Write one link's state atomically; False when nothing changed."""
+        self.states[state.normalized_url] = state
+        text = dumps(state.to_dict())
+        if self._written.get(state.normalized_url) == text:
+            return False
+        atomic.write_text(self.path(state.normalized_url), text, fsync=False)
+        self._written[state.normalized_url] = text
+        self.writes += 1
+        return True
+
+    # ------------------------------------------------------------------ run record
+
+    def read_run(self) -> dict[str, Any] | None:
+        path = self.root / RUN_FILE
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            self.findings.append(Finding(kind="state_error", severity="warning",
+                                         message=f"run record {path} is unreadable ({exc})", file=str(path)))
+            return None
+
+    def write_run(self, record: dict[str, Any]) -> None:
+        atomic.write_text(self.root / RUN_FILE, dumps(record))
+
+
+# --------------------------------------------------------------------------- the lock
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(root: Path, *, err: TextIO | None = None,
+             also_clean: Iterable[tuple[Path, Iterable[str]]] = ()) -> Iterator[Path]:
+    """Hold ``<root>/.archiver.lock`` for the duration of a run.
+
+    A lock left by a process that no longer exists on this machine is stale: it is
+    taken over with a message, and the temp files that process was writing when it
+    was killed are removed from ``root`` (all of it) and, for each ``(folder, names)``
+    of ``also_clean`` (the report folder and its files), those of ``names`` at the
+    folder's top level, so they are never committed. A live holder raises :class:`LockError`.
+    """
+    err = err or sys.stderr
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / LOCK_FILE
+    me = {"pid": os.getpid(), "host": socket.gethostname()}
+    stale = False
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(path.read_text("utf-8"))
+                pid, host = int(holder["pid"]), str(holder.get("host", ""))
+            except (OSError, ValueError, KeyError, TypeError):
+                pid, host = -1, me["host"]
+            if host == me["host"] and (pid <= 0 or not _pid_alive(pid)):
+                print(f"archiver: taking over a stale lock {path} (process {pid} is gone)", file=err)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+                stale = True
+                continue
+            raise LockError(f"another archiver run (process {pid} on {host or 'this machine'}) holds {path}; "
+                            "wait for it to finish, or delete the file if that process is gone") from None
+        with os.fdopen(fd, "w") as fh:
+            json.dump(me, fh)
+        break
+    else:  # pragma: no cover - two stale take-overs raced
+        raise LockError(f"could not take the lock {path}")
+    if stale:
+        removed = atomic.remove_leftovers(root)
+        for folder, names in also_clean:
+            removed += atomic.remove_leftovers(folder, recursive=False, targets=names)
+        if removed:
+            print(f"archiver: removed {len(removed)} unfinished temp file(s) the killed run left behind", file=err)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

@@ -1,0 +1,1 @@
+"""Is each cited page still there: transport, polite fetching, soft-404s, network state, verdicts."""

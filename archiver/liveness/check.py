@@ -1,0 +1,557 @@
+"""Liveness verdicts: one :class:`~archiver.models.CheckResult` per distinct link.
+
+Rules (a live page reported dead is the worst bug, so "dead" needs real evidence):
+
+* ``dead``: HTTP 404 or 410 from a host whose home page answers (see below); a domain
+  that does not resolve (NXDOMAIN); connection refused by a host that resolves; a parked
+  domain's page ("the domain is parked (...)"). DNS and refused failures are
+  *connection-level* (``connection_failure=True``) and count as dead only while the
+  network as a whole works (see :mod:`archiver.liveness.network`); otherwise they become ``error``.
+* ``blocked`` (never dead): 401, 402, 403, 407, 451, 429 after retries, 999, bot challenges
+  with any status, a redirect to a login page or to a cookie-consent page, a 404 from a
+  bot defence.
+* ``error`` (inconclusive, never dead): timeouts, 5xx after retries, TLS failures,
+  redirect loops, too many redirects, broken answers, other statuses.
+* ``soft_404``: a 2xx answer that is not the cited page (see :mod:`archiver.liveness.soft404`).
+* ``invalid``: not checkable, or refused for safety (private, loopback, ... addresses).
+* ``alive`` otherwise; a permanent redirect to another live page also sets ``moved_to``.
+
+A 404 or 410 is evidence only when the host's home page answers: some bot defences
+answer 404 to every non-browser request, home page included. So the first 404 of a host
+(origin) asks for its home page, once per run (:class:`HomeCheck`); when that fails too,
+one more home-page request with ``browser_user_agent`` tells a bot defence (the browser
+gets the page: ``blocked``) from a site that is gone (404 there too: ``dead``); without
+that answer the verdict is ``blocked``, never dead.
+
+Redirects are followed here, one hop per request, so each hop is recorded, checked
+for safety (by the network backend, before connecting) and scheduled politely. A 2xx
+page that only forwards with a short ``<meta http-equiv="refresh">`` counts as a hop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from ..config import Settings
+from ..models import CheckResult, Hop, Link, LinkStatus
+from ..timeline.catalog import host_of
+from .fetcher import Fetcher
+from .network import CheckRun, NetworkMonitor, NetworkState
+from .soft404 import (
+    PageInfo,
+    Probe,
+    Prober,
+    absorbed_redirect,
+    compare_with_probe,
+    consent_redirect,
+    detect_challenge,
+    generic_redirect,
+    has_deep_path,
+    login_redirect,
+    meta_refresh,
+    needs_text,
+    on_parking_service,
+    page_info,
+    page_rules,
+    parked_page,
+    parking_signs,
+    same_page_as_probe,
+    thin_text,
+    visible_text,
+)
+from .transport import Answer, FetchFailure
+
+PERMANENT = frozenset({301, 308})
+BOT_404 = "the site answers 404 to the checker on every path, home page included"
+SITE_GONE = "the whole site answers 404, home page included"
+BLOCKED_STATUSES = frozenset({401, 402, 403, 407, 451, 999})
+ResultCallback = Callable[[Link, CheckResult], None]
+
+
+@dataclass(slots=True)
+class Chain:
+    """Where following a URL's redirects ended."""
+
+    url: str  # the last URL requested
+    hops: list[Hop] = field(default_factory=list)  # the redirect answers, in order
+    answer: Answer | None = None
+    failure: FetchFailure | None = None
+    elapsed: float = 0.0
+
+
+@dataclass(slots=True)
+class HomeCheck:
+    """How one origin's home page answers the checker, and a browser-like User-Agent if asked."""
+
+    url: str
+    #: the checker's answer (after redirects): 2xx means the site answers, so its 404s are real
+    status: int | None = None
+    failure: str | None = None
+    #: the browser-like request (None: not made: off, or not needed)
+    browser_status: int | None = None
+    browser_failure: str | None = None
+
+    @property
+    def answers(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300 and self.failure is None
+
+
+def _is_home(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def _same_page(a: str, b: str) -> bool:
+    """Equal but for scheme, ``www.``, default port and a trailing slash: not worth a ``moved`` finding."""
+    def key(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        return host, parts.path.rstrip("/") or "/", parts.query
+    try:
+        return key(a) == key(b)
+    except ValueError:
+        return False
+
+
+def moved_target(cited: str, hops: Sequence[Hop], final_url: str) -> str | None:
+    """The URL reached by the leading permanent redirects, when it is really another address."""
+    target = None
+    for i, hop in enumerate(hops):
+        if hop.status not in PERMANENT:
+            break
+        target = hops[i + 1].url if i + 1 < len(hops) else final_url
+    if target and not _same_page(cited, target):
+        return target
+    return None
+
+
+def _reason(answer: Answer) -> str:
+    return f"HTTP {answer.status}" + (f" {answer.reason}" if answer.reason else "")
+
+
+class Checker:
+    """Checks links one by one (call :meth:`check` concurrently); owns a :class:`Fetcher`."""
+
+    def __init__(self, settings: Settings, *, fetcher: Fetcher | None = None,
+                 ssl_context: ssl.SSLContext | None = None, keep_bodies: bool = True) -> None:
+        self.settings = settings
+        self.fetcher = fetcher or Fetcher(settings, ssl_context=ssl_context)
+        self.prober = Prober(self._probe)
+        self.keep_bodies = keep_bodies
+        #: per origin, the home-page check shared by every 404 of that origin in this run
+        self._homes: dict[str, asyncio.Task[HomeCheck]] = {}
+
+    async def __aenter__(self) -> Checker:
+        await self.fetcher.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for task in self._homes.values():
+            task.cancel()
+        await asyncio.gather(*self._homes.values(), return_exceptions=True)
+        await self.prober.aclose()
+        await self.fetcher.aclose()
+
+    @property
+    def home_checks(self) -> int:
+        """Origins whose home page was checked because they answered 404 or 410."""
+        return len(self._homes)
+
+    # ------------------------------------------------------------------ redirects
+
+    async def follow(self, url: str, attempts: int | None = None, user_agent: str | None = None) -> Chain:
+        """Request ``url`` and follow its redirects one hop at a time (``user_agent`` replaces the configured one)."""
+        chain = Chain(url=url)
+        cookies = httpx.Cookies()
+        seen: set[tuple[str, tuple[tuple[str, str, str, str], ...]]] = set()
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            chain.url = current
+            # a redirect back to the same URL with new cookies is a cookie check, not a loop
+            key = (current, tuple(sorted((c.domain, c.path, c.name, c.value or "") for c in cookies.jar)))
+            if key in seen:
+                path = " -> ".join([*[h.url for h in chain.hops][-4:], current])
+                chain.failure = FetchFailure("redirect_loop", f"redirect loop ({path})", transient=False)
+                return chain
+            seen.add(key)
+            try:
+                answer = await self.fetcher.get(current, cookies=cookies, attempts=attempts, user_agent=user_agent)
+            except FetchFailure as exc:
+                chain.failure = exc
+                chain.elapsed += exc.elapsed
+                return chain
+            chain.elapsed += answer.elapsed
+            for cookie in answer.cookies.jar:
+                cookies.jar.set_cookie(cookie)
+            location = answer.location if answer.is_redirect else self._refresh_target(current, answer)
+            if location is None:
+                chain.answer = answer
+                return chain
+            chain.hops.append(Hop(url=current, status=answer.status))
+            try:
+                target = str(httpx.URL(current).join(location))
+            except (httpx.InvalidURL, ValueError) as exc:
+                chain.failure = FetchFailure("bad_redirect", f"redirect to an invalid URL {location!r} ({exc})",
+                                             transient=False, status=answer.status)
+                return chain
+            scheme = urlsplit(target).scheme.lower()
+            if scheme not in ("http", "https"):
+                chain.url = target
+                chain.failure = FetchFailure("bad_redirect", f"redirect to a non-web URL ({target})",
+                                             transient=False, status=answer.status)
+                return chain
+            current = target.split("#", 1)[0]
+        chain.failure = FetchFailure("too_many_redirects",
+                                     f"too many redirects (more than {self.settings.max_redirects})", transient=False)
+        return chain
+
+    @staticmethod
+    def _refresh_target(current: str, answer: Answer) -> str | None:
+        """A 2xx HTML page that only forwards elsewhere with a short meta refresh (not a bot challenge)."""
+        if not 200 <= answer.status < 300:
+            return None
+        info = page_info(answer.body, answer.headers.get("content-type"))
+        if not info.is_html:
+            return None
+        target = meta_refresh(answer.body, info.encoding)
+        if target is None or detect_challenge(answer.status, answer.headers, info.title, info.head):
+            return None
+        try:
+            if str(httpx.URL(current).join(target)).split("#", 1)[0] == current.split("#", 1)[0]:
+                return None  # a page that reloads itself
+        except (httpx.InvalidURL, ValueError):
+            return None
+        return target
+
+    # ------------------------------------------------------------------ the soft-404 probe
+
+    async def _probe(self, url: str) -> Probe:
+        chain = await self.follow(url, attempts=min(2, self.settings.attempts))
+        probe = Probe(url=url, final_url=chain.url, redirected=bool(chain.hops))
+        if chain.answer is None:
+            probe.error = chain.failure.message if chain.failure else "no answer"
+            return probe
+        answer = chain.answer
+        probe.status = answer.status
+        if 200 <= answer.status < 300:
+            info = page_info(answer.body, answer.headers.get("content-type"))
+            if info.is_html:
+                probe.title = info.title
+                probe.text = await _text_of(answer.body, info.encoding)
+        return probe
+
+    # ------------------------------------------------------------------ the home page of a host that answers 404
+
+    async def home(self, origin: str, known: Answer | None = None) -> HomeCheck:
+        """The home-page check of ``origin``, made once per run and shared (``known``: the home page's own answer)."""
+        task = self._homes.get(origin)
+        if task is None:
+            task = self._homes[origin] = asyncio.ensure_future(self._check_home(origin, known))
+        return await asyncio.shield(task)
+
+    async def _check_home(self, origin: str, known: Answer | None) -> HomeCheck:
+        home = HomeCheck(url=origin + "/")
+        if known is not None:
+            home.status = known.status
+        else:
+            chain = await self.follow(home.url)
+            home.status, home.failure = self._home_answer(chain)
+        if home.answers or not self.settings.browser_user_agent:
+            return home
+        chain = await self.follow(home.url, user_agent=self.settings.browser_user_agent)
+        home.browser_status, home.browser_failure = self._home_answer(chain)
+        return home
+
+    @staticmethod
+    def _home_answer(chain: Chain) -> tuple[int | None, str | None]:
+        answer = chain.answer
+        if answer is None:
+            return (chain.failure.status if chain.failure else None), (chain.failure.message if chain.failure
+                                                                        else "no answer")
+        info = page_info(answer.body, answer.headers.get("content-type"))
+        if challenge := detect_challenge(answer.status, answer.headers, info.title, info.head):
+            return answer.status, challenge
+        return answer.status, None
+
+    async def _not_found(self, answer: Answer, after: str) -> tuple[LinkStatus, str]:
+        """The verdict on a 404 or 410: dead only when the host's home page answers, or the whole site is gone."""
+        home = await self.home(_origin(answer.url), answer if _is_home(answer.url) else None)
+        if home.answers:
+            return "dead", f"{_reason(answer)}{after}"
+        if home.status in (404, 410) and home.failure is None:
+            what = BOT_404
+        else:
+            what = (f"the site answers {answer.status} to the checker and its home page fails too "
+                    f"({home.failure or f'HTTP {home.status}'})")
+        if not self.settings.browser_user_agent:
+            return "blocked", (f"{what} (not counted as dead: the browser-like home page check is off, so a bot "
+                               f"defence cannot be told from a site that is gone)")
+        browser = home.browser_status
+        if home.browser_failure is None and browser is not None and 200 <= browser < 300:
+            return "blocked", what
+        if home.browser_failure is None and browser in (404, 410):
+            return "dead", SITE_GONE
+        why = home.browser_failure or f"HTTP {browser}"
+        return "blocked", (f"{what} (not counted as dead: the home page request with a browser-like User-Agent "
+                           f"was inconclusive: {why})")
+
+    # ------------------------------------------------------------------ verdicts
+
+    async def check(self, link: Link | str) -> CheckResult:
+        """Check one link. Never raises for network trouble; the verdict says what happened."""
+        url = link.url if isinstance(link, Link) else link
+        checked_at = self.settings.clock()
+        if isinstance(link, Link) and link.invalid_reason:
+            return CheckResult(url=url, status="invalid", checked_at=checked_at, error=link.invalid_reason)
+        chain = await self.follow(url)
+        if chain.answer is None:
+            assert chain.failure is not None
+            result = self._failure_result(url, chain, chain.failure, checked_at)
+        else:
+            result = await self._answer_result(url, chain, chain.answer, checked_at)
+        result.elapsed = round(chain.elapsed, 3)
+        return result
+
+    def _failure_result(self, url: str, chain: Chain, failure: FetchFailure, checked_at: datetime) -> CheckResult:
+        status: LinkStatus = "error"
+        evidence: str | None = None
+        first_hop = not chain.hops
+        if failure.kind == "nxdomain":
+            status, evidence = "dead", "the domain no longer resolves (NXDOMAIN)"
+        elif failure.kind == "refused":
+            status, evidence = "dead", "the host resolves but refuses connections"
+        elif failure.kind == "unsafe" or (failure.kind == "bad_url" and first_hop):
+            status = "invalid"
+        elif failure.kind in ("connect_timeout", "read_timeout", "total_timeout", "host_timeouts"):
+            evidence = "inconclusive: timed out (after retries)"
+        elif failure.kind == "tls":
+            evidence = "inconclusive: the TLS connection failed"
+        elif failure.kind in ("redirect_loop", "too_many_redirects", "bad_redirect"):
+            evidence = "inconclusive: the redirects lead nowhere"
+        else:
+            evidence = "inconclusive: " + failure.message
+        if chain.hops and failure.kind in ("nxdomain", "refused", "unsafe"):
+            failure_message = f"{failure.message} (after redirect to {chain.url})"
+        else:
+            failure_message = failure.message
+        return CheckResult(url=url, status=status, checked_at=checked_at, http_status=failure.status,
+                           final_url=chain.url if chain.url != url else None, redirects=list(chain.hops),
+                           error=failure_message, evidence=evidence, connection_failure=failure.connection_level)
+
+    async def _answer_result(self, url: str, chain: Chain, answer: Answer, checked_at: datetime) -> CheckResult:
+        info = page_info(answer.body, answer.headers.get("content-type"))
+        result = CheckResult(url=url, status="alive", checked_at=checked_at, http_status=answer.status,
+                             final_url=answer.url, redirects=list(chain.hops), content_type=answer.content_type,
+                             content_type_header=answer.headers.get("content-type"),
+                             body_truncated=answer.truncated)
+        code = answer.status
+        redirected = bool(chain.hops)
+        after = f" after redirect to {answer.url}" if redirected else ""
+
+        def verdict(status: LinkStatus, evidence: str, error: str | None = None) -> CheckResult:
+            result.status, result.evidence = status, evidence
+            result.error = error if error is not None else (None if status == "alive" else evidence)
+            return result
+
+        challenge = detect_challenge(code, answer.headers, info.title, info.head)
+        if challenge:
+            return verdict("blocked", f"{challenge} (HTTP {code})")
+        if code in (404, 410):
+            status, evidence = await self._not_found(answer, after)
+            return verdict(status, evidence, _reason(answer) + after)
+        if code in BLOCKED_STATUSES:
+            return verdict("blocked", f"{_reason(answer)}: the site refuses automated checks{after}")
+        if code == 429:
+            wait = answer.headers.get("retry-after")
+            asked = f" (Retry-After: {wait})" if wait else ""
+            return verdict("blocked", f"{_reason(answer)}{asked}: rate limited, still after retries")
+        if code >= 500:
+            return verdict("error", f"inconclusive: {_reason(answer)} after retries{after}", _reason(answer))
+        if 300 <= code < 400:
+            return verdict("error", f"inconclusive: {_reason(answer)} without a usable Location", _reason(answer))
+        if not 200 <= code < 300:
+            return verdict("error", f"inconclusive: {_reason(answer)}", _reason(answer))
+
+        if self.keep_bodies:
+            result.body = answer.body
+        if redirected:
+            # a consent wall first: the page is behind it, so it is neither a login nor a generic redirect
+            if evidence := consent_redirect(url, [*(h.url for h in chain.hops[1:]), answer.url]):
+                return verdict("blocked", evidence)
+            if evidence := login_redirect(url, answer.url):
+                return verdict("blocked", evidence)
+        text: str | None = None
+        if info.is_html and needs_text(answer.body, info):
+            text = await _text_of(answer.body, info.encoding)
+            if not on_parking_service(url) and (evidence := await self._parked(answer, info, text, redirected)):
+                return verdict("dead", evidence)
+        if redirected and (evidence := generic_redirect(url, answer.url)):
+            if self.settings.soft404_probe and "home page" in evidence and has_deep_path(url):
+                # every path of the old site going to another site's home page: absorbed, not moved
+                probe = await self.prober.probe(_origin(url))
+                evidence = absorbed_redirect(url, answer.url, probe) or evidence
+            return verdict("soft_404", evidence)
+        if info.is_html:
+            if evidence := page_rules(url, answer.url, answer.body, info, text or ""):
+                return verdict("soft_404", evidence)
+            if self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url):
+                probe = await self.prober.probe(_origin(answer.url))
+                if probe.answers_2xx:
+                    if text is None:
+                        text = await _text_of(answer.body, info.encoding)
+                    evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
+                                                  self.settings.soft404_similarity)
+                    if evidence:
+                        return verdict("soft_404", evidence)
+        result.moved_to = moved_target(url, chain.hops, answer.url)
+        note = f" ({answer.body_error})" if answer.body_error else ""
+        if result.moved_to:
+            return verdict("alive", f"{_reason(answer)}; permanently moved to {result.moved_to}{note}")
+        return verdict("alive", _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note)
+
+    async def _parked(self, answer: Answer, info: PageInfo, text: str, redirected: bool) -> str | None:
+        """Evidence that the answer is a parked domain's page: decided by its content alone when the
+        signs are strong, else corroborated by a random path of the same host showing the same page."""
+        if evidence := parked_page(info, text, answer.url, redirected):
+            return evidence
+        signs = parking_signs(info, text, answer.url, redirected)
+        if signs is None or not (signs.says or signs.service) or not thin_text(text) or not self.settings.soft404_probe:
+            return None
+        probe = await self.prober.probe(_origin(answer.url))
+        if same_page_as_probe(info.title, text, probe):
+            return signs.evidence("a random, non-existent path shows the same page")
+        return None
+
+
+async def _text_of(body: bytes, encoding: str) -> str:
+    if len(body) > 256 * 1024:  # keep the event loop responsive on big pages
+        return await asyncio.to_thread(visible_text, body, encoding)
+    return visible_text(body, encoding)
+
+
+# --------------------------------------------------------------------------- many links
+
+
+def interleave_by_host(links: Iterable[Link]) -> list[Link]:
+    """Round-robin over hosts, so early requests spread over many hosts."""
+    queues: dict[str, list[Link]] = {}
+    for link in links:
+        queues.setdefault(link.host or host_of(link.url), []).append(link)
+    out: list[Link] = []
+    lists = list(queues.values())
+    depth = max((len(q) for q in lists), default=0)
+    for i in range(depth):
+        out.extend(q[i] for q in lists if i < len(q))
+    return out
+
+
+def downgrade_connection_failures(results: Iterable[CheckResult], network: NetworkState) -> int:
+    """While the network is not ok, connection-level failures are not evidence of death."""
+    changed = 0
+    if network.status == "ok":
+        return 0
+    for result in results:
+        if result.connection_failure and result.status == "dead":
+            result.status = "error"
+            note = f"not counted as dead: network {network.status}"
+            result.error = f"{result.error} ({note})" if result.error else note
+            result.evidence = f"inconclusive: {note}"
+            changed += 1
+    return changed
+
+
+async def check_links(
+    links: Iterable[Link],
+    settings: Settings,
+    *,
+    on_result: ResultCallback | None = None,
+    keep_bodies: bool = True,
+    stop_when_offline: bool = True,
+    deadline: float | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> CheckRun:
+    """Check every link politely and concurrently; decide the network state.
+
+    ``on_result(link, result)`` is called as each verdict arrives. Those verdicts are
+    provisional for results with ``connection_failure=True`` (DNS, refused,
+    unreachable): their final status depends on the network state, known only at the
+    end, so a history stage should hold them back until this returns. The returned
+    :attr:`CheckRun.results` are final.
+
+    The run stops early (``complete=False``) when the first ``network_sample_hosts``
+    hosts show the network is offline (unless ``stop_when_offline`` is False), or at
+    ``deadline`` (a ``time.monotonic()`` value).
+    """
+    started = time.monotonic()
+    ordered = interleave_by_host(links)
+    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), settings)
+    results: dict[str, CheckResult] = {}
+    queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
+    stopped: str | None = None
+    early: NetworkState | None = None
+
+    async with Checker(settings, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
+
+        async def run_one(link: Link) -> None:
+            try:
+                result = await checker.check(link)
+            except Exception as exc:  # a bug must not end the run; the verdict says so
+                result = CheckResult(url=link.url, status="error", checked_at=settings.clock(),
+                                     error=f"internal error: {type(exc).__name__}: {exc}")
+            queue.put_nowait((link, result))
+
+        for link in ordered:
+            if link.checkable:
+                checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)
+        tasks = [asyncio.create_task(run_one(link)) for link in ordered]
+        try:
+            for _ in range(len(tasks)):
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    async with asyncio.timeout(timeout):
+                        link, result = await queue.get()
+                except TimeoutError:
+                    stopped = "time_budget"
+                    break
+                results[link.normalized_url] = result
+                if link.checkable:
+                    monitor.record(link.host or host_of(link.url), result)
+                if on_result is not None:
+                    on_result(link, result)
+                if stop_when_offline and early is None:
+                    early = monitor.sample_state()
+                    if early is not None and early.status == "offline":
+                        stopped = "network_offline"
+                        break
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        requests, probes = checker.fetcher.requests, checker.prober.probes
+
+    network = monitor.final()
+    if early is not None and early.status == "offline" and network.status != "offline":
+        network = early
+    downgrade_connection_failures(results.values(), network)
+    hosts = len({link.host or host_of(link.url) for link in ordered if link.checkable})
+    return CheckRun(results=results, network=network, complete=stopped is None, stopped=stopped,
+                    elapsed=time.monotonic() - started, requests=requests, probes=probes, hosts=hosts)
+

@@ -1,0 +1,1 @@
+"""The night as a recipe of stages, and the commands with their locks and exit codes."""

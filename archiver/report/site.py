@@ -1,0 +1,174 @@
+"""``archiver site``: a static reading room for GitHub Pages.
+
+``index.html`` lists every event with its sources' status; ``e/<id>.html`` is one
+event with each source's live status, evidence, Wayback copy and archived text;
+``s/<hash>-<n>.html`` is one stored snapshot version with its provenance header
+(URL, capture time, HTTP status, hashes, Wayback link) and its text. Links are
+relative, so the site works from a ``file://`` checkout and from GitHub Pages; pages
+carry no script and a Content-Security-Policy that forbids any remote load. Event
+data and page text are escaped; only http(s) URLs become links.
+
+Pages whose content did not change are not rewritten, so a redeploy diffs small.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from ..snapshots.store import SnapshotInfo, SnapshotStore
+from ..support import atomic
+from ..support.storepaths import url_hash
+from .html import anchor, asset, content_security_policy, environment
+from .view import FAILING, STATUS_LABELS, EventView, ReportView, archived_copy, day, safe_href, verdict
+
+#: provenance fields shown first, in this order (the rest follow as stored)
+HEADER_ORDER = ("title", "url", "final_url", "captured_at", "http_status", "content_type", "origin", "wayback_url",
+                "published", "author", "site_name", "kind", "encoding", "text_sha256", "text_chars", "body_sha256",
+                "body_bytes", "body_truncated", "extractor", "archiver", "version", "first_capture",
+                "similarity_to_first", "changed_words", "cited_by")
+
+
+@dataclass(slots=True)
+class SiteResult:
+    out: Path
+    pages: int
+    written: int
+    removed: int
+
+
+def snapshot_page(normalized_url: str, n: int) -> str:
+    """The site path of a link's n-th stored version (0: the first capture)."""
+    return f"s/{url_hash(normalized_url)}-{n}.html"
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+
+
+def _header_rows(header: Mapping[str, Any]) -> list[dict[str, Any]]:
+    keys = [k for k in HEADER_ORDER if k in header] + sorted(k for k in header if k not in HEADER_ORDER
+                                                              and k != "format")
+    rows = []
+    for k in keys:
+        value = header[k]
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        text = "" if value is None else str(value)
+        rows.append({"key": k, "value": text, "href": safe_href(text) if k in ("url", "final_url", "wayback_url")
+                     else None})
+    return rows
+
+
+class _Writer:
+    def __init__(self, out: Path) -> None:
+        self.out, self.pages, self.written = out, 0, 0
+        self.paths: set[Path] = set()
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.out / rel
+        self.paths.add(path)
+        self.pages += 1
+        try:
+            if path.read_text("utf-8") == text:
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
+        atomic.write_text(path, text, fsync=False)
+        self.written += 1
+
+    def prune(self, folder: str) -> int:
+        """Remove pages of a previous build that this build did not write (only *.html in our folders)."""
+        removed = 0
+        for path in sorted((self.out / folder).glob("*.html")):
+            if path not in self.paths:
+                path.unlink()
+                removed += 1
+        return removed
+
+
+def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store: SnapshotStore,
+               out: str | os.PathLike[str]) -> SiteResult:
+    """Write the reading room into ``out`` from a report dict, the events and the snapshot store."""
+    root = Path(out)
+    view = ReportView(report, events)
+    env = environment()
+    css = asset("site.css")
+    common = {"css": Markup(css), "csp": content_security_policy(css, None)}  # Markup: the hash is of these bytes
+    writer = _Writer(root)
+
+    versions: dict[str, list[SnapshotInfo]] = {}
+    for link in view.links:
+        key = str(link.get("normalized_url") or "")
+        if key and link.get("status") not in ("invalid",):
+            found = store.versions(key)
+            if found:
+                versions[key] = found
+
+    # snapshot pages
+    page_tpl = env.get_template("site_snapshot.html.j2")
+    for link in view.links:
+        key = str(link.get("normalized_url") or "")
+        infos = versions.get(key, [])
+        for n, info in enumerate(infos):
+            snap = store.read(key, info.path.name)
+            if snap is None:
+                continue
+            citing = sorted({str(c.get("event")) for c in link.get("citations") or []})
+            writer.write(snapshot_page(key, n), page_tpl.render(
+                **common, title=str(snap.info.header.get("title") or link.get("url")),
+                header=_header_rows(snap.info.header), paragraphs=_paragraphs(snap.text),
+                file=f"snapshots/{info.rel}", status=str(link.get("status")),
+                status_label=STATUS_LABELS.get(str(link.get("status")), ""), n=n, count=len(infos),
+                others=[{"n": i, "href": snapshot_page(key, i).removeprefix("s/"),
+                         "captured": day(v.captured_at)} for i, v in enumerate(infos) if i != n],
+                events=[{"href": f"../e/{anchor(e)}.html", "label": (events[e].title if e in events and
+                         events[e].title else e)} for e in citing]))
+
+    # event pages and the index
+    event_tpl = env.get_template("site_event.html.j2")
+    by_event: dict[str, list[tuple[int, Mapping[str, Any], Mapping[str, Any]]]] = {}
+    for link in view.links:
+        for c in link.get("citations") or []:
+            by_event.setdefault(str(c.get("event")), []).append((int(c.get("source_index") or 0), c, link))
+    index_rows = []
+    for event_id in sorted(set(by_event) | set(events), key=lambda e: ((events[e].date or "") if e in events
+                                                                     else "", e)):
+        ev = events.get(event_id)
+        sources = []
+        for index, c, link in sorted(by_event.get(event_id, []), key=lambda t: t[0]):
+            src = ev.sources.get(index) if ev else None
+            key = str(link.get("normalized_url") or "")
+            status = str(link.get("status"))
+            copy = archived_copy(link)
+            sources.append({
+                "index": index, "line": c.get("line"), "s": status, "label": STATUS_LABELS.get(status, status),
+                "title": (src.title if src and src.title else None) or str(link.get("url", "")),
+                "url": str(link.get("url", "")), "href": safe_href(link.get("url")),
+                "publisher": src.publisher if src else None, "date": src.date if src else None,
+                "why": "" if status == "alive" else verdict(link),
+                "archived": copy if safe_href(copy.url) and safe_href(link.get("url")) else None,
+                "snapshots": [{"href": "../" + snapshot_page(key, i), "captured": day(v.captured_at)}
+                              for i, v in enumerate(versions.get(key, []))],
+            })
+        title = (ev.title if ev and ev.title else None) or event_id
+        page = f"e/{anchor(event_id)}.html"
+        writer.write(page, event_tpl.render(**common, title=title, date=(ev.date if ev else None) or "",
+                                            file=(ev.file if ev else "") or "", event_id=event_id,
+                                            sources=sources))
+        index_rows.append({"href": page, "title": title, "date": (ev.date if ev else None) or "",
+                           "sources": [(s["s"], s["label"]) for s in sources],
+                           "bad": sum(1 for s in sources if s["s"] in FAILING),
+                           "archived": sum(1 for s in sources if s["snapshots"])})
+    counts = view.status_counts
+    writer.write("index.html", env.get_template("site_index.html.j2").render(
+        **common, events=index_rows, links=len(view.links), snapshots=sum(len(v) for v in versions.values()),
+        counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_LABELS if counts.get(s)],
+        generated=day((report.get("run") or {}).get("started_at")) or day(report.get("generated_at"))))
+    removed = writer.prune("e") + writer.prune("s")
+    return SiteResult(out=root, pages=writer.pages, written=writer.written, removed=removed)

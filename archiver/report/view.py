@@ -1,0 +1,377 @@
+"""What the human reports show, computed once from report.json and the loaded events.
+
+:class:`ReportView` groups a ``report.json`` dict the way people read it (changes,
+failing links by event, inconclusive links by domain, findings by kind, chart data);
+:mod:`archiver.report.markdown` and :mod:`archiver.report.html` only format it. Nothing
+here touches the network or the clock, so the same stored state always gives the
+same reports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from ..history.known_findings import LINK_KINDS, fingerprint, tracked
+from ..models import Event
+
+#: where to look for captures of a link when none is known (a search, not a copy)
+WAYBACK_SEARCH = "https://web.archive.org/web/*/"
+FAILING = ("dead", "soft_404")
+INCONCLUSIVE = ("blocked", "error")
+#: statuses in the order people care about them
+STATUS_ORDER = ("dead", "soft_404", "error", "blocked", "invalid", "unchecked", "alive")
+STATUS_LABELS = {"alive": "alive", "dead": "dead", "soft_404": "soft 404", "blocked": "blocked",
+                 "error": "error", "invalid": "invalid", "unchecked": "unchecked"}
+CHANGE_KINDS = ("newly_confirmed", "newly_failing", "recovered", "moved")
+CHANGE_LABELS = {"newly_confirmed": "Newly confirmed dead", "newly_failing": "Newly failing",
+                 "recovered": "Recovered", "moved": "Moved"}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+#: citation years before this are shown as one bar (the web began in 1991)
+EARLY_YEAR = 2000
+
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def safe_href(url: Any) -> str | None:
+    """``url`` when it may become a link: an absolute http(s) URL with a host and no
+    whitespace or control characters. Anything else (``javascript:``, ``data:``,
+    relative or malformed URLs) is shown as text, never as a link."""
+    return _safe_href(url) if isinstance(url, str) else None
+
+
+@lru_cache(maxsize=65536)
+def _safe_href(url: str) -> str | None:
+    if not url or _CONTROL.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    return url
+
+
+def day(stamp: Any) -> str:
+    """``YYYY-MM-DD`` of an ISO timestamp ('' when absent)."""
+    return str(stamp)[:10] if stamp else ""
+
+
+def minute(stamp: Any) -> str:
+    """``YYYY-MM-DD HH:MM`` of an ISO timestamp, in UTC as stored."""
+    text = str(stamp or "")
+    return text[:16].replace("T", " ") if text else ""
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+# --------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    index: int
+    line: int | None
+    url: str | None
+    title: str | None
+    publisher: str | None
+    date: str | None
+
+
+@dataclass(slots=True)
+class EventView:
+    id: str
+    title: str | None
+    date: str | None
+    file: str
+    sources: dict[int, SourceView] = field(default_factory=dict)
+
+
+def event_views(events: Iterable[Event]) -> dict[str, EventView]:
+    """What the reports need of each event: title, date, file, and its sources as cited."""
+    out: dict[str, EventView] = {}
+    for e in events:
+        out[e.id] = EventView(id=e.id, title=e.title, date=e.date, file=e.file, sources={
+            s.index: SourceView(index=s.index, line=s.line, url=s.url, title=s.title, publisher=s.publisher,
+                                date=s.date) for s in e.sources})
+    return out
+
+
+# --------------------------------------------------------------------------- links
+
+
+@dataclass(frozen=True, slots=True)
+class Archived:
+    """The archived copy to use instead of a live page."""
+
+    url: str
+    #: copy: a Wayback capture found by the pipeline; declared: the citation's own
+    #: archive_url; search: no capture known, a Wayback search for the URL
+    kind: Literal["copy", "declared", "search"]
+
+
+def archived_copy(link: Mapping[str, Any]) -> Archived:
+    wayback = link.get("wayback") or {}
+    if safe_href(wayback.get("url")):
+        return Archived(wayback["url"], "copy")
+    for url in link.get("archive_urls") or []:
+        if safe_href(url):
+            return Archived(url, "declared")
+    return Archived(WAYBACK_SEARCH + str(link.get("url", "")), "search")
+
+
+def verdict(link: Mapping[str, Any]) -> str:
+    """The evidence a verdict rests on, in one phrase."""
+    return str(link.get("evidence") or link.get("error")
+               or (f"HTTP {link['http_status']}" if link.get("http_status") else "no evidence recorded"))
+
+
+def outlet(link: Mapping[str, Any]) -> str:
+    return str(link.get("outlet") or link.get("domain") or "") or "(no domain)"
+
+
+@dataclass(slots=True)
+class Cited:
+    """One citation of a link, with what its event and source say."""
+
+    link: Mapping[str, Any]
+    citation: Mapping[str, Any]
+    event: EventView | None
+    source: SourceView | None
+
+    @property
+    def where(self) -> str:
+        file = str(self.citation.get("file") or "")
+        line = self.citation.get("line")
+        return f"{file}:{line}" if line else file
+
+    @property
+    def title(self) -> str:
+        return (self.source.title if self.source and self.source.title else "") or str(self.link.get("url", ""))
+
+    @property
+    def event_title(self) -> str:
+        return (self.event.title if self.event and self.event.title else "") or str(self.citation.get("event", ""))
+
+
+@dataclass(slots=True)
+class EventGroup:
+    event_id: str
+    event: EventView | None
+    file: str
+    items: list[Cited]
+
+    @property
+    def title(self) -> str:
+        return (self.event.title if self.event and self.event.title else "") or self.event_id
+
+    @property
+    def date(self) -> str:
+        return (self.event.date if self.event and self.event.date else "") or ""
+
+
+@dataclass(slots=True)
+class DomainRow:
+    domain: str
+    counts: Counter[str]
+    examples: list[Mapping[str, Any]]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(slots=True)
+class FindingGroup:
+    kind: str
+    severity: str
+    findings: list[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    value: float
+    #: the numbers behind the bar, for its text label
+    part: int
+    whole: int
+    detail: Mapping[str, int] = field(default_factory=dict)
+
+
+class ReportView:
+    """A ``report.json`` dict grouped for people; ``events`` adds titles and dates."""
+
+    def __init__(self, report: Mapping[str, Any], events: Mapping[str, EventView] | None = None) -> None:
+        self.report = report
+        self.run: Mapping[str, Any] = report.get("run") or {}
+        self.summary: Mapping[str, Any] = report.get("summary") or {}
+        self.links: list[Mapping[str, Any]] = list(report.get("links") or [])
+        self.findings: list[Mapping[str, Any]] = list(report.get("findings") or [])
+        self.events: Mapping[str, EventView] = events or {}
+        self.by_url: dict[str, Mapping[str, Any]] = {}
+        for link in self.links:
+            self.by_url.setdefault(str(link.get("url")), link)
+
+    # ------------------------------------------------------------------ counts
+
+    @cached_property
+    def status_counts(self) -> Counter[str]:
+        return Counter(str(link.get("status")) for link in self.links)
+
+    @cached_property
+    def confirmed(self) -> int:
+        return sum(1 for link in self.links if link.get("confirmed") and link.get("status") in FAILING)
+
+    @property
+    def citations(self) -> int:
+        return sum(len(link.get("citations") or []) for link in self.links)
+
+    def cited(self, link: Mapping[str, Any], citation: Mapping[str, Any]) -> Cited:
+        event = self.events.get(str(citation.get("event")))
+        index = citation.get("source_index")
+        source = event.sources.get(index) if event is not None and isinstance(index, int) else None
+        return Cited(link=link, citation=citation, event=event, source=source)
+
+    def first_cited(self, link: Mapping[str, Any]) -> Cited | None:
+        citations = link.get("citations") or []
+        return self.cited(link, citations[0]) if citations else None
+
+    # ------------------------------------------------------------------ changes
+
+    @cached_property
+    def changes(self) -> dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]]:
+        """Link changes of the run by kind (in :data:`CHANGE_KINDS` order), each with its link entry."""
+        out: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]] = {k: [] for k in CHANGE_KINDS}
+        for change in self.run.get("changes") or []:
+            kind = str(change.get("kind"))
+            if kind in out:
+                out[kind].append((change, self.by_url.get(str(change.get("url")))))
+        return {k: v for k, v in out.items() if v}
+
+    @property
+    def findings_compared(self) -> bool:
+        """False on the first run: there was no previous list of findings to compare with."""
+        return isinstance(self.run.get("new_findings"), list)
+
+    @cached_property
+    def new_findings(self) -> list[Mapping[str, Any]]:
+        """Findings first seen this run (still present), most severe first."""
+        prints = set(self.run.get("new_findings") or [])
+        if not prints:
+            return []
+        found = [f for f in self.findings if tracked(f) and fingerprint(f) in prints]
+        return sorted(found, key=_finding_order)
+
+    @property
+    def quiet(self) -> bool:
+        return not self.changes and not self.new_findings
+
+    # ------------------------------------------------------------------ groups
+
+    def failing_groups(self, *, confirmed: bool) -> list[EventGroup]:
+        """Dead and soft-404 links (confirmed or not yet), grouped by citing event, by file."""
+        groups: dict[str, EventGroup] = {}
+        for link in self.links:
+            if link.get("status") not in FAILING or bool(link.get("confirmed")) != confirmed:
+                continue
+            for citation in link.get("citations") or []:
+                cited = self.cited(link, citation)
+                key = str(citation.get("event"))
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = EventGroup(key, cited.event, str(citation.get("file") or ""), [])
+                group.items.append(cited)
+        for group in groups.values():
+            group.items.sort(key=lambda c: (c.citation.get("source_index") or 0))
+        return sorted(groups.values(), key=lambda g: (g.file, g.event_id))
+
+    def inconclusive_domains(self) -> list[DomainRow]:
+        """Blocked and error links by registrable domain, most links first."""
+        rows: dict[str, DomainRow] = {}
+        for link in self.links:
+            status = str(link.get("status"))
+            if status not in INCONCLUSIVE:
+                continue
+            domain = str(link.get("domain") or "") or "(no domain)"
+            row = rows.get(domain)
+            if row is None:
+                row = rows[domain] = DomainRow(domain, Counter(), [])
+            row.counts[status] += 1
+            if len(row.examples) < 3:
+                row.examples.append(link)
+        return sorted(rows.values(), key=lambda r: (-r.total, r.domain))
+
+    def finding_groups(self, *, include_link_kinds: bool = False) -> list[FindingGroup]:
+        """Findings by kind, the most severe kinds first (link-status kinds left out by default)."""
+        groups: dict[str, FindingGroup] = {}
+        for f in self.findings:
+            kind = str(f.get("kind"))
+            if kind in LINK_KINDS and not include_link_kinds:
+                continue
+            group = groups.get(kind)
+            severity = str(f.get("severity"))
+            if group is None:
+                group = groups[kind] = FindingGroup(kind, severity, [])
+            elif SEVERITY_ORDER.get(severity, 3) < SEVERITY_ORDER.get(group.severity, 3):
+                group.severity = severity
+            group.findings.append(f)
+        for group in groups.values():
+            group.findings.sort(key=_finding_order)
+        return sorted(groups.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 3), -len(g.findings), g.kind))
+
+    # ------------------------------------------------------------------ charts
+
+    def link_year(self, link: Mapping[str, Any]) -> int | None:
+        """The year a link was cited as published: its earliest source date (the event's date when the
+        source has none)."""
+        years: list[int] = []
+        for citation in link.get("citations") or []:
+            cited = self.cited(link, citation)
+            when = (cited.source.date if cited.source and cited.source.date else None) or (
+                cited.event.date if cited.event else None)
+            if when and len(when) >= 4 and when[:4].isdigit():
+                years.append(int(when[:4]))
+        return min(years) if years else None
+
+    def rot_by_year(self) -> list[Bar]:
+        """Share of checked links that are dead or soft 404, by citation year."""
+        checked: Counter[str] = Counter()
+        failing: Counter[str] = Counter()
+        for link in self.links:
+            if link.get("status") in ("unchecked", "invalid"):
+                continue
+            year = self.link_year(link)
+            if year is None:
+                continue
+            label = f"<{EARLY_YEAR}" if year < EARLY_YEAR else str(year)
+            checked[label] += 1
+            if link.get("status") in FAILING:
+                failing[label] += 1
+        labels = sorted(checked, key=lambda s: (not s.startswith("<"), s))
+        return [Bar(lab, failing[lab] / checked[lab], failing[lab], checked[lab]) for lab in labels]
+
+    def rot_by_outlet(self, top: int = 12) -> list[Bar]:
+        """Outlets with the most dead and soft-404 links."""
+        links: Counter[str] = Counter()
+        bad: dict[str, Counter[str]] = defaultdict(Counter)
+        for link in self.links:
+            name = outlet(link)
+            links[name] += 1
+            if link.get("status") in FAILING:
+                bad[name][str(link.get("status"))] += 1
+        ranked = sorted(bad, key=lambda n: (-sum(bad[n].values()), n))[:top]
+        return [Bar(n, float(sum(bad[n].values())), sum(bad[n].values()), links[n], dict(bad[n])) for n in ranked]
+
+
+def _finding_order(f: Mapping[str, Any]) -> tuple[int, str, int, int]:
+    return (SEVERITY_ORDER.get(str(f.get("severity")), 3), str(f.get("file") or ""), int(f.get("line") or 0),
+            int(f.get("source_index") or 0))

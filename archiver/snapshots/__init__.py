@@ -1,0 +1,1 @@
+"""Text snapshots: extraction in worker processes, the store, the stage, drift measurement."""

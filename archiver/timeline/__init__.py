@@ -1,0 +1,1 @@
+"""The timeline: events loaded from Markdown, the link catalog, minimal-diff frontmatter edits."""

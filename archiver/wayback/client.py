@@ -1,0 +1,697 @@
+"""The Wayback Machine client: CDX lookups, the availability fallback, replay, and Save Page Now 2.
+
+Every call to the archive goes through one process-wide :class:`ArchiveLimiter`:
+
+* CDX lookups (and the availability API, which answers from the same index) at most
+  ``cdx_per_minute`` a minute (24 by default: the CDX server and timemaps share a limit
+  of about 30 a minute per IP, edgi-govdata-archiving/wayback#206);
+* replay fetches at most ``replay_per_minute``; Save Page Now submissions at most
+  ``save_per_minute``; status polls at most :data:`STATUS_PER_MINUTE`;
+* a 429 from any of them pauses *every* archive call for ``wayback_pause`` seconds
+  (60): the archive blocks an IP that keeps calling for a minute after a 429, for an
+  hour, doubling each time (edgi-govdata-archiving/wayback#137).
+
+Lookups are made with httpx through the project's guarded client (address safety,
+timeouts, body caps). :class:`WaybackpyCdx` is the thin adapter over waybackpy's
+``WaybackMachineCDXServerAPI`` (endpoint overridden per instance, run in a bounded
+thread pool); it is not the default because waybackpy 3.0.6 cannot tell a 429 from an
+empty answer, sets no timeout and retries 5xx behind the limiter's back (measured in
+``tests/test_wayback_client.py``).
+
+Replay fetches (``/web/<timestamp>id_/<url>``: the original bytes) use the checker's
+:class:`~archiver.liveness.fetcher.Fetcher`. Saving uses the authenticated SPN2 API (``POST /save``
+with ``Authorization: LOW key:secret``); the keys come only from the environment
+(``IA_ACCESS_KEY``, ``IA_SECRET_KEY``) and never appear in messages or errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import json
+import os
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from ..config import Settings
+from ..liveness.fetcher import Fetcher
+from ..liveness.transport import Answer, FetchFailure, fetch_once
+
+#: SPN2 status polls a minute, at least (the archive publishes no limit; a poll every 3 s is what clients
+#: use); five times ``save_per_minute`` when that is more
+STATUS_PER_MINUTE = 20.0
+#: spacing slack: starts are 1% further apart than the rate, so network jitter cannot push
+#: an extra call into a window at the server
+SLACK = 1.01
+#: SPN2 status records expire after about an hour and then read "pending" (agude/wayback-machine-archiver#28)
+STATUS_TTL_SECONDS = 50 * 60
+#: the CDX fields asked for, in this order (the JSON header row follows ``fl``)
+FIELDS = ("timestamp", "original", "statuscode", "mimetype", "digest", "length")
+ACCESS_ENV, SECRET_ENV = "IA_ACCESS_KEY", "IA_SECRET_KEY"
+_TS = re.compile(r"^\d{14}$")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ArchiveError(Exception):
+    """An archive call that gave no usable answer (the message never holds credentials)."""
+
+    def __init__(self, message: str, *, status: int | None = None, transient: bool = True) -> None:
+        super().__init__(message)
+        self.status = status
+        self.transient = transient
+
+
+class RateLimited(ArchiveError):
+    """HTTP 429: every archive call is paused (see :class:`ArchiveLimiter`)."""
+
+
+class Excluded(ArchiveError):
+    """The site is excluded from the Wayback Machine (403 Blocked Site Error, robots.txt)."""
+
+
+class AuthRejected(ArchiveError):
+    """Save Page Now refused the keys (401/403)."""
+
+
+class DeadlineReached(ArchiveError):
+    """The run's time budget ends before the call could start."""
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Capture:
+    """One CDX row (the fields the public CDX server serves)."""
+
+    timestamp: str
+    original: str
+    statuscode: str
+    mimetype: str = ""
+    digest: str = ""
+    length: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """A 2xx capture that is not a revisit record (revisits have statuscode ``-``)."""
+        return self.statuscode.isdigit() and self.statuscode.startswith("2") and self.mimetype != "warc/revisit"
+
+
+@dataclass(frozen=True, slots=True)
+class CdxQuery:
+    """One exact-URL CDX query; ``closest`` sorts by distance to a timestamp (``sort=closest``)."""
+
+    url: str
+    limit: int = 6
+    closest: str | None = None
+    from_: str | None = None
+    to: str | None = None
+    filters: tuple[str, ...] = ("statuscode:2..", "!mimetype:warc/revisit")
+
+    def params(self) -> list[tuple[str, str]]:
+        out = [("url", self.url), ("output", "json"), ("fl", ",".join(FIELDS))]
+        out += [("filter", f) for f in self.filters]
+        if self.from_:
+            out.append(("from", self.from_))
+        if self.to:
+            out.append(("to", self.to))
+        if self.closest:
+            out += [("sort", "closest"), ("closest", self.closest)]
+        out.append(("limit", str(self.limit)))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The answer to a replay fetch of ``/web/<timestamp>id_/<url>``.
+
+    ``kind``: ``ok`` (a 2xx memento), ``missing`` (never archived: 404, or no
+    Memento-Datetime), ``error`` (a memento of an error page), ``redirect`` (a memento of
+    a redirect: not the page), ``blocked`` (excluded from the archive).
+    """
+
+    kind: str
+    url: str
+    timestamp: str | None = None
+    status: int | None = None
+    body: bytes = b""
+    content_type: str | None = None
+    content_type_header: str | None = None
+    truncated: bool = False
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveAnswer:
+    """What ``POST /save`` said: a job id, or a ``status_ext`` error (which may come with HTTP 200)."""
+
+    job_id: str | None
+    status_ext: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobStatus:
+    status: str  # pending | success | error
+    timestamp: str | None = None
+    original_url: str | None = None
+    status_ext: str | None = None
+    message: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserStatus:
+    available: int
+    processing: int
+    daily_captures: int | None = None
+    daily_captures_limit: int | None = None
+
+    @property
+    def quota_left(self) -> int | None:
+        if self.daily_captures is None or self.daily_captures_limit is None:
+            return None
+        return max(0, self.daily_captures_limit - self.daily_captures)
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Internet Archive S3 keys (from the environment only). ``repr`` never shows them."""
+
+    access: str = field(repr=False)
+    secret: str = field(repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials | None:
+        env = os.environ if env is None else env
+        access, secret = env.get(ACCESS_ENV, "").strip(), env.get(SECRET_ENV, "").strip()
+        return cls(access, secret) if access and secret else None
+
+    def header(self) -> str:
+        return f"LOW {self.access}:{self.secret}"
+
+    def scrub(self, text: str) -> str:
+        for value in (self.header(), f"{self.access}:{self.secret}", self.secret, self.access):
+            if value:
+                text = text.replace(value, "***")
+        return text
+
+    def __repr__(self) -> str:
+        return "Credentials(***)"
+
+
+# --------------------------------------------------------------------------- the limiter
+
+
+class ArchiveLimiter:
+    """One process-wide pacing of archive calls, by kind, with a shared pause after a 429.
+
+    Thread-safe and loop-agnostic: a slot is reserved under a lock (starts of one kind are
+    spaced ``60 / per_minute`` seconds apart, times :data:`SLACK`), then awaited. A pause
+    moves every later start past its end.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+        self._unsent: dict[str, int] = {}
+        self.paused_until = 0.0
+        self.pauses = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._next.clear()
+            self._last.clear()
+            self._unsent.clear()
+            self.paused_until = 0.0
+            self.pauses = 0
+
+    def _reserve(self, kind: str, per_minute: float) -> float:
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next.get(kind, 0.0), self.paused_until)
+            self._next[kind] = start + 60.0 / per_minute * SLACK
+            return start
+
+    async def acquire(self, kind: str, per_minute: float, deadline: float | None = None, *,
+                      track: bool = False) -> Grant:
+        """Wait for this kind's next slot (and any pause); :class:`DeadlineReached` if it starts too late.
+
+        Slots are spaced from the calls' actual starts too: a call that started late (a busy
+        event loop) pushes the next one back rather than letting two go out close together.
+        With ``track``, the next call of the kind also waits until this one's request is out
+        (:meth:`Grant.sent`), and is spaced from that moment.
+        """
+        interval = 60.0 / per_minute * SLACK
+        while True:
+            start = self._reserve(kind, per_minute)
+            if deadline is not None and start > deadline:
+                raise DeadlineReached("the run's time budget ends before the next archive call could start",
+                                      transient=False)
+            wait = start - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            while True:
+                with self._lock:
+                    now = time.monotonic()
+                    if self.paused_until > now:
+                        break  # paused meanwhile: take a new slot after the pause
+                    last = self._last.get(kind)
+                    if self._unsent.get(kind, 0) > 0:
+                        remainder = 0.002  # the previous call is not out yet
+                    elif last is None or now - last >= interval:
+                        self._last[kind] = now
+                        if track:
+                            self._unsent[kind] = self._unsent.get(kind, 0) + 1
+                        return Grant(self, kind, track)
+                    else:
+                        remainder = last + interval - now
+                await asyncio.sleep(remainder)
+
+    def _sent(self, kind: str, *, out: bool) -> None:
+        with self._lock:
+            self._unsent[kind] = max(0, self._unsent.get(kind, 0) - 1)
+            if out:
+                self._last[kind] = max(self._last.get(kind, 0.0), time.monotonic())
+
+    def pause(self, seconds: float) -> float:
+        """Pause every archive call for ``seconds`` from now; returns when the pause ends (monotonic)."""
+        with self._lock:
+            self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+            self.pauses += 1
+            return self.paused_until
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_until > time.monotonic()
+
+
+class Grant:
+    """A granted archive call; :meth:`sent` when its request is out, :meth:`done` when it is over."""
+
+    def __init__(self, limiter: ArchiveLimiter, kind: str, tracked: bool) -> None:
+        self.limiter, self.kind, self.open = limiter, kind, tracked
+
+    def sent(self) -> None:
+        if self.open:
+            self.open = False
+            self.limiter._sent(self.kind, out=True)
+
+    def done(self) -> None:
+        if self.open:  # failed before its request went out
+            self.open = False
+            self.limiter._sent(self.kind, out=False)
+
+
+#: the one limiter of the process: every WaybackClient shares it
+LIMITER = ArchiveLimiter()
+
+
+# --------------------------------------------------------------------------- CDX backends
+
+
+def parse_cdx_json(text: str) -> list[Capture]:
+    """Rows of a ``output=json`` answer: the header row names the fields (it follows ``fl``);
+    a resume key tail (``[]`` then ``["<key>"]``) ends the rows; an empty answer is ``[]`` or nothing."""
+    text = text.strip()
+    if not text:
+        return []
+    try:
+        rows = json.loads(text)
+    except ValueError as exc:
+        raise ArchiveError(f"the CDX server sent a body that is not JSON ({exc})", transient=True) from None
+    if not isinstance(rows, list) or len(rows) < 2:
+        return []
+    header = rows[0]
+    if not isinstance(header, list):
+        raise ArchiveError("the CDX answer has no header row", transient=False)
+    index = {name: i for i, name in enumerate(header)}
+    if "timestamp" not in index:
+        raise ArchiveError("the CDX answer has no timestamp column", transient=False)
+    out: list[Capture] = []
+    for row in rows[1:]:
+        if not isinstance(row, list) or len(row) != len(header):
+            break  # the resume-key tail: [] then ["<key>"]
+        values = {name: str(row[i]) for name, i in index.items()}
+        if not _TS.match(values.get("timestamp", "")):
+            continue
+        out.append(Capture(timestamp=values["timestamp"], original=values.get("original", ""),
+                           statuscode=values.get("statuscode", ""), mimetype=values.get("mimetype", ""),
+                           digest=values.get("digest", ""), length=values.get("length", "")))
+    return out
+
+
+def _blocked(answer: Answer) -> bool:
+    error = answer.headers.get("x-archive-wayback-runtime-error", "")
+    text = answer.body[:2000].decode("utf-8", "replace")
+    return answer.status == 403 and any(
+        marker in error or marker in text for marker in ("AccessControlException", "Blocked Site Error"))
+
+
+def _status_error(answer: Answer, what: str) -> ArchiveError:
+    if answer.status == 429:
+        return RateLimited(f"{what}: HTTP 429 Too Many Requests", status=429)
+    if _blocked(answer):
+        return Excluded(f"{what}: the site is excluded from the Wayback Machine", status=403, transient=False)
+    transient = answer.status >= 500
+    return ArchiveError(f"{what}: HTTP {answer.status} {answer.reason}".rstrip(), status=answer.status,
+                        transient=transient)
+
+
+class HttpxCdx:
+    """CDX lookups with httpx through the guarded client (JSON output, every field named)."""
+
+    name = "httpx"
+
+    def __init__(self, fetcher: Fetcher, base_url: str) -> None:
+        self.fetcher = fetcher
+        self.endpoint = base_url.rstrip("/") + "/cdx/search/cdx"
+
+    async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[Capture]:
+        url = f"{self.endpoint}?{urlencode(query.params())}"
+        try:
+            answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.settings.max_body_bytes,
+                                      total_timeout=self.fetcher.settings.total_timeout, on_sent=on_sent)
+        except FetchFailure as exc:
+            raise ArchiveError(f"CDX lookup failed: {exc.message}", transient=exc.transient) from None
+        if answer.status != 200:
+            raise _status_error(answer, "CDX lookup")
+        return parse_cdx_json(answer.body.decode("utf-8", "replace"))
+
+    async def aclose(self) -> None:
+        return None
+
+
+class WaybackpyCdx:
+    """CDX lookups through waybackpy's ``WaybackMachineCDXServerAPI`` (text output, 7 fields).
+
+    waybackpy is synchronous (requests), so each query runs in a bounded thread pool;
+    its hard-coded ``endpoint`` is overridden per instance with ``base_url``. Known gaps
+    (why it is not the default): a 429 answer is parsed as CDX text (no rows, or a
+    confusing "properties" error), ``requests`` is called without a timeout, and https
+    5xx answers are retried 5 times inside the library, unseen by the limiter.
+    """
+
+    name = "waybackpy"
+
+    def __init__(self, base_url: str, user_agent: str, *, workers: int = 2) -> None:
+        self.endpoint = base_url.rstrip("/") + "/cdx/search/cdx"
+        self.user_agent = user_agent
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="waybackpy")
+
+    async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[Capture]:
+        loop = asyncio.get_running_loop()
+        if on_sent is not None:  # requests gives no hook: count the call as out when it is handed over
+            on_sent()
+        return await loop.run_in_executor(self._pool, self._search, query)
+
+    def _search(self, query: CdxQuery) -> list[Capture]:
+        from waybackpy import WaybackMachineCDXServerAPI
+        from waybackpy.exceptions import BlockedSiteError, WaybackError
+
+        api = WaybackMachineCDXServerAPI(
+            query.url, user_agent=self.user_agent, start_timestamp=query.from_, end_timestamp=query.to,
+            filters=list(query.filters), sort="closest" if query.closest else None, closest=query.closest,
+            limit=str(query.limit))
+        api.endpoint = self.endpoint
+        try:
+            return [Capture(timestamp=s.timestamp, original=s.original, statuscode=s.statuscode,
+                            mimetype=s.mimetype, digest=s.digest, length=s.length) for s in api.snapshots()]
+        except BlockedSiteError:
+            raise Excluded("CDX lookup: the site is excluded from the Wayback Machine", transient=False) from None
+        except WaybackError as exc:
+            raise ArchiveError(f"CDX lookup (waybackpy) failed: {str(exc).splitlines()[0]}") from None
+        except OSError as exc:  # requests' ConnectionError and friends
+            raise ArchiveError(f"CDX lookup (waybackpy) failed: {type(exc).__name__}") from None
+
+    async def aclose(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------- the client
+
+
+def _memento_timestamp(answer: Answer) -> str | None:
+    value = answer.headers.get("memento-datetime")
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S")
+
+
+_REPLAY = re.compile(r"/web/(?P<ts>\d{1,14})(?P<flag>[a-z]{2}_)?/(?P<original>.+)$")
+
+
+class WaybackClient:
+    """All archive calls of one run; use as ``async with WaybackClient(settings) as wb``.
+
+    ``on_pause(seconds, what)`` is called when a 429 pauses every archive call, so the
+    caller can say so at once. ``calls`` counts calls by kind (cdx, availability,
+    replay, save, status, user).
+    """
+
+    def __init__(self, settings: Settings, *, credentials: Credentials | None = None,
+                 limiter: ArchiveLimiter | None = None, cdx: str = "httpx",
+                 on_pause: Callable[[float, str], None] | None = None, deadline: float | None = None) -> None:
+        self.settings = settings
+        self.credentials = credentials
+        self.limiter = limiter or LIMITER
+        self.base = settings.wayback_url.rstrip("/")
+        self.availability_base = settings.availability_url.rstrip("/")
+        self.fetcher = Fetcher(settings)
+        self.cdx_backend: HttpxCdx | WaybackpyCdx = (
+            WaybackpyCdx(self.base, settings.ua) if cdx == "waybackpy" else HttpxCdx(self.fetcher, self.base))
+        self.on_pause = on_pause
+        self.deadline = deadline
+        self.calls: Counter[str] = Counter()
+        self.rate_limited = 0
+
+    async def __aenter__(self) -> WaybackClient:
+        await self.fetcher.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.cdx_backend.aclose()
+        await self.fetcher.aclose()
+
+    @property
+    def saving(self) -> bool:
+        return self.credentials is not None
+
+    # ------------------------------------------------------------------ pacing
+
+    async def _slot(self, kind: str, *, track: bool = False) -> Grant:
+        status = max(STATUS_PER_MINUTE, 5 * self.settings.save_per_minute)
+        rate = {"cdx": self.settings.cdx_per_minute, "availability": self.settings.cdx_per_minute,
+                "replay": self.settings.replay_per_minute, "save": self.settings.save_per_minute,
+                "status": status, "user": status}[kind]
+        # the availability API answers from the CDX index: it shares the CDX pacing; user status polls
+        # share the job status pacing
+        lane = {"availability": "cdx", "user": "status"}.get(kind, kind)
+        grant = await self.limiter.acquire(lane, rate, self.deadline, track=track)
+        self.calls[kind] += 1
+        return grant
+
+    def _rate_limited(self, what: str) -> None:
+        self.rate_limited += 1
+        seconds = self.settings.wayback_pause
+        self.limiter.pause(seconds)
+        if self.on_pause is not None:
+            self.on_pause(seconds, what)
+
+    # ------------------------------------------------------------------ lookups
+
+    async def cdx(self, query: CdxQuery) -> list[Capture]:
+        """One CDX query (paced); a 429 pauses every archive call and raises :class:`RateLimited`."""
+        grant = await self._slot("cdx", track=True)  # CDX calls are spaced from when they actually go out
+        try:
+            return await self.cdx_backend.search(query, on_sent=grant.sent)
+        except RateLimited:
+            self._rate_limited("CDX")
+            raise
+        finally:
+            grant.done()
+
+    async def availability(self, url: str, timestamp: str | None = None) -> Capture | None:
+        """The availability API's closest capture (a fallback only: it answers empty for archived URLs)."""
+        grant = await self._slot("availability", track=True)
+        params = [("url", url)] + ([("timestamp", timestamp)] if timestamp else [])
+        try:
+            answer = await self._get(f"{self.availability_base}/wayback/available?{urlencode(params)}",
+                                     "availability", on_sent=grant.sent)
+        finally:
+            grant.done()
+        if answer.status != 200:
+            raise _status_error(answer, "availability API")
+        try:
+            data = json.loads(answer.body.decode("utf-8", "replace"))
+        except ValueError:
+            raise ArchiveError("availability API: the answer is not JSON") from None
+        closest = (data.get("archived_snapshots") or {}).get("closest") if isinstance(data, dict) else None
+        if not isinstance(closest, dict) or not closest.get("available") or not _TS.match(
+                str(closest.get("timestamp", ""))):
+            return None
+        return Capture(timestamp=str(closest["timestamp"]), original=url, statuscode=str(closest.get("status", "")))
+
+    # ------------------------------------------------------------------ replay
+
+    def capture_url(self, timestamp: str, original: str, *, flag: str = "") -> str:
+        return f"{self.base}/web/{timestamp}{flag}/{original}"
+
+    async def replay(self, original: str, timestamp: str, *, max_hops: int = 3) -> Replay:
+        """Fetch the original bytes of the capture at ``timestamp`` (``id_``), following the archive's
+        redirects to the nearest capture (no Memento-Datetime) but never an archived redirect."""
+        url = self.capture_url(timestamp, original, flag="id_")
+        base_host = urlsplit(self.base).hostname
+        for _ in range(max_hops + 1):
+            await self._slot("replay")
+            try:
+                answer = await self.fetcher.get(url, attempts=1)
+            except FetchFailure as exc:
+                raise ArchiveError(f"replay failed: {exc.message}", transient=exc.transient) from None
+            if answer.status == 429:
+                self._rate_limited("replay")
+                raise RateLimited("replay: HTTP 429 Too Many Requests", status=429)
+            memento = _memento_timestamp(answer)
+            if answer.status in (301, 302, 303, 307, 308) and answer.location:
+                target = httpx.URL(url).join(answer.location)
+                if memento is not None:  # a capture of a redirect: not the cited page
+                    return Replay("redirect", url, memento, answer.status, location=str(target))
+                if target.host != base_host or not _REPLAY.search(target.raw_path.decode("ascii", "replace")):
+                    return Replay("missing", url, None, answer.status, location=str(target))
+                raw = str(target)
+                url = raw if "id_/" in raw else _REPLAY.sub(
+                    lambda m: f"/web/{m['ts']}id_/{m['original']}", raw, count=1)
+                continue
+            if _blocked(answer):
+                return Replay("blocked", url, None, answer.status)
+            if memento is None:
+                return Replay("missing", url, None, answer.status)
+            kind = "ok" if 200 <= answer.status < 300 else "error"
+            return Replay(kind, url, memento, answer.status, body=answer.body if kind == "ok" else b"",
+                          content_type=answer.content_type, content_type_header=answer.headers.get("content-type"),
+                          truncated=answer.truncated)
+        return Replay("missing", url, None, None)
+
+    # ------------------------------------------------------------------ Save Page Now 2
+
+    def _auth(self) -> dict[str, str]:
+        if self.credentials is None:
+            raise AuthRejected("saving is off: no IA_ACCESS_KEY and IA_SECRET_KEY", transient=False)
+        return {"Authorization": self.credentials.header(), "Accept": "application/json"}
+
+    def _scrub(self, text: str) -> str:
+        return self.credentials.scrub(text) if self.credentials is not None else text
+
+    async def _get(self, url: str, what: str, headers: Mapping[str, str] | None = None,
+                   on_sent: Callable[[], None] | None = None) -> Answer:
+        try:
+            if headers:
+                request = self.fetcher.client.build_request("GET", url, headers=dict(headers))
+                response = await self.fetcher.client.send(request)
+                return Answer(url=url, status=response.status_code, reason=response.reason_phrase,
+                              headers=response.headers, body=response.content[: self.settings.max_body_bytes])
+            return await fetch_once(self.fetcher.client, url, max_body=self.settings.max_body_bytes,
+                                    total_timeout=self.settings.total_timeout, on_sent=on_sent)
+        except FetchFailure as exc:
+            raise ArchiveError(self._scrub(f"{what} failed: {exc.message}"), transient=exc.transient) from None
+        except httpx.HTTPError as exc:
+            raise ArchiveError(self._scrub(f"{what} failed: {type(exc).__name__}")) from None
+
+    def _json(self, answer: Answer, what: str) -> dict[str, Any]:
+        if answer.status == 429:
+            self._rate_limited(what)
+            raise RateLimited(f"{what}: HTTP 429 Too Many Requests", status=429)
+        if answer.status in (401, 403):
+            raise AuthRejected(f"{what}: HTTP {answer.status}: the archive refused the keys "
+                               "(check IA_ACCESS_KEY and IA_SECRET_KEY)", status=answer.status, transient=False)
+        try:
+            data = json.loads(answer.body.decode("utf-8", "replace"))
+        except ValueError:
+            raise ArchiveError(f"{what}: HTTP {answer.status} with a body that is not JSON", status=answer.status,
+                               transient=answer.status >= 500) from None
+        if not isinstance(data, dict):
+            raise ArchiveError(f"{what}: unexpected answer", status=answer.status)
+        if answer.status >= 400 and data.get("status") != "error":
+            raise ArchiveError(f"{what}: HTTP {answer.status}", status=answer.status, transient=answer.status >= 500)
+        return data
+
+    async def submit(self, url: str, *, if_not_archived_within: int | None = None,
+                     options: Iterable[tuple[str, str]] = (("skip_first_archive", "1"),)) -> SaveAnswer:
+        """``POST /save``: a job id, or the ``status_ext`` error (which the archive may send with HTTP 200)."""
+        headers = self._auth()
+        await self._slot("save")
+        form = [("url", url), *options]
+        if if_not_archived_within:
+            form.append(("if_not_archived_within", str(int(if_not_archived_within))))
+        try:
+            response = await self.fetcher.client.post(f"{self.base}/save", data=dict(form), headers=headers)
+        except FetchFailure as exc:
+            raise ArchiveError(self._scrub(f"save request failed: {exc.message}"), transient=exc.transient) from None
+        except httpx.HTTPError as exc:
+            raise ArchiveError(self._scrub(f"save request failed: {type(exc).__name__}")) from None
+        answer = Answer(url=f"{self.base}/save", status=response.status_code, reason=response.reason_phrase,
+                        headers=response.headers, body=response.content[:65536])
+        data = self._json(answer, "save request")
+        job = data.get("job_id")
+        if isinstance(job, str) and job:
+            return SaveAnswer(job_id=job, message=_text(data.get("message")))
+        return SaveAnswer(job_id=None, status_ext=_text(data.get("status_ext")) or "error:unknown",
+                          message=_text(data.get("message")))
+
+    async def job_status(self, job_id: str) -> JobStatus:
+        """``GET /save/status/<job_id>`` (an expired record reads ``pending``)."""
+        headers = self._auth()
+        await self._slot("status")
+        answer = await self._get(f"{self.base}/save/status/{job_id}", "save status", headers)
+        data = self._json(answer, "save status")
+        status = str(data.get("status") or "pending")
+        http_status = data.get("http_status")
+        return JobStatus(status=status, timestamp=_text(data.get("timestamp")),
+                         original_url=_text(data.get("original_url")), status_ext=_text(data.get("status_ext")),
+                         message=_text(data.get("message")),
+                         http_status=http_status if isinstance(http_status, int) else None)
+
+    async def user_status(self) -> UserStatus:
+        """``GET /save/status/user``: capture sessions available now, and the daily quota."""
+        headers = self._auth()
+        await self._slot("user")
+        answer = await self._get(f"{self.base}/save/status/user?_t={int(time.time())}", "save user status", headers)
+        data = self._json(answer, "save user status")
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return int(value) if isinstance(value, (int, float)) else None
+
+        return UserStatus(available=number("available") or 0, processing=number("processing") or 0,
+                          daily_captures=number("daily_captures"), daily_captures_limit=number("daily_captures_limit"))
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
