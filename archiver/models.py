@@ -319,3 +319,6 @@ class CheckResult:
     #: the (capped) decoded body, kept for the text-snapshot stage; never serialised
     body: bytes | None = field(default=None, repr=False)
     body_truncated: bool = False
+
+    def __post_init__(self) -> None:
+        self.status = LinkStatus(self.status)
