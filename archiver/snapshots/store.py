@@ -41,7 +41,9 @@ import yaml
 from .. import __version__
 from ..models import CheckResult, Finding, Link, PageMeta
 from ..support import atomic
+from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders
+from ..support.timefmt import iso
 from .extract import Extraction
 from .textsim import Comparison, compare
 
@@ -56,10 +58,6 @@ try:  # the C loader is 10x faster when libyaml is present
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
-
-
-def iso(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def stored_text(text: str) -> str:
@@ -416,16 +414,6 @@ def _measure(c: Comparison) -> str:
 
 
 # --------------------------------------------------------------------------- report helpers
-
-
-def display_path(path: Path, cwd: Path | None = None) -> str:
-    """``path`` relative to the working directory when inside it (posix), else absolute."""
-    cwd = (cwd or Path.cwd()).resolve()
-    full = path.resolve()
-    try:
-        return full.relative_to(cwd).as_posix()
-    except ValueError:
-        return full.as_posix()
 
 
 def info_entry(first: SnapshotInfo, latest: SnapshotInfo | None = None,

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ..config import Settings
-from ..history.linkstate import LinkState, iso, new_state, parse_iso
+from ..history.linkstate import LinkState, new_state
 from ..history.store import StateStore
 from ..liveness.soft404 import content_verdict
 from ..models import FAILING_STATUSES, Finding, Link
@@ -46,6 +46,7 @@ from ..snapshots.store import Capture as SnapshotCapture
 from ..snapshots.store import SnapshotStore, stored_text
 from ..support import asyncrun
 from ..support.progress import StageProgress
+from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog, parse_archive_url
 from . import policy
 from .client import (
@@ -730,7 +731,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
 
 def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``archiver wayback``: the stage alone on the stored state, then the reports again."""
-    from ..history.store import LockError, run_lock
+    from ..history.lock import LockError, run_lock
     from ..pipeline.night import EXIT_FAILED, EXIT_OK, stored_report
     from ..report.build import REPORT_FILES, write_reports
     from ..report.view import event_views
