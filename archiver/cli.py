@@ -418,22 +418,18 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
 def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool) -> None:
     """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations
     that lack one, editing only those lines."""
-    from .audit.rules import apply_fills
-    from .history.store import StateStore
-    from .wayback.annotate import planned_archive_urls
+    from .pipeline.commands import annotate_citations
 
     settings = settings_from(config_file, events=events, snapshots=snapshots)
-    loaded, catalog = load_timeline(settings)
-    plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
-    display = {e.path: e.file for e in loaded.events}
-    if not write:
-        for path, items in sorted(plan.items()):
+    result = annotate_citations(settings, write=write)
+    if result.edits is None:
+        for path, items in sorted(result.plan.items()):
             for index, fields in items:
-                click.echo(f"{display.get(path, path)}: source {index}: archive_url: {fields['archive_url']}")
-        click.echo(f"{sum(len(v) for v in plan.values())} citation(s) in {len(plan)} file(s) would get an "
-                   "archive_url; run with --write to edit them")
+                click.echo(f"{result.display.get(path, path)}: source {index}: archive_url: {fields['archive_url']}")
+        click.echo(f"{sum(len(v) for v in result.plan.values())} citation(s) in {len(result.plan)} file(s) would get "
+                   "an archive_url; run with --write to edit them")
         sys.exit(ExitCode.OK)
-    echo_edits(apply_fills(plan, display))
+    echo_edits(result.edits)
     sys.exit(ExitCode.OK)
 
 

@@ -4,7 +4,8 @@ and returns an :class:`~archiver.pipeline.summary.ExitCode` or a result for the 
 ``run_check`` (``archiver check``) and ``run_pipeline`` (``archiver run``) run the night
 (:func:`archiver.pipeline.night.run_night`); ``run_wayback`` the Wayback stage alone on the stored
 state; ``regenerate_report``, ``merge_shards`` and ``build_reading_room`` work from what is stored.
-``audit_timeline`` and ``fill_from_registry`` are ``archiver audit`` without and with ``--write``.
+``audit_timeline`` and ``fill_from_registry`` are ``archiver audit`` without and with ``--write``;
+``annotate_citations`` is ``archiver annotate``.
 
 Heavy modules (the HTTP stack, the archive client, the extractors) are imported inside the
 functions that need them: ``archiver check`` with nothing due must start without them.
@@ -219,3 +220,30 @@ def fill_from_registry(settings: Settings) -> list[Any]:
     loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes, processes=settings.parse_processes)
     catalog = build_catalog(loaded.events)
     return apply_fills(planned_fills(loaded.events, catalog, registry), {e.path: e.file for e in loaded.events})
+
+
+# --------------------------------------------------------------------------- archiver annotate
+
+
+@dataclass(slots=True)
+class Annotations:
+    """``archiver annotate``: per event file, the citations to give an ``archive_url`` (the Wayback copy
+    chosen for their link), the files as shown to people, and the edits when they were written."""
+
+    plan: dict[str, list[tuple[int, dict[str, Any]]]]
+    display: dict[str, str]
+    edits: list[Any] | None = None
+
+
+def annotate_citations(settings: Settings, *, write: bool) -> Annotations:
+    """The archive_url (and archive_date) each citation without one would get; with ``write``, the event
+    files edited (only those lines)."""
+    from ..wayback.annotate import planned_archive_urls  # the archive policy (httpx): only for this command
+
+    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes, processes=settings.parse_processes)
+    catalog = build_catalog(loaded.events)
+    plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
+    result = Annotations(plan=dict(plan), display={e.path: e.file for e in loaded.events})
+    if write:
+        result.edits = apply_fills(plan, result.display)
+    return result
