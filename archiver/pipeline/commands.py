@@ -33,10 +33,8 @@ from ..report.build import REPORT_FILES, write_reports
 from ..report.view import event_views
 from ..snapshots.store import SnapshotStore
 from ..support import asyncrun
-from ..timeline.catalog import build_catalog
-from ..timeline.load import load_events
 from .night import CheckOutcome, run_night
-from .stored import stored_report
+from .stored import load_timeline, stored_report
 from .summary import ExitCode, FailOn, fail_reason, run_summary
 
 if TYPE_CHECKING:
@@ -158,9 +156,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     deadline = started + settings.time_budget if settings.time_budget else None
 
     def body() -> tuple[WaybackOutcome, Path]:
-        loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
-                             processes=settings.parse_processes)
-        catalog = build_catalog(loaded.events)
+        loaded, catalog = load_timeline(settings)
         store = StateStore(settings.snapshots).load()
         now = settings.clock()
         outcome = asyncrun.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
@@ -202,8 +198,7 @@ def audit_timeline(settings: Settings) -> AuditResult:
     """``archiver audit``: publisher and tier against the registry, missing fields, archive URLs, and what
     the stored snapshots say about their pages. Raises ``RegistryError`` for an invalid registry."""
     registry = load_registry(settings.registry)
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes, processes=settings.parse_processes)
-    catalog = build_catalog(loaded.events)
+    loaded, catalog = load_timeline(settings)
     pages: dict[str, Any] = {}
     if settings.snapshots.is_dir():  # what the stored snapshots say about their pages: title, date, site name
         pages = SnapshotStore(settings.snapshots).page_meta(link.normalized_url for link in catalog.checkable)
@@ -217,8 +212,7 @@ def fill_from_registry(settings: Settings) -> list[Any]:
     """``archiver audit --write``: fill missing publisher and tier from the registry, editing only those
     lines; the file edits. Raises ``RegistryError`` for an invalid registry."""
     registry = load_registry(settings.registry)
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes, processes=settings.parse_processes)
-    catalog = build_catalog(loaded.events)
+    loaded, catalog = load_timeline(settings)
     return apply_fills(planned_fills(loaded.events, catalog, registry), {e.path: e.file for e in loaded.events})
 
 
@@ -240,8 +234,7 @@ def annotate_citations(settings: Settings, *, write: bool) -> Annotations:
     files edited (only those lines)."""
     from ..wayback.annotate import planned_archive_urls  # the archive policy (httpx): only for this command
 
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes, processes=settings.parse_processes)
-    catalog = build_catalog(loaded.events)
+    loaded, catalog = load_timeline(settings)
     plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
     result = Annotations(plan=dict(plan), display={e.path: e.file for e in loaded.events})
     if write:

@@ -30,10 +30,11 @@ from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
 from ..support.gcpause import gc_paused
 from ..support.progress import StageProgress
-from ..timeline.catalog import Catalog, build_catalog
-from ..timeline.load import LoadResult, load_events
+from ..timeline.catalog import Catalog
+from ..timeline.load import LoadResult
 from .findings import link_findings
 from .recorder import Recorder, result_extras, select_links, waiting_note
+from .stored import load_timeline
 from .summary import ExitCode, status_counts
 
 if TYPE_CHECKING:
@@ -122,9 +123,8 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
 
 def load(night: Night) -> tuple[LoadResult, Catalog, StateStore]:
     """1. The events, their link catalog and the stored link state."""
-    settings = night.settings
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes, processes=settings.parse_processes)
-    return loaded, build_catalog(loaded.events), StateStore(settings.snapshots).load()
+    loaded, catalog = load_timeline(night.settings)
+    return loaded, catalog, StateStore(night.settings.snapshots).load()
 
 
 def select(night: Night, loaded: LoadResult, catalog: Catalog, store: StateStore) -> Plan:

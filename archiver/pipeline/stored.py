@@ -20,6 +20,14 @@ from ..timeline.catalog import Catalog, build_catalog
 from ..timeline.load import LoadResult, load_events
 from .findings import link_findings
 
+
+def load_timeline(settings: Settings) -> tuple[LoadResult, Catalog]:
+    """The events of ``settings.events`` and their link catalog: the one load of every pipeline command.
+    (Issue 14: becomes ``timeline.load_timeline`` once that lands; callers keep this one call.)"""
+    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes, processes=settings.parse_processes)
+    return loaded, build_catalog(loaded.events)
+
+
 #: what the run record holds beyond RunInfo, copied into the report as it was
 RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback")
 
@@ -34,8 +42,9 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     ``loaded``, ``catalog``, ``store``: the events, their catalog and the link state
     (as saved), when the caller has them already.
     """
-    loaded = loaded or load_events(settings.events, max_file_bytes=settings.max_event_bytes,
-                                   processes=settings.parse_processes)
+    if loaded is None:
+        loaded, built = load_timeline(settings)
+        catalog = catalog or built
     catalog = catalog or build_catalog(loaded.events)
     store = store or StateStore(settings.snapshots).load()
     previous = store.read_run() or {}
