@@ -15,10 +15,9 @@ import click
 from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .models import Finding
+from .pipeline.summary import ExitCode, FailOn
 from .support import asyncrun
 from .timeline.load import load_timeline
-
-EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
 events_option = click.option("--events", "events", type=click.Path(path_type=Path), default=None,
                              help="Events folder (default: setting 'events', i.e. ./events).")
@@ -31,7 +30,7 @@ def settings_from(config_file: Path | None, **overrides: Any) -> Settings:
         return load_settings(overrides=overrides, config_file=config_file)
     except ConfigError as exc:
         click.echo(f"archiver: configuration error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(ExitCode.FAILED)
 
 
 def format_finding(f: Finding) -> str:
@@ -68,7 +67,7 @@ def validate(events: Path | None, config_file: Path | None, fmt: str) -> None:
         sev = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in summary["findings"].items()) or "no problems"
         click.echo(f"{loaded.files} files, {len(loaded.events)} events, {catalog.citations} citations, "
                    f"{len(catalog.links)} distinct links: {sev}")
-    sys.exit(EXIT_FINDINGS if errors else EXIT_OK)
+    sys.exit(ExitCode.FINDINGS if errors else ExitCode.OK)
 
 
 @cli.command()
@@ -155,14 +154,14 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
     """Check the links that are due and write report.json. Exit 0 when the run completed,
     2 with one clear line when it could not (network offline, bad configuration, another run holds the lock)."""
     from .history.shards import Shard
-    from .pipeline.night import run_check
+    from .pipeline.commands import run_check
 
     settings = settings_from(config_file, events=events, **overrides)
     try:
         part = Shard.parse(shard) if shard else None
     except ValueError as exc:
         click.echo(f"archiver: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(ExitCode.FAILED)
     sys.exit(run_check(settings, progress=not quiet, shard=part))
 
 
@@ -175,11 +174,10 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
 def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | None, snapshots: Path | None,
           report_dir: Path | None) -> None:
     """Merge the snapshots folders of shard runs (SHARDS...) into one, then write the reports."""
-    from .history.shards import merge_snapshots
-    from .pipeline.night import regenerate_report
+    from .pipeline.commands import merge_shards, regenerate_report
 
     settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir)
-    counts = merge_snapshots(list(shards), settings.snapshots)
+    counts = merge_shards(settings, list(shards))
     click.echo(f"merged {len(shards)} shard(s) into {settings.snapshots}: " + ", ".join(
         f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
     sys.exit(regenerate_report(settings, record_findings=True))
@@ -192,7 +190,7 @@ def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | Non
 @click.option("--report-dir", type=click.Path(path_type=Path), default=None)
 def report(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None) -> None:
     """Write report.json, report.md and report.html again from the stored link state, without the network."""
-    from .pipeline.night import regenerate_report
+    from .pipeline.commands import regenerate_report
 
     settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir)
     sys.exit(regenerate_report(settings))
@@ -207,17 +205,13 @@ def report(events: Path | None, config_file: Path | None, snapshots: Path | None
 def site(events: Path | None, config_file: Path | None, snapshots: Path | None, out: Path) -> None:
     """Build a static reading room for GitHub Pages from the stored state: an index of events, one page
     per event (sources, status, Wayback copy), one per archived text snapshot with its provenance."""
-    from .pipeline.night import stored_report
-    from .report.site import build_site
-    from .report.view import event_views
-    from .snapshots.store import SnapshotStore
+    from .pipeline.commands import build_reading_room
 
     settings = settings_from(config_file, events=events, snapshots=snapshots)
-    report_data, loaded = stored_report(settings)
-    result = build_site(report_data, event_views(loaded.events), SnapshotStore(settings.snapshots), out)
+    result = build_reading_room(settings, out)
     click.echo(f"site: {result.pages} pages in {result.out} ({result.written} written, "
                f"{result.pages - result.written} unchanged, {result.removed} removed); open {result.out}/index.html")
-    sys.exit(EXIT_OK)
+    sys.exit(ExitCode.OK)
 
 
 @cli.command("wayback")
@@ -235,7 +229,7 @@ def wayback_command(events: Path | None, config_file: Path | None, snapshots: Pa
     """Find, rescue and save Wayback Machine copies of the cited links, on the stored link state
     (the Wayback stage of the nightly run, alone), then write the reports again. Saving needs
     IA_ACCESS_KEY and IA_SECRET_KEY in the environment. Exit 0 when it ran, 2 when it could not."""
-    from .wayback.stage import run_wayback
+    from .pipeline.commands import run_wayback
 
     settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir,
                              max_lookups=max_lookups, max_saves=max_saves)
@@ -260,7 +254,7 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
     settings = settings_from(config_file, events=events, **overrides)
     if problem := url_problem(url):
         click.echo(f"archiver: {problem}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(ExitCode.FAILED)
     cited_by: list[str] = []
     archive_urls: list[str] = []
     if settings.events.is_dir():
@@ -273,7 +267,7 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
     click.echo(f"{url}: {result.status} ({result.evidence or result.error or result.http_status})")
     if one.outcome is None:
         click.echo(f"archiver: not captured: the page is {result.status}; only a live page is snapshotted", err=True)
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(ExitCode.FINDINGS)
     outcome = one.outcome
     click.echo(f"snapshot: {outcome.action.replace('_', ' ')}: {outcome.reason}")
     if outcome.written is not None:
@@ -282,7 +276,7 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
         click.echo(f"stored: {outcome.first.path}")
     if not outcome.stored:
         click.echo(f"archiver: not captured: {outcome.reason.removeprefix('not stored: ')}", err=True)
-    sys.exit(EXIT_OK if outcome.stored else EXIT_FINDINGS)
+    sys.exit(ExitCode.OK if outcome.stored else ExitCode.FINDINGS)
 
 
 @cli.command("show")
@@ -304,7 +298,7 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
     if not versions:
         click.echo(f"archiver: no snapshot of {url} in {settings.snapshots} "
                    f"(it would be in {store.folder(normalized)})", err=True)
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(ExitCode.FINDINGS)
     if which == "first":
         chosen = versions[:1]
     elif which == "latest":
@@ -316,7 +310,7 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
         if not chosen:
             click.echo(f"archiver: no version {which!r}; stored: {', '.join(v.path.name for v in versions)}",
                        err=True)
-            sys.exit(EXIT_FINDINGS)
+            sys.exit(ExitCode.FINDINGS)
     for i, info in enumerate(chosen):
         if i:
             click.echo("")
@@ -326,7 +320,7 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
     if later:
         click.echo(f"archiver: {len(later)} other version(s): {', '.join(later)} (--version latest|all|FILE)",
                    err=True)
-    sys.exit(EXIT_OK)
+    sys.exit(ExitCode.OK)
 
 
 @cli.command("audit")
@@ -338,32 +332,21 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
 def audit_command(events: Path | None, config_file: Path | None, fmt: str, write: bool) -> None:
     """Audit citations: publisher and tier against the publisher registry, missing fields,
     archive URLs. Findings are advisory: exit 0 (2 when the registry file is invalid)."""
-    from .audit.registry import RegistryError, load_registry
-    from .audit.rules import audit as run_audit
-    from .audit.rules import planned_fills
-    from .timeline.edit import apply_fills
+    from .audit.registry import RegistryError
+    from .pipeline.commands import audit_timeline, fill_from_registry
 
     settings = settings_from(config_file, events=events)
     try:
-        registry = load_registry(settings.registry)
+        if write:
+            echo_edits(fill_from_registry(settings))
+            sys.exit(ExitCode.OK)
+        result = audit_timeline(settings)
     except RegistryError as exc:
         click.echo(f"archiver: invalid publisher registry: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
-    loaded, catalog = load_timeline(settings)
-    if write:
-        plan = planned_fills(loaded.events, catalog, registry)
-        echo_edits(apply_fills(plan, {e.path: e.file for e in loaded.events}))
-        sys.exit(EXIT_OK)
-    pages: dict[str, Any] = {}
-    if settings.snapshots.is_dir():  # what the stored snapshots say about their pages: title, date, site name
-        from .snapshots.store import SnapshotStore
-
-        pages = SnapshotStore(settings.snapshots).page_meta(link.normalized_url for link in catalog.checkable)
-    findings = run_audit(loaded.events, catalog, registry, settings=settings, pages=pages)
-    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.source_index or 0))
-    counts = dict(sorted(Counter(f.kind for f in findings).items()))
+        sys.exit(ExitCode.FAILED)
+    findings, counts = result.findings, result.counts
     if fmt == "json":
-        summary = {"events": len(loaded.events), "citations": catalog.citations, "registry": registry.sources,
+        summary = {"events": result.events, "citations": result.citations, "registry": result.registry,
                    "findings": counts}
         click.echo(json.dumps({"summary": summary, "findings": [f.to_dict() for f in findings]}, indent=1))
     else:
@@ -371,9 +354,9 @@ def audit_command(events: Path | None, config_file: Path | None, fmt: str, write
             click.echo(format_finding(f) + (f" (fix: {f.fix})" if f.fix else ""))
         for kind, n in counts.items():
             click.echo(f"{kind}: {n}")
-        click.echo(f"{len(loaded.events)} events, {catalog.citations} citations audited: "
+        click.echo(f"{result.events} events, {result.citations} citations audited: "
                    f"{len(findings)} finding{'s' if len(findings) != 1 else ''}")
-    sys.exit(EXIT_OK)
+    sys.exit(ExitCode.OK)
 
 
 def echo_edits(edits: list[Any]) -> None:
@@ -397,7 +380,7 @@ def echo_edits(edits: list[Any]) -> None:
 @click.option("--max-saves", type=int, default=None, help="Save Page Now requests this run [ARCHIVER_MAX_SAVES].")
 @click.option("--max-lookups", default=None, metavar="N|none",
               help="Archive lookups this run (default 500; none: no limit) [ARCHIVER_MAX_LOOKUPS].")
-@click.option("--fail-on", type=click.Choice(["never", "new-dead", "dead"]), default="never", show_default=True,
+@click.option("--fail-on", type=click.Choice([m.value for m in FailOn]), default=FailOn.NEVER.value, show_default=True,
               help="Exit 1 when a link was newly confirmed dead this run (new-dead) or any cited link is "
                    "confirmed dead (dead).")
 @click.option("--shard", default=None, metavar="K/N", help="Run only shard K of N; merge with 'archiver merge'.")
@@ -408,14 +391,14 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
     saves, citation audit, reports. Exit 0 when it ran (also when it stopped at a budget), 1 when
     --fail-on triggers, 2 with one clear line when it could not run."""
     from .history.shards import Shard
-    from .pipeline.night import run_pipeline
+    from .pipeline.commands import run_pipeline
 
     settings = settings_from(config_file, events=events, **overrides)
     try:
         part = Shard.parse(shard) if shard else None
     except ValueError as exc:
         click.echo(f"archiver: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(ExitCode.FAILED)
     sys.exit(run_pipeline(settings, fail_on=fail_on, progress=not quiet, shard=part))
 
 
@@ -427,23 +410,19 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
 def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool) -> None:
     """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations
     that lack one, editing only those lines."""
-    from .history.store import StateStore
-    from .timeline.edit import apply_fills
-    from .wayback.annotate import planned_archive_urls
+    from .pipeline.commands import annotate_citations
 
     settings = settings_from(config_file, events=events, snapshots=snapshots)
-    loaded, catalog = load_timeline(settings)
-    plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
-    display = {e.path: e.file for e in loaded.events}
-    if not write:
-        for path, items in sorted(plan.items()):
+    result = annotate_citations(settings, write=write)
+    if result.edits is None:
+        for path, items in sorted(result.plan.items()):
             for index, fields in items:
-                click.echo(f"{display.get(path, path)}: source {index}: archive_url: {fields['archive_url']}")
-        click.echo(f"{sum(len(v) for v in plan.values())} citation(s) in {len(plan)} file(s) would get an "
-                   "archive_url; run with --write to edit them")
-        sys.exit(EXIT_OK)
-    echo_edits(apply_fills(plan, display))
-    sys.exit(EXIT_OK)
+                click.echo(f"{result.display.get(path, path)}: source {index}: archive_url: {fields['archive_url']}")
+        click.echo(f"{sum(len(v) for v in result.plan.values())} citation(s) in {len(result.plan)} file(s) would get "
+                   "an archive_url; run with --write to edit them")
+        sys.exit(ExitCode.OK)
+    echo_edits(result.edits)
+    sys.exit(ExitCode.OK)
 
 
 def main() -> None:

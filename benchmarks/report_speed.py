@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from archiver.audit.stage import outlets  # noqa: E402
 from archiver.history.linkstate import LinkState  # noqa: E402
 from archiver.models import Event, Finding  # noqa: E402
-from archiver.pipeline.night import link_findings  # noqa: E402
+from archiver.pipeline.findings import link_findings  # noqa: E402
 from archiver.report.build import RunInfo, build_report, write_json_report, write_reports  # noqa: E402
 from archiver.report.html import html_report  # noqa: E402
 from archiver.report.markdown import markdown_report  # noqa: E402

@@ -132,7 +132,7 @@ async def test_time_budget_stops_the_run_cleanly(sites: Sites) -> None:
 async def test_pipeline_honours_max_links(sites: Sites, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from archiver.pipeline.night import check_stage
+    from archiver.pipeline.night import run_night
 
     events = tmp_path / "events"
     events.mkdir()
@@ -140,7 +140,7 @@ async def test_pipeline_honours_max_links(sites: Sites, tmp_path: Path) -> None:
     (events / "e.md").write_text(f"---\nid: e\nsources:\n{urls}---\n", encoding="utf-8")
     settings = replace(fast_settings(max_links=2), events=events, report_dir=tmp_path / "r",
                        snapshots=tmp_path / "snapshots")
-    outcome = await check_stage(settings, progress=False)
+    outcome = await run_night(settings, progress=False)
     assert outcome.exit_code == 0
     assert outcome.report["summary"]["links"] == {"alive": 2, "unchecked": 2}
     assert outcome.report["run"]["budgets_hit"] == ["max_links"] and outcome.report["run"]["complete"] is False

@@ -15,7 +15,7 @@ import pytest
 
 from archiver.config import load_settings
 from archiver.history.known_findings import FINDINGS_FILE, fingerprint, record
-from archiver.pipeline.night import regenerate_report
+from archiver.pipeline.commands import regenerate_report
 from tests.support.farm import Farm
 from tests.support.reportdata import Ev, Src, build
 from tests.test_nightly import VALIDATOR, Web, farm, run, timeline  # noqa: F401  (farm is a fixture)

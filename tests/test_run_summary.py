@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from archiver.config import Settings
-from archiver.pipeline.night import fail_reason, run_summary
+from archiver.pipeline.summary import fail_reason, run_summary
 
 
 def _report(changes: list[dict], links: list[dict]) -> dict:

@@ -1,9 +1,10 @@
-"""Stage orchestration: load, catalog, check what is due, snapshot, Wayback, audit, report.
+"""The night as a recipe: load, select what is due, check, snapshot, Wayback, audit, report, record.
 
-:func:`check_stage` is the async pipeline (one event loop, no ``asyncio.run`` inside);
-:func:`run_check` is the synchronous entry used by ``archiver check`` and
-:func:`run_pipeline` the one used by ``archiver run`` (the same, plus the Wayback
-stage, a one-screen summary and ``--fail-on``).
+:func:`run_night` is the async pipeline (one event loop, no ``asyncio.run`` inside); each of its
+numbered steps is a short function of what the steps before it produced, carried in three small
+records: :class:`Night` (the run's settings and clock), :class:`Plan` (what was loaded and what
+is due) and :class:`Checked` (what the check and the snapshot stage did). The commands that run
+it under the lock (``archiver check``, ``archiver run``) are in :mod:`archiver.pipeline.commands`.
 """
 
 from __future__ import annotations
@@ -11,35 +12,32 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..audit.stage import audit_stage
+from ..audit.stage import AuditOutcome, audit_stage
 from ..config import Settings
 from ..history import known_findings as fingerprints
-from ..history.linkstate import Change, LinkState, apply_result, new_state
-from ..history.lock import LockError, run_lock
-from ..history.schedule import resting, select_due
 from ..history.shards import Shard
 from ..history.store import StateStore
 from ..liveness.network import CheckRun, nothing_checked
-from ..models import FAILING_STATUSES, CheckResult, Finding, Link
-from ..report.build import REPORT_FILES, RunInfo, build_report, write_reports
+from ..models import CheckResult, Finding, Link
+from ..report.build import RunInfo, build_report, write_reports
 from ..report.view import event_views
 from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
-from ..support import asyncrun
 from ..support.gcpause import gc_paused
 from ..support.progress import StageProgress
-from ..support.timefmt import iso, parse_iso
-from ..timeline.catalog import Catalog, build_catalog
-from ..timeline.load import LoadResult, load_events
+from ..timeline.catalog import Catalog
+from ..timeline.load import LoadResult, load_timeline
+from .findings import link_findings
+from .recorder import Recorder, result_extras, select_links, waiting_note
+from .summary import ExitCode, status_counts
 
-EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
-FAIL_ON = ("never", "new-dead", "dead")
+if TYPE_CHECKING:
+    from ..wayback.stage import WaybackOutcome
 
 
 @dataclass(slots=True)
@@ -54,426 +52,246 @@ class CheckOutcome:
     problem: str | None = None
 
 
-def link_findings(link: Link, state: LinkState | None) -> list[Finding]:
-    """``dead_link``, ``soft_404``, ``blocked`` and ``moved`` findings, one per citation."""
-    if state is None or not link.checkable:
-        return []
-    out: list[Finding] = []
-    since = f", failing since {state.first_failed[:10]}" if state.first_failed else ""
-    confirmed = (f"confirmed after {state.failures} checks{since}" if state.confirmed
-                 else f"not yet confirmed ({state.failures} failed check{'s' if state.failures != 1 else ''}{since})")
-    for c in link.citations:
-        where: dict[str, Any] = {"file": c.file, "line": c.line, "event": c.event, "source_index": c.source_index,
-                                 "url": link.url}
-        prefix = f"source {c.source_index}: {link.url}"
-        archived = link.archive_urls[0] if link.archive_urls else None
-        fix = (f"cite the archived copy {archived}" if archived
-               else "find the page's new address, or cite an archived copy (web.archive.org)")
-        if state.status == "dead":
-            out.append(Finding(
-                kind="dead_link", severity="error" if state.confirmed else "warning",
-                message=f"{prefix} is dead: {state.evidence or state.error}; {confirmed}",
-                actual=state.http_status if state.http_status is not None else state.error, fix=fix, **where))
-        elif state.status == "soft_404":
-            out.append(Finding(
-                kind="soft_404", severity="error" if state.confirmed else "warning",
-                message=f"{prefix} no longer shows the cited page: {state.evidence}; {confirmed}",
-                actual=state.final_url or link.url, fix=fix, **where))
-        elif state.status == "blocked":
-            out.append(Finding(
-                kind="blocked", severity="info",
-                message=f"{prefix} could not be verified, the site blocks automated checks ({state.evidence}); "
-                        "this is not evidence that the page is gone", **where))
-        if state.moved_to and state.status == "alive":
-            out.append(Finding(
-                kind="moved", severity="info", message=f"{prefix} permanently redirects to {state.moved_to}",
-                expected=state.moved_to, actual=link.url, fix=f"replace the url with {state.moved_to}", **where))
-    return out
+@dataclass(slots=True)
+class Night:
+    """The run's settings, where it reports progress, its clock and its deadline."""
+
+    settings: Settings
+    stream: TextIO
+    progress: bool
+    shard: Shard | None
+    started_at: dt.datetime  # the settings' clock at the start
+    t0: float  # time.monotonic() at the start
+    deadline: float | None  # time.monotonic() value at which the time budget runs out
+
+    @classmethod
+    def begin(cls, settings: Settings, *, stream: TextIO | None, progress: bool, shard: Shard | None) -> Night:
+        started_at = settings.clock()
+        t0 = time.monotonic()
+        deadline = t0 + settings.time_budget if settings.time_budget else None
+        return cls(settings, stream or sys.stderr, progress, shard, started_at, t0, deadline)
 
 
-def result_extras(results: dict[str, CheckResult]) -> dict[str, dict[str, Any]]:
-    """Per-link fields the contract allows beyond its own: timing, content type, connection failure."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, result in results.items():
-        extra: dict[str, Any] = {"elapsed": result.elapsed, "content_type": result.content_type}
-        if result.connection_failure:
-            extra["connection_failure"] = True
-        if result.body_truncated:
-            extra["body_truncated"] = True
-        out[key] = extra
-    return out
+@dataclass(slots=True)
+class Plan:
+    """What was loaded, the links this run reports on (``scope``), those due and those it will check."""
+
+    loaded: LoadResult
+    catalog: Catalog
+    store: StateStore
+    scope: list[Link]
+    due: list[Link]
+    to_check: list[Link]
+    #: the budgets that cut this run short ("max_links", "time_budget")
+    budgets: list[str] = field(default_factory=list)
+    #: the line on failing links left alone because they were checked a few hours ago, or None
+    waiting: str | None = None
 
 
-def _counts(results: Iterable[CheckResult]) -> str:
-    counts = Counter(r.status for r in results)
-    order = ("alive", "dead", "soft_404", "blocked", "error", "invalid")
-    return ", ".join(f"{counts[s]} {s}" for s in order if counts[s]) or "nothing checked"
+@dataclass(slots=True)
+class Checked:
+    """What the check and the snapshot stage did."""
+
+    run: CheckRun
+    recorder: Recorder
+    snapshots: SnapshotStage | None
+    #: one snapshot store (one walk of its folders) for the Wayback stage, the audit and the report
+    snapshot_store: SnapshotStore
 
 
-def _copy(state: LinkState) -> LinkState:
-    return LinkState.from_dict(state.to_dict())
-
-
-class Recorder:
-    """Applies verdicts to link states and persists each one as soon as it is final.
-
-    A failure (dead, soft_404) is written at once as *not counted*, then counted at the
-    end of the run if the network turned out fine; a connection-level failure (DNS,
-    refused) waits for the run's network state. So a killed run never leaves a failure
-    counted that the network state would have discounted.
-    """
-
-    def __init__(self, store: StateStore, links: dict[str, Link], settings: Settings, now: dt.datetime) -> None:
-        self.store, self.links, self.settings, self.now = store, links, settings, now
-        self.changes: list[Change] = []
-        self._pending_failures: list[tuple[LinkState, CheckResult]] = []
-        self._pending_connection: list[str] = []
-
-    def state_for(self, key: str) -> LinkState:
-        state = self.store.states.get(key)
-        if state is None:
-            link = self.links[key]
-            state = new_state(link.url, key, self.now)
-        return state
-
-    def record(self, link: Link, result: CheckResult) -> None:
-        key = link.normalized_url
-        if result.connection_failure:
-            self._pending_connection.append(key)
-            return
-        state = self.state_for(key)
-        if result.status in FAILING_STATUSES:
-            self._pending_failures.append((_copy(state), result))
-            apply_result(state, result, self.settings, counted=False)
-        else:
-            self.changes.extend(apply_result(state, result, self.settings))
-        self.store.save(state)
-
-    def finish(self, run: CheckRun) -> None:
-        counted = run.network.status == "ok"
-        for before, result in self._pending_failures:
-            if counted:
-                self.changes.extend(apply_result(before, result, self.settings))
-                self.store.save(before)
-        if not counted:
-            # with the network down or degraded, a DNS or connection failure says nothing about
-            # the link: its state keeps its last real verdict (and the link stays due)
-            return
-        for key in self._pending_connection:
-            result = run.results.get(key)
-            if result is None:
-                continue
-            state = self.state_for(key)
-            self.changes.extend(apply_result(state, result, self.settings))
-            self.store.save(state)
-
-
-def select_links(catalog_links: list[Link], store: StateStore, now: dt.datetime, settings: Settings,
-                 shard: Shard | None) -> tuple[list[Link], list[Link]]:
-    """(links this run reports on, links due now in priority order)."""
-    scope = [link for link in catalog_links if shard is None or shard.holds(link)]
-    checkable = {link.normalized_url: link for link in scope if link.checkable}
-    due_keys = select_due(store.states, list(checkable), now, settings)
-    return scope, [checkable[key] for key in due_keys]
-
-
-def waiting_note(store: StateStore, scope: list[Link], now: dt.datetime, settings: Settings) -> str | None:
-    """One line on the failing and inconclusive links left alone because they were checked a few hours
-    ago (a same-night rerun), or None."""
-    count, again = resting(store.states, [link.normalized_url for link in scope if link.checkable], now, settings)
-    if not count or again is None:
-        return None
-    return (f"{count} failing or inconclusive link{'s' if count != 1 else ''} checked less than "
-            f"{settings.failing_recheck_hours:g} h ago (failing_recheck_hours) not rechecked; the first is due "
-            f"again at {iso(again)}")
-
-
-async def check_stage(settings: Settings, *, stream: TextIO | None = None, progress: bool = True,
-                      shard: Shard | None = None, wayback: bool = False) -> CheckOutcome:
+async def run_night(settings: Settings, *, stream: TextIO | None = None, progress: bool = True,
+                    shard: Shard | None = None, wayback: bool = False) -> CheckOutcome:
     """Check the links that are due, record them in the link state, write the reports.
 
     With ``wayback`` (``archiver run``) the Wayback stage runs after the check, within
     the same time budget: lookups, rescues of dead links and saves.
     """
-    stream = stream or sys.stderr
-    started_at = settings.clock()
-    t0 = time.monotonic()
+    night = Night.begin(settings, stream=stream, progress=progress, shard=shard)
     with gc_paused(freeze=True):  # a million long-lived objects: see gcpause
-        loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
-                             processes=settings.parse_processes)
-        catalog = build_catalog(loaded.events)
-        store = StateStore(settings.snapshots).load()
-        scope, due = select_links(catalog.links, store, started_at, settings, shard)
-        waiting = waiting_note(store, scope, started_at, settings)
-    budgets: list[str] = []
-    to_check = due
-    if settings.max_links is not None and len(due) > settings.max_links:
-        to_check = due[: settings.max_links]
-        budgets.append("max_links")
-    deadline = t0 + settings.time_budget if settings.time_budget else None
-    recorder = Recorder(store, {link.normalized_url: link for link in scope}, settings, started_at)
+        plan = select(night, *load(night))                               # 1. load  2. select what is due
+    checked = await check_and_snapshot(night, plan)                      # 3. check  4. snapshot
+    archived = await archive(night, plan, checked) if wayback else None  # 5. Wayback
+    with gc_paused():  # the findings and three reports: many objects, no cycles
+        audited = audit_stage(settings, plan.loaded.events, plan.catalog,  # 6. audit
+                              plan.scope if shard else None, checked.snapshot_store)
+        findings = collect_findings(plan, checked, audited, archived)
+        report = build(night, plan, checked, archived, audited, findings)  # 7. report
+        path = record(night, plan, report)                                # 8. record the run
+    return outcome(night, plan, checked, archived, report, path)
 
+
+def load(night: Night) -> tuple[LoadResult, Catalog, StateStore]:
+    """1. The events, their link catalog and the stored link state."""
+    loaded, catalog = load_timeline(night.settings)
+    return loaded, catalog, StateStore(night.settings.snapshots).load()
+
+
+def select(night: Night, loaded: LoadResult, catalog: Catalog, store: StateStore) -> Plan:
+    """2. The links in this run's shard, those due in priority order, and the ``max_links`` cut."""
+    settings = night.settings
+    scope, due = select_links(catalog.links, store, night.started_at, settings, night.shard)
+    waiting = waiting_note(store, scope, night.started_at, settings)
+    plan = Plan(loaded, catalog, store, scope, due, due, waiting=waiting)
+    if settings.max_links is not None and len(due) > settings.max_links:
+        plan.to_check = due[: settings.max_links]
+        plan.budgets.append("max_links")
+    return plan
+
+
+async def check_and_snapshot(night: Night, plan: Plan) -> Checked:
+    """3. Check the links, recording each verdict as it comes; 4. snapshot the live pages' text."""
+    settings = night.settings
+    recorder = Recorder(plan.store, {link.normalized_url: link for link in plan.scope}, settings, night.started_at)
     # the HTTP stack and the extractors are imported only when there is work for them:
     # a night with nothing due starts in a fraction of the time
-    snapshots = SnapshotStage(settings) if settings.snapshot_pages and to_check else None
-
-    def on_result(link: Link, result: CheckResult) -> None:
-        recorder.record(link, result)
-        if snapshots is not None:
-            snapshots.offer(link, result)  # takes the body: results keep none
-        bar.advance()
-
+    snapshots = SnapshotStage(settings) if settings.snapshot_pages and plan.to_check else None
     try:
-        if to_check:
-            from ..liveness.check import check_links
-
-            with StageProgress("check", len(to_check), stream=stream, enabled=progress) as bar:
-                run = await check_links(to_check, settings, on_result=on_result,
-                                        keep_bodies=snapshots is not None, deadline=deadline)
-        else:
-            run = nothing_checked()
+        run = await check(night, plan, recorder, snapshots)
         if snapshots is not None:
-            await snapshots.finish(deadline)
-            for key in snapshots.processed:
-                state = store.states.get(key)
-                if state is not None and state.status == "alive":
-                    state.extracted = state.last_checked
-                    store.save(state)
+            await snapshots.finish(night.deadline)
+            mark_extracted(plan.store, snapshots.processed)
     finally:
         if snapshots is not None:
             await snapshots.aclose()
     recorder.finish(run)
     if run.stopped == "time_budget":
-        budgets.append("time_budget")
-    # one snapshot store (one walk of its folders) for the Wayback stage, the audit and the report
+        plan.budgets.append("time_budget")
     snapshot_store = snapshots.store if snapshots is not None else SnapshotStore.from_settings(settings)
-    archived = None
-    if wayback and run.network.status != "offline":
-        from ..wayback.stage import wayback_stage
+    return Checked(run, recorder, snapshots, snapshot_store)
 
-        if progress:
-            print("wayback: looking up, rescuing and saving archived copies", file=stream, flush=True)
-        part = catalog if shard is None else Catalog(links=scope)
-        archived = await wayback_stage(settings, part, store, snapshot_store, now=started_at, deadline=deadline,
-                                       stream=stream, progress=progress)
-        if progress:
-            print(archived.summary, file=stream, flush=True)
 
-    with gc_paused():  # the findings and three reports: many objects, no cycles
-        findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
-        for link in scope:
-            findings.extend(link_findings(link, store.states.get(link.normalized_url)))
-        if snapshots is not None:
-            findings.extend(snapshots.findings(scope))
-        audited = audit_stage(settings, loaded.events, catalog, scope if shard else None, snapshot_store)
-        findings.extend(audited.findings)
+async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: SnapshotStage | None) -> CheckRun:
+    """3. The verdicts of the links to check, each handed to the recorder and the snapshot stage."""
+    if not plan.to_check:
+        return nothing_checked()
+    from ..liveness.check import check_links  # the HTTP stack: only when something is due
 
-        notes: list[str] = [audited.note] if audited.note else []
-        if waiting:
-            notes.append(waiting)
-        if archived is not None:
-            findings.extend(archived.findings)
-            notes.extend(archived.notes)
-        if run.network.message:
-            notes.append(run.network.message)
-        left = len(due) - len(run.results)
-        if run.stopped == "network_offline" and left:
-            notes.append(f"stopped early: the network is offline; {left} due links were not checked")
-        elif budgets and left:
-            notes.append(f"stopped at the {' and '.join(budgets)} budget; {left} due links are left for the next run")
-        info = RunInfo(started_at=started_at, complete=run.complete and left == 0, network=run.network.status,
-                       budgets_hit=budgets, checked=len(run.results), due=len(due), notes=notes,
-                       changes=[{"kind": c.kind, "url": recorder.links[c.normalized_url].url, "status": c.status,
-                                 "previous": c.previous} for c in recorder.changes],
-                       shard=str(shard) if shard else None)
-        if shard is None:  # a shard sees part of the findings: its merge compares them
-            info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
-        info.stage_seconds["check"] = run.elapsed
-        if archived is not None:
-            info.stage_seconds["wayback"] = archived.seconds
-        if snapshots is not None:
-            info.stage_seconds["extract"] = snapshots.seconds
-            if snapshots.skipped:
-                notes.append(f"{snapshots.skipped} pages were not snapshotted: the time budget ran out")
-        info.finished_at = settings.clock()
-        extras = result_extras(run.results)
-        if snapshots is not None:
-            extras = merge_extras(extras, snapshots.extras(scope))
-        else:  # what earlier runs archived
-            extras = merge_extras(extras, stored_extras(snapshot_store, scope))
-        extras = merge_extras(extras, audited.outlets)
-        info.stage_seconds["audit"] = audited.seconds
-        report = build_report(scope, store.states, findings, info, extras=extras)
-        report["run"]["requests"] = run.requests
-        report["run"]["hosts"] = run.hosts
-        if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
-            report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
-        store.write_run(report["run"])
-        path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
+    with StageProgress("check", len(plan.to_check), stream=night.stream, enabled=night.progress) as bar:
 
-    summary = (f"checked {len(run.results)} of {len(due)} due links ({len(scope)} in all) on {run.hosts} hosts "
-               f"in {time.monotonic() - t0:.1f}s: {_counts(run.results.values()) if due else 'nothing due'}; "
-               f"{waiting + '; ' if waiting else ''}network {run.network.status}; "
-               f"{len(recorder.changes)} change(s); "
+        def on_result(link: Link, result: CheckResult) -> None:
+            recorder.record(link, result)
+            if snapshots is not None:
+                snapshots.offer(link, result)  # takes the body: results keep none
+            bar.advance()
+
+        return await check_links(plan.to_check, night.settings, on_result=on_result,
+                                 keep_bodies=snapshots is not None, deadline=night.deadline)
+
+
+def mark_extracted(store: StateStore, processed: Iterable[str]) -> None:
+    """4. A live page the snapshot stage dealt with is not extracted again until it is checked again."""
+    for key in processed:
+        state = store.states.get(key)
+        if state is not None and state.status == "alive":
+            state.extracted = state.last_checked
+            store.save(state)
+
+
+async def archive(night: Night, plan: Plan, checked: Checked) -> WaybackOutcome | None:
+    """5. The Wayback stage (lookups, rescues, saves) within the run's time budget; not when offline."""
+    if checked.run.network.status == "offline":
+        return None
+    # the archive client (httpx) is imported only when the stage runs
+    from ..wayback.stage import wayback_stage
+
+    if night.progress:
+        print("wayback: looking up, rescuing and saving archived copies", file=night.stream, flush=True)
+    part = plan.catalog if night.shard is None else Catalog(links=plan.scope)
+    archived = await wayback_stage(night.settings, part, plan.store, checked.snapshot_store, now=night.started_at,
+                                   deadline=night.deadline, stream=night.stream, progress=night.progress)
+    if night.progress:
+        print(archived.summary, file=night.stream, flush=True)
+    return archived
+
+
+def collect_findings(plan: Plan, checked: Checked, audited: AuditOutcome,
+                     archived: WaybackOutcome | None) -> list[Finding]:
+    """6. Every finding of the run: timeline, catalog, store, link states, drift, audit, Wayback."""
+    findings: list[Finding] = [*plan.loaded.findings, *plan.catalog.findings, *plan.store.findings]
+    for link in plan.scope:
+        findings.extend(link_findings(link, plan.store.states.get(link.normalized_url)))
+    if checked.snapshots is not None:
+        findings.extend(checked.snapshots.findings(plan.scope))
+    findings.extend(audited.findings)
+    if archived is not None:
+        findings.extend(archived.findings)
+    return findings
+
+
+def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None, audited: AuditOutcome,
+          findings: list[Finding]) -> dict[str, Any]:
+    """7. report.json's content: the run record, the links with their extras, the findings."""
+    run, snapshots = checked.run, checked.snapshots
+    info = run_info(night, plan, checked, archived, audited)
+    if night.shard is None:  # a shard sees part of the findings: its merge compares them
+        info.new_findings = fingerprints.record(night.settings.snapshots, [f.to_dict() for f in findings])
+    info.stage_seconds["check"] = run.elapsed
+    if archived is not None:
+        info.stage_seconds["wayback"] = archived.seconds
+    if snapshots is not None:
+        info.stage_seconds["extract"] = snapshots.seconds
+        if snapshots.skipped:
+            info.notes.append(f"{snapshots.skipped} pages were not snapshotted: the time budget ran out")
+    info.finished_at = night.settings.clock()
+    extras = result_extras(run.results)
+    if snapshots is not None:
+        extras = merge_extras(extras, snapshots.extras(plan.scope))
+    else:  # what earlier runs archived
+        extras = merge_extras(extras, stored_extras(checked.snapshot_store, plan.scope))
+    extras = merge_extras(extras, audited.outlets)
+    info.stage_seconds["audit"] = audited.seconds
+    report = build_report(plan.scope, plan.store.states, findings, info, extras=extras)
+    report["run"]["requests"] = run.requests
+    report["run"]["hosts"] = run.hosts
+    if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
+        report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
+    return report
+
+
+def run_info(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None,
+             audited: AuditOutcome) -> RunInfo:
+    """7. The run record: completeness, network, budgets, counts, the notes and the changes of the run."""
+    run, recorder = checked.run, checked.recorder
+    notes: list[str] = [audited.note] if audited.note else []
+    if plan.waiting:
+        notes.append(plan.waiting)
+    if archived is not None:
+        notes.extend(archived.notes)
+    if run.network.message:
+        notes.append(run.network.message)
+    left = len(plan.due) - len(run.results)
+    if run.stopped == "network_offline" and left:
+        notes.append(f"stopped early: the network is offline; {left} due links were not checked")
+    elif plan.budgets and left:
+        notes.append(f"stopped at the {' and '.join(plan.budgets)} budget; {left} due links are left for the next run")
+    return RunInfo(started_at=night.started_at, complete=run.complete and left == 0, network=run.network.status,
+                   budgets_hit=plan.budgets, checked=len(run.results), due=len(plan.due), notes=notes,
+                   changes=[{"kind": c.kind, "url": recorder.links[c.normalized_url].url, "status": c.status,
+                             "previous": c.previous} for c in recorder.changes],
+                   shard=str(night.shard) if night.shard else None)
+
+
+def record(night: Night, plan: Plan, report: dict[str, Any]) -> Path:
+    """8. The run record (``run.json``), then report.json, report.md and report.html; the report.json path."""
+    plan.store.write_run(report["run"])
+    return write_reports(report, night.settings.report_dir, events=event_views(plan.loaded.events)).json
+
+
+def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None, report: dict[str, Any],
+            path: Path) -> CheckOutcome:
+    """The one-line summary for people and the exit code (2 when the network was offline)."""
+    run, snapshots = checked.run, checked.snapshots
+    counts = status_counts(run.results.values()) if plan.due else "nothing due"
+    summary = (f"checked {len(run.results)} of {len(plan.due)} due links ({len(plan.scope)} in all) on {run.hosts} "
+               f"hosts in {time.monotonic() - night.t0:.1f}s: {counts}; "
+               f"{plan.waiting + '; ' if plan.waiting else ''}network {run.network.status}; "
+               f"{len(checked.recorder.changes)} change(s); "
                f"{snapshots.summary() + '; ' if snapshots is not None else ''}report: {path}")
     problem = None
-    code = EXIT_OK
+    code = ExitCode.OK
     if run.network.status == "offline":
         problem = run.network.message
-        code = EXIT_FAILED
+        code = ExitCode.FAILED
     if archived is not None:
         summary += f"\n{archived.summary}"
     return CheckOutcome(report=report, report_path=path, run=run, exit_code=code, summary=summary, problem=problem)
-
-
-def run_check(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None,
-              progress: bool = True, shard: Shard | None = None) -> int:
-    """``archiver check``: run the stage in one event loop, print the summary, return the exit code."""
-    outcome = _run_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=False)
-    return outcome if isinstance(outcome, int) else outcome.exit_code
-
-
-def run_pipeline(settings: Settings, *, fail_on: str = "never", out: TextIO | None = None,
-                 err: TextIO | None = None, progress: bool = True, shard: Shard | None = None) -> int:
-    """``archiver run``: the whole pipeline, a one-screen summary, and ``--fail-on``."""
-    out = out or sys.stdout
-    outcome = _run_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=True, quiet=True)
-    if isinstance(outcome, int):
-        return outcome
-    print(run_summary(outcome.report, settings), file=out)
-    if outcome.exit_code != EXIT_OK:
-        return outcome.exit_code
-    reason = fail_reason(outcome.report, fail_on)
-    if reason:
-        print(f"archiver: failing the build (--fail-on {fail_on}): {reason}", file=err or sys.stderr)
-        return EXIT_FINDINGS
-    return EXIT_OK
-
-
-def _run_locked(settings: Settings, *, out: TextIO | None, err: TextIO | None, progress: bool,
-                shard: Shard | None, wayback: bool, quiet: bool = False) -> CheckOutcome | int:
-    out, err = out or sys.stdout, err or sys.stderr
-    if not settings.events.exists():
-        print(f"archiver: events folder {settings.events} does not exist (set --events or ARCHIVER_EVENTS)", file=err)
-        return EXIT_FAILED
-    try:
-        with run_lock(settings.snapshots, err=err, also_clean=[(settings.report_dir, REPORT_FILES)]):
-            outcome = asyncrun.run(check_stage(settings, stream=err, progress=progress, shard=shard, wayback=wayback))
-    except LockError as exc:
-        print(f"archiver: {exc}", file=err)
-        return EXIT_FAILED
-    except OSError as exc:
-        print(f"archiver: run failed: {exc}", file=err)
-        return EXIT_FAILED
-    if not quiet:
-        print(outcome.summary, file=out)
-    if outcome.problem:
-        print(f"archiver: {outcome.problem}", file=err)
-    elif outcome.run.network.message:
-        print(f"archiver: warning: {outcome.run.network.message}", file=err)
-    return outcome
-
-
-def fail_reason(report: dict[str, Any], fail_on: str) -> str | None:
-    """Why ``--fail-on`` turns this run red, or None.
-
-    ``new-dead``: a link was confirmed dead (or soft-404) in this run; ``dead``: any
-    cited link is confirmed dead or soft-404. Unconfirmed failures never fail a build.
-    """
-    if fail_on == "new-dead":
-        new = [c["url"] for c in report["run"].get("changes", []) if c.get("kind") == "newly_confirmed"]
-        return f"{len(new)} link(s) newly confirmed dead: {', '.join(new[:3])}" if new else None
-    if fail_on == "dead":
-        dead = [e["url"] for e in report["links"] if e.get("confirmed") and e["status"] in FAILING_STATUSES]
-        return f"{len(dead)} cited link(s) confirmed dead: {', '.join(dead[:3])}" if dead else None
-    return None
-
-
-def run_summary(report: dict[str, Any], settings: Settings) -> str:
-    """The one screen printed at the end of ``archiver run``: what changed, totals, where the reports are."""
-    run = report["run"]
-    kinds = Counter(c.get("kind") for c in run.get("changes", []))
-    labels = (("newly_failing", "newly failing"), ("newly_confirmed", "newly confirmed dead"),
-              ("recovered", "recovered"), ("moved", "moved"))
-    changed = ", ".join(f"{kinds[k]} {label}" for k, label in labels if kinds[k])
-    new_findings = run.get("new_findings")
-    count_new = len(new_findings) if isinstance(new_findings, list) else int(new_findings or 0)
-    if count_new:
-        changed = (changed + ", " if changed else "") + f"{count_new} new finding(s)"
-    statuses = report["summary"]["links"]
-    totals = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items(), key=lambda kv: -kv[1]))
-    lines = [
-        "== archiver run " + ("(complete)" if run.get("complete") else "(stopped early: continues next run)"),
-        f"changes: {changed or 'none (a quiet night)'}",
-        f"links: {len(report['links'])} ({totals}); "
-        f"confirmed dead or soft-404: {report['summary'].get('confirmed', 0)}",
-        f"checked this run: {run.get('checked', 0)} of {run.get('due', 0)} due; network {run.get('network')}"
-        + (f"; budgets hit: {', '.join(run['budgets_hit'])}" if run.get("budgets_hit") else ""),
-    ]
-    if isinstance(run.get("wayback"), dict) and run["wayback"].get("summary"):
-        lines.append(str(run["wayback"]["summary"]))
-    lines.extend(f"note: {note}" for note in run.get("notes", [])[:5])
-    lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.get("stage_seconds", {}).items()))
-    lines.append(f"reports: {settings.report_dir}/report.md, report.html, report.json")
-    return "\n".join(lines)
-
-
-def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
-                  catalog: Catalog | None = None, store: StateStore | None = None
-                  ) -> tuple[dict[str, Any], LoadResult]:
-    """The report from the stored state and the last run record (no network), with the loaded events.
-
-    ``record_findings`` (``archiver merge``, which completes sharded runs) compares the
-    findings with the previous run's and records them, as ``archiver check`` does.
-    ``loaded``, ``catalog``, ``store``: the events, their catalog and the link state
-    (as saved), when the caller has them already.
-    """
-    from ..wayback.policy import wayback_findings
-
-    loaded = loaded or load_events(settings.events, max_file_bytes=settings.max_event_bytes,
-                                   processes=settings.parse_processes)
-    catalog = catalog or build_catalog(loaded.events)
-    store = store or StateStore(settings.snapshots).load()
-    previous = store.read_run() or {}
-    findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
-    for link in catalog.links:
-        state = store.states.get(link.normalized_url)
-        findings.extend(link_findings(link, state))
-        findings.extend(wayback_findings(link, state))  # what the Wayback stage learnt, as `archiver run` shows
-    snapshot_store = SnapshotStore.from_settings(settings)
-    audited = audit_stage(settings, loaded.events, catalog, snapshot_store=snapshot_store)
-    findings.extend(audited.findings)
-    started = parse_iso(previous.get("started_at")) or settings.clock()
-    info = RunInfo(started_at=started, finished_at=parse_iso(previous.get("finished_at")),
-                   complete=bool(previous.get("complete", False)), network=previous.get("network", "ok"),
-                   budgets_hit=list(previous.get("budgets_hit", [])), checked=int(previous.get("checked", 0)),
-                   due=int(previous.get("due", 0)), notes=list(previous.get("notes", [])),
-                   changes=list(previous.get("changes", [])), shard=previous.get("shard"),
-                   new_findings=previous.get("new_findings"))
-    info.stage_seconds = dict(previous.get("stage_seconds", {}))
-    if audited.note and audited.note not in info.notes:
-        info.notes.append(audited.note)
-    if record_findings:
-        info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
-    report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
-                          extras=merge_extras(stored_extras(snapshot_store, catalog.links),
-                                              audited.outlets))
-    for key in ("requests", "hosts", "shards", "wayback"):  # what the run record holds beyond RunInfo
-        if key in previous:
-            report["run"][key] = previous[key]
-    if record_findings:
-        store.write_run(report["run"])
-    return report, loaded
-
-
-def regenerate_report(settings: Settings, *, out: TextIO | None = None, record_findings: bool = False) -> int:
-    """``archiver report``: report.json, report.md and report.html again from the stored state; no network."""
-    out = out or sys.stdout
-    report, loaded = stored_report(settings, record_findings=record_findings)
-    path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
-    checked = sum(1 for link in report["links"] if link.get("checked_at"))
-    print(f"reports of {len(report['links'])} links ({checked} checked before) written to {path.parent}: "
-          "report.json, report.md, report.html", file=out)
-    return EXIT_OK
-
-

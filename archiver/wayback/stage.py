@@ -44,7 +44,6 @@ from ..snapshots.extract import Extraction, ExtractOptions, failed
 from ..snapshots.pool import ExtractorPool
 from ..snapshots.store import Capture as SnapshotCapture
 from ..snapshots.store import SnapshotStore, stored_text
-from ..support import asyncrun
 from ..support.progress import StageProgress
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog, parse_archive_url
@@ -709,60 +708,3 @@ async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore,
     if credentials is not None:  # defence in depth: nothing the stage says may hold a key
         out.notes = [credentials.scrub(n) for n in out.notes]
     return out
-
-
-# --------------------------------------------------------------------------- archiver wayback
-
-
-def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.datetime,
-               finished: dt.datetime) -> None:
-    """Put this stage's notes and time into ``run.json`` (so reports written later show them); a
-    state without a run record (the stage run alone) gets one."""
-    record = store.read_run() or {}
-    record.setdefault("started_at", iso(started))
-    if not record.get("finished_at"):
-        record["finished_at"] = iso(finished)
-    notes = [n for n in record.get("notes", []) if not str(n).startswith(NOTE_PREFIX)]
-    record["notes"] = notes + outcome.notes
-    record.setdefault("stage_seconds", {})["wayback"] = round(outcome.seconds, 3)
-    record["wayback"] = {"summary": outcome.summary, "lookups_left": outcome.lookups_left}
-    store.write_run(record)
-
-
-def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """``archiver wayback``: the stage alone on the stored state, then the reports again."""
-    from ..history.lock import LockError, run_lock
-    from ..pipeline.night import EXIT_FAILED, EXIT_OK, stored_report
-    from ..report.build import REPORT_FILES, write_reports
-    from ..report.view import event_views
-    from ..timeline.catalog import build_catalog
-    from ..timeline.load import load_events
-
-    out, err = out or sys.stdout, err or sys.stderr
-    if not settings.events.exists():
-        print(f"archiver: events folder {settings.events} does not exist (set --events or ARCHIVER_EVENTS)", file=err)
-        return EXIT_FAILED
-    started = time.monotonic()
-    deadline = started + settings.time_budget if settings.time_budget else None
-    try:
-        with run_lock(settings.snapshots, err=err, also_clean=[(settings.report_dir, REPORT_FILES)]):
-            loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
-                                 processes=settings.parse_processes)
-            catalog = build_catalog(loaded.events)
-            store = StateStore(settings.snapshots).load()
-            now = settings.clock()
-            outcome = asyncrun.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
-                                                now=now, deadline=deadline, stream=err))
-            record_run(store, outcome, started=now, finished=settings.clock())
-            report, loaded = stored_report(settings, loaded=loaded, catalog=catalog, store=store)
-            path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
-    except LockError as exc:
-        print(f"archiver: {exc}", file=err)
-        return EXIT_FAILED
-    except OSError as exc:
-        print(f"archiver: wayback failed: {exc}", file=err)
-        return EXIT_FAILED
-    print(f"{outcome.summary}; report: {path}", file=out)
-    for note in outcome.notes:
-        print(f"archiver: {note}", file=err)
-    return EXIT_OK

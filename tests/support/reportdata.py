@@ -9,7 +9,7 @@ from typing import Any
 
 from archiver.history.linkstate import LinkState
 from archiver.models import Event, Finding, Source
-from archiver.pipeline.night import link_findings
+from archiver.pipeline.findings import link_findings
 from archiver.report.build import RunInfo, build_report
 from archiver.report.view import EventView, event_views
 from archiver.timeline.catalog import build_catalog

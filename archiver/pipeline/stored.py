@@ -1,0 +1,86 @@
+"""The report from what is stored (link state, snapshots, the last run record), without the network.
+
+Used by ``archiver report``, ``archiver merge``, ``archiver site`` and ``archiver wayback``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..audit.stage import audit_stage
+from ..config import Settings
+from ..history import known_findings as fingerprints
+from ..history.store import StateStore
+from ..models import Finding
+from ..report.build import RunInfo, build_report
+from ..snapshots.stage import merge_extras, stored_extras
+from ..snapshots.store import SnapshotStore
+from ..support.timefmt import parse_iso
+from ..timeline.catalog import Catalog, build_catalog
+from ..timeline.load import LoadResult, load_timeline
+from .findings import link_findings
+
+#: what the run record holds beyond RunInfo, copied into the report as it was
+RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback")
+
+
+def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
+                  catalog: Catalog | None = None, store: StateStore | None = None
+                  ) -> tuple[dict[str, Any], LoadResult]:
+    """The report from the stored state and the last run record (no network), with the loaded events.
+
+    ``record_findings`` (``archiver merge``, which completes sharded runs) compares the
+    findings with the previous run's and records them, as ``archiver check`` does.
+    ``loaded``, ``catalog``, ``store``: the events, their catalog and the link state
+    (as saved), when the caller has them already.
+    """
+    if loaded is None:
+        loaded, built = load_timeline(settings)
+        catalog = catalog or built
+    catalog = catalog or build_catalog(loaded.events)
+    store = store or StateStore(settings.snapshots).load()
+    previous = store.read_run() or {}
+    findings = stored_findings(loaded, catalog, store)
+    snapshot_store = SnapshotStore.from_settings(settings)
+    audited = audit_stage(settings, loaded.events, catalog, snapshot_store=snapshot_store)
+    findings.extend(audited.findings)
+    info = run_info_from_record(previous, settings)
+    if audited.note and audited.note not in info.notes:
+        info.notes.append(audited.note)
+    if record_findings:
+        info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
+    report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
+                          extras=merge_extras(stored_extras(snapshot_store, catalog.links),
+                                              audited.outlets))
+    for key in RECORD_EXTRAS:
+        if key in previous:
+            report["run"][key] = previous[key]
+    if record_findings:
+        store.write_run(report["run"])
+    return report, loaded
+
+
+def stored_findings(loaded: LoadResult, catalog: Catalog, store: StateStore) -> list[Finding]:
+    """The timeline's, the catalog's and the store's findings, then what each link's state says."""
+    # the Wayback policy imports the archive client (httpx): only when a report is built
+    from ..wayback.policy import wayback_findings
+
+    findings: list[Finding] = [*loaded.findings, *catalog.findings, *store.findings]
+    for link in catalog.links:
+        state = store.states.get(link.normalized_url)
+        findings.extend(link_findings(link, state))
+        findings.extend(wayback_findings(link, state))  # what the Wayback stage learnt, as `archiver run` shows
+    return findings
+
+
+def run_info_from_record(previous: dict[str, Any], settings: Settings) -> RunInfo:
+    """The last run's record (``run.json``) as a RunInfo; a store without one gets an empty run now."""
+    started = parse_iso(previous.get("started_at")) or settings.clock()
+    info = RunInfo(started_at=started, finished_at=parse_iso(previous.get("finished_at")),
+                   complete=bool(previous.get("complete", False)), network=previous.get("network", "ok"),
+                   budgets_hit=list(previous.get("budgets_hit", [])), checked=int(previous.get("checked", 0)),
+                   due=int(previous.get("due", 0)), notes=list(previous.get("notes", [])),
+                   changes=list(previous.get("changes", [])), shard=previous.get("shard"),
+                   new_findings=previous.get("new_findings"))
+    info.stage_seconds = dict(previous.get("stage_seconds", {}))
+    return info

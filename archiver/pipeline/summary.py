@@ -1,0 +1,85 @@
+"""What a run tells people: the one-screen summary of ``archiver run``, the verdict counts, ``--fail-on``
+and the exit codes of every command."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from ..config import Settings
+from ..models import FAILING_STATUSES, CheckResult
+
+
+class ExitCode(IntEnum):
+    """The exit code of every ``archiver`` command (an int: ``sys.exit(ExitCode.FAILED)`` exits 2)."""
+
+    #: the command did its job (findings or not, unless ``--fail-on`` says otherwise)
+    OK = 0
+    #: findings that fail the command: errors in ``validate``, ``--fail-on``, nothing to show or capture
+    FINDINGS = 1
+    #: the command could not do its job: bad configuration or usage, the lock held, the network offline
+    FAILED = 2
+
+
+class FailOn(StrEnum):
+    """When ``archiver run --fail-on`` turns the build red (exit 1)."""
+
+    #: never: findings are for people, the build stays green
+    NEVER = "never"
+    #: a link was newly confirmed dead (or soft-404) in this run
+    NEW_DEAD = "new-dead"
+    #: any cited link is confirmed dead (or soft-404)
+    DEAD = "dead"
+
+
+def status_counts(results: Iterable[CheckResult]) -> str:
+    """The verdicts of this run as "3 alive, 1 dead", in a fixed order."""
+    counts = Counter(r.status for r in results)
+    order = ("alive", "dead", "soft_404", "blocked", "error", "invalid")
+    return ", ".join(f"{counts[s]} {s}" for s in order if counts[s]) or "nothing checked"
+
+
+def fail_reason(report: dict[str, Any], fail_on: str) -> str | None:
+    """Why ``--fail-on`` turns this run red, or None.
+
+    ``new-dead``: a link was confirmed dead (or soft-404) in this run; ``dead``: any
+    cited link is confirmed dead or soft-404. Unconfirmed failures never fail a build.
+    """
+    if fail_on == FailOn.NEW_DEAD:
+        new = [c["url"] for c in report["run"].get("changes", []) if c.get("kind") == "newly_confirmed"]
+        return f"{len(new)} link(s) newly confirmed dead: {', '.join(new[:3])}" if new else None
+    if fail_on == FailOn.DEAD:
+        dead = [e["url"] for e in report["links"] if e.get("confirmed") and e["status"] in FAILING_STATUSES]
+        return f"{len(dead)} cited link(s) confirmed dead: {', '.join(dead[:3])}" if dead else None
+    return None
+
+
+def run_summary(report: dict[str, Any], settings: Settings) -> str:
+    """The one screen printed at the end of ``archiver run``: what changed, totals, where the reports are."""
+    run = report["run"]
+    kinds = Counter(c.get("kind") for c in run.get("changes", []))
+    labels = (("newly_failing", "newly failing"), ("newly_confirmed", "newly confirmed dead"),
+              ("recovered", "recovered"), ("moved", "moved"))
+    changed = ", ".join(f"{kinds[k]} {label}" for k, label in labels if kinds[k])
+    new_findings = run.get("new_findings")
+    count_new = len(new_findings) if isinstance(new_findings, list) else int(new_findings or 0)
+    if count_new:
+        changed = (changed + ", " if changed else "") + f"{count_new} new finding(s)"
+    statuses = report["summary"]["links"]
+    totals = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items(), key=lambda kv: -kv[1]))
+    lines = [
+        "== archiver run " + ("(complete)" if run.get("complete") else "(stopped early: continues next run)"),
+        f"changes: {changed or 'none (a quiet night)'}",
+        f"links: {len(report['links'])} ({totals}); "
+        f"confirmed dead or soft-404: {report['summary'].get('confirmed', 0)}",
+        f"checked this run: {run.get('checked', 0)} of {run.get('due', 0)} due; network {run.get('network')}"
+        + (f"; budgets hit: {', '.join(run['budgets_hit'])}" if run.get("budgets_hit") else ""),
+    ]
+    if isinstance(run.get("wayback"), dict) and run["wayback"].get("summary"):
+        lines.append(str(run["wayback"]["summary"]))
+    lines.extend(f"note: {note}" for note in run.get("notes", [])[:5])
+    lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.get("stage_seconds", {}).items()))
+    lines.append(f"reports: {settings.report_dir}/report.md, report.html, report.json")
+    return "\n".join(lines)
