@@ -16,7 +16,7 @@ from archiver.models import CheckResult
 from archiver.snapshots.extract import extract
 from archiver.snapshots.store import Capture, SnapshotStore
 from archiver.timeline.catalog import canonical_url
-from archiver.wayback.client import LIMITER
+from archiver.wayback.limiter import LIMITER
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article
 from tests.test_wayback_stage import NOW, SITE, Timeline

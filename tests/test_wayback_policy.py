@@ -11,7 +11,7 @@ from archiver.history.store import dumps
 from archiver.models import CheckResult, Citation, Link
 from archiver.timeline.catalog import canonical_url
 from archiver.wayback import policy
-from archiver.wayback.client import Capture
+from archiver.wayback.cdx import CdxRow
 from archiver.wayback.policy import Known
 
 NOW = dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC)
@@ -39,8 +39,8 @@ def state(status: str = "alive", when: dt.datetime = NOW, *, failures: int = 1, 
     return s
 
 
-def rows(*specs: tuple[str, str]) -> list[Capture]:
-    return [Capture(ts, URL, code, "warc/revisit" if code == "-" else "text/html") for ts, code in specs]
+def rows(*specs: tuple[str, str]) -> list[CdxRow]:
+    return [CdxRow(ts, URL, code, "warc/revisit" if code == "-" else "text/html") for ts, code in specs]
 
 
 def test_citation_dates_become_end_of_day_timestamps() -> None:

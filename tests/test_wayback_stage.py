@@ -25,7 +25,7 @@ from archiver.report.build import load_schema
 from archiver.snapshots.store import SnapshotStore, parse
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
-from archiver.wayback.client import LIMITER
+from archiver.wayback.limiter import LIMITER
 from archiver.wayback.stage import SAVING_OFF, WaybackOutcome, wayback_stage
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article, urlkey

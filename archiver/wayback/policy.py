@@ -53,7 +53,8 @@ from ..config import Settings
 from ..history.linkstate import LinkState, iso, parse_iso
 from ..models import FAILING_STATUSES, Finding, Link
 from ..timeline.catalog import canonical_url, parse_archive_url
-from .client import STATUS_TTL_SECONDS, Capture, CdxQuery
+from .cdx import CdxQuery, CdxRow
+from .client import STATUS_TTL_SECONDS
 
 #: lookup priorities (lower first): failing links first (unconfirmed before confirmed), save jobs
 #: whose status records have expired, links never looked up, then periodic rechecks
@@ -175,7 +176,7 @@ def known(wb: Mapping[str, Any] | None) -> list[Known]:
     return sorted(set(out))
 
 
-def from_rows(rows: Iterable[Capture]) -> list[Known]:
+def from_rows(rows: Iterable[CdxRow]) -> list[Known]:
     """CDX rows as known captures: 2xx only (error pages, redirects and revisits are dropped)."""
     return [Known(r.timestamp, int(r.statuscode)) for r in rows if r.ok and len(r.timestamp) == 14]
 
@@ -482,7 +483,7 @@ def plan_saves(links: Iterable[Link], states: Mapping[str, LinkState], now: dt.d
     return [link for _, link in due]
 
 
-def needs_newest(link: Link, state: LinkState | None, rows: Iterable[Capture], now: dt.datetime,
+def needs_newest(link: Link, state: LinkState | None, rows: Iterable[CdxRow], now: dt.datetime,
                  settings: Settings, saving: bool) -> bool:
     """Whether a second query (the newest captures) is needed after a closest-to-citation lookup:
     only to decide a save, when the first answer shows no capture recent enough."""

@@ -42,22 +42,14 @@ from ..liveness.soft404 import content_verdict
 from ..models import FAILING_STATUSES, Finding, Link
 from ..snapshots.extract import Extraction, ExtractOptions, failed
 from ..snapshots.pool import ExtractorPool
-from ..snapshots.store import Capture as SnapshotCapture
-from ..snapshots.store import SnapshotStore, stored_text
+from ..snapshots.store import Capture, SnapshotStore, stored_text
 from ..support import asyncrun
 from ..support.progress import StageProgress
 from ..timeline.catalog import Catalog, parse_archive_url
 from . import policy
-from .client import (
-    STATUS_TTL_SECONDS,
-    ArchiveError,
-    AuthRejected,
-    Credentials,
-    DeadlineReached,
-    Excluded,
-    RateLimited,
-    WaybackClient,
-)
+from .client import STATUS_TTL_SECONDS, WaybackClient
+from .errors import ArchiveError, AuthRejected, DeadlineReached, Excluded, RateLimited
+from .limiter import Credentials
 
 SAVING_OFF = "saving is off: set IA_ACCESS_KEY and IA_SECRET_KEY (CI secrets) to turn it on"
 NOTE_PREFIX = "wayback: "
@@ -450,7 +442,7 @@ class _Run:
         self.out.stats["copies_verified"] += 1
         if not rescue:
             return None
-        capture = SnapshotCapture(
+        capture = Capture(
             url=link.url, normalized_url=link.normalized_url, captured_at=policy.ts_datetime(replay.timestamp),
             extraction=extraction, status="alive", http_status=replay.status, final_url=link.url,
             content_type=replay.content_type, origin="wayback",
