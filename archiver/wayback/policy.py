@@ -475,14 +475,6 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
     return S_STALE, newest, _desc(newest_cited(link)) + link.normalized_url
 
 
-def plan_saves(links: Iterable[Link], states: Mapping[str, LinkState], now: dt.datetime,
-               settings: Settings) -> list[Link]:
-    due = [(key, link) for link in links
-           if (key := save_priority(link, states.get(link.normalized_url), now, settings)) is not None]
-    due.sort(key=lambda t: t[0])
-    return [link for _, link in due]
-
-
 def needs_newest(link: Link, state: LinkState | None, rows: Iterable[CdxRow], now: dt.datetime,
                  settings: Settings, saving: bool) -> bool:
     """Whether a second query (the newest captures) is needed after a closest-to-citation lookup:
