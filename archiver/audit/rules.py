@@ -43,16 +43,8 @@ from ..models import Event, Finding, Link, PageMeta, Severity, Source
 from ..support import atomic
 from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
 from ..timeline.edit import EditError, changed_lines, set_source_fields
-from .registry import (
-    MEDIA_KINDS,
-    Match,
-    Publisher,
-    Registry,
-    name_tokens,
-    name_variants,
-    names_match,
-    primary_name,
-)
+from .names import name_tokens, name_variants, names_match, primary_name
+from .registry import MEDIA_KINDS, Match, Publisher, Registry
 
 if TYPE_CHECKING:
     from ..config import Settings
