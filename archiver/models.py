@@ -7,22 +7,168 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
-Severity = Literal["error", "warning", "info"]
 
-#: Link statuses of the report contract (report-v1.schema.json).
-LinkStatus = Literal["alive", "dead", "soft_404", "blocked", "error", "invalid", "unchecked"]
-LINK_STATUSES: tuple[str, ...] = ("alive", "dead", "soft_404", "blocked", "error", "invalid", "unchecked")
+class Severity(StrEnum):
+    """How much a finding matters (the report contract's ``severity``)."""
+
+    #: something is wrong and should be fixed (fails ``--fail-on error``)
+    ERROR = "error"
+    #: probably wrong, worth a look
+    WARNING = "warning"
+    #: worth knowing, nothing to fix
+    INFO = "info"
+
+    @property
+    def order(self) -> int:
+        """Sort rank: errors first, then warnings, then infos."""
+        return _SEVERITY_ORDER[self]
+
+
+_SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+
+class LinkStatus(StrEnum):
+    """The verdict on one link (the report contract's ``status``; report-v1.schema.json)."""
+
+    #: the cited page answered (2xx after redirects) and is not a soft 404
+    ALIVE = "alive"
+    #: a definite failure: 404/410, NXDOMAIN, or another permanent error with evidence
+    DEAD = "dead"
+    #: a 2xx answer that is not the cited page (an error page, a redirect to the home page)
+    SOFT_404 = "soft_404"
+    #: the site refused an automated check (challenge, 401/403/429): not evidence of rot
+    BLOCKED = "blocked"
+    #: no verdict possible (timeouts, TLS, 5xx, protocol): neither counts nor resets
+    ERROR = "error"
+    #: not a checkable URL (placeholder, words, ftp...)
+    INVALID = "invalid"
+    #: never checked yet
+    UNCHECKED = "unchecked"
+
+
+#: Link statuses of the report contract, in the schema's order.
+LINK_STATUSES: tuple[LinkStatus, ...] = tuple(LinkStatus)
 #: Statuses that are evidence of rot (and may become ``confirmed``).
-FAILING_STATUSES: frozenset[str] = frozenset({"dead", "soft_404"})
+FAILING_STATUSES: frozenset[LinkStatus] = frozenset({LinkStatus.DEAD, LinkStatus.SOFT_404})
+
+
+class FindingKind(StrEnum):
+    """What a finding is about; its default severity is :data:`FINDING_SEVERITY`."""
+
+    # the timeline (timeline/load.py, timeline/catalog.py)
+    #: the frontmatter is not valid YAML (or is nested too deeply to read)
+    PARSE_ERROR = "parse_error"
+    #: no ``---`` frontmatter block (an error when the file cannot be an event)
+    MISSING_FRONTMATTER = "missing_frontmatter"
+    #: the file is empty
+    EMPTY_FILE = "empty_file"
+    #: not UTF-8 (a warning for a UTF-8 byte-order mark, loaded without it)
+    ENCODING = "encoding"
+    #: CRLF (Windows) line endings, loaded normally
+    LINE_ENDINGS = "line_endings"
+    #: the file could not be read
+    READ_ERROR = "read_error"
+    #: the file is over ``max_event_bytes``
+    FILE_TOO_LARGE = "file_too_large"
+    #: ``sources`` is not a list
+    INVALID_SOURCES = "invalid_sources"
+    #: a source entry is not a mapping
+    INVALID_SOURCE = "invalid_source"
+    #: an event without sources
+    NO_SOURCES = "no_sources"
+    #: a source without a url (or an empty one)
+    MISSING_URL = "missing_url"
+    #: a tier outside 1-3
+    INVALID_TIER = "invalid_tier"
+    #: two events share an id
+    DUPLICATE_ID = "duplicate_id"
+    #: the events folder does not exist
+    MISSING_EVENTS = "missing_events"
+    #: the cited url cannot be checked at all
+    INVALID_URL = "invalid_url"
+    # link states (the nightly run)
+    #: the page is dead (an error once confirmed, a warning before)
+    DEAD_LINK = "dead_link"
+    #: the page no longer shows the cited content (an error once confirmed, a warning before)
+    SOFT_404 = "soft_404"
+    #: the site blocks automated checks
+    BLOCKED = "blocked"
+    #: the page permanently redirects to a new address
+    MOVED = "moved"
+    #: a state file or run record is unreadable (history/store.py)
+    STATE_ERROR = "state_error"
+    #: the page's text changed beyond the drift threshold (snapshots)
+    CONTENT_DRIFT = "content_drift"
+    # archived copies (wayback/policy.py)
+    #: an archived copy exists for a failing link
+    WAYBACK_COPY = "wayback_copy"
+    #: a failing link has no usable archived copy
+    NO_ARCHIVED_COPY = "no_archived_copy"
+    #: the cited archive_url does not replay
+    ARCHIVE_UNAVAILABLE = "archive_unavailable"
+    # the citation audit (audit/rules.py)
+    #: the cited publisher is not the outlet of the URL's domain (or the page names another)
+    PUBLISHER_MISMATCH = "publisher_mismatch"
+    #: the cited tier differs from the registry's
+    TIER_MISMATCH = "tier_mismatch"
+    #: the URL's domain is not in the publisher registry
+    UNKNOWN_PUBLISHER = "unknown_publisher"
+    #: no publisher, tier, title or date
+    MISSING_FIELD = "missing_field"
+    #: the cited title and the page's title share too few words
+    TITLE_MISMATCH = "title_mismatch"
+    #: the cited date and the page's date differ by more than ``date_tolerance_days``
+    DATE_MISMATCH = "date_mismatch"
+    #: ``archive_url`` is a capture of another page
+    ARCHIVE_MISMATCH = "archive_mismatch"
+
+
+#: The default severity of each finding kind (the one table). Some kinds vary by case
+#: (a BOM is an ``encoding`` warning, an unconfirmed dead link a warning): the severity a
+#: finding carries is its own; this is what it is when nothing else is said.
+FINDING_SEVERITY: dict[FindingKind, Severity] = {
+    FindingKind.PARSE_ERROR: Severity.ERROR,
+    FindingKind.MISSING_FRONTMATTER: Severity.WARNING,
+    FindingKind.EMPTY_FILE: Severity.ERROR,
+    FindingKind.ENCODING: Severity.ERROR,
+    FindingKind.LINE_ENDINGS: Severity.INFO,
+    FindingKind.READ_ERROR: Severity.ERROR,
+    FindingKind.FILE_TOO_LARGE: Severity.ERROR,
+    FindingKind.INVALID_SOURCES: Severity.ERROR,
+    FindingKind.INVALID_SOURCE: Severity.ERROR,
+    FindingKind.NO_SOURCES: Severity.WARNING,
+    FindingKind.MISSING_URL: Severity.ERROR,
+    FindingKind.INVALID_TIER: Severity.ERROR,
+    FindingKind.DUPLICATE_ID: Severity.ERROR,
+    FindingKind.MISSING_EVENTS: Severity.ERROR,
+    FindingKind.INVALID_URL: Severity.ERROR,
+    FindingKind.DEAD_LINK: Severity.ERROR,
+    FindingKind.SOFT_404: Severity.ERROR,
+    FindingKind.BLOCKED: Severity.INFO,
+    FindingKind.MOVED: Severity.INFO,
+    FindingKind.STATE_ERROR: Severity.WARNING,
+    FindingKind.CONTENT_DRIFT: Severity.WARNING,
+    FindingKind.WAYBACK_COPY: Severity.INFO,
+    FindingKind.NO_ARCHIVED_COPY: Severity.WARNING,
+    FindingKind.ARCHIVE_UNAVAILABLE: Severity.WARNING,
+    FindingKind.PUBLISHER_MISMATCH: Severity.WARNING,
+    FindingKind.TIER_MISMATCH: Severity.WARNING,
+    FindingKind.UNKNOWN_PUBLISHER: Severity.INFO,
+    FindingKind.MISSING_FIELD: Severity.WARNING,
+    FindingKind.TITLE_MISMATCH: Severity.WARNING,
+    FindingKind.DATE_MISMATCH: Severity.INFO,
+    FindingKind.ARCHIVE_MISMATCH: Severity.ERROR,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found in the timeline, a link or a citation."""
 
-    kind: str
+    kind: FindingKind
     severity: Severity
     message: str
     file: str | None = None
@@ -173,3 +319,6 @@ class CheckResult:
     #: the (capped) decoded body, kept for the text-snapshot stage; never serialised
     body: bytes | None = field(default=None, repr=False)
     body_truncated: bool = False
+
+    def __post_init__(self) -> None:
+        self.status = LinkStatus(self.status)

@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 
 from archiver.config import Settings
-from archiver.history.linkstate import apply_result, new_state, select_due
+from archiver.history.linkstate import apply_result, new_state
+from archiver.history.schedule import select_due
 from archiver.history.store import StateStore
 from archiver.models import CheckResult
 from archiver.timeline.catalog import build_catalog

@@ -13,7 +13,9 @@ import brotli
 import pytest
 
 from archiver.liveness.check import moved_target
+from archiver.liveness.errors import DNSFailure
 from archiver.liveness.fetcher import retry_after_seconds
+from archiver.liveness.resolver import Resolver
 from archiver.liveness.soft404 import (
     Probe,
     compare_with_probe,
@@ -27,7 +29,7 @@ from archiver.liveness.soft404 import (
     sniff_encoding,
     words,
 )
-from archiver.liveness.transport import BoundedDecoder, DNSFailure, Resolver
+from archiver.liveness.transport import BoundedDecoder
 from archiver.models import Hop
 from archiver.timeline.load import load_events
 

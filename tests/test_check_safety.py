@@ -8,7 +8,7 @@ import httpcore
 import pytest
 
 from archiver.config import Settings
-from archiver.liveness.transport import address_problem, parse_networks
+from archiver.liveness.addresses import address_problem, parse_networks
 from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings
 
 

@@ -10,21 +10,19 @@ from pathlib import Path
 import pytest
 
 from archiver.config import Settings
-from archiver.history.linkstate import (
-    HISTORY_RUNS,
+from archiver.history.linkstate import HISTORY_RUNS, LinkState, apply_result, new_state
+from archiver.history.lock import LockError, run_lock
+from archiver.history.schedule import (
     PRIORITY_DEAD,
     PRIORITY_ERROR,
     PRIORITY_FAILING,
     PRIORITY_NEW,
     PRIORITY_STALE,
-    LinkState,
-    apply_result,
     due_priority,
-    new_state,
     resting,
     select_due,
 )
-from archiver.history.store import LockError, StateStore, run_lock
+from archiver.history.store import StateStore
 from archiver.models import CheckResult
 
 T0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)

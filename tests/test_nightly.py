@@ -20,7 +20,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from archiver.history.store import run_lock
+from archiver.history.lock import run_lock
 from archiver.report.build import load_schema
 from tests.support.farm import Conn, Farm, FarmHost, Request
 from tests.support.farm_sites import article

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..models import Event, Finding, Link, PageMeta, Severity, Source
+from ..models import FINDING_SEVERITY, Event, Finding, FindingKind, Link, PageMeta, Source
 from ..support import atomic
 from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
 from ..timeline.edit import EditError, changed_lines, set_source_fields
@@ -48,16 +48,6 @@ from .registry import MEDIA_KINDS, Match, Publisher, Registry
 
 if TYPE_CHECKING:
     from ..config import Settings
-
-FINDING_KINDS: dict[str, Severity] = {
-    "publisher_mismatch": "warning",
-    "tier_mismatch": "warning",
-    "unknown_publisher": "info",
-    "missing_field": "warning",
-    "title_mismatch": "warning",
-    "date_mismatch": "info",
-    "archive_mismatch": "error",
-}
 
 #: A cited title and the page's title disagree when they share fewer than a third of
 #: the shorter one's content words (site-name suffixes and stop words dropped). Chosen
@@ -166,10 +156,10 @@ class _Ctx:
     page: PageMeta | None
     out: list[Finding]
 
-    def add(self, kind: str, message: str, *, expected: object = None, actual: object = None,
+    def add(self, kind: FindingKind, message: str, *, expected: object = None, actual: object = None,
             fix: str | None = None) -> None:
         self.out.append(Finding(
-            kind=kind, severity=FINDING_KINDS[kind], message=f"source {self.source.index}: {message}",
+            kind=kind, severity=FINDING_SEVERITY[kind], message=f"source {self.source.index}: {message}",
             file=self.event.file, line=self.source.line, event=self.event.id, source_index=self.source.index,
             url=self.source.url, expected=expected, actual=actual, fix=fix))
 
@@ -221,14 +211,15 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
                 # many bodies publish here: only the name of a news outlet is surely wrong
                 media = [e for e in others if e.kind in MEDIA_KINDS]
                 if media:
-                    ctx.add("publisher_mismatch",
+                    ctx.add(FindingKind.PUBLISHER_MISMATCH,
                             f"publisher '{cited}' is the news outlet {media[0].label} ({media[0].key}), but the "
                             f"URL is on {_where(match)}",
                             expected=match.fill_name or entry.name, actual=cited,
                             fix=f"{key}: {match.fill_name or 'the body that published the page'}")
                 return
             also = f"; '{primary_name(cited)}' is {others[0].label} ({others[0].key})" if others else ""
-            ctx.add("publisher_mismatch", f"publisher '{cited}' is not {entry.label}, the outlet of {match.host}{also}",
+            ctx.add(FindingKind.PUBLISHER_MISMATCH,
+                    f"publisher '{cited}' is not {entry.label}, the outlet of {match.host}{also}",
                     expected=entry.name, actual=cited, fix=f"{key}: {entry.name}")
             return
     if page is None or not page.site_name or (entry is not None and (entry.platform or entry.umbrella)):
@@ -263,7 +254,8 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
         reason = f"the page's site name is '{site}'"
         if cited_entries and site_entry is None:
             reason += f"; {cited_entries[0].label} publishes on {cited_entries[0].key} (a syndicated copy?)"
-    ctx.add("publisher_mismatch", f"publisher '{cited}': {reason}", expected=site_label, actual=cited, fix=fix)
+    ctx.add(FindingKind.PUBLISHER_MISMATCH, f"publisher '{cited}': {reason}", expected=site_label, actual=cited,
+            fix=fix)
 
 
 def _check_tier(ctx: _Ctx, registry: Registry) -> None:
@@ -274,7 +266,7 @@ def _check_tier(ctx: _Ctx, registry: Registry) -> None:
     if entry.tier is None or entry.tier == source.tier:
         return
     whose = f"{entry.label} ({entry.key})" if entry is not match.entry else _where(match)
-    ctx.add("tier_mismatch",
+    ctx.add(FindingKind.TIER_MISMATCH,
             f"tier {source.tier} for {whose}; the registry says {_tier_text(registry, entry.tier)}",
             expected=entry.tier, actual=source.tier, fix=f"tier: {entry.tier}")
 
@@ -289,20 +281,20 @@ def _check_missing(ctx: _Ctx, registry: Registry) -> None:
         name = match.fill_name if match is not None else None
         if name is None and page is not None and page.site_name and (match is None or not match.entry.platform):
             name = page.site_name.strip()
-        ctx.add("missing_field", "no publisher", expected=name, actual=None,
+        ctx.add(FindingKind.MISSING_FIELD, "no publisher", expected=name, actual=None,
                 fix=f"publisher: {name}" if name else "add the publisher")
     if source.tier is None:
         tier = tier_entry(registry, match, source.publisher).tier if match is not None else None
-        ctx.add("missing_field", "no tier", expected=tier, actual=None,
+        ctx.add(FindingKind.MISSING_FIELD, "no tier", expected=tier, actual=None,
                 fix=f"tier: {tier}" if tier else "add a tier (1, 2 or 3)")
     if not source.title or _PLACEHOLDER_TITLE.match(source.title):
         title = page.title if page is not None and page.title else None
         message = f"no title: '{source.title}' is a placeholder (a domain name or URL)" if source.title else "no title"
-        ctx.add("missing_field", message, expected=title, actual=source.title,
+        ctx.add(FindingKind.MISSING_FIELD, message, expected=title, actual=source.title,
                 fix=f"title: {title}" if title else "add the page's title")
     if not source.date:
         date = page.date if page is not None and page.date else None
-        ctx.add("missing_field", "no date", expected=date, actual=None,
+        ctx.add(FindingKind.MISSING_FIELD, "no date", expected=date, actual=None,
                 fix=f"date: {date}" if date else "add the publication date")
 
 
@@ -315,7 +307,7 @@ def _check_unknown(ctx: _Ctx) -> None:
     name = suggestion or ctx.source.publisher
     tier = f", tier: {ctx.source.tier}" if ctx.source.tier else ""
     hint = f" (the page calls itself '{suggestion}')" if suggestion else ""
-    ctx.add("unknown_publisher", f"{domain} is not in the publisher registry{hint}",
+    ctx.add(FindingKind.UNKNOWN_PUBLISHER, f"{domain} is not in the publisher registry{hint}",
             expected=suggestion, actual=ctx.source.publisher,
             fix=f"add to the registry: {domain}: {{name: {name}{tier}}}" if name else f"add {domain} to the registry")
 
@@ -330,7 +322,7 @@ def _check_page(ctx: _Ctx, tolerance_days: float) -> None:
             names.extend(ctx.match.entry.names)
         score = title_similarity(source.title, page.title, names)
         if score is not None and score < TITLE_THRESHOLD:
-            ctx.add("title_mismatch",
+            ctx.add(FindingKind.TITLE_MISMATCH,
                     f"title '{source.title}' does not match the page's title '{page.title}' "
                     f"({score:.0%} of words shared)",
                     expected=page.title, actual=source.title, fix=f"title: {strip_site_name(page.title, names)}")
@@ -338,7 +330,7 @@ def _check_page(ctx: _Ctx, tolerance_days: float) -> None:
     if cited_day and page_day:
         gap = abs((cited_day - page_day).days)
         if gap > tolerance_days:
-            ctx.add("date_mismatch",
+            ctx.add(FindingKind.DATE_MISMATCH,
                     f"date {cited_day.isoformat()} is {gap} days from the page's publication date "
                     f"{page_day.isoformat()}",
                     expected=page_day.isoformat(), actual=source.date, fix=f"date: {page_day.isoformat()}")
@@ -356,7 +348,7 @@ def _check_archive(ctx: _Ctx) -> None:
         return
     path = urlsplit(original).path
     home = " (a home page)" if path in ("", "/") else ""
-    ctx.add("archive_mismatch",
+    ctx.add(FindingKind.ARCHIVE_MISMATCH,
             f"archive_url is a capture of {original}{home}, not of the cited {link.url}",
             expected=link.url, actual=original,
             fix=f"archive_url: https://web.archive.org/web/{timestamp or '*'}/{link.url} "

@@ -19,7 +19,8 @@ from typing import Any
 
 from ..models import Link
 from ..support import atomic
-from .store import LOCK_FILE, RUN_FILE, STATE_FILE, dumps
+from .lock import LOCK_FILE
+from .store import RUN_FILE, STATE_FILE, dumps
 
 
 @dataclass(frozen=True, slots=True)

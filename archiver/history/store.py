@@ -11,40 +11,33 @@ folders, so merging them is a union. Files that did not change are never rewritt
 
 The run record ``snapshots/run.json`` holds the last run's metadata and what it
 changed, so ``archiver report`` can rebuild the reports without the network.
-A lock file (``snapshots/.archiver.lock``) keeps two runs off the same state.
+A lock file (``snapshots/.archiver.lock``, :mod:`archiver.history.lock`) keeps two runs off the same state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
-import socket
-import sys
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import orjson
 
-from ..models import Finding
+from ..models import Finding, FindingKind, Link, Severity
 from ..support import atomic
 from ..support.storepaths import link_dir, link_folders
-from .linkstate import LinkState
+from .linkstate import LinkState, new_state
 
 STATE_FILE = "state.json"
 RUN_FILE = "run.json"
-LOCK_FILE = ".archiver.lock"
 
 
 def dumps(data: Any) -> str:
     """The one serialisation used for committed JSON: stable, one field per line."""
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
-
-
-class LockError(RuntimeError):
-    """Another live run holds the lock."""
 
 
 @dataclass(slots=True)
@@ -64,6 +57,13 @@ class StateStore:
     def path(self, normalized_url: str) -> Path:
         return self.folder(normalized_url) / STATE_FILE
 
+    def state_for(self, link: Link, now: dt.datetime) -> LinkState:
+        """The link's stored state, or a new one first seen ``now`` (not added, not saved)."""
+        state = self.states.get(link.normalized_url)
+        if state is None:
+            state = new_state(link.url, link.normalized_url, now)
+        return state
+
     # ------------------------------------------------------------------ load and save
 
     def load(self) -> StateStore:
@@ -78,7 +78,7 @@ class StateStore:
                 continue
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 rel = Path(path).relative_to(self.root).as_posix()
-                self.findings.append(Finding(kind="state_error", severity="warning",
+                self.findings.append(Finding(kind=FindingKind.STATE_ERROR, severity=Severity.WARNING,
                                              message=f"link state {rel} is unreadable ({exc}); it is kept as "
                                                      f"{STATE_FILE}.damaged and the link starts afresh",
                                              file=path))
@@ -113,73 +113,9 @@ class StateStore:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            self.findings.append(Finding(kind="state_error", severity="warning",
+            self.findings.append(Finding(kind=FindingKind.STATE_ERROR, severity=Severity.WARNING,
                                          message=f"run record {path} is unreadable ({exc})", file=str(path)))
             return None
 
     def write_run(self, record: dict[str, Any]) -> None:
         atomic.write_text(self.root / RUN_FILE, dumps(record))
-
-
-# --------------------------------------------------------------------------- the lock
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextlib.contextmanager
-def run_lock(root: Path, *, err: TextIO | None = None,
-             also_clean: Iterable[tuple[Path, Iterable[str]]] = ()) -> Iterator[Path]:
-    """Hold ``<root>/.archiver.lock`` for the duration of a run.
-
-    A lock left by a process that no longer exists on this machine is stale: it is
-    taken over with a message, and the temp files that process was writing when it
-    was killed are removed from ``root`` (all of it) and, for each ``(folder, names)``
-    of ``also_clean`` (the report folder and its files), those of ``names`` at the
-    folder's top level, so they are never committed. A live holder raises :class:`LockError`.
-    """
-    err = err or sys.stderr
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / LOCK_FILE
-    me = {"pid": os.getpid(), "host": socket.gethostname()}
-    stale = False
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(path.read_text("utf-8"))
-                pid, host = int(holder["pid"]), str(holder.get("host", ""))
-            except (OSError, ValueError, KeyError, TypeError):
-                pid, host = -1, me["host"]
-            if host == me["host"] and (pid <= 0 or not _pid_alive(pid)):
-                print(f"archiver: taking over a stale lock {path} (process {pid} is gone)", file=err)
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
-                stale = True
-                continue
-            raise LockError(f"another archiver run (process {pid} on {host or 'this machine'}) holds {path}; "
-                            "wait for it to finish, or delete the file if that process is gone") from None
-        with os.fdopen(fd, "w") as fh:
-            json.dump(me, fh)
-        break
-    else:  # pragma: no cover - two stale take-overs raced
-        raise LockError(f"could not take the lock {path}")
-    if stale:
-        removed = atomic.remove_leftovers(root)
-        for folder, names in also_clean:
-            removed += atomic.remove_leftovers(folder, recursive=False, targets=names)
-        if removed:
-            print(f"archiver: removed {len(removed)} unfinished temp file(s) the killed run left behind", file=err)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)

@@ -44,6 +44,7 @@ import httpx
 from ..config import Settings
 from ..models import CheckResult, Hop, Link, LinkStatus
 from ..timeline.catalog import host_of
+from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
 from .fetcher import Fetcher
 from .network import CheckRun, NetworkMonitor, NetworkState
 from .soft404 import (
@@ -68,7 +69,12 @@ from .soft404 import (
     thin_text,
     visible_text,
 )
-from .transport import Answer, FetchFailure
+from .transport import Answer
+
+#: the redirect walk led nowhere
+_REDIRECT_FAILURES = frozenset({FailureKind.REDIRECT_LOOP, FailureKind.TOO_MANY_REDIRECTS, FailureKind.BAD_REDIRECT})
+#: after a redirect, these say where the chain ended (the message names the last URL)
+_CONNECTION_REFUSALS = frozenset({FailureKind.NXDOMAIN, FailureKind.REFUSED, FailureKind.UNSAFE})
 
 PERMANENT = frozenset({301, 308})
 BOT_404 = "the site answers 404 to the checker on every path, home page included"
@@ -189,7 +195,7 @@ class Checker:
             key = (current, tuple(sorted((c.domain, c.path, c.name, c.value or "") for c in cookies.jar)))
             if key in seen:
                 path = " -> ".join([*[h.url for h in chain.hops][-4:], current])
-                chain.failure = FetchFailure("redirect_loop", f"redirect loop ({path})", transient=False)
+                chain.failure = FetchFailure(FailureKind.REDIRECT_LOOP, f"redirect loop ({path})", transient=False)
                 return chain
             seen.add(key)
             try:
@@ -209,17 +215,18 @@ class Checker:
             try:
                 target = str(httpx.URL(current).join(location))
             except (httpx.InvalidURL, ValueError) as exc:
-                chain.failure = FetchFailure("bad_redirect", f"redirect to an invalid URL {location!r} ({exc})",
+                chain.failure = FetchFailure(FailureKind.BAD_REDIRECT,
+                                             f"redirect to an invalid URL {location!r} ({exc})",
                                              transient=False, status=answer.status)
                 return chain
             scheme = urlsplit(target).scheme.lower()
             if scheme not in ("http", "https"):
                 chain.url = target
-                chain.failure = FetchFailure("bad_redirect", f"redirect to a non-web URL ({target})",
+                chain.failure = FetchFailure(FailureKind.BAD_REDIRECT, f"redirect to a non-web URL ({target})",
                                              transient=False, status=answer.status)
                 return chain
             current = target.split("#", 1)[0]
-        chain.failure = FetchFailure("too_many_redirects",
+        chain.failure = FetchFailure(FailureKind.TOO_MANY_REDIRECTS,
                                      f"too many redirects (more than {self.settings.max_redirects})", transient=False)
         return chain
 
@@ -295,23 +302,23 @@ class Checker:
         """The verdict on a 404 or 410: dead only when the host's home page answers, or the whole site is gone."""
         home = await self.home(_origin(answer.url), answer if _is_home(answer.url) else None)
         if home.answers:
-            return "dead", f"{_reason(answer)}{after}"
+            return LinkStatus.DEAD, f"{_reason(answer)}{after}"
         if home.status in (404, 410) and home.failure is None:
             what = BOT_404
         else:
             what = (f"the site answers {answer.status} to the checker and its home page fails too "
                     f"({home.failure or f'HTTP {home.status}'})")
         if not self.settings.browser_user_agent:
-            return "blocked", (f"{what} (not counted as dead: the browser-like home page check is off, so a bot "
-                               f"defence cannot be told from a site that is gone)")
+            return LinkStatus.BLOCKED, (f"{what} (not counted as dead: the browser-like home page check is off, "
+                                        f"so a bot defence cannot be told from a site that is gone)")
         browser = home.browser_status
         if home.browser_failure is None and browser is not None and 200 <= browser < 300:
-            return "blocked", what
+            return LinkStatus.BLOCKED, what
         if home.browser_failure is None and browser in (404, 410):
-            return "dead", SITE_GONE
+            return LinkStatus.DEAD, SITE_GONE
         why = home.browser_failure or f"HTTP {browser}"
-        return "blocked", (f"{what} (not counted as dead: the home page request with a browser-like User-Agent "
-                           f"was inconclusive: {why})")
+        return LinkStatus.BLOCKED, (f"{what} (not counted as dead: the home page request with a browser-like "
+                                    f"User-Agent was inconclusive: {why})")
 
     # ------------------------------------------------------------------ verdicts
 
@@ -320,7 +327,7 @@ class Checker:
         url = link.url if isinstance(link, Link) else link
         checked_at = self.settings.clock()
         if isinstance(link, Link) and link.invalid_reason:
-            return CheckResult(url=url, status="invalid", checked_at=checked_at, error=link.invalid_reason)
+            return CheckResult(url=url, status=LinkStatus.INVALID, checked_at=checked_at, error=link.invalid_reason)
         chain = await self.follow(url)
         if chain.answer is None:
             assert chain.failure is not None
@@ -331,24 +338,24 @@ class Checker:
         return result
 
     def _failure_result(self, url: str, chain: Chain, failure: FetchFailure, checked_at: datetime) -> CheckResult:
-        status: LinkStatus = "error"
+        status: LinkStatus = LinkStatus.ERROR
         evidence: str | None = None
         first_hop = not chain.hops
-        if failure.kind == "nxdomain":
-            status, evidence = "dead", "the domain no longer resolves (NXDOMAIN)"
-        elif failure.kind == "refused":
-            status, evidence = "dead", "the host resolves but refuses connections"
-        elif failure.kind == "unsafe" or (failure.kind == "bad_url" and first_hop):
-            status = "invalid"
-        elif failure.kind in ("connect_timeout", "read_timeout", "total_timeout", "host_timeouts"):
+        if failure.kind is FailureKind.NXDOMAIN:
+            status, evidence = LinkStatus.DEAD, "the domain no longer resolves (NXDOMAIN)"
+        elif failure.kind is FailureKind.REFUSED:
+            status, evidence = LinkStatus.DEAD, "the host resolves but refuses connections"
+        elif failure.kind is FailureKind.UNSAFE or (failure.kind is FailureKind.BAD_URL and first_hop):
+            status = LinkStatus.INVALID
+        elif failure.kind in TIMEOUT_KINDS or failure.kind is FailureKind.HOST_TIMEOUTS:
             evidence = "inconclusive: timed out (after retries)"
-        elif failure.kind == "tls":
+        elif failure.kind is FailureKind.TLS:
             evidence = "inconclusive: the TLS connection failed"
-        elif failure.kind in ("redirect_loop", "too_many_redirects", "bad_redirect"):
+        elif failure.kind in _REDIRECT_FAILURES:
             evidence = "inconclusive: the redirects lead nowhere"
         else:
             evidence = "inconclusive: " + failure.message
-        if chain.hops and failure.kind in ("nxdomain", "refused", "unsafe"):
+        if chain.hops and failure.kind in _CONNECTION_REFUSALS:
             failure_message = f"{failure.message} (after redirect to {chain.url})"
         else:
             failure_message = failure.message
@@ -358,7 +365,7 @@ class Checker:
 
     async def _answer_result(self, url: str, chain: Chain, answer: Answer, checked_at: datetime) -> CheckResult:
         info = page_info(answer.body, answer.headers.get("content-type"))
-        result = CheckResult(url=url, status="alive", checked_at=checked_at, http_status=answer.status,
+        result = CheckResult(url=url, status=LinkStatus.ALIVE, checked_at=checked_at, http_status=answer.status,
                              final_url=answer.url, redirects=list(chain.hops), content_type=answer.content_type,
                              content_type_header=answer.headers.get("content-type"),
                              body_truncated=answer.truncated)
@@ -368,50 +375,51 @@ class Checker:
 
         def verdict(status: LinkStatus, evidence: str, error: str | None = None) -> CheckResult:
             result.status, result.evidence = status, evidence
-            result.error = error if error is not None else (None if status == "alive" else evidence)
+            result.error = error if error is not None else (None if status is LinkStatus.ALIVE else evidence)
             return result
 
         challenge = detect_challenge(code, answer.headers, info.title, info.head)
         if challenge:
-            return verdict("blocked", f"{challenge} (HTTP {code})")
+            return verdict(LinkStatus.BLOCKED, f"{challenge} (HTTP {code})")
         if code in (404, 410):
             status, evidence = await self._not_found(answer, after)
             return verdict(status, evidence, _reason(answer) + after)
         if code in BLOCKED_STATUSES:
-            return verdict("blocked", f"{_reason(answer)}: the site refuses automated checks{after}")
+            return verdict(LinkStatus.BLOCKED, f"{_reason(answer)}: the site refuses automated checks{after}")
         if code == 429:
             wait = answer.headers.get("retry-after")
             asked = f" (Retry-After: {wait})" if wait else ""
-            return verdict("blocked", f"{_reason(answer)}{asked}: rate limited, still after retries")
+            return verdict(LinkStatus.BLOCKED, f"{_reason(answer)}{asked}: rate limited, still after retries")
         if code >= 500:
-            return verdict("error", f"inconclusive: {_reason(answer)} after retries{after}", _reason(answer))
+            return verdict(LinkStatus.ERROR, f"inconclusive: {_reason(answer)} after retries{after}", _reason(answer))
         if 300 <= code < 400:
-            return verdict("error", f"inconclusive: {_reason(answer)} without a usable Location", _reason(answer))
+            return verdict(LinkStatus.ERROR, f"inconclusive: {_reason(answer)} without a usable Location",
+                           _reason(answer))
         if not 200 <= code < 300:
-            return verdict("error", f"inconclusive: {_reason(answer)}", _reason(answer))
+            return verdict(LinkStatus.ERROR, f"inconclusive: {_reason(answer)}", _reason(answer))
 
         if self.keep_bodies:
             result.body = answer.body
         if redirected:
             # a consent wall first: the page is behind it, so it is neither a login nor a generic redirect
             if evidence := consent_redirect(url, [*(h.url for h in chain.hops[1:]), answer.url]):
-                return verdict("blocked", evidence)
+                return verdict(LinkStatus.BLOCKED, evidence)
             if evidence := login_redirect(url, answer.url):
-                return verdict("blocked", evidence)
+                return verdict(LinkStatus.BLOCKED, evidence)
         text: str | None = None
         if info.is_html and needs_text(answer.body, info):
             text = await _text_of(answer.body, info.encoding)
             if not on_parking_service(url) and (evidence := await self._parked(answer, info, text, redirected)):
-                return verdict("dead", evidence)
+                return verdict(LinkStatus.DEAD, evidence)
         if redirected and (evidence := generic_redirect(url, answer.url)):
             if self.settings.soft404_probe and "home page" in evidence and has_deep_path(url):
                 # every path of the old site going to another site's home page: absorbed, not moved
                 probe = await self.prober.probe(_origin(url))
                 evidence = absorbed_redirect(url, answer.url, probe) or evidence
-            return verdict("soft_404", evidence)
+            return verdict(LinkStatus.SOFT_404, evidence)
         if info.is_html:
             if evidence := page_rules(url, answer.url, answer.body, info, text or ""):
-                return verdict("soft_404", evidence)
+                return verdict(LinkStatus.SOFT_404, evidence)
             if self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url):
                 probe = await self.prober.probe(_origin(answer.url))
                 if probe.answers_2xx:
@@ -420,12 +428,13 @@ class Checker:
                     evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
                                                   self.settings.soft404_similarity)
                     if evidence:
-                        return verdict("soft_404", evidence)
+                        return verdict(LinkStatus.SOFT_404, evidence)
         result.moved_to = moved_target(url, chain.hops, answer.url)
         note = f" ({answer.body_error})" if answer.body_error else ""
         if result.moved_to:
-            return verdict("alive", f"{_reason(answer)}; permanently moved to {result.moved_to}{note}")
-        return verdict("alive", _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note)
+            return verdict(LinkStatus.ALIVE, f"{_reason(answer)}; permanently moved to {result.moved_to}{note}")
+        return verdict(LinkStatus.ALIVE,
+                       _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note)
 
     async def _parked(self, answer: Answer, info: PageInfo, text: str, redirected: bool) -> str | None:
         """Evidence that the answer is a parked domain's page: decided by its content alone when the
@@ -469,7 +478,7 @@ def downgrade_connection_failures(results: Iterable[CheckResult], network: Netwo
     if network.status == "ok":
         return 0
     for result in results:
-        if result.connection_failure and result.status == "dead":
+        if result.connection_failure and result.status is LinkStatus.DEAD:
             result.status = "error"
             note = f"not counted as dead: network {network.status}"
             result.error = f"{result.error} ({note})" if result.error else note
@@ -514,7 +523,7 @@ async def check_links(
             try:
                 result = await checker.check(link)
             except Exception as exc:  # a bug must not end the run; the verdict says so
-                result = CheckResult(url=link.url, status="error", checked_at=settings.clock(),
+                result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=settings.clock(),
                                      error=f"internal error: {type(exc).__name__}: {exc}")
             queue.put_nowait((link, result))
 

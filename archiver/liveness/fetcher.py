@@ -36,24 +36,17 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if
 
 from ..config import Settings
 from ..timeline.catalog import host_of
+from .addresses import parse_networks
+from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
 from .politeness import HostScheduler
+from .resolver import MIN_DNS_TIMEOUT, Resolver
 from .soft404 import detect_challenge, page_info
-from .transport import (
-    MIN_DNS_TIMEOUT,
-    Answer,
-    FetchFailure,
-    GuardedBackend,
-    Resolver,
-    fetch_once,
-    make_client,
-    parse_networks,
-)
+from .transport import Answer, GuardedBackend, fetch_once, make_client
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, *range(520, 530)})
 MAX_BACKOFF = 60.0
 #: timeouts in a row (no answer in between) after which a host is not tried again this run
 HOST_TIMEOUT_LIMIT = 3
-_TIMEOUT_KINDS = frozenset({"connect_timeout", "read_timeout", "total_timeout"})
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -105,10 +98,11 @@ class Fetcher:
 
     def _check_host(self, key: str) -> None:
         if (count := self._timeouts.get(key, 0)) >= HOST_TIMEOUT_LIMIT:
-            raise FetchFailure("host_timeouts", f"not requested: {key} timed out {count} times in a row in this run",
-                               transient=False)
+            raise FetchFailure(FailureKind.HOST_TIMEOUTS,
+                               f"not requested: {key} timed out {count} times in a row in this run", transient=False)
         if (pause := self.scheduler.hold_remaining(key)) > self.settings.retry_after_cap:
-            raise FetchFailure("rate_limited", f"not requested: {key} asked for a {pause:.0f}s pause (Retry-After), "
+            raise FetchFailure(FailureKind.RATE_LIMITED,
+                               f"not requested: {key} asked for a {pause:.0f}s pause (Retry-After), "
                                f"longer than retry_after_cap ({self.settings.retry_after_cap:g}s)", transient=False)
 
     async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None, user_agent: str | None = None
@@ -128,7 +122,7 @@ class Fetcher:
                                           on_sent=slot.sent, before_send=slot.wait_hold, user_agent=user_agent)
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
-                if exc.kind in _TIMEOUT_KINDS and exc.status is None:
+                if exc.kind in TIMEOUT_KINDS and exc.status is None:
                     self._timeouts[key] = self._timeouts.get(key, 0) + 1
                 raise
             self._timeouts.pop(key, None)

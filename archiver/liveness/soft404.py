@@ -39,6 +39,8 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from ..models import LinkStatus
+
 HEAD_BYTES = 256 * 1024  # title, h1 and charset are looked for here
 TEXT_BYTES = 1024 * 1024  # visible text for similarity is taken from here
 MAX_WORDS = 3000
@@ -712,7 +714,7 @@ def page_rules(cited: str, page_url: str, body: bytes, info: PageInfo, text: str
     return None
 
 
-def content_verdict(url: str, body: bytes, content_type_header: str | None) -> tuple[str, str] | None:
+def content_verdict(url: str, body: bytes, content_type_header: str | None) -> tuple[LinkStatus, str] | None:
     """``(status, evidence)`` when a 2xx answer's content shows it is not the cited page, else None.
 
     Judges the content alone (no redirect chain, no probe), so the same rules serve a live
@@ -724,10 +726,10 @@ def content_verdict(url: str, body: bytes, content_type_header: str | None) -> t
     if not info.is_html:
         return None
     if why := detect_challenge(200, {}, info.title, info.head):
-        return "blocked", why
+        return LinkStatus.BLOCKED, why
     text = visible_text(body, info.encoding) if needs_text(body, info) else ""
     if text and not on_parking_service(url) and (why := parked_page(info, text)):
-        return "dead", why
+        return LinkStatus.DEAD, why
     if why := page_rules(url, url, body, info, text):
-        return "soft_404", why
+        return LinkStatus.SOFT_404, why
     return None

@@ -1,13 +1,10 @@
 """HTTP plumbing for liveness checks.
 
 * :func:`build_ssl_context`: system CAs + certifi + ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``.
-* :func:`address_problem`: why an IP address must not be fetched (private, loopback, ...).
-* :class:`Resolver`: the system resolver (``getaddrinfo``, in daemon threads, a few at a time),
-  cached per run, telling a name that does not exist (NXDOMAIN) from a temporary DNS failure.
 * :class:`GuardedBackend`: an httpcore network backend that resolves every host itself,
   refuses unsafe addresses *before* connecting (on the first request and after every
   redirect, since each hop opens its own connection), connects only to the addresses it
-  checked, and turns socket and TLS errors into the typed failures below.
+  checked, and turns socket and TLS errors into the typed failures of :mod:`archiver.liveness.errors`.
 * :class:`BoundedDecoder`: gzip/deflate/brotli decoding that never produces more than the
   caller asks for, so compression bombs stop at the body cap.
 * :func:`make_client` and :func:`fetch_once`: one streamed, capped GET (no redirects followed).
@@ -16,13 +13,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
-import ipaddress
 import os
-import socket
 import ssl
-import threading
 import time
 import zlib
 from collections import OrderedDict
@@ -36,68 +29,14 @@ import certifi
 import httpcore
 import httpx
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from .addresses import IPNetwork, address_problem, ip_literal
+from .errors import ConnectFailure, FailureKind, FetchFailure, TLSFailure, UnsafeAddress
+from .resolver import Resolver
 
 #: Body read from non-2xx answers (enough to recognise a bot challenge page).
 SMALL_BODY_BYTES = 64 * 1024
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,application/pdf;q=0.8,*/*;q=0.7"
 ACCEPT_ENCODING = "gzip, deflate, br"
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-# --------------------------------------------------------------------------- failures
-
-
-class FetchFailure(Exception):
-    """A request that produced no usable HTTP answer.
-
-    ``kind`` is one of: ``nxdomain``, ``dns`` (temporary DNS failure), ``refused``,
-    ``unreachable``, ``connect_timeout``, ``read_timeout``, ``total_timeout``, ``tls``,
-    ``protocol`` (connection reset or closed, malformed answer), ``unsafe``, ``bad_url``.
-    """
-
-    def __init__(self, kind: str, message: str, *, transient: bool, connection_level: bool = False,
-                 status: int | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.transient = transient
-        #: DNS, refused, unreachable, connect timeout: tells "network down" from link rot
-        self.connection_level = connection_level
-        #: the HTTP status when the failure came after the response headers
-        self.status = status
-        #: seconds the failed attempt took
-        self.elapsed = 0.0
-
-
-class DNSFailure(FetchFailure):
-    def __init__(self, host: str, message: str, *, nxdomain: bool, transient: bool | None = None) -> None:
-        super().__init__("nxdomain" if nxdomain else "dns", message,
-                         transient=(not nxdomain) if transient is None else transient, connection_level=True)
-        self.host = host
-
-
-class UnsafeAddress(FetchFailure):
-    def __init__(self, host: str, address: str, reason: str) -> None:
-        literal = ip_literal(host)
-        where = host if host == address or (literal is not None and str(literal) == address) else f"{host} ({address})"
-        super().__init__(
-            "unsafe",
-            f"refused to fetch {where}: {reason} address; set allow_networks (ARCHIVER_ALLOW_NETWORKS) "
-            "to permit it",
-            transient=False)
-        self.host = host
-        self.address = address
-
-
-class ConnectFailure(FetchFailure):
-    pass
-
-
-class TLSFailure(FetchFailure):
-    def __init__(self, message: str) -> None:
-        super().__init__("tls", message, transient=False)
 
 
 # --------------------------------------------------------------------------- TLS
@@ -122,174 +61,6 @@ def describe_ssl_error(exc: ssl.SSLError) -> str:
         return f"TLS certificate not accepted: {detail}"
     reason = exc.reason or (exc.args[1] if len(exc.args) > 1 else str(exc))
     return f"TLS handshake failed: {reason}"
-
-
-# --------------------------------------------------------------------------- address safety
-
-
-def parse_networks(items: Sequence[str]) -> tuple[IPNetwork, ...]:
-    return tuple(ipaddress.ip_network(item, strict=False) for item in items)
-
-
-def _embedded_v4(ip: IPAddress) -> ipaddress.IPv4Address | None:
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if ip.sixtofour is not None:
-            return ip.sixtofour
-    return None
-
-
-def address_problem(ip: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None:
-    """Why ``ip`` must not be fetched (``"private"``, ``"loopback"``, ...), or None when it may."""
-    candidates: list[IPAddress] = [ip]
-    inner = _embedded_v4(ip)
-    if inner is not None:
-        candidates.append(inner)
-    for cand in candidates:
-        if any(cand.version == net.version and cand in net for net in allowed):
-            return None
-    for cand in reversed(candidates):  # judge the embedded IPv4 address first
-        if cand.is_loopback:
-            return "loopback"
-        if cand.is_link_local:
-            return "link-local"
-        if cand.is_multicast:
-            return "multicast"
-        if cand.is_unspecified:
-            return "unspecified"
-        if cand.is_reserved:
-            return "reserved"
-        if cand.is_private:
-            return "private"
-        if not cand.is_global:
-            return "non-public"
-    return None
-
-
-def ip_literal(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
-    except ValueError:
-        return None
-
-
-# --------------------------------------------------------------------------- DNS
-
-_NXDOMAIN_CODES = {code for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None))
-                   if code is not None}
-
-
-#: glibc retries an unanswered query after 5 s: a lookup budget a little longer gets that answer
-MIN_DNS_TIMEOUT = 5.5
-#: concurrent lookups: many at once make some resolvers drop queries
-DNS_CONCURRENCY = 8
-
-
-def _getaddrinfo_in_daemon_thread(host: str) -> asyncio.Future[list[Any]]:
-    """``socket.getaddrinfo`` in a daemon thread: a hung lookup never delays the process's exit
-    (the event loop's default executor would be joined by ``asyncio.run``)."""
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[list[Any]] = loop.create_future()
-
-    def deliver(result: list[Any] | None, exc: BaseException | None) -> None:
-        if fut.done():
-            return
-        if exc is not None:
-            fut.set_exception(exc)
-        else:
-            fut.set_result(result or [])
-
-    def work() -> None:
-        try:
-            result: list[Any] | None = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-            exc: BaseException | None = None
-        except BaseException as err:  # delivered to the awaiting coroutine
-            result, exc = None, err
-        with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody is waiting
-            loop.call_soon_threadsafe(deliver, result, exc)
-
-    threading.Thread(target=work, name=f"dns {host}", daemon=True).start()
-    return fut
-
-
-class Resolver:
-    """The system resolver (``getaddrinfo``), cached for the run: one lookup per host.
-
-    Names under ``.invalid`` never resolve (RFC 6761 6.4) and are answered locally.
-    """
-
-    def __init__(self, timeout: float = MIN_DNS_TIMEOUT, concurrency: int = DNS_CONCURRENCY) -> None:
-        self.timeout = timeout
-        self.concurrency = concurrency
-        self._sem: asyncio.Semaphore | None = None
-        self._cache: dict[str, list[str] | DNSFailure] = {}
-        self._pending: dict[str, asyncio.Future[list[str]]] = {}
-        self.lookups = 0
-
-    async def resolve(self, host: str) -> list[str]:
-        literal = ip_literal(host)
-        if literal is not None:
-            return [str(literal)]
-        host = host.lower().rstrip(".")
-        cached = self._cache.get(host)
-        if isinstance(cached, DNSFailure):
-            raise DNSFailure(cached.host, cached.message, nxdomain=True)
-        if cached is not None:
-            return list(cached)
-        pending = self._pending.get(host)
-        if pending is not None:
-            return list(await asyncio.shield(pending))
-        fut: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
-        self._pending[host] = fut
-        try:
-            addresses = await self._lookup(host)
-        except DNSFailure as exc:
-            if exc.kind == "nxdomain":
-                self._cache[host] = exc  # a name that does not exist will not appear within the run
-            fut.set_exception(exc)
-            fut.exception()  # retrieved: waiters get it through shield
-            raise
-        except BaseException:
-            fut.set_exception(DNSFailure(host, f"DNS lookup of {host} interrupted", nxdomain=False))
-            fut.exception()
-            raise
-        else:
-            self._cache[host] = addresses
-            fut.set_result(addresses)
-            return list(addresses)
-        finally:
-            self._pending.pop(host, None)
-
-    async def _lookup(self, host: str) -> list[str]:
-        if host == "invalid" or host.endswith(".invalid"):
-            raise DNSFailure(host, f"domain {host} does not resolve (reserved .invalid name)", nxdomain=True)
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self.concurrency)
-        self.lookups += 1
-        try:
-            async with asyncio.timeout(self.timeout):
-                async with self._sem:
-                    infos = await _getaddrinfo_in_daemon_thread(host)
-        except TimeoutError:  # the system resolver has already retried within this budget
-            raise DNSFailure(host, f"DNS lookup of {host} timed out after {self.timeout:g}s", nxdomain=False,
-                             transient=False) from None
-        except socket.gaierror as exc:
-            if exc.errno in _NXDOMAIN_CODES:
-                raise DNSFailure(host, f"domain {host} does not resolve ({exc.strerror})", nxdomain=True) from None
-            raise DNSFailure(host, f"DNS lookup of {host} failed ({exc.strerror})", nxdomain=False) from None
-        except (OSError, UnicodeError) as exc:
-            raise DNSFailure(host, f"DNS lookup of {host} failed ({exc})", nxdomain=False) from None
-        out: list[str] = []
-        for *_, sockaddr in infos:
-            addr = str(sockaddr[0])
-            if addr not in out:
-                out.append(addr)
-        if not out:
-            raise DNSFailure(host, f"domain {host} has no addresses", nxdomain=True)
-        return out
 
 
 # --------------------------------------------------------------------------- network backend
@@ -417,22 +188,24 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 return _GuardedStream(stream)
         found = {k for k, _ in kinds}
         if found <= {"refused", "unreachable"} and "refused" in found:
-            raise ConnectFailure("refused", f"connection refused by {host} (port {port})", transient=True,
+            raise ConnectFailure(FailureKind.REFUSED, f"connection refused by {host} (port {port})", transient=True,
                                  connection_level=True)
         if "connect_timeout" in found:
-            raise ConnectFailure("connect_timeout", f"connecting to {host} timed out", transient=True,
+            raise ConnectFailure(FailureKind.CONNECT_TIMEOUT, f"connecting to {host} timed out", transient=True,
                                  connection_level=True)
         if found == {"unreachable"}:
-            raise ConnectFailure("unreachable", f"{host}: {kinds[0][1]}", transient=True, connection_level=True)
+            raise ConnectFailure(FailureKind.UNREACHABLE, f"{host}: {kinds[0][1]}", transient=True,
+                                 connection_level=True)
         kind, message = kinds[-1]
         if kind == "tls":
             raise TLSFailure(message)
-        raise ConnectFailure("protocol" if kind == "protocol" else "unreachable", f"cannot connect to {host}: "
-                             f"{message}", transient=True, connection_level=kind != "protocol")
+        raise ConnectFailure(FailureKind.PROTOCOL if kind == "protocol" else FailureKind.UNREACHABLE,
+                             f"cannot connect to {host}: {message}", transient=True,
+                             connection_level=kind != "protocol")
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Any = None) -> httpcore.AsyncNetworkStream:
-        raise ConnectFailure("unsafe", "unix sockets are not used", transient=False)
+        raise ConnectFailure(FailureKind.UNSAFE, "unix sockets are not used", transient=False)
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
@@ -685,20 +458,23 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
         raise
     except TimeoutError:
         if status is not None:  # answered, then trickled: another try would do the same
-            raise FetchFailure("total_timeout", f"timed out after {total_timeout:g}s reading the body (the server "
-                               "sends data too slowly)", transient=False, status=status) from None
-        raise FetchFailure("total_timeout", f"timed out after {total_timeout:g}s waiting for an answer",
+            raise FetchFailure(FailureKind.TOTAL_TIMEOUT,
+                               f"timed out after {total_timeout:g}s reading the body "
+                               "(the server sends data too slowly)",
+                               transient=False, status=status) from None
+        raise FetchFailure(FailureKind.TOTAL_TIMEOUT, f"timed out after {total_timeout:g}s waiting for an answer",
                            transient=True) from None
     except httpx.ConnectTimeout:
-        raise FetchFailure("connect_timeout", "connecting timed out", transient=True, connection_level=True) from None
+        raise FetchFailure(FailureKind.CONNECT_TIMEOUT, "connecting timed out", transient=True,
+                           connection_level=True) from None
     except (httpx.ReadTimeout, httpx.WriteTimeout):
         what = "for the rest of the body" if status is not None else "for the response headers"
-        raise FetchFailure("read_timeout", f"no data for {client.timeout.read:g}s while waiting {what}",
+        raise FetchFailure(FailureKind.READ_TIMEOUT, f"no data for {client.timeout.read:g}s while waiting {what}",
                            transient=True, status=status) from None
     except httpx.PoolTimeout:
-        raise FetchFailure("total_timeout", "no free connection in time", transient=True) from None
+        raise FetchFailure(FailureKind.TOTAL_TIMEOUT, "no free connection in time", transient=True) from None
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        raise FetchFailure("protocol", _protocol_message(exc), transient=True, status=status) from None
+        raise FetchFailure(FailureKind.PROTOCOL, _protocol_message(exc), transient=True, status=status) from None
     except httpx.ConnectError as exc:
         kind, message = _classify_connect_error(exc)
         if kind == "tls":
@@ -706,9 +482,10 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
         raise FetchFailure(kind if kind in ("refused", "unreachable") else "unreachable", message, transient=True,
                            connection_level=True) from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError, ValueError) as exc:
-        raise FetchFailure("bad_url", f"cannot request {url}: {exc}", transient=False) from None
+        raise FetchFailure(FailureKind.BAD_URL, f"cannot request {url}: {exc}", transient=False) from None
     except httpx.HTTPError as exc:
-        raise FetchFailure("protocol", f"{type(exc).__name__}: {exc}", transient=True, status=status) from None
+        raise FetchFailure(FailureKind.PROTOCOL, f"{type(exc).__name__}: {exc}", transient=True,
+                           status=status) from None
 
 
 def _sent_tracer(on_sent: Callable[[], None] | None,

@@ -20,9 +20,11 @@ from typing import Any, TextIO
 from ..audit.stage import audit_stage
 from ..config import Settings
 from ..history import known_findings as fingerprints
-from ..history.linkstate import Change, LinkState, apply_result, iso, new_state, resting, select_due
+from ..history.linkstate import Change, LinkState, apply_result, new_state
+from ..history.lock import LockError, run_lock
+from ..history.schedule import resting, select_due
 from ..history.shards import Shard
-from ..history.store import LockError, StateStore, run_lock
+from ..history.store import StateStore
 from ..liveness.network import CheckRun, nothing_checked
 from ..models import FAILING_STATUSES, CheckResult, Finding, Link
 from ..report.build import REPORT_FILES, RunInfo, build_report, write_reports
@@ -32,6 +34,7 @@ from ..snapshots.store import SnapshotStore
 from ..support import asyncrun
 from ..support.gcpause import gc_paused
 from ..support.progress import StageProgress
+from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog, build_catalog
 from ..timeline.load import LoadResult, load_events
 
@@ -440,8 +443,8 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     snapshot_store = SnapshotStore.from_settings(settings)
     audited = audit_stage(settings, loaded.events, catalog, snapshot_store=snapshot_store)
     findings.extend(audited.findings)
-    started = _parse_stamp(previous.get("started_at")) or settings.clock()
-    info = RunInfo(started_at=started, finished_at=_parse_stamp(previous.get("finished_at")),
+    started = parse_iso(previous.get("started_at")) or settings.clock()
+    info = RunInfo(started_at=started, finished_at=parse_iso(previous.get("finished_at")),
                    complete=bool(previous.get("complete", False)), network=previous.get("network", "ok"),
                    budgets_hit=list(previous.get("budgets_hit", [])), checked=int(previous.get("checked", 0)),
                    due=int(previous.get("due", 0)), notes=list(previous.get("notes", [])),
@@ -474,7 +477,3 @@ def regenerate_report(settings: Settings, *, out: TextIO | None = None, record_f
     return EXIT_OK
 
 
-def _parse_stamp(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

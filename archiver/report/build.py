@@ -16,15 +16,10 @@ import orjson
 from ..history.linkstate import LinkState
 from ..models import Finding, Link
 from ..support import atomic
+from ..support.timefmt import iso_precise
 from .view import EventView
 
 SCHEMA_ID = "archiver.report/1"
-
-
-def iso(stamp: dt.datetime | None) -> str | None:
-    if stamp is None:
-        return None
-    return stamp.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def load_schema() -> dict[str, Any]:
@@ -52,8 +47,8 @@ class RunInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "started_at": iso(self.started_at),
-            "finished_at": iso(self.finished_at),
+            "started_at": iso_precise(self.started_at),
+            "finished_at": iso_precise(self.finished_at),
             "complete": self.complete,
             "network": self.network,
             "budgets_hit": list(self.budgets_hit),
@@ -120,7 +115,7 @@ def build_report(
     finding_dicts = [f.to_dict() for f in findings]
     return {
         "schema": SCHEMA_ID,
-        "generated_at": iso(generated_at or run.finished_at or run.started_at),
+        "generated_at": iso_precise(generated_at or run.finished_at or run.started_at),
         "run": run.to_dict(),
         "summary": {
             "links": dict(sorted(Counter(e["status"] for e in entries).items())),

@@ -43,6 +43,7 @@ from .. import __version__
 from ..models import CheckResult, Finding, Link, PageMeta
 from ..support import atomic
 from ..support.storepaths import link_dir, link_folders
+from ..support.timefmt import iso
 from .extract import Extraction
 from .textsim import Comparison, compare
 
@@ -75,10 +76,6 @@ try:  # the C loader is 10x faster when libyaml is present
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
-
-
-def iso(stamp: dt.datetime) -> str:
-    return stamp.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def stored_text(text: str) -> str:

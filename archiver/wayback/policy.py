@@ -43,15 +43,16 @@ failure is not definitive, e.g. a refused connection).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..config import Settings
-from ..history.linkstate import LinkState, iso, parse_iso
+from ..history.linkstate import LinkState
+from ..history.schedule import night_bucket
 from ..models import FAILING_STATUSES, Finding, Link
+from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import canonical_url, parse_archive_url
 from .cdx import CdxQuery, CdxRow
 from .client import STATUS_TTL_SECONDS
@@ -321,10 +322,6 @@ def thin_capture(text_chars: int, thin_reason: str | None, stored_chars: int | N
 # --------------------------------------------------------------------------- what is due
 
 
-def _bucket(url: str, cycle: int) -> int:
-    return int.from_bytes(hashlib.sha256(url.encode("utf-8", "surrogatepass")).digest()[:4], "big") % cycle
-
-
 def cycle_due(url: str, last: str | None, now: dt.datetime, days: float) -> bool:
     """Once per ``days``, on the link's own night of the cycle, when ``last`` is at least that old.
 
@@ -337,7 +334,7 @@ def cycle_due(url: str, last: str | None, now: dt.datetime, days: float) -> bool
     if (now - stamp).total_seconds() < days * 86400 - 4 * 3600:
         return False
     cycle = max(1, round(days))
-    return now.date().toordinal() % cycle == _bucket(url, cycle)
+    return now.date().toordinal() % cycle == night_bucket(url, cycle)
 
 
 def recheck_due(state: LinkState, now: dt.datetime, days: float) -> bool:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..history.linkstate import LinkState, iso
+from ..history.linkstate import LinkState
 from ..liveness.soft404 import content_verdict
 from ..models import Link
 from ..snapshots.extract import Extraction, failed
 from ..snapshots.pool import ExtractorPool
 from ..snapshots.store import Capture, SnapshotAction, stored_text
+from ..support.timefmt import iso
 from ..timeline.catalog import parse_archive_url
 from . import policy
 from .run import RunBase

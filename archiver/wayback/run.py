@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from ..config import Settings
-from ..history.linkstate import LinkState, new_state
 from ..history.store import StateStore
 from ..models import Finding, Link
 from ..snapshots.extract import ExtractOptions
@@ -94,12 +93,6 @@ class RunBase:
         self.pool: ExtractorPool | None = None
 
     # ------------------------------------------------------------------ helpers
-
-    def state_for(self, link: Link) -> LinkState:
-        state = self.store.states.get(link.normalized_url)
-        if state is None:
-            state = new_state(link.url, link.normalized_url, self.now)
-        return state
 
     def note(self, text: str) -> None:
         line = NOTE_PREFIX + text

@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import time
 
-from ..history.linkstate import LinkState, iso
+from ..history.linkstate import LinkState
 from ..models import Link
+from ..support.timefmt import iso
 from . import policy
 from .client import STATUS_TTL_SECONDS, SaveAnswer
 from .errors import ArchiveError, AuthRejected, DeadlineReached, RateLimited
@@ -196,7 +197,7 @@ class Saves(RunBase):
                 self.out.stats["saves_pending"] += 1
                 continue
             status = await self.client.job_status(job_id)
-            state = self.state_for(link)
+            state = self.store.state_for(link, self.now)
             if status.status == "success" and status.timestamp:
                 del self.in_flight[job_id]
                 job = (state.wayback or {}).get("save_job") or {}

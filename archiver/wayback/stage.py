@@ -37,12 +37,13 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from ..config import Settings
-from ..history.linkstate import LinkState, iso, parse_iso
+from ..history.linkstate import LinkState
 from ..history.store import StateStore
 from ..models import FAILING_STATUSES, Link
 from ..snapshots.store import SnapshotStore
 from ..support import asyncrun
 from ..support.progress import StageProgress
+from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog
 from . import policy
 from .client import STATUS_TTL_SECONDS, WaybackClient
@@ -131,7 +132,7 @@ class _Run(Rescues, Saves):
         raise AssertionError("unreachable")
 
     async def lookup(self, link: Link) -> None:
-        state = self.state_for(link)
+        state = self.store.state_for(link, self.now)
         wb = state.wayback or {}
         job_age = policy.job_age(wb, self.now)
         first = parse_iso(state.first_failed) if state.status in FAILING_STATUSES else None
@@ -302,7 +303,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
 
 def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``archiver wayback``: the stage alone on the stored state, then the reports again."""
-    from ..history.store import LockError, run_lock
+    from ..history.lock import LockError, run_lock
     from ..pipeline.night import EXIT_FAILED, EXIT_OK, stored_report
     from ..report.build import REPORT_FILES, write_reports
     from ..report.view import event_views
