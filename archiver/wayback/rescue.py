@@ -7,9 +7,9 @@ metadata (:meth:`Rescues.settle`); the same replay is the rescue (see :mod:`arch
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from ..history.linkstate import LinkState
+from ..history.wayback_record import Rescued, WaybackRecord
 from ..liveness.soft404 import content_verdict
 from ..models import Link
 from ..snapshots.extract import Extraction, failed
@@ -49,11 +49,10 @@ class Rescues(RunBase):
                 verdict = {"ok": "replays", "error": "error", "redirect": "error"}.get(replay.kind, "missing")
                 self.out.stats["declared_checked"] += 1
             verdicts[archive_url] = verdict
-        wb = state.wayback or {"url": None, "timestamp": None}
-        changes: dict[str, Any] = {"declared": verdicts}
-        if dict(sorted(verdicts.items())) != (wb.get("declared") or {}) or not wb.get("declared_checked"):
-            changes["declared_checked"] = iso(self.now)
-        policy.update(state, changes)
+        wb = WaybackRecord.ensure(state)
+        if verdicts != wb.declared or not wb.declared_checked:
+            wb.declared_checked = iso(self.now)
+        wb.declared = verdicts
         self.store.save(state)
 
     async def settle(self, link: Link, state: LinkState) -> None:
@@ -73,14 +72,14 @@ class Rescues(RunBase):
         snapshot_known = False
         need_rescue, stored_chars = True, None
         for _ in range(policy.VERIFY_TRIES):
-            wb = state.wayback or {}
-            rescued = wb.get("rescued") or {}
+            wb = state.wayback
+            rescued = wb.rescued if wb is not None else None
             chosen = policy.choose([c for c in policy.known(wb) if c.timestamp not in skipped], cited, failed)
             if chosen is None:
                 return
-            if rescued.get("result") == "written":
+            if rescued is not None and rescued.result == SnapshotAction.WRITTEN:
                 need_rescue = False
-                if not chosen.verified and rescued.get("timestamp") == chosen.timestamp:
+                if not chosen.verified and rescued.timestamp == chosen.timestamp:
                     # the rescue judged it already (the snapshot store's rules): no replay needed
                     policy.mark_verified(state, link, chosen.timestamp, self.base)
                     self.store.save(state)
@@ -149,7 +148,8 @@ class Rescues(RunBase):
             cited_by=tuple(sorted({c.event for c in link.citations})))
         outcome = await asyncio.to_thread(self.snapshots.save, capture)
         if outcome.action is SnapshotAction.WRITTEN:
-            policy.update(state, {"rescued": {"timestamp": replay.timestamp, "result": "written"}})
+            rescued = Rescued(timestamp=replay.timestamp, result=SnapshotAction.WRITTEN.value)
+            WaybackRecord.ensure(state).rescued = rescued
             self.store.save(state)
             self.out.stats["rescued"] += 1
             return None

@@ -13,6 +13,7 @@ import contextlib
 import time
 
 from ..history.linkstate import LinkState
+from ..history.wayback_record import Saved, SaveError, SaveJob, WaybackRecord
 from ..models import Link
 from ..support.timefmt import iso
 from . import policy
@@ -120,8 +121,9 @@ class Saves(RunBase):
         and no session may be taken as free."""
         if answer.job_id:
             self.out.stats["saves_requested"] += 1
-            policy.update(state, {"save_job": {"id": answer.job_id, "submitted": iso(self.now)},
-                                  "saved_this_run": True, "save_error": None})
+            wb = WaybackRecord.ensure(state)
+            wb.save_job, wb.saved_this_run = SaveJob(id=answer.job_id, submitted=iso(self.now)), True
+            wb.save_error = None
             self.store.save(state)
             self.in_flight[answer.job_id] = (link, time.monotonic() + self.settings.save_poll_seconds)
             return False
@@ -132,7 +134,7 @@ class Saves(RunBase):
             self.queue.put_nowait(((-1, "", link.normalized_url), next(self.seq), link))
             return True
         self.out.stats["saves_requested"] += 1
-        policy.update(state, {"save_error": {"code": code, "at": iso(self.now)}})
+        WaybackRecord.ensure(state).save_error = SaveError(code=code, at=iso(self.now))
         self.store.save(state)
         self.out.stats["saves_failed"] += 1
         if code in STOP_CODES:
@@ -181,7 +183,8 @@ class Saves(RunBase):
             age = policy.job_age(wb, self.now)
             if state is None or wb is None or age is None or age >= STATUS_TTL_SECONDS:
                 continue
-            job_id = str(wb["save_job"].get("id"))
+            assert wb.save_job is not None  # it has an age
+            job_id = str(wb.save_job.id)
             self.in_flight[job_id] = (link, time.monotonic() + self.settings.save_poll_seconds)
         if self.in_flight:
             await self.poll_round()
@@ -200,19 +203,20 @@ class Saves(RunBase):
             state = self.store.state_for(link, self.now)
             if status.status == "success" and status.timestamp:
                 del self.in_flight[job_id]
-                job = (state.wayback or {}).get("save_job") or {}
+                job = state.wayback.save_job if state.wayback is not None else None
                 new = policy.with_captures(state.wayback, link, state,
                                            [policy.Known(status.timestamp, status.http_status or 200)], self.base)
-                new["save_job"] = None
-                new["saved"] = {"submitted": job.get("submitted") or iso(self.now), "timestamp": status.timestamp}
-                policy.learned(state, {k: v for k, v in new.items() if v is not None}, self.now)
+                new.save_job = None
+                new.saved = Saved(submitted=(job.submitted if job else None) or iso(self.now),
+                                  timestamp=status.timestamp)
+                policy.learned(state, new, self.now)
                 self.store.save(state)
                 self.out.stats["saves_done"] += 1
             elif status.status == "error":
                 del self.in_flight[job_id]
-                policy.update(state, {"save_job": None, "saved_this_run": None,
-                                      "save_error": {"code": status.status_ext or "error:unknown",
-                                                     "at": iso(self.now)}})
+                wb = WaybackRecord.ensure(state)
+                wb.save_job, wb.saved_this_run = None, False
+                wb.save_error = SaveError(code=status.status_ext or "error:unknown", at=iso(self.now))
                 self.store.save(state)
                 self.out.stats["saves_failed"] += 1
 

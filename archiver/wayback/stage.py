@@ -39,6 +39,7 @@ from typing import Any, TextIO
 from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.store import StateStore
+from ..history.wayback_record import Saved, SaveError, WaybackRecord
 from ..models import FAILING_STATUSES, Link
 from ..snapshots.store import SnapshotStore
 from ..support import asyncrun
@@ -95,8 +96,8 @@ class _Run(Rescues, Saves):
     def clear_saved_flags(self) -> None:
         """``saved_this_run`` belongs to the run that saved: the next run clears it."""
         for state in list(self.store.states.values()):
-            if state.wayback and state.wayback.get("saved_this_run"):
-                policy.update(state, {"saved_this_run": None})
+            if state.wayback and state.wayback.saved_this_run:
+                state.wayback.saved_this_run = False
                 self.store.save(state)
 
     # ------------------------------------------------------------------ lookups
@@ -133,21 +134,22 @@ class _Run(Rescues, Saves):
 
     async def lookup(self, link: Link) -> None:
         state = self.store.state_for(link, self.now)
-        wb = state.wayback or {}
+        wb = state.wayback
         job_age = policy.job_age(wb, self.now)
         first = parse_iso(state.first_failed) if state.status in FAILING_STATUSES else None
-        looked = parse_iso(wb.get("looked_up"))
+        looked = parse_iso(wb.looked_up if wb is not None else None)
         force = first is not None and (looked is None or looked < first)
         self.out.stats["looked_up"] += 1
         try:
-            if job_age is not None and job_age >= STATUS_TTL_SECONDS and wb.get("looked_up"):
+            if job_age is not None and job_age >= STATUS_TTL_SECONDS and wb is not None and wb.looked_up:
                 await self.reconcile(link, state)
                 return
             rows = await self.cdx(policy.first_query(link, state))
             if policy.needs_newest(link, state, rows, self.now, self.settings, self.client.saving):
                 rows = rows + await self.cdx(policy.newest_query(link))
         except Excluded:
-            new = {**(state.wayback or {"url": None, "timestamp": None}), "excluded": True}
+            new = state.wayback.copy() if state.wayback is not None else WaybackRecord()
+            new.excluded = True
             policy.learned(state, new, self.now, force=force)
             self.store.save(state)
             return
@@ -159,8 +161,7 @@ class _Run(Rescues, Saves):
                 self.note(f"lookups stopped for this run: {self.cdx_failures} CDX lookups in a row failed ({exc})")
             return
         new = policy.with_captures(state.wayback, link, state, policy.from_rows(rows), self.base)
-        new.pop("source", None)
-        new.pop("excluded", None)
+        new.source, new.excluded = None, False
         policy.learned(state, new, self.now, force=force)
         self.store.save(state)
 
@@ -176,27 +177,28 @@ class _Run(Rescues, Saves):
             return
         new = policy.with_captures(state.wayback, link, state, [policy.Known(found.timestamp, int(found.statuscode))],
                                    self.base)
-        if not (state.wayback or {}).get("looked_up"):
-            new["source"] = "availability"
+        if not (state.wayback is not None and state.wayback.looked_up):
+            new.source = "availability"
         policy.learned(state, new, self.now)
         self.store.save(state)
 
     async def reconcile(self, link: Link, state: LinkState) -> None:
         """A save job whose status record has expired: is its capture in CDX yet?"""
-        wb = state.wayback or {}
-        job = wb["save_job"]
-        rows = await self.cdx(policy.reconcile_query(link, job.get("submitted", "")))
+        wb = WaybackRecord.ensure(state)
+        job = wb.save_job
+        assert job is not None  # only called for a link with a save job (policy.job_age)
+        rows = await self.cdx(policy.reconcile_query(link, job.submitted or ""))
         found = policy.from_rows(rows)
         if found:
             new = policy.with_captures(wb, link, state, found, self.base)
-            new["save_job"] = None
-            new["saved"] = {"submitted": job.get("submitted"), "timestamp": max(c.timestamp for c in found)}
-            policy.learned(state, {k: v for k, v in new.items() if v is not None}, self.now)
+            new.save_job = None
+            new.saved = Saved(submitted=job.submitted, timestamp=max(c.timestamp for c in found))
+            policy.learned(state, new, self.now)
             self.out.stats["reconciled"] += 1
         else:
             age = policy.job_age(wb, self.now) or 0.0
             if age >= self.settings.save_reconcile_days * 86400:
-                policy.update(state, {"save_job": None, "save_error": {"code": "unconfirmed", "at": iso(self.now)}})
+                wb.save_job, wb.save_error = None, SaveError(code="unconfirmed", at=iso(self.now))
                 self.out.stats["saves_unconfirmed"] += 1
             else:
                 self.out.stats["saves_pending"] += 1
@@ -220,9 +222,9 @@ class _Run(Rescues, Saves):
                 await self.check_declared(link, state)
             if state.status in FAILING_STATUSES and state.wayback:
                 self.out.stats["failing"] += 1
-                if state.wayback.get("url"):
+                if state.wayback.url:
                     await self.settle(link, state)
-                if (state.wayback or {}).get("url"):
+                if state.wayback is not None and state.wayback.url:
                     self.out.stats["copies"] += 1
         except (RateLimited, DeadlineReached):
             return
