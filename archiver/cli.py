@@ -16,8 +16,7 @@ from . import __version__
 from .config import ConfigError, Settings, load_settings
 from .models import Finding
 from .support import asyncrun
-from .timeline.catalog import Catalog, build_catalog
-from .timeline.load import LoadResult, load_events
+from .timeline.load import load_timeline
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILED = 0, 1, 2
 
@@ -33,13 +32,6 @@ def settings_from(config_file: Path | None, **overrides: Any) -> Settings:
     except ConfigError as exc:
         click.echo(f"archiver: configuration error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
-
-
-def load_timeline(settings: Settings) -> tuple[LoadResult, Catalog]:
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
-                         processes=settings.parse_processes)
-    catalog = build_catalog(loaded.events)
-    return loaded, catalog
 
 
 def format_finding(f: Finding) -> str:
@@ -347,8 +339,9 @@ def audit_command(events: Path | None, config_file: Path | None, fmt: str, write
     """Audit citations: publisher and tier against the publisher registry, missing fields,
     archive URLs. Findings are advisory: exit 0 (2 when the registry file is invalid)."""
     from .audit.registry import RegistryError, load_registry
-    from .audit.rules import apply_fills, planned_fills
     from .audit.rules import audit as run_audit
+    from .audit.rules import planned_fills
+    from .timeline.edit import apply_fills
 
     settings = settings_from(config_file, events=events)
     try:
@@ -434,8 +427,8 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
 def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool) -> None:
     """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations
     that lack one, editing only those lines."""
-    from .audit.rules import apply_fills
     from .history.store import StateStore
+    from .timeline.edit import apply_fills
     from .wayback.annotate import planned_archive_urls
 
     settings = settings_from(config_file, events=events, snapshots=snapshots)

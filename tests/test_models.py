@@ -104,3 +104,62 @@ def test_enums_write_the_same_json_as_the_strings_they_replace() -> None:
     assert orjson.dumps(keyed, option=orjson.OPT_NON_STR_KEYS) == b'{"dead":1,"x":"soft_404"}'
     assert f"{LinkStatus.SOFT_404}" == str(LinkStatus.SOFT_404) == "soft_404"
     assert LinkStatus("dead") is LinkStatus.DEAD
+
+
+def test_timefmt_iso_drops_microseconds_and_iso_precise_keeps_them() -> None:
+    import datetime as dt
+
+    from archiver.support.timefmt import iso, iso_precise, parse_iso
+
+    stamp = dt.datetime(2026, 3, 1, 2, 0, 5, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert iso(stamp) == "2026-03-01T00:00:05Z"
+    assert iso_precise(stamp) == "2026-03-01T00:00:05.123456Z"
+    assert iso_precise(None) is None
+    assert parse_iso(iso_precise(stamp)) == stamp
+    assert parse_iso(iso(stamp)) == stamp.replace(microsecond=0)
+    assert parse_iso("") is None and parse_iso(None) is None
+
+
+def test_state_files_round_trip_byte_for_byte(tmp_path: Path) -> None:
+    """Every verdict, confirmed or not, with history: read back as enums, written back as the same bytes."""
+    import datetime as dt
+
+    from archiver.config import Settings
+    from archiver.history.linkstate import LinkState, apply_result, new_state
+    from archiver.history.store import StateStore, dumps
+    from archiver.models import CheckResult
+
+    settings = Settings(confirm_checks=2, confirm_days=0)
+    t0 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
+    store = StateStore(tmp_path)
+    for n, status in enumerate(LinkStatus):
+        key = f"https://example.org/{status}"
+        state = new_state(key, key, t0)
+        for night in range(3):
+            apply_result(state, CheckResult(url=key, status=status.value, checked_at=t0 + dt.timedelta(days=night),
+                                            http_status=200 + n), settings, counted=night != 1)
+        assert state.status is status and all(isinstance(r.status, LinkStatus) for r in state.history)
+        store.save(state)
+    assert store.states[f"https://example.org/{LinkStatus.DEAD}"].confirmed
+    reread = StateStore(tmp_path).load()
+    assert len(reread.states) == len(LinkStatus)
+    for key, state in reread.states.items():
+        assert type(state.status) is LinkStatus
+        raw = store.path(key).read_text("utf-8")
+        assert dumps(LinkState.from_dict(json.loads(raw)).to_dict()) == raw
+        assert f'"status": "{state.status.value}"' in raw
+
+
+def test_failure_kinds_are_typed_and_documented() -> None:
+    import pytest
+
+    from archiver.liveness.errors import DNSFailure, FailureKind, FetchFailure, TLSFailure
+
+    docs = _enum_docs(PACKAGE / "liveness" / "errors.py", "FailureKind")
+    assert set(docs) == set(FailureKind.__members__) and all(docs.values())
+    assert FetchFailure("host_timeouts", "m", transient=False).kind is FailureKind.HOST_TIMEOUTS
+    assert DNSFailure("x.invalid", "m", nxdomain=True).kind is FailureKind.NXDOMAIN
+    assert TLSFailure("m").kind is FailureKind.TLS
+    assert f"{FailureKind.READ_TIMEOUT}" == "read_timeout"
+    with pytest.raises(ValueError):
+        FetchFailure("no_such_kind", "m", transient=True)

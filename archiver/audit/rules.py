@@ -24,9 +24,9 @@ kind                      severity  when
 ``archive_mismatch``      error     ``archive_url`` is a capture of another page
 ========================  ========  =====================================================
 
-:func:`planned_fills` and :func:`apply_fills` are ``archiver audit --write``:
-publisher and tier filled from the registry where a citation has none, one
-minimal edit per field (:mod:`archiver.timeline.edit`).
+:func:`planned_fills` and :func:`archiver.timeline.edit.apply_fills` are ``archiver audit
+--write``: publisher and tier filled from the registry where a citation has none, one
+minimal edit per field.
 """
 
 from __future__ import annotations
@@ -34,15 +34,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..models import FINDING_SEVERITY, Event, Finding, FindingKind, Link, PageMeta, Source
-from ..support import atomic
 from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
-from ..timeline.edit import EditError, changed_lines, set_source_fields
+from ..timeline.edit import Fills
 from .names import name_tokens, name_variants, names_match, primary_name
 from .registry import MEDIA_KINDS, Match, Publisher, Registry
 
@@ -394,20 +392,6 @@ def audit(
 # --------------------------------------------------------------------------- --write
 
 
-@dataclass(slots=True)
-class FileEdit:
-    """What ``--write`` did to one file."""
-
-    file: str
-    path: str
-    lines_changed: int = 0
-    fields: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-
-Fills = dict[str, list[tuple[int, dict[str, str | int]]]]
-
-
 def planned_fills(events: Iterable[Event], catalog: Catalog, registry: Registry) -> Fills:
     """Per event file (absolute path): the sources whose missing publisher/tier the registry can fill."""
     by_citation = _links_by_citation(catalog)
@@ -429,31 +413,3 @@ def planned_fills(events: Iterable[Event], catalog: Catalog, registry: Registry)
             if fields:
                 plan.setdefault(event.path or event.file, []).append((source.index, fields))
     return plan
-
-
-def apply_fills(plan: Fills, display: Mapping[str, str] | None = None) -> list[FileEdit]:
-    """Write the planned fields into the files (atomically); report what changed and what was skipped."""
-    edits: list[FileEdit] = []
-    for path, items in plan.items():
-        edit = FileEdit(file=(display or {}).get(path, path), path=path)
-        edits.append(edit)
-        try:
-            data = Path(path).read_bytes()
-            text = data.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            edit.skipped.append(f"cannot read the file as UTF-8: {exc}")
-            continue
-        new = text
-        for index, fields in items:
-            try:
-                updated = set_source_fields(new, index, fields, only_if_missing=True)
-            except EditError as exc:
-                edit.skipped.append(str(exc))
-                continue
-            if updated != new:
-                edit.fields += len(fields)
-                new = updated
-        if new != text:
-            edit.lines_changed = changed_lines(text, new)
-            atomic.write_bytes(path, new.encode("utf-8"))
-    return edits

@@ -21,12 +21,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..models import FindingKind
 from ..support import atomic
 
 FINDINGS_FILE = "findings.json"
 FORMAT = "archiver.findings/1"
 #: reported through the link history (run.changes), not as new findings
-LINK_KINDS = frozenset({"dead_link", "soft_404", "blocked", "moved"})
+LINK_KINDS: frozenset[FindingKind] = frozenset(
+    {FindingKind.DEAD_LINK, FindingKind.SOFT_404, FindingKind.BLOCKED, FindingKind.MOVED})
 
 
 def fingerprint(finding: Mapping[str, Any]) -> str:

@@ -22,6 +22,9 @@ signs, or one offer/service sign corroborated by the random-path probe; a script
 the home page only on a small page with almost no visible text; an outlet absorbed into
 another site only when a random path of the old site lands on the same home page; and
 cookie-consent walls, which are ``blocked``, not soft 404s.
+
+Over 500 lines on purpose: one catalogue of page rules, each a small function with its evidence
+wording; they share the page model (:class:`PageInfo`) and are read and tuned together.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@
 * :class:`BoundedDecoder`: gzip/deflate/brotli decoding that never produces more than the
   caller asks for, so compression bombs stop at the body cap.
 * :func:`make_client` and :func:`fetch_once`: one streamed, capped GET (no redirects followed).
+
+Just over 500 lines: the backend, the decoder and the client are one HTTP stack (errors, DNS and
+address safety already live in errors.py, resolver.py and addresses.py).
 """
 
 from __future__ import annotations

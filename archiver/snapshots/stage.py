@@ -24,19 +24,11 @@ from typing import Any
 
 from ..config import Settings
 from ..models import CheckResult, Finding, Link
+from ..support.paths import display_path
 from ..timeline.catalog import canonical_url
 from .extract import Extraction, ExtractOptions
 from .pool import ExtractorPool
-from .store import (
-    Capture,
-    SaveOutcome,
-    SnapshotAction,
-    SnapshotStore,
-    display_path,
-    drift_findings,
-    info_entry,
-    report_entry,
-)
+from .store import Capture, SaveOutcome, SnapshotAction, SnapshotStore, drift_findings, info_entry, report_entry
 
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 

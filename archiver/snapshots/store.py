@@ -42,6 +42,7 @@ import yaml
 from .. import __version__
 from ..models import CheckResult, Finding, Link, PageMeta
 from ..support import atomic
+from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders
 from ..support.timefmt import iso
 from .extract import Extraction
@@ -433,16 +434,6 @@ def _measure(c: Comparison) -> str:
 
 
 # --------------------------------------------------------------------------- report helpers
-
-
-def display_path(path: Path, cwd: Path | None = None) -> str:
-    """``path`` relative to the working directory when inside it (posix), else absolute."""
-    cwd = (cwd or Path.cwd()).resolve()
-    full = path.resolve()
-    try:
-        return full.relative_to(cwd).as_posix()
-    except ValueError:
-        return full.as_posix()
 
 
 def info_entry(first: SnapshotInfo, latest: SnapshotInfo | None = None,

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import tldextract
 from courlan import normalize_url
 
-from ..models import Citation, Event, Finding, Link
+from ..models import Citation, Event, Finding, FindingKind, Link, Severity
 
 # Offline PSL: no suffix-list download, no cache directory (bundled snapshot only).
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
@@ -184,7 +184,7 @@ def build_catalog(events: Iterable[Event]) -> Catalog:
                     link.archive_urls.append(archive_url)
             if problem:
                 catalog.findings.append(Finding(
-                    kind="invalid_url", severity="error", message=f"source {source.index}: {problem}",
+                    kind=FindingKind.INVALID_URL, severity=Severity.ERROR, message=f"source {source.index}: {problem}",
                     file=event.file, line=source.line, event=event.id, source_index=source.index,
                     url=source.url, actual=source.url, expected="an http(s) URL of the cited page"))
     return catalog

@@ -14,6 +14,9 @@ Sources that cannot take a field without rewriting them are refused with an
 :class:`EditError` saying why: a bare URL (``- https://...``) and a flow mapping
 (``- {url: ..., title: ...}``). Converting them would change lines the maintainer
 did not ask to change; the message tells them how to convert it by hand.
+
+:func:`apply_fills` writes a plan of such edits (``audit --write``, ``wayback --annotate``)
+into the files, atomically, and says what changed and what was skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 
@@ -29,6 +34,7 @@ try:
 except ImportError:  # pragma: no cover - libyaml missing
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
+from ..support import atomic
 from .load import PUBLISHER_KEYS
 
 #: Keys that hold the same field: setting ``publisher`` when ``outlet:`` is present
@@ -214,3 +220,49 @@ def changed_lines(old: str, new: str) -> int:
     """Lines added or changed between two texts (what ``--write`` reports)."""
     matcher = difflib.SequenceMatcher(a=old.splitlines(), b=new.splitlines(), autojunk=False)
     return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+
+
+# --------------------------------------------------------------------------- writing planned fills
+
+
+@dataclass(slots=True)
+class FileEdit:
+    """What ``--write`` did to one file."""
+
+    file: str
+    path: str
+    lines_changed: int = 0
+    fields: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+#: per event file (absolute path): ``(source index, {field: value})`` to fill where missing
+Fills = dict[str, list[tuple[int, dict[str, str | int]]]]
+
+
+def apply_fills(plan: Fills, display: Mapping[str, str] | None = None) -> list[FileEdit]:
+    """Write the planned fields into the files (atomically); report what changed and what was skipped."""
+    edits: list[FileEdit] = []
+    for path, items in plan.items():
+        edit = FileEdit(file=(display or {}).get(path, path), path=path)
+        edits.append(edit)
+        try:
+            data = Path(path).read_bytes()
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            edit.skipped.append(f"cannot read the file as UTF-8: {exc}")
+            continue
+        new = text
+        for index, fields in items:
+            try:
+                updated = set_source_fields(new, index, fields, only_if_missing=True)
+            except EditError as exc:
+                edit.skipped.append(str(exc))
+                continue
+            if updated != new:
+                edit.fields += len(fields)
+                new = updated
+        if new != text:
+            edit.lines_changed = changed_lines(text, new)
+            atomic.write_bytes(path, new.encode("utf-8"))
+    return edits

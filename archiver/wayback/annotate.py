@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..audit.rules import Fills
 from ..history.store import StateStore
 from ..timeline.catalog import Catalog
+from ..timeline.edit import Fills
 from ..timeline.load import Event
 
 
