@@ -452,10 +452,11 @@ def test_state_files_written_by_the_stage_round_trip_through_the_typed_record(do
     double.add(dead, "20240310120000", "200", article(dead, ["as-cited"]))
     double.add(dead, "20240311120000", "200", CHALLENGE)
     t.verdict(dead, "dead", checks=2, confirmed=True)
+    t.run()  # the rescue first: saves submitted during it could outlive their poll time
     slow, _quick = never_captured(t, 2)
     double.slow.add(urlkey(slow))
     double.job_seconds = 0.0
-    outcome, _ = t.run(keys=True, save_poll_seconds=2.0)  # the rescue's extraction pool starts meanwhile
+    outcome, _ = t.run(keys=True, save_poll_seconds=1.0)
     assert outcome.stats["saves_done"] == 1 and outcome.stats["saves_pending"] == 1, outcome.summary
     assert roundtrip_state_files(t.snapshots) == 3
     stored = "".join(p.read_text("utf-8") for p in t.snapshots.rglob("state.json"))
