@@ -32,7 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from archiver.config import Settings  # noqa: E402
 from archiver.liveness.soft404 import visible_text  # noqa: E402
-from archiver.snapshots.extract import ExtractOptions, decode, extract, text_size  # noqa: E402
+from archiver.snapshots.encoding import decode  # noqa: E402
+from archiver.snapshots.extract import ExtractOptions, extract, text_size  # noqa: E402
 from archiver.snapshots.textsim import compare, precision_recall  # noqa: E402
 from tests.support.pagefixtures import COSMETIC, REAL, Page, articles, inflate, load_pages, real_replaced  # noqa: E402
 

@@ -62,6 +62,7 @@ def _synthetic_state(events: Path, snapshots: Path, *, every: int = 1, texts: in
     """A link state for every ``every``-th checkable link, cycling through the verdicts."""
     from archiver.history.linkstate import LinkState, VerdictRun
     from archiver.history.store import StateStore
+    from archiver.history.wayback_record import WaybackRecord
     from archiver.snapshots.extract import Extraction
     from archiver.snapshots.store import Capture, SnapshotStore
     from archiver.timeline.catalog import build_catalog
@@ -102,9 +103,10 @@ def _synthetic_state(events: Path, snapshots: Path, *, every: int = 1, texts: in
             state.final_url = state.moved_to
         if kind in ("alive-wayback", "dead") or (failing and i % 3 == 0):
             stamp = "20200102030405"
-            state.wayback = {"url": f"https://web.archive.org/web/{stamp}/{link.url}", "timestamp": stamp,
-                             "looked_up": iso(now - dt.timedelta(days=2)), "source": "cdx",
-                             "captures": [{"timestamp": stamp, "status": 200}]}
+            state.wayback = WaybackRecord.from_dict({
+                "url": f"https://web.archive.org/web/{stamp}/{link.url}", "timestamp": stamp,
+                "looked_up": iso(now - dt.timedelta(days=2)), "source": "cdx",
+                "captures": [{"timestamp": stamp, "status": 200}]})
         store.save(state)
         written += 1
         if status == "alive" and i < texts * len(kinds):

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from archiver.audit.stage import outlets  # noqa: E402
 from archiver.history.linkstate import LinkState  # noqa: E402
+from archiver.history.wayback_record import WaybackRecord  # noqa: E402
 from archiver.models import Event, Finding  # noqa: E402
 from archiver.pipeline.findings import link_findings  # noqa: E402
 from archiver.report.build import RunInfo, build_report, write_json_report, write_reports  # noqa: E402
@@ -89,7 +90,7 @@ def synthetic_states(catalog: Catalog, rng: random.Random) -> dict[str, LinkStat
             state.confirmed = state.failures >= 3 and rng.random() < 0.7
             if rng.random() < 0.45:
                 ts = f"20{rng.randint(10, 24):02d}0{rng.randint(1, 9)}1{rng.randint(0, 9)}120000"
-                state.wayback = {"url": f"https://web.archive.org/web/{ts}/{link.url}", "timestamp": ts}
+                state.wayback = WaybackRecord(url=f"https://web.archive.org/web/{ts}/{link.url}", timestamp=ts)
         states[link.normalized_url] = state
     return states
 

@@ -48,7 +48,7 @@ from archiver.models import CheckResult  # noqa: E402
 from archiver.snapshots.store import SnapshotStore  # noqa: E402
 from archiver.timeline.catalog import build_catalog, canonical_url  # noqa: E402
 from archiver.timeline.load import load_events  # noqa: E402
-from archiver.wayback.client import LIMITER  # noqa: E402
+from archiver.wayback.limiter import LIMITER  # noqa: E402
 from archiver.wayback.stage import WaybackOutcome, wayback_stage  # noqa: E402
 from tests.support.farm import Farm  # noqa: E402
 from tests.support.wayback_double import Hit, WaybackDouble, article, urlkey  # noqa: E402

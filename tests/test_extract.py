@@ -9,7 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from archiver.snapshots.extract import Extraction, ExtractOptions, classify, decode, detect_encoding, extract
+from archiver.snapshots.encoding import decode, detect_encoding
+from archiver.snapshots.extract import Extraction, ExtractOptions, classify, extract
 from archiver.snapshots.pool import ExtractorPool
 from archiver.snapshots.textsim import precision_recall
 from tests.support.pagefixtures import Page, articles, load_pages, page

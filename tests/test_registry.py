@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.audit.registry import RegistryError, load_registry, name_key, names_match
+from archiver.audit.names import name_key, names_match
+from archiver.audit.registry import RegistryError, load_registry
 from archiver.timeline.catalog import host_of, parse_archive_url, registrable_domain
 from archiver.timeline.load import load_events
 

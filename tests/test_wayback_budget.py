@@ -21,7 +21,7 @@ from archiver.history.store import StateStore
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog
 from archiver.timeline.load import load_events
-from archiver.wayback.client import LIMITER
+from archiver.wayback.limiter import LIMITER
 from archiver.wayback.stage import wayback_stage
 from tests.support.farm import Conn, Farm, FarmHost, Request
 from tests.support.farm_sites import article

@@ -12,17 +12,10 @@ import httpx
 import pytest
 
 from archiver.config import Settings, load_settings
-from archiver.wayback.client import (
-    LIMITER,
-    ArchiveError,
-    AuthRejected,
-    CdxQuery,
-    Credentials,
-    Excluded,
-    RateLimited,
-    WaybackClient,
-    parse_cdx_json,
-)
+from archiver.wayback.cdx import CdxQuery, parse_cdx_json
+from archiver.wayback.client import WaybackClient
+from archiver.wayback.errors import ArchiveError, AuthRejected, Excluded, RateLimited
+from archiver.wayback.limiter import LIMITER, Credentials
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article, urlkey
 

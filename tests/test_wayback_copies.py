@@ -16,7 +16,7 @@ from archiver.models import CheckResult
 from archiver.snapshots.extract import extract
 from archiver.snapshots.store import Capture, SnapshotStore
 from archiver.timeline.catalog import canonical_url
-from archiver.wayback.client import LIMITER
+from archiver.wayback.limiter import LIMITER
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article
 from tests.test_wayback_stage import NOW, SITE, Timeline
@@ -158,7 +158,7 @@ def test_saves_skip_definitive_failures_and_go_to_alive_links_first(double: Wayb
 
 
 def test_not_the_page_names_parked_captures_and_error_pages_apart() -> None:
-    from archiver.wayback.stage import not_the_page
+    from archiver.wayback.rescue import not_the_page
 
     parked = (b"<html><head><title>example-gazette.com is for sale</title></head><body>"
               b"<h1>This domain may be for sale</h1><div class='related'>Related searches</div>"

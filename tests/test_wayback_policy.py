@@ -8,10 +8,11 @@ import itertools
 from archiver.config import load_settings
 from archiver.history.linkstate import LinkState, apply_result, new_state
 from archiver.history.store import dumps
+from archiver.history.wayback_record import Saved, SaveJob, WaybackRecord
 from archiver.models import CheckResult, Citation, Link
 from archiver.timeline.catalog import canonical_url
 from archiver.wayback import policy
-from archiver.wayback.client import Capture
+from archiver.wayback.cdx import CdxRow
 from archiver.wayback.policy import Known
 
 NOW = dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC)
@@ -39,8 +40,8 @@ def state(status: str = "alive", when: dt.datetime = NOW, *, failures: int = 1, 
     return s
 
 
-def rows(*specs: tuple[str, str]) -> list[Capture]:
-    return [Capture(ts, URL, code, "warc/revisit" if code == "-" else "text/html") for ts, code in specs]
+def rows(*specs: tuple[str, str]) -> list[CdxRow]:
+    return [CdxRow(ts, URL, code, "warc/revisit" if code == "-" else "text/html") for ts, code in specs]
 
 
 def test_citation_dates_become_end_of_day_timestamps() -> None:
@@ -101,9 +102,9 @@ def test_the_stored_dict_is_ordered_and_a_lookup_that_learns_nothing_writes_noth
     more = [*found, Known("20240701000000", 200)]
     assert policy.learned(s, policy.with_captures(s.wayback, lk, s, more, BASE), later)
     assert s.wayback["looked_up"] == "2024-07-11T02:00:00Z" and len(s.wayback["captures"]) == 3
-    policy.update(s, {"saved_this_run": True, "save_job": {"id": "spn2-1", "submitted": "x"}})
+    WaybackRecord.ensure(s).saved_this_run, WaybackRecord.ensure(s).save_job = True, SaveJob("spn2-1", "x")
     assert list(s.wayback)[-2:] == ["save_job", "saved_this_run"]
-    policy.update(s, {"saved_this_run": None})
+    WaybackRecord.ensure(s).saved_this_run = False
     assert "saved_this_run" not in s.wayback
 
 
@@ -125,7 +126,7 @@ def test_what_calls_for_a_lookup() -> None:
     nights = [d for d in range(1, 90) if policy.lookup_priority(lk, alive, NOW + dt.timedelta(days=d), SETTINGS)]
     assert nights and nights[0] >= 29 and all(b - a == 30 for a, b in itertools.pairwise(nights))
     # a save job whose status record has expired: reconcile through CDX
-    policy.update(alive, {"save_job": {"id": "spn2-1", "submitted": "2024-06-01T02:00:00Z"}})
+    WaybackRecord.ensure(alive).save_job = SaveJob("spn2-1", "2024-06-01T02:00:00Z")
     assert policy.lookup_priority(lk, alive, NOW + dt.timedelta(minutes=20), SETTINGS) is None
     assert policy.lookup_priority(lk, alive, NOW + dt.timedelta(hours=2), SETTINGS) == policy.P_RECONCILE
 
@@ -179,9 +180,9 @@ def test_save_priority() -> None:
     # alive without a capture, then alive with the oldest newest capture first, then blocked and refused
     assert keys["never"] < keys["older"] < keys["stale"] < keys["blocked"] < keys["blocked_stale"]  # type: ignore[operator]
     assert keys["stale"] < keys["refused"] and keys["refused"][0] == policy.S_REST  # type: ignore[operator,index]
-    policy.update(never, {"save_job": {"id": "spn2-1", "submitted": "2024-06-01T02:00:00Z"}})
+    WaybackRecord.ensure(never).save_job = SaveJob("spn2-1", "2024-06-01T02:00:00Z")
     assert policy.save_priority(lk, never, NOW, SETTINGS) is None  # never asked twice
-    policy.update(stale, {"saved": {"submitted": "2024-05-01T02:00:00Z", "timestamp": None}})
+    WaybackRecord.ensure(stale).saved = Saved("2024-05-01T02:00:00Z", None)
     assert policy.save_priority(lk, stale, NOW, SETTINGS) is None
     refused_confirmed = looked_up(checked("dead", None, "the host resolves but refuses connections",
                                           confirmed=True), [])
@@ -195,7 +196,9 @@ def test_saves_go_to_the_newest_events_first_within_a_rank() -> None:
         s = state()
         policy.learned(s, policy.with_captures(None, lk, s, [], BASE), NOW)
         states[lk.normalized_url] = s
-    assert [x.url for x in policy.plan_saves([a, b], states, NOW, SETTINGS)] == [b.url, a.url]
+    keys = {lk.url: policy.save_priority(lk, states[lk.normalized_url], NOW, SETTINGS) for lk in (a, b)}
+    assert all(key is not None for key in keys.values())
+    assert sorted([a.url, b.url], key=lambda url: keys[url]) == [b.url, a.url]  # the saver's queue order
 
 
 def test_declared_archive_urls_that_need_no_network() -> None:
@@ -216,7 +219,7 @@ def test_findings_from_the_stored_knowledge() -> None:
     policy.learned(none, policy.with_captures(None, lk, none, [], BASE), NOW)
     assert [f.kind for f in policy.wayback_findings(lk, none)] == ["no_archived_copy"]
     declared = f"https://web.archive.org/web/20240312000000/{URL}"
-    policy.update(s, {"declared": {declared: "missing"}})
+    WaybackRecord.ensure(s).declared = {declared: "missing"}
     kinds = [f.kind for f in policy.wayback_findings(link(archive_urls=(declared,)), s)]
     assert kinds == ["wayback_copy", "archive_unavailable"]
     assert policy.wayback_findings(lk, state()) == []

@@ -25,10 +25,11 @@ from archiver.report.build import load_schema
 from archiver.snapshots.store import SnapshotStore, parse
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
-from archiver.wayback.client import LIMITER
+from archiver.wayback.limiter import LIMITER
 from archiver.wayback.stage import SAVING_OFF, WaybackOutcome, wayback_stage
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article, urlkey
+from tests.test_wayback_record import roundtrip_state_files
 
 NOW = dt.datetime(2024, 5, 1, 2, 0, tzinfo=dt.UTC)
 SITE = "https://www.rivertongazette.com/news/2024/03/"
@@ -438,3 +439,26 @@ def test_report_entry_is_in_the_schema_and_parse_of_rescued_file(double: Wayback
     path = next(t.snapshots.rglob("snapshot.md"))
     parsed = parse(path.read_text("utf-8"))
     assert parsed is not None and parsed[0]["origin"] == "wayback" and parsed[0]["cited_by"] == ["event-001"]
+
+
+def test_state_files_written_by_the_stage_round_trip_through_the_typed_record(double: WaybackDouble,
+                                                                             tmp_path: Path) -> None:
+    """Rescues, rejected captures, declared URLs, saves done and pending: every state.json the stage wrote
+    is read and written back byte-identical, in the stored form the dict-based code wrote."""
+    t = Timeline(tmp_path, double)
+    dead = t.cite(SITE + "council-cameras/", date="2024-03-12",
+                  archive_url=f"https://web.archive.org/web/20240310120000/{SITE}council-cameras/")
+    double.add(dead, "20240101120000", "200", article(dead, ["first-version"]))
+    double.add(dead, "20240310120000", "200", article(dead, ["as-cited"]))
+    double.add(dead, "20240311120000", "200", CHALLENGE)
+    t.verdict(dead, "dead", checks=2, confirmed=True)
+    t.run()  # the rescue first: saves submitted during it could outlive their poll time
+    slow, _quick = never_captured(t, 2)
+    double.slow.add(urlkey(slow))
+    double.job_seconds = 0.0
+    outcome, _ = t.run(keys=True, save_poll_seconds=1.0)
+    assert outcome.stats["saves_done"] == 1 and outcome.stats["saves_pending"] == 1, outcome.summary
+    assert roundtrip_state_files(t.snapshots) == 3
+    stored = "".join(p.read_text("utf-8") for p in t.snapshots.rglob("state.json"))
+    for key in ('"rescued"', '"rejected"', '"verified"', '"declared"', '"save_job"', '"saved"', '"saved_this_run"'):
+        assert key in stored, key  # every sub-record was written and read back

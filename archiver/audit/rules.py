@@ -41,16 +41,8 @@ from urllib.parse import urlsplit
 from ..models import FINDING_SEVERITY, Event, Finding, FindingKind, Link, PageMeta, Source
 from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
 from ..timeline.edit import Fills
-from .registry import (
-    MEDIA_KINDS,
-    Match,
-    Publisher,
-    Registry,
-    name_tokens,
-    name_variants,
-    names_match,
-    primary_name,
-)
+from .names import name_tokens, name_variants, names_match, primary_name
+from .registry import MEDIA_KINDS, Match, Publisher, Registry
 
 if TYPE_CHECKING:
     from ..config import Settings

@@ -20,6 +20,7 @@ from typing import Any
 from ..config import Settings
 from ..models import FAILING_STATUSES, CheckResult, LinkStatus
 from ..support.timefmt import iso, parse_iso
+from .wayback_record import WaybackRecord
 
 #: how many runs of identical verdicts a link keeps
 HISTORY_RUNS = 8
@@ -81,7 +82,7 @@ class LinkState:
     #: killed between the check and the snapshot leaves it behind, so the link is due again
     extracted: str | None = None
     #: Wayback Machine knowledge (captures, pending saves), filled by the wayback stage
-    wayback: dict[str, Any] | None = None
+    wayback: WaybackRecord | None = None
     #: text snapshots kept for this link, filled by the snapshot stage
     snapshot: dict[str, Any] | None = None
 
@@ -113,7 +114,7 @@ class LinkState:
         if self.extracted is not None:
             out["extracted"] = self.extracted
         if self.wayback is not None:
-            out["wayback"] = self.wayback
+            out["wayback"] = self.wayback.to_dict()
         if self.snapshot is not None:
             out["snapshot"] = self.snapshot
         return out
@@ -129,7 +130,8 @@ class LinkState:
             last_checked=data.get("last_checked"), last_alive=data.get("last_alive"),
             first_failed=data.get("first_failed"), failures=int(data.get("failures", 0)),
             history=[VerdictRun.from_dict(r) for r in data.get("history", [])],
-            wayback=data.get("wayback"), snapshot=data.get("snapshot"), extracted=data.get("extracted"),
+            wayback=WaybackRecord.from_dict(data["wayback"]) if data.get("wayback") else None,
+            snapshot=data.get("snapshot"), extracted=data.get("extracted"),
         )
 
     @property

@@ -91,10 +91,10 @@ def link_entry(link: Link, state: LinkState | None, extra: Mapping[str, Any] | N
     if state and state.snapshot:
         entry["snapshot"] = state.snapshot
     if state and state.wayback:
-        entry["wayback"] = {k: state.wayback.get(k) for k in ("url", "timestamp", "saved_this_run")
-                            if k in state.wayback}
-        if state.wayback.get("url"):  # the copy's replay was judged to be the page (false: not yet)
-            entry["wayback"]["verified"] = bool(state.wayback.get("verified"))
+        wb = state.wayback.to_dict()
+        entry["wayback"] = {k: wb.get(k) for k in ("url", "timestamp", "saved_this_run") if k in wb}
+        if wb.get("url"):  # the copy's replay was judged to be the page (false: not yet)
+            entry["wayback"]["verified"] = bool(wb.get("verified"))
     if extra:
         entry.update(extra)
     return entry

@@ -81,14 +81,6 @@ def anchor(event_id: str) -> str:
     return "e-" + hashlib.sha1(event_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def relative_href(path: str | None, base_dir: str | os.PathLike[str]) -> str | None:
-    """A relative link from ``base_dir`` to a file (the snapshot's path, relative to the working folder)."""
-    if not path:
-        return None
-    rel = os.path.relpath(path, base_dir)
-    return quote(Path(rel).as_posix(), safe="/._-~")
-
-
 def _short(text: str, limit: int = WHY_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -28,7 +28,7 @@ from ..support.paths import display_path
 from ..timeline.catalog import canonical_url
 from .extract import Extraction, ExtractOptions
 from .pool import ExtractorPool
-from .store import Capture, SaveOutcome, SnapshotStore, drift_findings, info_entry, report_entry
+from .store import Capture, SaveOutcome, SnapshotAction, SnapshotStore, drift_findings, info_entry, report_entry
 
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 
@@ -211,7 +211,7 @@ class SnapshotStage:
             if outcome is not None:
                 entry = report_entry(outcome)
                 extra: dict[str, Any] = {"snapshot": entry}
-                if entry is None or outcome.action == "kept":
+                if entry is None or outcome.action is SnapshotAction.KEPT:
                     extra["snapshot_note"] = outcome.reason
                 out[key] = extra
             elif key in self.errors:
@@ -220,10 +220,11 @@ class SnapshotStage:
                             out)
 
     def summary(self) -> str:
-        counts: dict[str, int] = {}
+        counts: dict[SnapshotAction, int] = {}
         for outcome in self.outcomes.values():
             counts[outcome.action] = counts.get(outcome.action, 0) + 1
-        order = ("written", "drift", "drift_seen", "unchanged", "kept", "rejected")
+        A = SnapshotAction
+        order = (A.WRITTEN, A.DRIFT, A.DRIFT_SEEN, A.UNCHANGED, A.KEPT, A.REJECTED)
         parts = [f"{counts[action]} {action.replace('_', ' ')}" for action in order if counts.get(action)]
         if self.errors:
             parts.append(f"{len(self.errors)} failed")

@@ -33,6 +33,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,9 +51,27 @@ from .textsim import Comparison, compare
 FORMAT = "archiver.snapshot/1"
 FIRST = "snapshot.md"
 Origin = Literal["live", "wayback"]
-Action = Literal["written", "unchanged", "drift", "drift_seen", "kept", "rejected"]
 DEFAULT_DRIFT_SIMILARITY = 0.9
 DEFAULT_DRIFT_MIN_WORDS = 20
+
+
+
+class SnapshotAction(StrEnum):
+    """What :meth:`SnapshotStore.save` did with a capture (``report.json``'s ``snapshot.action``)."""
+
+    #: the first good capture of the page, stored as ``snapshot.md``
+    WRITTEN = "written"
+    #: the same text as stored (or cosmetic differences only): nothing written
+    UNCHANGED = "unchanged"
+    #: the text changed beyond the drift threshold: a new version written
+    DRIFT = "drift"
+    #: changed since the first capture, like a version already stored: nothing written
+    DRIFT_SEEN = "drift_seen"
+    #: not stored, the stored copy is better (an archived copy is never replaced by a worse one)
+    KEPT = "kept"
+    #: not stored and nothing stored before: not the page (thin, challenge, error page, not extractable)
+    REJECTED = "rejected"
+
 
 try:  # the C loader is 10x faster when libyaml is present
     _Loader: Any = yaml.CSafeLoader
@@ -224,7 +243,7 @@ class Snapshot:
 class SaveOutcome:
     """What :meth:`SnapshotStore.save` did, and why."""
 
-    action: Action
+    action: SnapshotAction
     reason: str
     normalized_url: str
     #: the first capture (kept forever), when one exists
@@ -239,7 +258,7 @@ class SaveOutcome:
 
     @property
     def drifted(self) -> bool:
-        return self.action in ("drift", "drift_seen")
+        return self.action in (SnapshotAction.DRIFT, SnapshotAction.DRIFT_SEEN)
 
     @property
     def stored(self) -> bool:
@@ -362,6 +381,7 @@ class SnapshotStore:
 
     def save(self, capture: Capture) -> SaveOutcome:
         """Store ``capture`` if it is good and new; see the module docstring for the rules."""
+        A = SnapshotAction
         url = capture.normalized_url
         folder = self.folder(url)
         self._firsts = None  # this save may add a first capture: walk again when next asked
@@ -369,9 +389,9 @@ class SnapshotStore:
         problem = capture_problem(capture)
         if problem is not None:
             if first is None:
-                return SaveOutcome("rejected", f"not stored: {problem}", url)
+                return SaveOutcome(A.REJECTED, f"not stored: {problem}", url)
             latest = self.latest(url)
-            return SaveOutcome("kept", f"not stored: {problem}; the good capture of {first.info.captured_at} is kept",
+            return SaveOutcome(A.KEPT, f"not stored: {problem}; the good capture of {first.info.captured_at} is kept",
                                url, first=first.info, latest=latest)
         text = capture.extraction.text
         new_sha = text_sha256(text)
@@ -379,32 +399,32 @@ class SnapshotStore:
             info = self._create(folder / FIRST, header_fields(capture), text)
             if info is None:  # another process stored a first capture meanwhile: compare with it
                 return self.save(capture)
-            return SaveOutcome("written", "first good capture", url, first=info, latest=info, written=info,
+            return SaveOutcome(A.WRITTEN, "first good capture", url, first=info, latest=info, written=info,
                                new_sha256=new_sha)
         comparison = compare(first.text, stored_text(text))
         if new_sha == first.info.text_sha256:
             latest = self.latest(url)
-            return SaveOutcome("unchanged", "same text as the first capture", url, first=first.info, latest=latest,
+            return SaveOutcome(A.UNCHANGED, "same text as the first capture", url, first=first.info, latest=latest,
                                comparison=comparison, new_sha256=new_sha)
         if not comparison.meaningful(self.drift_similarity, self.drift_min_words):
             latest = self.latest(url)
-            return SaveOutcome("unchanged", f"cosmetic differences only ({_measure(comparison)})", url,
+            return SaveOutcome(A.UNCHANGED, f"cosmetic differences only ({_measure(comparison)})", url,
                                first=first.info, latest=latest, comparison=comparison, new_sha256=new_sha)
         versions = self.versions(url)
         for info in reversed(versions[1:]):
             if info.text_sha256 == new_sha:
-                return SaveOutcome("drift_seen", f"changed since the first capture ({_measure(comparison)}); "
+                return SaveOutcome(A.DRIFT_SEEN, f"changed since the first capture ({_measure(comparison)}); "
                                    f"this text is already stored as {info.path.name}", url, first=first.info,
                                    latest=versions[-1], comparison=comparison, new_sha256=new_sha)
             stored = self._read(info.path)
             if stored is not None and not compare(stored.text, stored_text(text)).meaningful(
                     self.drift_similarity, self.drift_min_words):
-                return SaveOutcome("drift_seen", f"changed since the first capture ({_measure(comparison)}); "
+                return SaveOutcome(A.DRIFT_SEEN, f"changed since the first capture ({_measure(comparison)}); "
                                    f"{info.path.name} already holds this version", url, first=first.info,
                                    latest=versions[-1], comparison=comparison, new_sha256=new_sha)
         info = self._create_version(folder, capture.captured_at,
                                     header_fields(capture, version="drift", comparison=comparison), text)
-        return SaveOutcome("drift", f"changed since the first capture ({_measure(comparison)}); new version "
+        return SaveOutcome(A.DRIFT, f"changed since the first capture ({_measure(comparison)}); new version "
                            f"{info.path.name}", url, first=first.info, latest=info, written=info, comparison=comparison,
                            new_sha256=new_sha)
 
@@ -437,7 +457,7 @@ def report_entry(outcome: SaveOutcome, display: Callable[[Path], str] = display_
         "sha256": first.text_sha256,
         "captured_at": first.captured_at,
         "origin": first.origin,
-        "action": outcome.action,
+        "action": outcome.action.value,
     }
     latest = outcome.latest
     if latest is not None and latest.path != first.path:
@@ -446,7 +466,7 @@ def report_entry(outcome: SaveOutcome, display: Callable[[Path], str] = display_
     if outcome.drifted and outcome.comparison is not None:
         entry["similarity"] = round(outcome.comparison.similarity, 4)
         entry["changed_words"] = outcome.comparison.changed_words
-    if outcome.action in ("kept",):
+    if outcome.action is SnapshotAction.KEPT:
         entry["reason"] = outcome.reason
     return entry
 

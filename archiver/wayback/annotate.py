@@ -36,8 +36,8 @@ def planned_archive_urls(events: Iterable[Event], catalog: Catalog, store: State
             if link is None or not link.checkable or link.archive_urls:
                 continue  # a cited web.archive.org URL already is the copy
             state = store.states.get(link.normalized_url)
-            wayback = (state.wayback or {}) if state else {}
-            url, timestamp = wayback.get("url"), wayback.get("timestamp")
+            wayback = state.wayback if state else None
+            url, timestamp = (wayback.url, wayback.timestamp) if wayback else (None, None)
             if not url or not timestamp:
                 continue
             fields: dict[str, str | int] = {"archive_url": url}

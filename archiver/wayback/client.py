@@ -26,18 +26,14 @@ with ``Authorization: LOW key:secret``); the keys come only from the environment
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email.utils
 import json
-import os
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -47,91 +43,12 @@ import httpx
 from ..config import Settings
 from ..liveness.fetcher import Fetcher
 from ..liveness.transport import Answer, FetchFailure, fetch_once
+from .cdx import TIMESTAMP, CdxQuery, CdxRow, HttpxCdx, WaybackpyCdx
+from .errors import ArchiveError, AuthRejected, RateLimited, blocked_site, status_error
+from .limiter import LIMITER, STATUS_PER_MINUTE, ArchiveLimiter, Credentials, Grant
 
-#: SPN2 status polls a minute, at least (the archive publishes no limit; a poll every 3 s is what clients
-#: use); five times ``save_per_minute`` when that is more
-STATUS_PER_MINUTE = 20.0
-#: spacing slack: starts are 1% further apart than the rate, so network jitter cannot push
-#: an extra call into a window at the server
-SLACK = 1.01
 #: SPN2 status records expire after about an hour and then read "pending" (agude/wayback-machine-archiver#28)
 STATUS_TTL_SECONDS = 50 * 60
-#: the CDX fields asked for, in this order (the JSON header row follows ``fl``)
-FIELDS = ("timestamp", "original", "statuscode", "mimetype", "digest", "length")
-ACCESS_ENV, SECRET_ENV = "IA_ACCESS_KEY", "IA_SECRET_KEY"
-_TS = re.compile(r"^\d{14}$")
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class ArchiveError(Exception):
-    """An archive call that gave no usable answer (the message never holds credentials)."""
-
-    def __init__(self, message: str, *, status: int | None = None, transient: bool = True) -> None:
-        super().__init__(message)
-        self.status = status
-        self.transient = transient
-
-
-class RateLimited(ArchiveError):
-    """HTTP 429: every archive call is paused (see :class:`ArchiveLimiter`)."""
-
-
-class Excluded(ArchiveError):
-    """The site is excluded from the Wayback Machine (403 Blocked Site Error, robots.txt)."""
-
-
-class AuthRejected(ArchiveError):
-    """Save Page Now refused the keys (401/403)."""
-
-
-class DeadlineReached(ArchiveError):
-    """The run's time budget ends before the call could start."""
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Capture:
-    """One CDX row (the fields the public CDX server serves)."""
-
-    timestamp: str
-    original: str
-    statuscode: str
-    mimetype: str = ""
-    digest: str = ""
-    length: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """A 2xx capture that is not a revisit record (revisits have statuscode ``-``)."""
-        return self.statuscode.isdigit() and self.statuscode.startswith("2") and self.mimetype != "warc/revisit"
-
-
-@dataclass(frozen=True, slots=True)
-class CdxQuery:
-    """One exact-URL CDX query; ``closest`` sorts by distance to a timestamp (``sort=closest``)."""
-
-    url: str
-    limit: int = 6
-    closest: str | None = None
-    from_: str | None = None
-    to: str | None = None
-    filters: tuple[str, ...] = ("statuscode:2..", "!mimetype:warc/revisit")
-
-    def params(self) -> list[tuple[str, str]]:
-        out = [("url", self.url), ("output", "json"), ("fl", ",".join(FIELDS))]
-        out += [("filter", f) for f in self.filters]
-        if self.from_:
-            out.append(("from", self.from_))
-        if self.to:
-            out.append(("to", self.to))
-        if self.closest:
-            out += [("sort", "closest"), ("closest", self.closest)]
-        out.append(("limit", str(self.limit)))
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,264 +102,6 @@ class UserStatus:
         if self.daily_captures is None or self.daily_captures_limit is None:
             return None
         return max(0, self.daily_captures_limit - self.daily_captures)
-
-
-# --------------------------------------------------------------------------- credentials
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Internet Archive S3 keys (from the environment only). ``repr`` never shows them."""
-
-    access: str = field(repr=False)
-    secret: str = field(repr=False)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Credentials | None:
-        env = os.environ if env is None else env
-        access, secret = env.get(ACCESS_ENV, "").strip(), env.get(SECRET_ENV, "").strip()
-        return cls(access, secret) if access and secret else None
-
-    def header(self) -> str:
-        return f"LOW {self.access}:{self.secret}"
-
-    def scrub(self, text: str) -> str:
-        for value in (self.header(), f"{self.access}:{self.secret}", self.secret, self.access):
-            if value:
-                text = text.replace(value, "***")
-        return text
-
-    def __repr__(self) -> str:
-        return "Credentials(***)"
-
-
-# --------------------------------------------------------------------------- the limiter
-
-
-class ArchiveLimiter:
-    """One process-wide pacing of archive calls, by kind, with a shared pause after a 429.
-
-    Thread-safe and loop-agnostic: a slot is reserved under a lock (starts of one kind are
-    spaced ``60 / per_minute`` seconds apart, times :data:`SLACK`), then awaited. A pause
-    moves every later start past its end.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._next: dict[str, float] = {}
-        self._last: dict[str, float] = {}
-        self._unsent: dict[str, int] = {}
-        self.paused_until = 0.0
-        self.pauses = 0
-
-    def reset(self) -> None:
-        with self._lock:
-            self._next.clear()
-            self._last.clear()
-            self._unsent.clear()
-            self.paused_until = 0.0
-            self.pauses = 0
-
-    def _reserve(self, kind: str, per_minute: float) -> float:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next.get(kind, 0.0), self.paused_until)
-            self._next[kind] = start + 60.0 / per_minute * SLACK
-            return start
-
-    async def acquire(self, kind: str, per_minute: float, deadline: float | None = None, *,
-                      track: bool = False) -> Grant:
-        """Wait for this kind's next slot (and any pause); :class:`DeadlineReached` if it starts too late.
-
-        Slots are spaced from the calls' actual starts too: a call that started late (a busy
-        event loop) pushes the next one back rather than letting two go out close together.
-        With ``track``, the next call of the kind also waits until this one's request is out
-        (:meth:`Grant.sent`), and is spaced from that moment.
-        """
-        interval = 60.0 / per_minute * SLACK
-        while True:
-            start = self._reserve(kind, per_minute)
-            if deadline is not None and start > deadline:
-                raise DeadlineReached("the run's time budget ends before the next archive call could start",
-                                      transient=False)
-            wait = start - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            while True:
-                with self._lock:
-                    now = time.monotonic()
-                    if self.paused_until > now:
-                        break  # paused meanwhile: take a new slot after the pause
-                    last = self._last.get(kind)
-                    if self._unsent.get(kind, 0) > 0:
-                        remainder = 0.002  # the previous call is not out yet
-                    elif last is None or now - last >= interval:
-                        self._last[kind] = now
-                        if track:
-                            self._unsent[kind] = self._unsent.get(kind, 0) + 1
-                        return Grant(self, kind, track)
-                    else:
-                        remainder = last + interval - now
-                await asyncio.sleep(remainder)
-
-    def _sent(self, kind: str, *, out: bool) -> None:
-        with self._lock:
-            self._unsent[kind] = max(0, self._unsent.get(kind, 0) - 1)
-            if out:
-                self._last[kind] = max(self._last.get(kind, 0.0), time.monotonic())
-
-    def pause(self, seconds: float) -> float:
-        """Pause every archive call for ``seconds`` from now; returns when the pause ends (monotonic)."""
-        with self._lock:
-            self.paused_until = max(self.paused_until, time.monotonic() + seconds)
-            self.pauses += 1
-            return self.paused_until
-
-    @property
-    def paused(self) -> bool:
-        return self.paused_until > time.monotonic()
-
-
-class Grant:
-    """A granted archive call; :meth:`sent` when its request is out, :meth:`done` when it is over."""
-
-    def __init__(self, limiter: ArchiveLimiter, kind: str, tracked: bool) -> None:
-        self.limiter, self.kind, self.open = limiter, kind, tracked
-
-    def sent(self) -> None:
-        if self.open:
-            self.open = False
-            self.limiter._sent(self.kind, out=True)
-
-    def done(self) -> None:
-        if self.open:  # failed before its request went out
-            self.open = False
-            self.limiter._sent(self.kind, out=False)
-
-
-#: the one limiter of the process: every WaybackClient shares it
-LIMITER = ArchiveLimiter()
-
-
-# --------------------------------------------------------------------------- CDX backends
-
-
-def parse_cdx_json(text: str) -> list[Capture]:
-    """Rows of a ``output=json`` answer: the header row names the fields (it follows ``fl``);
-    a resume key tail (``[]`` then ``["<key>"]``) ends the rows; an empty answer is ``[]`` or nothing."""
-    text = text.strip()
-    if not text:
-        return []
-    try:
-        rows = json.loads(text)
-    except ValueError as exc:
-        raise ArchiveError(f"the CDX server sent a body that is not JSON ({exc})", transient=True) from None
-    if not isinstance(rows, list) or len(rows) < 2:
-        return []
-    header = rows[0]
-    if not isinstance(header, list):
-        raise ArchiveError("the CDX answer has no header row", transient=False)
-    index = {name: i for i, name in enumerate(header)}
-    if "timestamp" not in index:
-        raise ArchiveError("the CDX answer has no timestamp column", transient=False)
-    out: list[Capture] = []
-    for row in rows[1:]:
-        if not isinstance(row, list) or len(row) != len(header):
-            break  # the resume-key tail: [] then ["<key>"]
-        values = {name: str(row[i]) for name, i in index.items()}
-        if not _TS.match(values.get("timestamp", "")):
-            continue
-        out.append(Capture(timestamp=values["timestamp"], original=values.get("original", ""),
-                           statuscode=values.get("statuscode", ""), mimetype=values.get("mimetype", ""),
-                           digest=values.get("digest", ""), length=values.get("length", "")))
-    return out
-
-
-def _blocked(answer: Answer) -> bool:
-    error = answer.headers.get("x-archive-wayback-runtime-error", "")
-    text = answer.body[:2000].decode("utf-8", "replace")
-    return answer.status == 403 and any(
-        marker in error or marker in text for marker in ("AccessControlException", "Blocked Site Error"))
-
-
-def _status_error(answer: Answer, what: str) -> ArchiveError:
-    if answer.status == 429:
-        return RateLimited(f"{what}: HTTP 429 Too Many Requests", status=429)
-    if _blocked(answer):
-        return Excluded(f"{what}: the site is excluded from the Wayback Machine", status=403, transient=False)
-    transient = answer.status >= 500
-    return ArchiveError(f"{what}: HTTP {answer.status} {answer.reason}".rstrip(), status=answer.status,
-                        transient=transient)
-
-
-class HttpxCdx:
-    """CDX lookups with httpx through the guarded client (JSON output, every field named)."""
-
-    name = "httpx"
-
-    def __init__(self, fetcher: Fetcher, base_url: str) -> None:
-        self.fetcher = fetcher
-        self.endpoint = base_url.rstrip("/") + "/cdx/search/cdx"
-
-    async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[Capture]:
-        url = f"{self.endpoint}?{urlencode(query.params())}"
-        try:
-            answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.settings.max_body_bytes,
-                                      total_timeout=self.fetcher.settings.total_timeout, on_sent=on_sent)
-        except FetchFailure as exc:
-            raise ArchiveError(f"CDX lookup failed: {exc.message}", transient=exc.transient) from None
-        if answer.status != 200:
-            raise _status_error(answer, "CDX lookup")
-        return parse_cdx_json(answer.body.decode("utf-8", "replace"))
-
-    async def aclose(self) -> None:
-        return None
-
-
-class WaybackpyCdx:
-    """CDX lookups through waybackpy's ``WaybackMachineCDXServerAPI`` (text output, 7 fields).
-
-    waybackpy is synchronous (requests), so each query runs in a bounded thread pool;
-    its hard-coded ``endpoint`` is overridden per instance with ``base_url``. Known gaps
-    (why it is not the default): a 429 answer is parsed as CDX text (no rows, or a
-    confusing "properties" error), ``requests`` is called without a timeout, and https
-    5xx answers are retried 5 times inside the library, unseen by the limiter.
-    """
-
-    name = "waybackpy"
-
-    def __init__(self, base_url: str, user_agent: str, *, workers: int = 2) -> None:
-        self.endpoint = base_url.rstrip("/") + "/cdx/search/cdx"
-        self.user_agent = user_agent
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="waybackpy")
-
-    async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[Capture]:
-        loop = asyncio.get_running_loop()
-        if on_sent is not None:  # requests gives no hook: count the call as out when it is handed over
-            on_sent()
-        return await loop.run_in_executor(self._pool, self._search, query)
-
-    def _search(self, query: CdxQuery) -> list[Capture]:
-        from waybackpy import WaybackMachineCDXServerAPI
-        from waybackpy.exceptions import BlockedSiteError, WaybackError
-
-        api = WaybackMachineCDXServerAPI(
-            query.url, user_agent=self.user_agent, start_timestamp=query.from_, end_timestamp=query.to,
-            filters=list(query.filters), sort="closest" if query.closest else None, closest=query.closest,
-            limit=str(query.limit))
-        api.endpoint = self.endpoint
-        try:
-            return [Capture(timestamp=s.timestamp, original=s.original, statuscode=s.statuscode,
-                            mimetype=s.mimetype, digest=s.digest, length=s.length) for s in api.snapshots()]
-        except BlockedSiteError:
-            raise Excluded("CDX lookup: the site is excluded from the Wayback Machine", transient=False) from None
-        except WaybackError as exc:
-            raise ArchiveError(f"CDX lookup (waybackpy) failed: {str(exc).splitlines()[0]}") from None
-        except OSError as exc:  # requests' ConnectionError and friends
-            raise ArchiveError(f"CDX lookup (waybackpy) failed: {type(exc).__name__}") from None
-
-    async def aclose(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- the client
@@ -527,7 +186,7 @@ class WaybackClient:
 
     # ------------------------------------------------------------------ lookups
 
-    async def cdx(self, query: CdxQuery) -> list[Capture]:
+    async def cdx(self, query: CdxQuery) -> list[CdxRow]:
         """One CDX query (paced); a 429 pauses every archive call and raises :class:`RateLimited`."""
         grant = await self._slot("cdx", track=True)  # CDX calls are spaced from when they actually go out
         try:
@@ -538,7 +197,7 @@ class WaybackClient:
         finally:
             grant.done()
 
-    async def availability(self, url: str, timestamp: str | None = None) -> Capture | None:
+    async def availability(self, url: str, timestamp: str | None = None) -> CdxRow | None:
         """The availability API's closest capture (a fallback only: it answers empty for archived URLs)."""
         grant = await self._slot("availability", track=True)
         params = [("url", url)] + ([("timestamp", timestamp)] if timestamp else [])
@@ -548,16 +207,16 @@ class WaybackClient:
         finally:
             grant.done()
         if answer.status != 200:
-            raise _status_error(answer, "availability API")
+            raise status_error(answer, "availability API")
         try:
             data = json.loads(answer.body.decode("utf-8", "replace"))
         except ValueError:
             raise ArchiveError("availability API: the answer is not JSON") from None
         closest = (data.get("archived_snapshots") or {}).get("closest") if isinstance(data, dict) else None
-        if not isinstance(closest, dict) or not closest.get("available") or not _TS.match(
+        if not isinstance(closest, dict) or not closest.get("available") or not TIMESTAMP.match(
                 str(closest.get("timestamp", ""))):
             return None
-        return Capture(timestamp=str(closest["timestamp"]), original=url, statuscode=str(closest.get("status", "")))
+        return CdxRow(timestamp=str(closest["timestamp"]), original=url, statuscode=str(closest.get("status", "")))
 
     # ------------------------------------------------------------------ replay
 
@@ -589,7 +248,7 @@ class WaybackClient:
                 url = raw if "id_/" in raw else _REPLAY.sub(
                     lambda m: f"/web/{m['ts']}id_/{m['original']}", raw, count=1)
                 continue
-            if _blocked(answer):
+            if blocked_site(answer):
                 return Replay("blocked", url, None, answer.status)
             if memento is None:
                 return Replay("missing", url, None, answer.status)

@@ -1,24 +1,11 @@
 """What the Wayback stage decides, without I/O: which capture to offer, which links need a
 lookup or a save and in what order, and what a link's ``state.wayback`` holds.
 
-``state.wayback`` (small, keys in a fixed order, written only when something changed):
-
-* ``url``, ``timestamp``: the capture offered to readers (``null`` when there is none);
-  ``verified``: that capture's replayed content was judged to be the page (absent: not yet);
-* ``looked_up``: when the stored knowledge last changed (a lookup that learns nothing new
-  writes nothing); ``source: availability`` when it came from the availability fallback;
-* ``captures``: a few 2xx captures (``timestamp``, ``status``; ``rejected`` with the reason
-  when its replay turned out not to be the page: a bot challenge, an error page, thin or empty
-  text; ``verified`` once its replay was judged to be the page): the nearest before and after
-  the citation date, the newest two, the newest before the link first failed, the best
-  ``CANDIDATES`` choices in order (the copy and its fallbacks);
-* ``excluded``: the site is excluded from the Wayback Machine;
-* ``declared``: each declared ``archive_url`` with its verdict (``replays``, ``not_wayback``,
-  ``mismatch``, ``calendar``, ``missing``, ``error``), ``declared_checked`` when;
-* ``rescued``: the capture stored as the link's text snapshot (``timestamp``, ``result``);
-* ``save_job`` (``id``, ``submitted``) while a Save Page Now job is unfinished; ``saved``
-  (``submitted``, ``timestamp``) once one succeeded; ``save_error`` (``code``, ``at``);
-* ``saved_this_run``: only in the run that requested the save (cleared by the next run).
+``state.wayback`` is a :class:`~archiver.history.wayback_record.WaybackRecord` (its keys are
+described there), written only when something changed. ``captures`` keeps a few 2xx captures:
+the nearest before and after the citation date, the newest two, the newest before the link first
+failed, the best ``CANDIDATES`` choices in order (the copy and its fallbacks), and the last
+``MAX_REJECTED`` rejected ones.
 
 Capture choice for a dead or soft-404 link: among 2xx captures taken before the link first
 failed (later ones may be the error page), the nearest before the citation date, else the
@@ -45,16 +32,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import night_bucket
+from ..history.wayback_record import Known, WaybackRecord
 from ..models import FAILING_STATUSES, Finding, Link
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import canonical_url, parse_archive_url
-from .client import STATUS_TTL_SECONDS, Capture, CdxQuery
+from .cdx import CdxQuery, CdxRow
+from .client import STATUS_TTL_SECONDS
 
 #: lookup priorities (lower first): failing links first (unconfirmed before confirmed), save jobs
 #: whose status records have expired, links never looked up, then periodic rechecks
@@ -75,8 +63,6 @@ VERIFY_TRIES = 3
 CANDIDATES = 2 * VERIFY_TRIES
 #: a capture whose text is under this share of the page's stored snapshot is thin (a stub, a notice)
 THIN_SHARE = 0.2
-KEY_ORDER = ("url", "timestamp", "verified", "looked_up", "source", "excluded", "captures", "declared",
-             "declared_checked", "rescued", "save_job", "saved", "save_error", "saved_this_run")
 _DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
@@ -138,45 +124,12 @@ def capture_url(base: str, timestamp: str, url: str) -> str:
 # --------------------------------------------------------------------------- stored captures
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Known:
-    """A capture as remembered in ``state.wayback['captures']``."""
-
-    timestamp: str
-    status: int
-    rejected: str | None = None
-    #: its replay was judged to be the page (never replayed for that again)
-    verified: bool = False
-
-    @property
-    def usable(self) -> bool:
-        return 200 <= self.status < 300 and self.rejected is None
-
-    @property
-    def judged(self) -> bool:
-        return self.verified or self.rejected is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"timestamp": self.timestamp, "status": self.status}
-        if self.rejected:
-            out["rejected"] = self.rejected
-        elif self.verified:
-            out["verified"] = True
-        return out
+def known(wb: WaybackRecord | None) -> list[Known]:
+    """The remembered captures of ``wb``, sorted."""
+    return sorted(set(wb.captures)) if wb is not None else []
 
 
-def known(wb: Mapping[str, Any] | None) -> list[Known]:
-    out = []
-    for entry in (wb or {}).get("captures", []):
-        try:
-            out.append(Known(str(entry["timestamp"]), int(entry["status"]), entry.get("rejected"),
-                             bool(entry.get("verified"))))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return sorted(set(out))
-
-
-def from_rows(rows: Iterable[Capture]) -> list[Known]:
+def from_rows(rows: Iterable[CdxRow]) -> list[Known]:
     """CDX rows as known captures: 2xx only (error pages, redirects and revisits are dropped)."""
     return [Known(r.timestamp, int(r.statuscode)) for r in rows if r.ok and len(r.timestamp) == 14]
 
@@ -226,64 +179,43 @@ def keep(captures: Iterable[Known], cited: str | None, failed: str | None) -> li
     return sorted(picked | set(rejected))
 
 
-def newest_ok(wb: Mapping[str, Any] | None) -> str | None:
+def newest_ok(wb: WaybackRecord | None) -> str | None:
     ok = [c.timestamp for c in known(wb) if c.usable]
     return max(ok) if ok else None
 
 
-# --------------------------------------------------------------------------- the stored dict
+# --------------------------------------------------------------------------- the stored record
 
 
-def normalise(wb: Mapping[str, Any]) -> dict[str, Any]:
-    """Keys in a fixed order, empty values dropped (``url``/``timestamp`` always present)."""
-    out: dict[str, Any] = {}
-    for key in KEY_ORDER:
-        value = wb.get(key)
-        if key in ("url", "timestamp"):
-            out[key] = value
-        elif value not in (None, False, [], {}):
-            out[key] = dict(sorted(value.items())) if key == "declared" else value
-    return out
-
-
-def with_captures(wb: Mapping[str, Any] | None, link: Link, state: LinkState, captures: Iterable[Known],
-                  base: str) -> dict[str, Any]:
-    """``wb`` with ``captures`` merged in and the offered capture chosen again (``looked_up`` untouched)."""
-    new = dict(wb or {})
+def with_captures(wb: WaybackRecord | None, link: Link, state: LinkState, captures: Iterable[Known],
+                  base: str) -> WaybackRecord:
+    """A copy of ``wb`` with ``captures`` merged in and the offered capture chosen again (``looked_up`` untouched)."""
+    new = wb.copy() if wb is not None else WaybackRecord()
     cited, failed = cited_ts(link), failed_ts(state)
     merged: dict[str, Known] = {c.timestamp: c for c in known(wb)}
     for c in captures:  # a capture already judged keeps its judgement (CDX rows carry none)
         old = merged.get(c.timestamp)
         merged[c.timestamp] = old if old is not None and old.judged and not c.judged else c
     kept = keep(merged.values(), cited, failed)
-    new["captures"] = [c.to_dict() for c in kept]
+    new.captures = kept
     chosen = choose(kept, cited, failed)
-    new["timestamp"] = chosen.timestamp if chosen else None
-    new["url"] = capture_url(base, chosen.timestamp, link.url) if chosen else None
-    new["verified"] = True if chosen is not None and chosen.verified else None
-    return normalise(new)
+    new.timestamp = chosen.timestamp if chosen else None
+    new.url = capture_url(base, chosen.timestamp, link.url) if chosen else None
+    new.verified = chosen is not None and chosen.verified
+    return new
 
 
-def learned(state: LinkState, new: Mapping[str, Any], now: dt.datetime, *, force: bool = False) -> bool:
+def learned(state: LinkState, new: WaybackRecord, now: dt.datetime, *, force: bool = False) -> bool:
     """Store ``new`` as the link's knowledge; ``looked_up`` moves only when something changed
     (or ``force``: a lookup made because the link started failing). True when it changed."""
-    old = normalise(state.wayback or {})
-    candidate = normalise({**new, "looked_up": old.get("looked_up")})
-    if candidate == old and not force and old.get("looked_up"):
+    old = (state.wayback or WaybackRecord()).to_dict()
+    candidate = new.copy()
+    candidate.looked_up = old.get("looked_up")
+    if candidate.to_dict() == old and not force and old.get("looked_up"):
         return False
-    state.wayback = normalise({**new, "looked_up": iso(now)})
+    candidate.looked_up = iso(now)
+    state.wayback = candidate
     return True
-
-
-def update(state: LinkState, changes: Mapping[str, Any]) -> None:
-    """Set (or, with None, drop) keys of ``state.wayback``."""
-    wb = dict(state.wayback or {"url": None, "timestamp": None})
-    for key, value in changes.items():
-        if value is None:
-            wb.pop(key, None)
-        else:
-            wb[key] = value
-    state.wayback = normalise(wb)
 
 
 def mark_rejected(state: LinkState, link: Link, timestamp: str, reason: str, base: str) -> None:
@@ -297,12 +229,12 @@ def mark_verified(state: LinkState, link: Link, timestamp: str, base: str) -> No
 
 
 def _judge(state: LinkState, link: Link, judged: Known, base: str) -> None:
-    wb = dict(state.wayback or {})
+    wb = state.wayback.copy() if state.wayback is not None else WaybackRecord()
     entries = known(wb)
     status = next((k.status for k in entries if k.timestamp == judged.timestamp), judged.status)
     entries = [k for k in entries if k.timestamp != judged.timestamp]
     entries.append(Known(judged.timestamp, status, judged.rejected, judged.verified))
-    wb["captures"] = []
+    wb.captures = []
     state.wayback = with_captures(wb, link, state, entries, base)
 
 
@@ -337,12 +269,12 @@ def cycle_due(url: str, last: str | None, now: dt.datetime, days: float) -> bool
 
 
 def recheck_due(state: LinkState, now: dt.datetime, days: float) -> bool:
-    return cycle_due(state.normalized_url, (state.wayback or {}).get("looked_up"), now, days)
+    return cycle_due(state.normalized_url, state.wayback.looked_up if state.wayback else None, now, days)
 
 
-def job_age(wb: Mapping[str, Any] | None, now: dt.datetime) -> float | None:
-    job = (wb or {}).get("save_job")
-    submitted = parse_iso(job.get("submitted")) if isinstance(job, dict) else None
+def job_age(wb: WaybackRecord | None, now: dt.datetime) -> float | None:
+    job = wb.save_job if wb is not None else None
+    submitted = parse_iso(job.submitted) if job is not None else None
     return (now - submitted).total_seconds() if submitted else None
 
 
@@ -352,7 +284,7 @@ def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, setti
         return None
     wb = state.wayback if state else None
     failing = state is not None and state.status in FAILING_STATUSES
-    if wb is None or not wb.get("looked_up"):
+    if wb is None or not wb.looked_up:
         if failing:
             return P_FAILING if state and state.confirmed else P_FAILING_UNCONFIRMED
         return P_NEW
@@ -360,14 +292,14 @@ def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, setti
     age = job_age(wb, now)
     if age is not None and age >= STATUS_TTL_SECONDS:
         return P_RECONCILE
-    looked = parse_iso(wb.get("looked_up"))
+    looked = parse_iso(wb.looked_up)
     first = parse_iso(state.first_failed) if failing else None
     if failing and first is not None and looked is not None and looked < first:
         return P_FAILING if state.confirmed else P_FAILING_UNCONFIRMED
-    if wb.get("source") == "availability":  # partial knowledge: ask CDX again
+    if wb.source == "availability":  # partial knowledge: ask CDX again
         return P_RECHECK
     days = settings.wayback_recheck_days
-    if not wb.get("excluded") and newest_ok(wb) is None:
+    if not wb.excluded and newest_ok(wb) is None:
         days /= 4
     return P_RECHECK if recheck_due(state, now, days) else None
 
@@ -445,16 +377,16 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
     if state is None or not link.checkable or not save_eligible(state):
         return None
     wb = state.wayback
-    if not wb or not wb.get("looked_up") or wb.get("source") == "availability" or wb.get("excluded"):
+    if not wb or not wb.looked_up or wb.source == "availability" or wb.excluded:
         return None  # what the archive holds is not known: look it up first
-    if wb.get("save_job"):
+    if wb.save_job:
         return None  # a save is already on its way: never asked twice
-    error = wb.get("save_error")
-    if isinstance(error, dict) and (at := parse_iso(error.get("at"))) is not None and \
+    error = wb.save_error
+    if error is not None and (at := parse_iso(error.at)) is not None and \
             (now - at).total_seconds() < settings.wayback_recheck_days * 86400:
         return None
-    saved = wb.get("saved")
-    if isinstance(saved, dict) and (at := parse_iso(saved.get("submitted"))) is not None and \
+    saved = wb.saved
+    if saved is not None and (at := parse_iso(saved.submitted)) is not None and \
             (now - at).total_seconds() < settings.save_max_age_days * 86400:
         return None
     newest = newest_ok(wb)
@@ -471,15 +403,7 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
     return S_STALE, newest, _desc(newest_cited(link)) + link.normalized_url
 
 
-def plan_saves(links: Iterable[Link], states: Mapping[str, LinkState], now: dt.datetime,
-               settings: Settings) -> list[Link]:
-    due = [(key, link) for link in links
-           if (key := save_priority(link, states.get(link.normalized_url), now, settings)) is not None]
-    due.sort(key=lambda t: t[0])
-    return [link for _, link in due]
-
-
-def needs_newest(link: Link, state: LinkState | None, rows: Iterable[Capture], now: dt.datetime,
+def needs_newest(link: Link, state: LinkState | None, rows: Iterable[CdxRow], now: dt.datetime,
                  settings: Settings, saving: bool) -> bool:
     """Whether a second query (the newest captures) is needed after a closest-to-citation lookup:
     only to decide a save, when the first answer shows no capture recent enough."""
@@ -509,11 +433,11 @@ def declared_static(link: Link, archive_url: str) -> str | None:
 def declared_due(link: Link, state: LinkState | None, now: dt.datetime, settings: Settings) -> bool:
     if not link.archive_urls or state is None:
         return False
-    wb = state.wayback or {}
-    stored = wb.get("declared") or {}
+    wb = state.wayback
+    stored = wb.declared if wb is not None else {}
     if set(stored) != set(link.archive_urls):
         return True
-    return cycle_due("declared " + link.normalized_url, wb.get("declared_checked"), now,
+    return cycle_due("declared " + link.normalized_url, wb.declared_checked if wb is not None else None, now,
                      settings.wayback_recheck_days)
 
 
@@ -533,34 +457,34 @@ def wayback_findings(link: Link, state: LinkState | None) -> list[Finding]:
         return []
     wb = state.wayback
     out: list[Finding] = []
-    declared = wb.get("declared") or {}
+    declared = dict(sorted(wb.declared.items()))
     for c in link.citations:
         where: dict[str, Any] = {"file": c.file, "line": c.line, "event": c.event, "source_index": c.source_index,
                                  "url": link.url}
         prefix = f"source {c.source_index}: {link.url}"
-        if state.status in FAILING_STATUSES and wb.get("looked_up"):
+        if state.status in FAILING_STATUSES and wb.looked_up:
             replays = [u for u, v in declared.items() if v == "replays"]
-            if wb.get("url") and not replays:
-                when = str(wb.get("timestamp") or "")
-                unverified = "" if wb.get("verified") else " (not yet replayed and checked: it may be an error page)"
+            if wb.url and not replays:
+                when = str(wb.timestamp or "")
+                unverified = "" if wb.verified else " (not yet replayed and checked: it may be an error page)"
                 out.append(Finding(
                     kind="wayback_copy", severity="info",
                     message=f"{prefix} is {state.status}; the Wayback Machine has a copy from "
-                            f"{when[:4]}-{when[4:6]}-{when[6:8]}: {wb['url']}{unverified}",
-                    expected=wb["url"], fix=f"archive_url: {wb['url']}", **where))
-            elif not wb.get("url") and not replays:
+                            f"{when[:4]}-{when[4:6]}-{when[6:8]}: {wb.url}{unverified}",
+                    expected=wb.url, fix=f"archive_url: {wb.url}", **where))
+            elif not wb.url and not replays:
                 out.append(Finding(
                     kind="no_archived_copy", severity="warning",
                     message=f"{prefix} is {state.status} and the Wayback Machine holds no good capture of it "
                             "taken before it failed" + (" (the site is excluded from the archive)"
-                                                         if wb.get("excluded") else ""),
+                                                         if wb.excluded else ""),
                     fix="look for the page elsewhere (the publisher's new address, another archive)", **where))
         for archive_url, verdict in declared.items() if c is link.citations[0] else ():
             # the catalog does not say which citation declared it: once per link, at its first citation
             if verdict in ("missing", "error"):
                 why = ("was never archived" if verdict == "missing"
                        else "is a capture of an error page or a redirect, not of the cited page")
-                fix = f"archive_url: {wb['url']}" if wb.get("url") else "remove archive_url or find another copy"
+                fix = f"archive_url: {wb.url}" if wb.url else "remove archive_url or find another copy"
                 out.append(Finding(
                     kind="archive_unavailable", severity="warning",
                     message=f"{prefix}: the declared archive_url {archive_url} {why}",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.history.linkstate import LinkState
+from archiver.history.wayback_record import WaybackRecord
 from archiver.models import Event, Finding, Source
 from archiver.pipeline.findings import link_findings
 from archiver.report.build import RunInfo, build_report
@@ -86,7 +87,7 @@ def build(events: list[Ev], *, changes: list[dict[str, Any]] | None = None, find
                           failures=spec.failures or (3 if failing and spec.confirmed else 1 if failing else 0),
                           first_failed=iso(NOW - dt.timedelta(5)) if failing else None)
         if spec.wayback:
-            state.wayback = {"url": spec.wayback, "timestamp": "20200101000000"}
+            state.wayback = WaybackRecord(url=spec.wayback, timestamp="20200101000000")
         if spec.snapshot:
             state.snapshot = {"path": spec.snapshot, "sha256": "0" * 64, "captured_at": "2026-01-02T03:04:05Z",
                               "origin": "live"}

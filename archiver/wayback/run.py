@@ -1,0 +1,106 @@
+"""What one Wayback run shares among its tasks (lookups, rescues, saves): the clients, the clock,
+the counts, the notes. :class:`RunBase` is the state; :mod:`~archiver.wayback.stage`,
+:mod:`~archiver.wayback.rescue` and :mod:`~archiver.wayback.saves` add the tasks' methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from ..config import Settings
+from ..history.store import StateStore
+from ..models import Finding, Link
+from ..snapshots.extract import ExtractOptions
+from ..snapshots.pool import ExtractorPool
+from ..snapshots.store import SnapshotStore
+from ..timeline.catalog import Catalog
+from .client import WaybackClient
+
+NOTE_PREFIX = "wayback: "
+#: CDX failures in a row (5xx, timeouts) after which lookups stop for the run (and save requests, for saves)
+MAX_CDX_FAILURES = 3
+
+
+@dataclass(slots=True)
+class WaybackOutcome:
+    """What one run of the stage did: counts, notes for the report, findings, seconds."""
+
+    stats: Counter[str] = field(default_factory=Counter)
+    calls: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    saving: bool = False
+    seconds: float = 0.0
+    #: links still due for a lookup when the run stopped (budget, deadline, 429)
+    lookups_left: int = 0
+    #: why they are left (``the max_lookups budget``, ``the time budget``, ...)
+    lookups_stopped: str | None = None
+
+    @property
+    def summary(self) -> str:
+        s = self.stats
+        parts = [f"{s['looked_up']} links looked up ({self.calls.get('cdx', 0)} CDX calls)"]
+        if self.lookups_left:
+            why = self.lookups_stopped or "a budget"
+            if why == "the max_lookups budget":
+                why += "; --max-lookups none lifts it"
+            parts.append(f"{self.lookups_left} lookups left for the next run ({why})")
+        if s["copies"] or s["failing"]:
+            parts.append(f"{s['copies']} of {s['failing']} failing links have a copy")
+        if s["rescued"]:
+            parts.append(f"{s['rescued']} rescued as snapshots")
+        if s["declared_checked"]:
+            parts.append(f"{s['declared_checked']} declared archive URLs checked")
+        if self.saving:
+            parts.append(f"saves: {s['saves_requested']} requested, {s['saves_done']} done, "
+                         f"{s['saves_pending']} pending, {s['saves_failed']} failed"
+                         + (f", {s['reconciled']} reconciled" if s["reconciled"] else ""))
+        else:
+            parts.append("saving off")
+        return "wayback: " + "; ".join(parts) + f" in {self.seconds:.1f}s"
+
+
+class Stop(Exception):
+    """Ends one task of the run early (its reason is in ``stop_lookups`` / ``stop_saving``)."""
+
+
+class RunBase:
+    """The state of one run of the stage (see :func:`~archiver.wayback.stage.wayback_stage`)."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshots: SnapshotStore,
+                 client: WaybackClient, now: dt.datetime, deadline: float | None, stream: TextIO,
+                 progress: bool = False) -> None:
+        self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
+        self.now, self.deadline, self.stream, self.progress = now, deadline, stream, progress
+        self.links = [link for link in catalog.links if link.checkable]
+        self.base = settings.wayback_url.rstrip("/")
+        self.out = WaybackOutcome(saving=client.saving)
+        self.stop_lookups: str | None = None
+        self.stop_saving: str | None = None
+        self.cdx_failures = 0
+        self.options = ExtractOptions.from_settings(settings)
+        self.queue: asyncio.PriorityQueue[tuple[tuple[int, str, str], int, Link]] = asyncio.PriorityQueue()
+        self.seq = itertools.count()
+        self.enqueued: set[str] = set()
+        self.producers_done = asyncio.Event()
+        self.in_flight: dict[str, tuple[Link, float]] = {}
+        self.pool: ExtractorPool | None = None
+
+    # ------------------------------------------------------------------ helpers
+
+    def note(self, text: str) -> None:
+        line = NOTE_PREFIX + text
+        if line not in self.out.notes:
+            self.out.notes.append(line)
+
+    def say(self, text: str) -> None:
+        print(f"archiver: wayback: {text}", file=self.stream, flush=True)
+
+    def late(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
