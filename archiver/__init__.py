@@ -39,7 +39,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "CheckResult": ("archiver.models", "CheckResult"),
     "LinkState": ("archiver.history.linkstate", "LinkState"),
     # the stages as a library
-    "check_links": ("archiver.liveness.check", "check_links"),
+    "check_links": ("archiver.liveness.batch", "check_links"),
     "audit_citations": ("archiver.audit.rules", "audit"),
     "load_registry": ("archiver.audit.registry", "load_registry"),
     "Registry": ("archiver.audit.registry", "Registry"),
@@ -107,7 +107,7 @@ if _typing.TYPE_CHECKING:  # for type checkers and editors; at run time the name
     from .audit.rules import audit as audit_citations
     from .config import ConfigError, Settings, load_settings
     from .history.linkstate import LinkState
-    from .liveness.check import check_links
+    from .liveness.batch import check_links
     from .models import CheckResult, Citation, Event, Finding, FindingKind, Link, LinkStatus, Severity, Source
     from .pipeline.commands import audit_timeline, regenerate_report, run_check, run_pipeline, run_wayback
     from .pipeline.night import run_night

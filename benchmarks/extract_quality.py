@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archiver.config import Settings  # noqa: E402
-from archiver.liveness.soft404 import visible_text  # noqa: E402
+from archiver.liveness.pages import visible_text  # noqa: E402
 from archiver.snapshots.encoding import decode  # noqa: E402
 from archiver.snapshots.extract import ExtractOptions, extract, text_size  # noqa: E402
 from archiver.snapshots.textsim import compare, precision_recall  # noqa: E402

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from archiver.config import BROWSER_USER_AGENT
-from archiver.liveness.check import BOT_404, SITE_GONE, check_links
+from archiver.liveness.batch import check_links
+from archiver.liveness.check import BOT_404, SITE_GONE
 from archiver.liveness.fetcher import retry_after_seconds
 from archiver.liveness.politeness import HostScheduler
 from tests.support.farm import Conn, FarmHost, Request

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archiver.config import Settings
-from archiver.liveness.check import check_links, interleave_by_host
+from archiver.liveness.batch import check_links, interleave_by_host
 from archiver.liveness.network import assess
 from tests.support.farm_sites import Sites, build_sites, fast_settings, link_for
 

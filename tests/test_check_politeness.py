@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from archiver.liveness.check import check_links
+from archiver.liveness.batch import check_links
 from archiver.liveness.politeness import HostScheduler
 from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings, link_for
 

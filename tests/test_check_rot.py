@@ -9,19 +9,10 @@ from typing import Any
 
 import pytest
 
-from archiver.liveness.soft404 import (
-    PageInfo,
-    Probe,
-    absorbed_redirect,
-    compare_with_probe,
-    consent_redirect,
-    content_verdict,
-    error_page,
-    is_consent_url,
-    page_info,
-    parked_page,
-    visible_text,
-)
+from archiver.liveness.pages import PageInfo, page_info, visible_text
+from archiver.liveness.parking import parked_page
+from archiver.liveness.probe import Probe, compare_with_probe
+from archiver.liveness.soft404 import absorbed_redirect, consent_redirect, content_verdict, error_page, is_consent_url
 from tests.support.farm_sites import (
     GERMAN_TEMPLATE,
     PARKED_SEDO,

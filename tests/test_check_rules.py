@@ -15,20 +15,10 @@ import pytest
 from archiver.liveness.check import moved_target
 from archiver.liveness.errors import DNSFailure
 from archiver.liveness.fetcher import retry_after_seconds
+from archiver.liveness.pages import page_info, similarity, sniff_encoding, words
+from archiver.liveness.probe import Probe, compare_with_probe
 from archiver.liveness.resolver import Resolver
-from archiver.liveness.soft404 import (
-    Probe,
-    compare_with_probe,
-    detect_challenge,
-    error_page,
-    generic_redirect,
-    is_error_phrase,
-    login_redirect,
-    page_info,
-    similarity,
-    sniff_encoding,
-    words,
-)
+from archiver.liveness.soft404 import detect_challenge, error_page, generic_redirect, is_error_phrase, login_redirect
 from archiver.liveness.transport import BoundedDecoder
 from archiver.models import Hop
 from archiver.timeline.load import load_events

@@ -244,7 +244,7 @@ async def test_slow_headers_time_out(sites: Sites) -> None:
 
 
 async def test_host_that_keeps_timing_out_is_not_tried_for_every_link(sites: Sites) -> None:
-    from archiver.liveness.check import check_links
+    from archiver.liveness.batch import check_links
     from tests.support.farm_sites import link_for
 
     tag = token()

@@ -27,16 +27,14 @@ Redirects are followed here, one hop per request, so each hop is recorded, check
 for safety (by the network backend, before connecting) and scheduled politely. A 2xx
 page that only forwards with a short ``<meta http-equiv="refresh">`` counts as a hop.
 
-Over 500 lines on purpose: the verdict rules (redirects, 404 home checks, soft 404s) read as one
-sequence; splitting them would scatter the rule that makes "dead" safe.
+Many links at once (politeness, network state, deadline): :mod:`archiver.liveness.batch`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -46,31 +44,20 @@ import httpx
 
 from ..config import Settings
 from ..models import CheckResult, Hop, Link, LinkStatus
-from ..timeline.catalog import host_of
 from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
 from .fetcher import Fetcher
-from .network import CheckRun, NetworkMonitor, NetworkState
+from .pages import PageInfo, meta_refresh, page_info, visible_text
+from .parking import on_parking_service, parked_page, parking_signs, same_page_as_probe, thin_text
+from .probe import Probe, Prober, compare_with_probe
 from .soft404 import (
-    PageInfo,
-    Probe,
-    Prober,
     absorbed_redirect,
-    compare_with_probe,
     consent_redirect,
     detect_challenge,
     generic_redirect,
     has_deep_path,
     login_redirect,
-    meta_refresh,
     needs_text,
-    on_parking_service,
-    page_info,
     page_rules,
-    parked_page,
-    parking_signs,
-    same_page_as_probe,
-    thin_text,
-    visible_text,
 )
 from .transport import Answer
 
@@ -83,7 +70,6 @@ PERMANENT = frozenset({301, 308})
 BOT_404 = "the site answers 404 to the checker on every path, home page included"
 SITE_GONE = "the whole site answers 404, home page included"
 BLOCKED_STATUSES = frozenset({401, 402, 403, 407, 451, 999})
-ResultCallback = Callable[[Link, CheckResult], None]
 
 
 @dataclass(slots=True)
@@ -457,113 +443,3 @@ async def _text_of(body: bytes, encoding: str) -> str:
     if len(body) > 256 * 1024:  # keep the event loop responsive on big pages
         return await asyncio.to_thread(visible_text, body, encoding)
     return visible_text(body, encoding)
-
-
-# --------------------------------------------------------------------------- many links
-
-
-def interleave_by_host(links: Iterable[Link]) -> list[Link]:
-    """Round-robin over hosts, so early requests spread over many hosts."""
-    queues: dict[str, list[Link]] = {}
-    for link in links:
-        queues.setdefault(link.host or host_of(link.url), []).append(link)
-    out: list[Link] = []
-    lists = list(queues.values())
-    depth = max((len(q) for q in lists), default=0)
-    for i in range(depth):
-        out.extend(q[i] for q in lists if i < len(q))
-    return out
-
-
-def downgrade_connection_failures(results: Iterable[CheckResult], network: NetworkState) -> int:
-    """While the network is not ok, connection-level failures are not evidence of death."""
-    changed = 0
-    if network.status == "ok":
-        return 0
-    for result in results:
-        if result.connection_failure and result.status is LinkStatus.DEAD:
-            result.status = "error"
-            note = f"not counted as dead: network {network.status}"
-            result.error = f"{result.error} ({note})" if result.error else note
-            result.evidence = f"inconclusive: {note}"
-            changed += 1
-    return changed
-
-
-async def check_links(
-    links: Iterable[Link],
-    settings: Settings,
-    *,
-    on_result: ResultCallback | None = None,
-    keep_bodies: bool = True,
-    stop_when_offline: bool = True,
-    deadline: float | None = None,
-    ssl_context: ssl.SSLContext | None = None,
-) -> CheckRun:
-    """Check every link politely and concurrently; decide the network state.
-
-    ``on_result(link, result)`` is called as each verdict arrives. Those verdicts are
-    provisional for results with ``connection_failure=True`` (DNS, refused,
-    unreachable): their final status depends on the network state, known only at the
-    end, so a history stage should hold them back until this returns. The returned
-    :attr:`CheckRun.results` are final.
-
-    The run stops early (``complete=False``) when the first ``network_sample_hosts``
-    hosts show the network is offline (unless ``stop_when_offline`` is False), or at
-    ``deadline`` (a ``time.monotonic()`` value).
-    """
-    started = time.monotonic()
-    ordered = interleave_by_host(links)
-    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), settings)
-    results: dict[str, CheckResult] = {}
-    queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
-    stopped: str | None = None
-    early: NetworkState | None = None
-
-    async with Checker(settings, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
-
-        async def run_one(link: Link) -> None:
-            try:
-                result = await checker.check(link)
-            except Exception as exc:  # a bug must not end the run; the verdict says so
-                result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=settings.clock(),
-                                     error=f"internal error: {type(exc).__name__}: {exc}")
-            queue.put_nowait((link, result))
-
-        for link in ordered:
-            if link.checkable:
-                checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)
-        tasks = [asyncio.create_task(run_one(link)) for link in ordered]
-        try:
-            for _ in range(len(tasks)):
-                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-                try:
-                    async with asyncio.timeout(timeout):
-                        link, result = await queue.get()
-                except TimeoutError:
-                    stopped = "time_budget"
-                    break
-                results[link.normalized_url] = result
-                if link.checkable:
-                    monitor.record(link.host or host_of(link.url), result)
-                if on_result is not None:
-                    on_result(link, result)
-                if stop_when_offline and early is None:
-                    early = monitor.sample_state()
-                    if early is not None and early.status == "offline":
-                        stopped = "network_offline"
-                        break
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        requests, probes = checker.fetcher.requests, checker.prober.probes
-
-    network = monitor.final()
-    if early is not None and early.status == "offline" and network.status != "offline":
-        network = early
-    downgrade_connection_failures(results.values(), network)
-    hosts = len({link.host or host_of(link.url) for link in ordered if link.checkable})
-    return CheckRun(results=results, network=network, complete=stopped is None, stopped=stopped,
-                    elapsed=time.monotonic() - started, requests=requests, probes=probes, hosts=hosts)
-

@@ -38,9 +38,10 @@ from ..config import Settings
 from ..timeline.catalog import host_of
 from .addresses import parse_networks
 from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
+from .pages import page_info
 from .politeness import HostScheduler
 from .resolver import MIN_DNS_TIMEOUT, Resolver
-from .soft404 import detect_challenge, page_info
+from .soft404 import detect_challenge
 from .transport import Answer, GuardedBackend, fetch_once, make_client
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, *range(520, 530)})

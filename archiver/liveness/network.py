@@ -98,7 +98,7 @@ class NetworkMonitor:
 
 @dataclass(slots=True)
 class CheckRun:
-    """The outcome of :func:`archiver.liveness.check.check_links` (here, so a run with nothing due
+    """The outcome of :func:`archiver.liveness.batch.check_links` (here, so a run with nothing due
     needs no HTTP stack to say so)."""
 
     #: final verdicts by ``normalized_url`` (links not reached have no entry: ``unchecked``)

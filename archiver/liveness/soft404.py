@@ -23,182 +23,24 @@ the home page only on a small page with almost no visible text; an outlet absorb
 another site only when a random path of the old site lands on the same home page; and
 cookie-consent walls, which are ``blocked``, not soft 404s.
 
-Over 500 lines on purpose: one catalogue of page rules, each a small function with its evidence
-wording; they share the page model (:class:`PageInfo`) and are read and tuned together.
+The page model these rules read is :mod:`archiver.liveness.pages`; the random-path probe is
+:mod:`archiver.liveness.probe`; parked domains are :mod:`archiver.liveness.parking`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import codecs
 import html
 import re
-import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from difflib import SequenceMatcher
+from collections.abc import Mapping, Sequence
 from urllib.parse import SplitResult, urljoin, urlsplit
 
-import lxml.html
-from lxml import etree
-
 from ..models import LinkStatus
-
-HEAD_BYTES = 256 * 1024  # title, h1 and charset are looked for here
-TEXT_BYTES = 1024 * 1024  # visible text for similarity is taken from here
-MAX_WORDS = 3000
-MIN_COMPARE_WORDS = 20  # fewer words than this: similarity alone proves nothing (JavaScript shells)
-
-# --------------------------------------------------------------------------- page text
-
-
-@dataclass(slots=True)
-class PageInfo:
-    is_html: bool
-    title: str = ""
-    h1: str = ""
-    encoding: str = "utf-8"
-    #: the first bytes decoded, for challenge markers
-    head: str = ""
-
-
-_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-_TITLE_RE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
-_H1_RE = re.compile(rb"<h1\b[^>]*>(.*?)</h1\s*>", re.I | re.S)
-_TAG_RE = re.compile(r"<[^>]*>")
-_WS_RE = re.compile(r"\s+")
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
-
-
-def _valid_codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name.strip().strip("\"'")).name
-    except (LookupError, ValueError):
-        return None
-
-
-def sniff_encoding(body: bytes, content_type_header: str | None) -> str:
-    """Charset from the Content-Type header, a ``<meta>`` tag, a BOM, valid UTF-8, else windows-1252."""
-    if body.startswith(codecs.BOM_UTF8):
-        return "utf-8"
-    if content_type_header:
-        m = re.search(r"charset\s*=\s*([^;\s]+)", content_type_header, re.I)
-        if m and (name := _valid_codec(m.group(1))):
-            return name
-    m = _CHARSET_RE.search(body[:8192])
-    if m and (name := _valid_codec(m.group(1).decode("ascii", "replace"))):
-        return name
-    try:
-        body[:HEAD_BYTES].decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start > HEAD_BYTES - 4:  # a character cut by the slice
-            return "utf-8"
-    return "cp1252"
-
-
-def _clean(fragment: bytes, encoding: str) -> str:
-    text = fragment.decode(encoding, "replace")
-    text = html.unescape(_TAG_RE.sub(" ", text))
-    return _WS_RE.sub(" ", text).strip()
-
-
-_META_REFRESH_TAG = re.compile(rb"<meta\b[^>]*http-equiv\s*=\s*[\"']?refresh[^>]*>", re.I)
-_REFRESH_CONTENT = re.compile(
-    r"""content\s*=\s*(["']?)\s*(\d+(?:\.\d*)?)\s*[;,]\s*(?:url\s*=\s*)?['"]?([^'">\s]+)""", re.I)
-MAX_REFRESH_DELAY = 10.0
-
-
-def meta_refresh(body: bytes, encoding: str = "utf-8") -> str | None:
-    """The target of a ``<meta http-equiv="refresh" content="N; url=...">`` with a short delay, else None."""
-    m = _META_REFRESH_TAG.search(body[:32768])
-    if not m:
-        return None
-    tag = html.unescape(m.group(0).decode(encoding, "replace"))
-    c = _REFRESH_CONTENT.search(tag)
-    if not c or float(c.group(2)) > MAX_REFRESH_DELAY:
-        return None
-    return c.group(3).strip() or None
-
-
-def looks_like_html(body: bytes, content_type: str | None) -> bool:
-    if content_type:
-        return "html" in content_type
-    start = body[:1024].lstrip().lower()
-    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<title")) or b"<html" in start
-
-
-def page_info(body: bytes, content_type_header: str | None) -> PageInfo:
-    """Title, first h1 and encoding, found cheaply with regular expressions in the first 256 KB."""
-    ctype = content_type_header.split(";", 1)[0].strip().lower() if content_type_header else None
-    is_html = looks_like_html(body, ctype)
-    encoding = sniff_encoding(body, content_type_header)
-    head_bytes = body[:HEAD_BYTES]
-    info = PageInfo(is_html=is_html, encoding=encoding, head=head_bytes[:32768].decode(encoding, "replace"))
-    if not is_html:
-        return info
-    if m := _TITLE_RE.search(head_bytes):
-        info.title = _clean(m.group(1), encoding)[:500]
-    if m := _H1_RE.search(head_bytes):
-        info.h1 = _clean(m.group(1), encoding)[:500]
-    return info
-
-
-_DROP_XPATH = ("//script|//style|//noscript|//template|//svg|//nav|//header|//footer|//aside|//form|//iframe"
-               "|//*[@role='navigation']|//*[@aria-hidden='true']")
-
-
-def visible_text(body: bytes, encoding: str) -> str:
-    """The page's visible text without scripts, navigation, headers and footers."""
-    data = body[:TEXT_BYTES]
-    if not data.strip():
-        return ""
-    try:
-        parser = lxml.html.HTMLParser(encoding=encoding, remove_comments=True, remove_pis=True)
-        doc = lxml.html.document_fromstring(data, parser=parser)
-        for el in doc.xpath(_DROP_XPATH):
-            if el.getparent() is not None:
-                el.drop_tree()
-        text = doc.text_content()
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError, LookupError):
-        text = _TAG_RE.sub(" ", data.decode(encoding, "replace"))
-    return _WS_RE.sub(" ", text).strip()
-
-
-def words(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
-    out = [w for w in _WORD_RE.findall(text.lower()) if w not in drop]
-    return out[:MAX_WORDS]
-
-
-def similarity(a: list[str], b: list[str]) -> float:
-    """Sequence similarity of two word lists (1.0 = identical); cheap upper bounds first."""
-    if not a and not b:
-        return 1.0
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < 0.5:
-        return matcher.real_quick_ratio()
-    if matcher.quick_ratio() < 0.5:
-        return matcher.quick_ratio()
-    return matcher.ratio()
-
-
-def url_words(*urls: str) -> frozenset[str]:
-    """Words of URL paths and queries: templates echo the requested path, so these are not compared."""
-    out: set[str] = set()
-    for url in urls:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            continue
-        out.update(_WORD_RE.findall(f"{parts.path} {parts.query}".lower()))
-    return frozenset(out)
-
+from .pages import TITLE_SEPARATORS, WORD_RE, WS_RE, PageInfo, meta_refresh, norm_phrase, page_info, visible_text
+from .parking import on_parking_service, parked_page, parking_signs
+from .probe import Probe
 
 # --------------------------------------------------------------------------- error pages
 
-_SEPARATORS = re.compile(r"\s+[|\-–—·•»]\s+|\s*::\s*|\s+[|]\s*|\s*[|]\s+")
 _ERROR_PATTERNS = [
     # 404 / 410 with optional words: "404", "Error 404", "404 Not Found", "404: Page not found", "HTTP 410 Gone"
     r"(http\s*)?(error\s*)?(40[4]|410)(\s*error)?(\s*[:\-–—(]?\s*(page|file)?\s*(not\s*found|gone)\)?)?"
@@ -268,37 +110,24 @@ _ERROR_PATTERNS += _REMOVAL_PATTERNS
 _INTERJECTION = (r"(?:(?:oops|whoops|uh[\s-]+oh|sorry|hmm+|ouch|argh|yikes|d'oh|hoppla|leider|oups|d[ée]sol[ée]|"
                  r"lo\s+sentimos|ups|desculpe|ci\s+dispiace|spiacenti)[!.,:]*\s*)?")
 _ERROR_RE = re.compile(_INTERJECTION + "(?:" + "|".join(f"(?:{p})" for p in _ERROR_PATTERNS) + ")", re.I)
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "\u00a0": " "})
-
-
-def _norm_phrase(text: str) -> str:
-    text = _WS_RE.sub(" ", text.translate(_QUOTES)).strip()
-    text = re.sub(r"!+1+$", "", text)  # "Error 404 (Not Found)!!1"
-    return text.strip(" .!?¡¿…*\"'()[]{}<>#:;,~-–—|")
 
 
 def is_error_phrase(text: str) -> bool:
     """True when ``text`` as a whole says "not found" (not when it merely mentions it)."""
-    phrase = _norm_phrase(text)
+    phrase = norm_phrase(text)
     return bool(phrase) and len(phrase) <= 140 and _ERROR_RE.fullmatch(phrase) is not None
 
 
 def error_page(title: str, h1: str) -> str | None:
     """Evidence when the title or first heading is an error message, else None."""
     if title:
-        parts = [title, *_SEPARATORS.split(title)]
+        parts = [title, *TITLE_SEPARATORS.split(title)]
         for part in parts:
             if is_error_phrase(part):
                 return f"the page title says {title.strip()!r}"
     if h1 and is_error_phrase(h1):
         return f"the page heading says {h1.strip()!r}"
     return None
-
-
-def mentions_error(text: str) -> bool:
-    """A weaker signal, used only to corroborate a near-identical random-path answer."""
-    return re.search(r"not\s+found|404|does\s*n[o']?t\s+exist|no\s+longer\s+(exists|available)|can'?t\s+find"
-                     r"|cannot\s+find|could\s*n[o']?t\s+find|unavailable", text, re.I) is not None
 
 
 # --------------------------------------------------------------------------- bot challenges
@@ -321,7 +150,7 @@ def detect_challenge(status: int, headers: Mapping[str, str], title: str, head: 
     """Evidence that the answer is a bot challenge or bot wall (any status), else None."""
     if headers.get("cf-mitigated", "").strip().lower() == "challenge":
         return "Cloudflare bot challenge (cf-mitigated: challenge)"
-    norm = _norm_phrase(title) if title else ""
+    norm = norm_phrase(title) if title else ""
     if norm and _CHALLENGE_TITLES.fullmatch(norm):
         return f"bot challenge page ({title.strip()!r})"
     lowered = head.lower()
@@ -462,193 +291,6 @@ def login_redirect(cited: str, final: str) -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------- the random-path probe
-
-
-@dataclass(slots=True)
-class Probe:
-    """What a host answers for a path that cannot exist."""
-
-    url: str
-    status: int | None = None
-    final_url: str | None = None
-    title: str = ""
-    text: str | None = None
-    redirected: bool = False
-    error: str | None = None
-
-    @property
-    def answers_2xx(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
-def probe_path() -> str:
-    return f"/archiver-probe-{secrets.token_hex(6)}-{secrets.token_hex(4)}"
-
-
-class Prober:
-    """One probe per origin (scheme, host, port), shared by every page of that origin."""
-
-    def __init__(self, fetch: Callable[[str], Awaitable[Probe]]) -> None:
-        self._fetch = fetch
-        self._tasks: dict[str, asyncio.Task[Probe]] = {}
-
-    async def probe(self, origin: str) -> Probe:
-        task = self._tasks.get(origin)
-        if task is None:
-            task = self._tasks[origin] = asyncio.ensure_future(self._fetch(origin.rstrip("/") + probe_path()))
-        return await asyncio.shield(task)
-
-    @property
-    def probes(self) -> int:
-        return len(self._tasks)
-
-    async def aclose(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-
-
-def compare_with_probe(page_text: str, page_title: str, page_final: str, page_redirected: bool,
-                       probe: Probe, threshold: float) -> str | None:
-    """Evidence that the page is what the host serves for any unknown path, else None."""
-    if not probe.answers_2xx or probe.text is None:
-        return None
-    if page_redirected and probe.redirected and probe.final_url == page_final:
-        return f"redirected to the same page as a random, non-existent path ({page_final})"
-    drop = url_words(page_final, probe.url, probe.final_url or "")
-    page_words, probe_words = words(page_text, drop), words(probe.text, drop)
-    if len(page_words) < MIN_COMPARE_WORDS and not mentions_error(page_text):
-        return None  # too little text: a page rendered by JavaScript looks the same on every path
-    text_sim = similarity(page_words, probe_words)
-    if text_sim < threshold:
-        return None
-    title_sim = similarity(words(page_title, drop), words(probe.title, drop))
-    if title_sim < 0.8:
-        return None
-    return (f"the page matches what the host serves for a random, non-existent path "
-            f"({text_sim:.0%} same text)")
-
-
-# --------------------------------------------------------------------------- parked domains
-
-#: a page this thin (visible words) can be a parking page; articles are longer
-PARKED_MAX_WORDS = 250
-_DOMAIN = r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}"
-_PARKED_TITLE = re.compile(
-    r"(?:(?:the\s+)?(?:domain\s+(?:name\s+)?)?" + _DOMAIN + r"\s+(?:is|may\s+be)\s+for\s+sale"
-    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:is\s+|may\s+be\s+)?for\s+sale|buy\s+this\s+domain"
-    r"|" + _DOMAIN + r"\s*[-|:]\s*(?:related\s+searches|domain\s+for\s+sale|for\s+sale)"
-    r"|(?:this\s+)?(?:domain|website)\s+(?:name\s+)?(?:is\s+|has\s+been\s+)?parked|parked\s+domain"
-    r"|(?:this\s+)?domain\s+(?:name\s+)?(?:has\s+)?expired)", re.I)
-_PARKED_TEXT = re.compile(
-    r"this\s+domain(?:\s+name)?\s+(?:is|may\s+be)\s+for\s+sale|buy\s+this\s+domain|(?:the\s+)?domain\s+" + _DOMAIN
-    + r"\s+(?:is|may\s+be)\s+for\s+sale|make\s+an?\s+offer\s+(?:on|for)\s+this\s+domain|inquire\s+about\s+this\s+domain"
-    r"|this\s+domain\s+(?:name\s+)?(?:has\s+expired|is\s+parked)|is\s+parked\s+free|this\s+domain\s+is\s+available\s+for"
-    r"\s+(?:purchase|sale)", re.I)
-#: hosts of parking services and domain marketplaces
-PARKING_SERVICES = ("sedoparking.com", "sedo.com", "bodis.com", "bodiscdn.com", "parkingcrew.net", "above.com",
-                    "dan.com", "afternic.com", "hugedomains.com", "parklogic.com", "domainmarket.com",
-                    "undeveloped.com", "namebright.com", "domainnamesales.com", "parking.godaddy.com")
-_SERVICE_RE = re.compile(r"""(?:src|href|action)\s*=\s*["']?(?:https?:)?//(?:[\w-]+\.)*("""
-                         + "|".join(re.escape(h) for h in PARKING_SERVICES) + r")\b", re.I)
-#: Google's AdSense for domains script: served only on parked pages
-_AFD_RE = re.compile(r"(?:syndicatedsearch\.goog|google\.com)/adsense/domains/caf\.js", re.I)
-_SEARCHES_RE = re.compile(r"related\s+searches|sponsored\s+listings", re.I)
-
-
-@dataclass(slots=True)
-class Parking:
-    """Signs that a page is a parking page, each with the words a maintainer reads."""
-
-    says: str | None = None  # a title, heading or sentence that offers the domain
-    service: str | None = None  # a parking service or marketplace the page loads or links
-    searches: bool = False  # a "related searches" / "sponsored listings" block
-
-    @property
-    def count(self) -> int:
-        return (self.says is not None) + (self.service is not None) + self.searches
-
-    def evidence(self, corroboration: str | None = None) -> str:
-        parts = []
-        if self.says:
-            parts.append(f"the page says {self.says!r}")
-        if self.service:
-            parts.append(f"it uses the parking service {self.service}")
-        if self.searches:
-            parts.append("it shows a 'related searches' block")
-        if corroboration:
-            parts.append(corroboration)
-        return "the domain is parked (" + "; ".join(parts) + ")"
-
-
-def parking_signs(info: PageInfo, text: str | None = None, final_url: str | None = None,
-                  redirected: bool = False) -> Parking | None:
-    """The parking signs of a page (cheap: title, heading and the first 32 KB), else None.
-
-    ``text`` (the visible text) adds a sentence offering the domain; ``final_url``, reached by a
-    redirect, counts when it is a marketplace's page."""
-    if not info.is_html:
-        return None
-    found = Parking()
-    for candidate in (info.title, *(_SEPARATORS.split(info.title) if info.title else ()), info.h1):
-        phrase = _norm_phrase(candidate) if candidate else ""
-        if phrase and len(phrase) <= 140 and _PARKED_TITLE.fullmatch(phrase):
-            found.says = candidate.strip()
-            break
-    if found.says is None and text:
-        body = text.replace(info.title, " ", 1) if info.title else text
-        if m := _PARKED_TEXT.search(body):
-            found.says = m.group(0)
-    if m := _SERVICE_RE.search(info.head):
-        found.service = m.group(1).lower()
-    elif _AFD_RE.search(info.head):
-        found.service = "Google AdSense for domains (caf.js)"
-    elif redirected and final_url and on_parking_service(final_url):
-        found.service = (urlsplit(final_url).hostname or "").lower().removeprefix("www.")
-    found.searches = _SEARCHES_RE.search(info.head) is not None
-    return found if found.count else None
-
-
-def on_parking_service(url: str) -> bool:
-    """A URL on a parking service or marketplace itself: a cited listing there is the cited page."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False
-    return any(host == service or host.endswith("." + service) for service in PARKING_SERVICES)
-
-
-def thin_text(text: str) -> bool:
-    return len(_WORD_RE.findall(text)) <= PARKED_MAX_WORDS
-
-
-def parked_page(info: PageInfo, text: str, final_url: str | None = None, redirected: bool = False) -> str | None:
-    """Evidence that a page is a parked domain's page from its content alone, else None.
-
-    Needs a thin page with two different signs, one of them an offer of the domain in the title
-    or heading or a parking service: an article that mentions "buy this domain" has neither."""
-    signs = parking_signs(info, text, final_url, redirected)
-    if signs is None or signs.count < 2 or not thin_text(text):
-        return None
-    title_offer = signs.says is not None and signs.says in (info.title.strip(), info.h1.strip(),
-                                                             *(x.strip() for x in _SEPARATORS.split(info.title)))
-    if not (title_offer or signs.service):
-        return None
-    return signs.evidence()
-
-
-def same_page_as_probe(title: str, text: str, probe: Probe) -> bool:
-    """The probe (a random path) answered the very same page: same title, or near-identical text."""
-    if not probe.answers_2xx or probe.text is None:
-        return False
-    if title and _norm_phrase(title).lower() == _norm_phrase(probe.title).lower():
-        return True
-    drop = url_words(probe.url, probe.final_url or "")
-    a, b = words(text, drop), words(probe.text, drop)
-    return bool(a) and similarity(a, b) >= 0.9
-
-
 # --------------------------------------------------------------------------- script redirects
 
 SCRIPT_PAGE_BYTES = 64 * 1024  # a page that only forwards by script is small
@@ -664,13 +306,13 @@ def script_target(body: bytes, info: PageInfo, text: str) -> tuple[str, str] | N
     (no meta refresh), else None. A script redirect inside a real page never counts."""
     if len(body) > SCRIPT_PAGE_BYTES or not info.is_html or "location" not in info.head:
         return None
-    if meta_refresh(body, info.encoding) is not None or len(_WORD_RE.findall(text)) > SCRIPT_PAGE_WORDS:
+    if meta_refresh(body, info.encoding) is not None or len(WORD_RE.findall(text)) > SCRIPT_PAGE_WORDS:
         return None
     for script in _INLINE_SCRIPT.finditer(info.head):
         if m := _JS_LOCATION.search(script.group(1)):
             target = html.unescape(m.group(2) if m.group(2) is not None else m.group(4)).strip()
             if target:
-                return _WS_RE.sub(" ", m.group(0))[:120], target
+                return WS_RE.sub(" ", m.group(0))[:120], target
     return None
 
 

@@ -164,7 +164,7 @@ async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: Snapsho
     """3. The verdicts of the links to check, each handed to the recorder and the snapshot stage."""
     if not plan.to_check:
         return nothing_checked()
-    from ..liveness.check import check_links  # the HTTP stack: only when something is due
+    from ..liveness.batch import check_links  # the HTTP stack: only when something is due
 
     with StageProgress("check", len(plan.to_check), stream=night.stream, enabled=night.progress) as bar:
 

@@ -1,0 +1,125 @@
+"""Checking many links at once: hosts interleaved, every request polite (one scheduler), the
+network state decided from the first hosts and at the end, and a deadline. One link's verdict is
+:class:`~archiver.liveness.check.Checker`'s."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Callable, Iterable
+
+from ..config import Settings
+from ..models import CheckResult, Link, LinkStatus
+from ..timeline.catalog import host_of
+from .check import Checker
+from .network import CheckRun, NetworkMonitor, NetworkState
+
+ResultCallback = Callable[[Link, CheckResult], None]
+
+
+def interleave_by_host(links: Iterable[Link]) -> list[Link]:
+    """Round-robin over hosts, so early requests spread over many hosts."""
+    queues: dict[str, list[Link]] = {}
+    for link in links:
+        queues.setdefault(link.host or host_of(link.url), []).append(link)
+    out: list[Link] = []
+    lists = list(queues.values())
+    depth = max((len(q) for q in lists), default=0)
+    for i in range(depth):
+        out.extend(q[i] for q in lists if i < len(q))
+    return out
+
+
+def downgrade_connection_failures(results: Iterable[CheckResult], network: NetworkState) -> int:
+    """While the network is not ok, connection-level failures are not evidence of death."""
+    changed = 0
+    if network.status == "ok":
+        return 0
+    for result in results:
+        if result.connection_failure and result.status is LinkStatus.DEAD:
+            result.status = "error"
+            note = f"not counted as dead: network {network.status}"
+            result.error = f"{result.error} ({note})" if result.error else note
+            result.evidence = f"inconclusive: {note}"
+            changed += 1
+    return changed
+
+
+async def check_links(
+    links: Iterable[Link],
+    settings: Settings,
+    *,
+    on_result: ResultCallback | None = None,
+    keep_bodies: bool = True,
+    stop_when_offline: bool = True,
+    deadline: float | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> CheckRun:
+    """Check every link politely and concurrently; decide the network state.
+
+    ``on_result(link, result)`` is called as each verdict arrives. Those verdicts are
+    provisional for results with ``connection_failure=True`` (DNS, refused,
+    unreachable): their final status depends on the network state, known only at the
+    end, so a history stage should hold them back until this returns. The returned
+    :attr:`CheckRun.results` are final.
+
+    The run stops early (``complete=False``) when the first ``network_sample_hosts``
+    hosts show the network is offline (unless ``stop_when_offline`` is False), or at
+    ``deadline`` (a ``time.monotonic()`` value).
+    """
+    started = time.monotonic()
+    ordered = interleave_by_host(links)
+    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), settings)
+    results: dict[str, CheckResult] = {}
+    queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
+    stopped: str | None = None
+    early: NetworkState | None = None
+
+    async with Checker(settings, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
+
+        async def run_one(link: Link) -> None:
+            try:
+                result = await checker.check(link)
+            except Exception as exc:  # a bug must not end the run; the verdict says so
+                result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=settings.clock(),
+                                     error=f"internal error: {type(exc).__name__}: {exc}")
+            queue.put_nowait((link, result))
+
+        for link in ordered:
+            if link.checkable:
+                checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)
+        tasks = [asyncio.create_task(run_one(link)) for link in ordered]
+        try:
+            for _ in range(len(tasks)):
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                try:
+                    async with asyncio.timeout(timeout):
+                        link, result = await queue.get()
+                except TimeoutError:
+                    stopped = "time_budget"
+                    break
+                results[link.normalized_url] = result
+                if link.checkable:
+                    monitor.record(link.host or host_of(link.url), result)
+                if on_result is not None:
+                    on_result(link, result)
+                if stop_when_offline and early is None:
+                    early = monitor.sample_state()
+                    if early is not None and early.status == "offline":
+                        stopped = "network_offline"
+                        break
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        requests, probes = checker.fetcher.requests, checker.prober.probes
+
+    network = monitor.final()
+    if early is not None and early.status == "offline" and network.status != "offline":
+        network = early
+    downgrade_connection_failures(results.values(), network)
+    hosts = len({link.host or host_of(link.url) for link in ordered if link.checkable})
+    return CheckRun(results=results, network=network, complete=stopped is None, stopped=stopped,
+                    elapsed=time.monotonic() - started, requests=requests, probes=probes, hosts=hosts)
+
