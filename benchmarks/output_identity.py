@@ -15,8 +15,8 @@ later move of the tests' helpers changes nothing) and diffs every output: it pri
 
 Cases: ``project-events`` (the repository's ``events/`` with a synthetic link state: every
 verdict, confirmed or not, a move, Wayback copies, text snapshots, a run record),
-``broken`` (``tests.test_events.write_broken_timeline``: one file per timeline problem),
-``audit`` (``tests.test_audit``'s timeline), and ``corpus``
+``broken`` (``tests.timeline.test_events.write_broken_timeline``: one file per timeline problem),
+``audit`` (``tests.audit.test_audit``'s timeline), and ``corpus``
 (``../shared/corpus/capture-cascade/events``, when present, read in place from ../shared and
 never copied into DIR; with a synthetic state for one link in seven, kept in DIR).
 
@@ -127,8 +127,8 @@ def _synthetic_state(events: Path, snapshots: Path, *, every: int = 1, texts: in
 def build_inputs(root: Path) -> dict[str, Path]:
     """The cases' folders under ``root`` (each with ``events/``, maybe ``snapshots/``)."""
     sys.path.insert(0, str(PROJECT))
-    from tests.test_audit import EVENT as AUDIT_EVENT
-    from tests.test_events import write_broken_timeline
+    from tests.audit.test_audit import EVENT as AUDIT_EVENT
+    from tests.timeline.test_events import write_broken_timeline
 
     cases: dict[str, Path] = {}
     case = root / "project-events"

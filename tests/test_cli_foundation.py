@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.test_events import GOOD, write_broken_timeline
+from tests.timeline.test_events import GOOD, write_broken_timeline
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -207,7 +207,7 @@ def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 3, delay=0.15)
     urls = [web.hosts[i % 3].url(f"/k/{i}") for i in range(36)]
     timeline(tmp_path / "events", urls)
-    # link state alone here (a page checked but not yet snapshotted is due again: tests/test_end_to_end.py)
+    # link state alone here (a page checked but not yet snapshotted is due again: tests/pipeline/test_end_to_end.py)
     no_snapshots = {"ARCHIVER_SNAPSHOT_PAGES": "false"}
     proc = run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False, env_extra=no_snapshots)
     assert isinstance(proc, subprocess.Popen)

@@ -16,9 +16,9 @@ import pytest
 from archiver.config import load_settings
 from archiver.history.known_findings import FINDINGS_FILE, fingerprint, record
 from archiver.pipeline.commands import regenerate_report
+from tests.pipeline.test_nightly import VALIDATOR, Web, farm, run, timeline  # noqa: F401  (farm is a fixture)
 from tests.support.farm import Farm
 from tests.support.reportdata import Ev, Src, build
-from tests.test_nightly import VALIDATOR, Web, farm, run, timeline  # noqa: F401  (farm is a fixture)
 
 CHECK_ONLY = ("elapsed", "content_type", "connection_failure", "body_truncated")
 

@@ -20,10 +20,10 @@ from archiver.liveness.batch import check_links
 from archiver.liveness.check import BOT_404, SITE_GONE
 from archiver.liveness.fetcher import retry_after_seconds
 from archiver.liveness.politeness import HostScheduler
+from tests.pipeline.test_check_cli import FAST, run_cli, write_event
 from tests.support.farm import Conn, FarmHost, Request
 from tests.support.farm_sites import Sites, article, build_sites, fast_settings, link_for, page
 from tests.support.throttle_site import Throttle, throttle_handler
-from tests.test_check_cli import FAST, run_cli, write_event
 
 
 @pytest.fixture

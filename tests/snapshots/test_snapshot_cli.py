@@ -158,7 +158,7 @@ def test_check_stores_snapshots_and_reports_drift(site: tuple[Site, FarmHost], t
                           timeout=60, check=False, env={**{k: v for k, v in os.environ.items()
                                                            if not k.startswith("ARCHIVER_")},
                                                         "ARCHIVER_NOW": "2024-03-13T02:00:00Z",
-                                                        "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+                                                        "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
     assert done.returncode == 0, done.stderr
     assert "snapshots: 2 written, 1 rejected" in done.stdout
     report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))

@@ -19,7 +19,7 @@ from archiver.timeline.catalog import canonical_url
 from archiver.wayback.limiter import LIMITER
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article
-from tests.test_wayback_stage import NOW, SITE, Timeline
+from tests.wayback.test_wayback_stage import NOW, SITE, Timeline
 
 NOT_FOUND = (b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>"
              + b"The requested URL was not found on this server. Try the search or the front page. " * 15

@@ -27,9 +27,9 @@ from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
 from archiver.wayback.limiter import LIMITER
 from archiver.wayback.stage import SAVING_OFF, WaybackOutcome, wayback_stage
+from tests.history.test_wayback_record import roundtrip_state_files
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article, urlkey
-from tests.test_wayback_record import roundtrip_state_files
 
 NOW = dt.datetime(2024, 5, 1, 2, 0, tzinfo=dt.UTC)
 SITE = "https://www.rivertongazette.com/news/2024/03/"

@@ -13,6 +13,7 @@ from archiver.liveness.pages import PageInfo, page_info, visible_text
 from archiver.liveness.parking import parked_page
 from archiver.liveness.probe import Probe, compare_with_probe
 from archiver.liveness.soft404 import absorbed_redirect, consent_redirect, content_verdict, error_page, is_consent_url
+from tests.pipeline.test_check_cli import FAST, run_cli, write_event
 from tests.support.farm_sites import (
     GERMAN_TEMPLATE,
     PARKED_SEDO,
@@ -27,7 +28,6 @@ from tests.support.farm_sites import (
     page,
     prose,
 )
-from tests.test_check_cli import FAST, run_cli, write_event
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ import pytest
 import yaml
 
 from archiver.report.build import load_schema
+from tests.pipeline.test_nightly import Web
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble
-from tests.test_nightly import Web
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema(), format_checker=jsonschema.FormatChecker())
 FAST = ["--per-host-gap", "0", "--connect-timeout", "1", "--read-timeout", "2", "--total-timeout", "3",

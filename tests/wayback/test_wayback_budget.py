@@ -78,7 +78,7 @@ def looked_up(double: WaybackDouble) -> list[str]:
 
 def test_the_default_budget_is_documented_and_can_be_lifted() -> None:
     assert Settings().max_lookups == 500
-    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
     assert "| `max_lookups` | `ARCHIVER_MAX_LOOKUPS` | `500` |" in readme and "--max-lookups none" in readme
 
 

@@ -19,7 +19,7 @@ from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
 
 REG = load_registry()
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def src(url: str | None, publisher: str | None = "X", tier: int | None = None, *, index: int = 0,

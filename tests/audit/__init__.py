@@ -1,0 +1,1 @@
+"""Tests of archiver/audit/: the registry and the citation audit."""

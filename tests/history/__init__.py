@@ -1,0 +1,1 @@
+"""Tests of archiver/history/: link state, schedule, shards, the Wayback record."""

@@ -1,0 +1,1 @@
+"""Tests of archiver/liveness/: verdicts, politeness, safety, soft 404s."""

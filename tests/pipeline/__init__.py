@@ -1,0 +1,1 @@
+"""Tests of archiver/pipeline/: the night, the commands, end to end."""

@@ -1,0 +1,1 @@
+"""Tests of archiver/report/: report.json, report.md, report.html, the site."""

@@ -1,0 +1,1 @@
+"""Tests of archiver/snapshots/: extraction and the snapshot store."""

@@ -1,0 +1,1 @@
+"""Tests of archiver/timeline/: loading events, the link catalog, frontmatter edits."""

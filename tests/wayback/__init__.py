@@ -1,0 +1,1 @@
+"""Tests of archiver/wayback/: the Wayback client, policy and stage."""
