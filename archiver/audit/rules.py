@@ -14,7 +14,9 @@ kind                      severity  when
 ========================  ========  =====================================================
 ``publisher_mismatch``    warning   the cited publisher is not the outlet of the URL's
                                     domain, or the page's own site name names another
-                                    outlet (syndicated copy, wrong attribution)
+                                    outlet (syndicated copy, wrong attribution), or it
+                                    is a known outlet of another domain, even on an
+                                    unknown one (info for a wire service's name)
 ``tier_mismatch``         warning   the cited tier differs from the registry's
 ``unknown_publisher``     info      the URL's domain is not in the registry
 ``missing_field``         warning   no publisher, tier, title or date
