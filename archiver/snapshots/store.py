@@ -32,7 +32,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -40,13 +40,14 @@ from typing import Any, Literal
 import yaml
 
 from .. import __version__
-from ..models import CheckResult, Finding, Link, PageMeta
+from ..models import CheckResult, Finding, Link, PageMeta, RawExchange
 from ..support import atomic
 from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders
 from ..support.timefmt import iso
 from .extract import Extraction
 from .textsim import Comparison, compare
+from .warc import WarcRef, WarcRun
 
 FORMAT = "archiver.snapshot/1"
 FIRST = "snapshot.md"
@@ -107,14 +108,20 @@ class Capture:
     #: the Wayback capture this text came from (origin wayback), or a known archived copy
     wayback_url: str | None = None
     cited_by: tuple[str, ...] = ()
+    #: the exchange as received and the body the text was extracted from, for the WARC records
+    exchange: RawExchange | None = field(default=None, repr=False, compare=False)
+    body: bytes | None = field(default=None, repr=False, compare=False)
+    #: the WARC record of this capture, once written
+    warc: WarcRef | None = None
 
     @classmethod
-    def from_check(cls, link: Link, result: CheckResult, extraction: Extraction) -> Capture:
+    def from_check(cls, link: Link, result: CheckResult, extraction: Extraction,
+                   body: bytes | None = None) -> Capture:
         return cls(url=link.url, normalized_url=link.normalized_url, captured_at=result.checked_at,
                    extraction=extraction, status=result.status, http_status=result.http_status,
                    final_url=result.final_url, content_type=result.content_type, origin="live",
                    wayback_url=link.archive_urls[0] if link.archive_urls else None,
-                   cited_by=tuple(sorted({c.event for c in link.citations})))
+                   cited_by=tuple(sorted({c.event for c in link.citations})), exchange=result.exchange, body=body)
 
 
 def capture_problem(capture: Capture) -> str | None:
@@ -163,6 +170,7 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         "body_sha256": x.body_sha256,
         "body_bytes": x.body_bytes,
         "body_truncated": x.truncated,
+        **warc_fields(capture.warc),
         "text_sha256": text_sha256(x.text),
         "text_chars": len(stored_text(x.text)),
         "extractor": x.extractor,
@@ -180,6 +188,14 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         fields["similarity_to_first"] = round(comparison.similarity, 4)
         fields["changed_words"] = comparison.changed_words
     return fields
+
+
+def warc_fields(ref: WarcRef | None) -> dict[str, str]:
+    """The header fields naming a capture's WARC record (none for a capture without one: older
+    snapshots and runs with ``warc_dir`` off stay valid)."""
+    if ref is None:
+        return {}
+    return {"warc_file": ref.file, "warc_record_id": ref.record_id, "warc_payload_digest": ref.payload_digest}
 
 
 def render(fields: Mapping[str, Any], text: str) -> str:
@@ -270,17 +286,19 @@ class SnapshotStore:
     """Text snapshots under ``root`` (thread-safe for distinct links)."""
 
     def __init__(self, root: str | os.PathLike[str], *, drift_similarity: float = DEFAULT_DRIFT_SIMILARITY,
-                 drift_min_words: int = DEFAULT_DRIFT_MIN_WORDS) -> None:
+                 drift_min_words: int = DEFAULT_DRIFT_MIN_WORDS, warcs: WarcRun | None = None) -> None:
         self.root = Path(root)
+        #: where good captures' raw exchanges are written (None: no WARC records)
+        self.warcs = warcs
         self.drift_similarity = drift_similarity
         self.drift_min_words = drift_min_words
         #: folders holding a first capture, found by one walk (None: not walked since the last save)
         self._firsts: set[Path] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SnapshotStore:
+    def from_settings(cls, settings: Any, *, warcs: WarcRun | None = None) -> SnapshotStore:
         return cls(settings.snapshots, drift_similarity=settings.drift_similarity,
-                   drift_min_words=settings.drift_min_words)
+                   drift_min_words=settings.drift_min_words, warcs=warcs)
 
     # ------------------------------------------------------------------ reading
 
@@ -393,6 +411,7 @@ class SnapshotStore:
             latest = self.latest(url)
             return SaveOutcome(A.KEPT, f"not stored: {problem}; the good capture of {first.info.captured_at} is kept",
                                url, first=first.info, latest=latest)
+        capture = self._record_warc(capture)
         text = capture.extraction.text
         new_sha = text_sha256(text)
         if first is None:
@@ -427,6 +446,14 @@ class SnapshotStore:
         return SaveOutcome(A.DRIFT, f"changed since the first capture ({_measure(comparison)}); new version "
                            f"{info.path.name}", url, first=first.info, latest=info, written=info, comparison=comparison,
                            new_sha256=new_sha)
+
+
+    def _record_warc(self, capture: Capture) -> Capture:
+        """A good capture's exchange written as WARC records (before its snapshot file names them)."""
+        if self.warcs is None or capture.warc is not None or capture.exchange is None or capture.body is None:
+            return capture
+        ref = self.warcs.write(capture)
+        return replace(capture, warc=ref, body=None) if ref is not None else capture
 
 
 def _measure(c: Comparison) -> str:
