@@ -2,9 +2,8 @@
 
 Files of a link's folder (see :mod:`archiver.support.storepaths` for the folder name):
 
-* ``snapshot.md``: the first good capture, kept forever;
-* ``snapshot-YYYYMMDDTHHMMSSZ.md``: a later capture whose text differs meaningfully
-  from the first (content drift), kept beside it;
+* ``snapshot.md``: the first good capture, kept forever; ``snapshot-YYYYMMDDTHHMMSSZ.md``: a later
+  capture whose text differs meaningfully from the first (content drift), kept beside it;
 * ``state.json`` belongs to the history stage and is not touched here.
 
 Each file is Markdown with a YAML provenance header (see :func:`header_fields`) and
@@ -32,7 +31,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -47,14 +46,13 @@ from ..support.storepaths import link_dir, link_folders
 from ..support.timefmt import iso
 from .extract import Extraction
 from .textsim import Comparison, compare
-from .warc import WarcRef, WarcRun
+from .warc import WarcRef, WarcRun, record_warc, warc_fields
 
 FORMAT = "archiver.snapshot/1"
 FIRST = "snapshot.md"
 Origin = Literal["live", "wayback"]
 DEFAULT_DRIFT_SIMILARITY = 0.9
 DEFAULT_DRIFT_MIN_WORDS = 20
-
 
 
 class SnapshotAction(StrEnum):
@@ -105,18 +103,14 @@ class Capture:
     final_url: str | None = None
     content_type: str | None = None
     origin: Origin = "live"
-    #: the Wayback capture this text came from (origin wayback), or a known archived copy
-    wayback_url: str | None = None
+    wayback_url: str | None = None  # the Wayback capture this text came from (origin wayback), or an archived copy
     cited_by: tuple[str, ...] = ()
-    #: the exchange as received and the body the text was extracted from, for the WARC records
     exchange: RawExchange | None = field(default=None, repr=False, compare=False)
     body: bytes | None = field(default=None, repr=False, compare=False)
-    #: the WARC record of this capture, once written
     warc: WarcRef | None = None
 
     @classmethod
-    def from_check(cls, link: Link, result: CheckResult, extraction: Extraction,
-                   body: bytes | None = None) -> Capture:
+    def from_check(cls, link: Link, result: CheckResult, extraction: Extraction, body: bytes | None = None) -> Capture:
         return cls(url=link.url, normalized_url=link.normalized_url, captured_at=result.checked_at,
                    extraction=extraction, status=result.status, http_status=result.http_status,
                    final_url=result.final_url, content_type=result.content_type, origin="live",
@@ -188,14 +182,6 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         fields["similarity_to_first"] = round(comparison.similarity, 4)
         fields["changed_words"] = comparison.changed_words
     return fields
-
-
-def warc_fields(ref: WarcRef | None) -> dict[str, str]:
-    """The header fields naming a capture's WARC record (none for a capture without one: older
-    snapshots and runs with ``warc_dir`` off stay valid)."""
-    if ref is None:
-        return {}
-    return {"warc_file": ref.file, "warc_record_id": ref.record_id, "warc_payload_digest": ref.payload_digest}
 
 
 def render(fields: Mapping[str, Any], text: str) -> str:
@@ -288,8 +274,7 @@ class SnapshotStore:
     def __init__(self, root: str | os.PathLike[str], *, drift_similarity: float = DEFAULT_DRIFT_SIMILARITY,
                  drift_min_words: int = DEFAULT_DRIFT_MIN_WORDS, warcs: WarcRun | None = None) -> None:
         self.root = Path(root)
-        #: where good captures' raw exchanges are written (None: no WARC records)
-        self.warcs = warcs
+        self.warcs = warcs  # where good captures' raw exchanges are written (None: no WARC records)
         self.drift_similarity = drift_similarity
         self.drift_min_words = drift_min_words
         #: folders holding a first capture, found by one walk (None: not walked since the last save)
@@ -411,7 +396,7 @@ class SnapshotStore:
             latest = self.latest(url)
             return SaveOutcome(A.KEPT, f"not stored: {problem}; the good capture of {first.info.captured_at} is kept",
                                url, first=first.info, latest=latest)
-        capture = self._record_warc(capture)
+        capture = record_warc(self.warcs, capture)  # before the snapshot file names its record
         text = capture.extraction.text
         new_sha = text_sha256(text)
         if first is None:
@@ -446,14 +431,6 @@ class SnapshotStore:
         return SaveOutcome(A.DRIFT, f"changed since the first capture ({_measure(comparison)}); new version "
                            f"{info.path.name}", url, first=first.info, latest=info, written=info, comparison=comparison,
                            new_sha256=new_sha)
-
-
-    def _record_warc(self, capture: Capture) -> Capture:
-        """A good capture's exchange written as WARC records (before its snapshot file names them)."""
-        if self.warcs is None or capture.warc is not None or capture.exchange is None or capture.body is None:
-            return capture
-        ref = self.warcs.write(capture)
-        return replace(capture, warc=ref, body=None) if ref is not None else capture
 
 
 def _measure(c: Comparison) -> str:

@@ -35,7 +35,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -249,6 +249,22 @@ class WarcRun:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self._tmp)
             self._fh = self._tmp = self._writer = None
+
+
+def warc_fields(ref: WarcRef | None) -> dict[str, str]:
+    """The snapshot header fields naming a capture's WARC record (none for a capture without one:
+    older snapshots and runs with ``warc_dir`` off stay valid)."""
+    if ref is None:
+        return {}
+    return {"warc_file": ref.file, "warc_record_id": ref.record_id, "warc_payload_digest": ref.payload_digest}
+
+
+def record_warc(warcs: WarcRun | None, capture: Capture) -> Capture:
+    """A good capture with its exchange written as WARC records (``capture.warc`` set, the body dropped)."""
+    if warcs is None or capture.warc is not None or capture.exchange is None or capture.body is None:
+        return capture
+    ref = warcs.write(capture)
+    return replace(capture, warc=ref, body=None) if ref is not None else capture
 
 
 def open_run(settings: Any, started_at: dt.datetime, shard: object | None = None) -> WarcRun | None:

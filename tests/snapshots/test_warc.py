@@ -127,7 +127,7 @@ def test_check_writes_the_exchange_as_warc_records_named_by_the_snapshot(host: F
         entry = json.loads(line.split(" ", 2)[2])
         with open(warc, "rb") as fh:
             fh.seek(int(entry["offset"]))
-            (rec, body), *_ = _records(io.BytesIO(fh.read(int(entry["length"]))))
+            (rec, _body), *_ = _records(io.BytesIO(fh.read(int(entry["length"]))))
         assert rec.rec_headers.get_header("WARC-Target-URI") == entry["url"]
         assert rec.rec_headers.get_header("WARC-Payload-Digest") == entry["digest"]
 
@@ -210,7 +210,7 @@ def test_rescue_and_truncated_records(tmp_path: Path) -> None:
     path = run.close()
     assert path is not None and path.name == "archiver-20240313T020000Z-shard-2-of-4.warc.gz"
     records = _records(path)
-    (rescue, body), = [(r, b) for r, b in records if r.rec_type == "response"
+    (rescue, _body), = [(r, b) for r, b in records if r.rec_type == "response"
                        and r.rec_headers.get_header("WARC-Target-URI") == original]
     assert ref is not None and rescue.rec_headers.get_header("WARC-Record-ID") == ref.record_id
     assert rescue.rec_headers.get_header("WARC-Refers-To-Target-URI") == replay
@@ -219,11 +219,11 @@ def test_rescue_and_truncated_records(tmp_path: Path) -> None:
     meta = [b for r, b in records if r.rec_type == "metadata"
             and r.rec_headers.get_header("WARC-Concurrent-To") == ref.record_id]
     assert f"archive-capture-url: {replay}".encode() in meta[0]
-    request = [r for r, _ in records if r.rec_type == "request"
-               and r.rec_headers.get_header("WARC-Concurrent-To") == ref.record_id][0]
+    request = next(r for r, _ in records if r.rec_type == "request"
+               and r.rec_headers.get_header("WARC-Concurrent-To") == ref.record_id)
     assert request.http_headers.get_header("Authorization") is None
-    truncated = [r for r, _ in records if r.rec_type == "response"
-                 and r.rec_headers.get_header("WARC-Target-URI") == "https://big.example/"][0]
+    truncated = next(r for r, _ in records if r.rec_type == "response"
+                 and r.rec_headers.get_header("WARC-Target-URI") == "https://big.example/")
     assert truncated.rec_headers.get_header("WARC-Truncated") == "length"
 
 
