@@ -28,9 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.farm import Conn, Farm, Request  # noqa: E402
-from tests.support.farm_sites import article  # noqa: E402
-from tests.support.wayback_double import WaybackDouble  # noqa: E402
+from tests.support.farm import Conn, Farm, Request
+from tests.support.farm_sites import article
+from tests.support.wayback_double import WaybackDouble
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "capture-cascade" / "events"
 KEYS = {"IA_ACCESS_KEY": "bench-access", "IA_SECRET_KEY": "bench-secret"}
