@@ -165,6 +165,36 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
     sys.exit(run_check(settings, progress=not quiet, shard=part))
 
 
+@cli.command("pr")
+@click.option("--base", required=True, metavar="REF",
+              help="The pull request's base (e.g. origin/main): the citations the diff BASE...HEAD adds or changes "
+                   "are checked. The clone needs the merge base (actions/checkout with fetch-depth: 0).")
+@events_option
+@config_option
+@_network_options
+@click.option("--max-lookups", default=None, metavar="N|none",
+              help="Archive lookups for the new citations (default 500; none: no limit) [ARCHIVER_MAX_LOOKUPS].")
+@click.option("--max-saves", type=int, default=None, help="Save Page Now requests [ARCHIVER_MAX_SAVES].")
+@click.option("--format", "fmt", type=click.Choice(["github", "text", "junit"]), default="github",
+              show_default=True, help="github: workflow annotations; text: file:line lines; junit: JUnit XML.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the --format output to this file instead of standard output.")
+@click.option("--summary", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Append the Markdown job summary to this file (in a workflow: \"$GITHUB_STEP_SUMMARY\").")
+def pr_command(base: str, events: Path | None, config_file: Path | None, fmt: str, output: Path | None,
+               summary: Path | None, **overrides: Any) -> None:
+    """Check the citations a pull request adds or changes (the diff BASE...HEAD of the events folder):
+    their links with the nightly rules, the citation audit, archived copies, and with IA_ACCESS_KEY and
+    IA_SECRET_KEY a Save Page Now capture of each new live link. Exit 0 when no new link is dead, 1 when
+    one is dead with definitive evidence, 2 with one clear line when it could not check (base ref or merge
+    base missing from the clone, network offline, bad configuration)."""
+    from .pipeline.pr import run_pr
+
+    overrides.pop("report_dir", None)
+    settings = settings_from(config_file, events=events, **overrides)
+    sys.exit(run_pr(settings, base, fmt=fmt, output=output, summary=summary))
+
+
 @cli.command()
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True))
 @events_option

