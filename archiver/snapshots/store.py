@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
@@ -50,7 +50,8 @@ from .textsim import Comparison, compare
 
 FORMAT = "archiver.snapshot/1"
 FIRST = "snapshot.md"
-Origin = Literal["live", "wayback"]
+#: ``live``, ``wayback``, or the id of another archive (``archive.today``, ``loc``, ...: archiver/data/archives.yaml)
+Origin = str
 DEFAULT_DRIFT_SIMILARITY = 0.9
 DEFAULT_DRIFT_MIN_WORDS = 20
 
@@ -107,6 +108,8 @@ class Capture:
     #: the Wayback capture this text came from (origin wayback), or a known archived copy
     wayback_url: str | None = None
     cited_by: tuple[str, ...] = ()
+    #: the memento this text came from when ``origin`` is another archive (written only then)
+    archive_url: str | None = None
 
     @classmethod
     def from_check(cls, link: Link, result: CheckResult, extraction: Extraction) -> Capture:
@@ -122,7 +125,7 @@ def capture_problem(capture: Capture) -> str | None:
     x = capture.extraction
     if capture.origin == "live" and capture.status != "alive":
         return f"the check found the page {capture.status}"
-    if capture.origin == "wayback" and not (capture.http_status and 200 <= capture.http_status < 300):
+    if capture.origin != "live" and not (capture.http_status and 200 <= capture.http_status < 300):
         return f"the archived capture answered HTTP {capture.http_status}"
     if x.kind in ("binary", "empty", "failed"):
         return f"not extractable: {x.reason}" if x.kind != "failed" else f"extraction failed: {x.reason}"
@@ -153,6 +156,7 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         "content_type": capture.content_type,
         "origin": capture.origin,
         "wayback_url": capture.wayback_url,
+        **({"archive_url": capture.archive_url} if capture.archive_url else {}),
         "kind": x.kind,
         "encoding": x.encoding,
     }
