@@ -5,7 +5,7 @@ Wire format (RFC 7089): a TimeMap (§5) answers 200 ``application/link-format`` 
 answers with ``Memento-Datetime``; a 3xx that carries it is an archived redirect (not the page), a 3xx
 without it is the archive moving us to the memento (followed, on the archive's own host, up to three hops).
 
-Politeness, per archive: request starts at most ``per_minute`` a minute (the list's value, or
+Politeness, per archive: one request in flight; request starts at most ``per_minute`` a minute (the list's value, or
 ``archive_per_minute``); an archive failing ``archive_max_failures`` times in a row (connection errors,
 timeouts, 5xx) is rested for the rest of the run, as MemGator does (github.com/oduwsdl/MemGator: an archive
 that keeps failing is left out for a while); a 429 rests it at once. Refusals (401/403/429/451, a CAPTCHA
@@ -104,15 +104,15 @@ class MementoClient:
     # ------------------------------------------------------------------ pacing, failures
 
     async def _slot(self, archive: Archive) -> None:
-        lane = self.lanes.setdefault(archive.id, _Lane(60.0 / self.per_minute(archive)))
-        async with lane.lock:
-            now = time.monotonic()
-            start = max(now, lane.next_start)
-            if self.deadline is not None and start >= self.deadline:
-                raise DeadlineReached("the time budget")
-            if start > now:
-                await asyncio.sleep(start - now)
-            lane.next_start = time.monotonic() + lane.gap
+        """Wait for the archive's next start (called holding its lane: one request in flight per archive)."""
+        lane = self.lanes[archive.id]
+        now = time.monotonic()
+        start = max(now, lane.next_start)
+        if self.deadline is not None and start >= self.deadline:
+            raise DeadlineReached("the time budget")
+        if start > now:
+            await asyncio.sleep(start - now)
+        lane.next_start = time.monotonic() + lane.gap
         self.calls[archive.id] += 1
         self.starts.setdefault(archive.id, []).append(time.monotonic())
 
@@ -124,13 +124,15 @@ class MementoClient:
 
     async def _get(self, archive: Archive, url: str) -> Answer | str:
         """One paced GET; the answer, or why there is none (counted as a failure when it is one)."""
-        if archive.id in self.rested:
-            return f"rested for this run: {self.rested[archive.id]}"
-        await self._slot(archive)
-        try:
-            answer = await self.fetcher.get(url, attempts=1)
-        except FetchFailure as exc:
-            return self._failed(archive, exc.message)
+        lane = self.lanes.setdefault(archive.id, _Lane(60.0 / self.per_minute(archive)))
+        async with lane.lock:  # one request in flight per archive, paced
+            if archive.id in self.rested:
+                return f"rested for this run: {self.rested[archive.id]}"
+            await self._slot(archive)
+            try:
+                answer = await self.fetcher.get(url, attempts=1)
+            except FetchFailure as exc:
+                return self._failed(archive, exc.message)
         if answer.status >= 500:
             return self._failed(archive, f"HTTP {answer.status}")
         if answer.status == 429:
@@ -152,7 +154,7 @@ class MementoClient:
         if answer.status != 200:
             return TimeMap("unknown", why=f"HTTP {answer.status}")
         text = answer.body.decode("utf-8", "replace")
-        entries = linkformat.parse_links(text)
+        entries = [e for e in linkformat.parse_links(text) if e.rels]
         if not entries:
             captcha = "captcha" in text.lower()
             return TimeMap("unknown", why="a CAPTCHA page instead of a TimeMap" if captcha
