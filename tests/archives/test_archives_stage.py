@@ -220,3 +220,20 @@ def test_links_without_other_archive_data_keep_byte_identical_state(farm: Farm, 
     before = w.state_bytes()
     w.run_archives()
     assert w.state_bytes() == before
+
+
+def test_annotate_writes_the_only_good_copy_of_another_archive_naming_it(farm: Farm, tmp_path: Path) -> None:
+    from archiver.pipeline.commands import annotate_citations
+
+    today = MementoDouble("archive.today", raw=False)
+    w = World(tmp_path, farm, [today], wayback_down=True)
+    url = w.cite(SITE + "only-elsewhere/", date="2024-03-12")
+    w.verdict(url, "dead", since=dt.datetime(2024, 4, 1, 2, tzinfo=dt.UTC))
+    today.add(url, "20240310080000", article(url, ["as-cited"]))
+    w.run_archives()
+    result = annotate_citations(w.settings(), write=True)
+    assert result.edits
+    text = (w.events / "event-001.md").read_text("utf-8")
+    memento = f"{today.base_url}/20240310080000/{url}"
+    assert f"    archive_url: {memento}\n" in text and "    archive_date: '2024-03-10'\n" in text
+    assert "    archive_source: archive.today\n" in text
