@@ -9,6 +9,7 @@ and pywb's Archival URL scheme (pywb.readthedocs.io: ``<ts>/<url>`` and the ``id
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,16 @@ def load_archives(settings: Settings) -> list[Archive]:
         out.append(a if base is None else Archive(a.id, a.name, base, a.timemap, a.memento, a.raw, a.per_minute,
                                                   a.hosts))
     return out
+
+
+@lru_cache(maxsize=1)
+def _shipped_names() -> dict[str, str]:
+    data = yaml.safe_load(shipped_text())
+    return {str(e["id"]): str(e.get("name") or e["id"]) for e in data if isinstance(e, dict) and e.get("id")}
+
+
+def display_name(archive_id: str) -> str:
+    """A name for people of an archive id (``wayback``: Wayback Machine; ``loc``: Library of Congress)."""
+    if archive_id == "wayback":
+        return "Wayback Machine"
+    return _shipped_names().get(archive_id, archive_id)

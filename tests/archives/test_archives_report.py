@@ -84,3 +84,17 @@ def test_a_report_with_other_archives_validates_against_both_schemas(farm: Farm,
     _validate(load_schema(), report)
     if CONTRACT.exists():
         _validate(json.loads(CONTRACT.read_text("utf-8")), report)
+
+
+def test_report_md_and_html_name_the_archive_of_the_copy() -> None:
+    from archiver.report.html import _archived_html
+    from archiver.report.markdown import archived_text
+
+    link = {"url": SITE + "x/", "status": "dead", "wayback": {"url": None, "timestamp": None},
+            "copy": {"archive": "loc", "url": "https://webarchive.loc.gov/all/20240301000000/" + SITE + "x/",
+                     "verified": True}}
+    assert archived_text(link).startswith("Library of Congress copy: ")
+    assert ">Library of Congress</a>" in _archived_html(link)
+    link["copy"] = {"archive": "wayback", "url": "https://web.archive.org/web/20240301000000/" + SITE + "x/"}
+    link["wayback"] = {"url": link["copy"]["url"], "timestamp": "20240301000000"}
+    assert archived_text(link).startswith("Wayback copy: ") and ">Wayback</a>" in _archived_html(link)
