@@ -45,6 +45,8 @@ class TimeMap:
     kind: str
     mementos: tuple[Memento, ...] = ()
     why: str | None = None
+    #: the archive refused us (401/403/429/451, a CAPTCHA), as opposed to failing or being rested
+    refused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +152,7 @@ class MementoClient:
         if answer.status in (404, 410):
             return TimeMap("none")
         if answer.status in REFUSALS:
-            return TimeMap("unknown", why=REFUSALS[answer.status])
+            return TimeMap("unknown", why=REFUSALS[answer.status], refused=True)
         if answer.status != 200:
             return TimeMap("unknown", why=f"HTTP {answer.status}")
         text = answer.body.decode("utf-8", "replace")
@@ -158,7 +160,7 @@ class MementoClient:
         if not entries:
             captcha = "captcha" in text.lower()
             return TimeMap("unknown", why="a CAPTCHA page instead of a TimeMap" if captcha
-                           else f"not a TimeMap ({answer.content_type or 'no content type'})")
+                           else f"not a TimeMap ({answer.content_type or 'no content type'})", refused=captcha)
         found = linkformat.mementos(entries)
         return TimeMap("found" if found else "none", tuple(found))
 

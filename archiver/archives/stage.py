@@ -180,7 +180,7 @@ class _Run:
                 raise answer
             if answer.kind == "unknown":
                 unknown[archive_id] = answer.why or "unknown"
-                if not answer.why or not answer.why.startswith("rested"):
+                if answer.refused:
                     self.refusals[archive_id] += 1
                 continue
             for m in answer.mementos:
