@@ -425,6 +425,37 @@ def annotate(events: Path | None, config_file: Path | None, snapshots: Path | No
     sys.exit(ExitCode.OK)
 
 
+@cli.command("pack")
+@config_option
+@click.option("--snapshots", type=click.Path(path_type=Path), default=None,
+              help="Snapshots folder (a relative warc_dir is taken from the folder holding it).")
+@click.option("--warc-dir", default=None, help="Folder of the runs' WARC files (setting 'warc_dir', i.e. ./warcs).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=Path("archiver.wacz"),
+              show_default=True, help="The WACZ file to write.")
+@click.option("--runs", multiple=True, metavar="STAMP",
+              help="Only the WARC files whose name contains STAMP (a run time such as 20250101T020000Z, "
+                   "a shard such as shard-2-of-4); repeatable. Default: every finished WARC file.")
+def pack_command(config_file: Path | None, snapshots: Path | None, warc_dir: str | None, out: Path,
+                 runs: tuple[str, ...]) -> None:
+    """Package the stored raw captures (WARC files) as one WACZ that ReplayWeb.page opens.
+    Exit 0 when written, 2 when there is nothing to pack."""
+    from .snapshots.wacz import NothingToPack, pack, select_warcs
+
+    settings = settings_from(config_file, snapshots=snapshots, warc_dir=warc_dir)
+    folder = settings.warc_folder
+    if folder is None:
+        click.echo("archiver: warc_dir is off: no WARC files to pack", err=True)
+        sys.exit(ExitCode.FAILED)
+    try:
+        done = pack(select_warcs(folder, runs), out, now=settings.clock())
+    except NothingToPack:
+        which = f" matching {', '.join(runs)}" if runs else ""
+        click.echo(f"archiver: no finished WARC files{which} in {folder}", err=True)
+        sys.exit(ExitCode.FAILED)
+    click.echo(f"{done.path}: {done.pages} pages from {done.warcs} WARC file(s), {done.bytes} bytes")
+    sys.exit(ExitCode.OK)
+
+
 def main() -> None:
     cli(prog_name="archiver")
 

@@ -138,6 +138,10 @@ class Settings:
     events: Path = _setting(Path("events"), _path, "Folder of event Markdown files (searched recursively).")
     snapshots: Path = _setting(Path("snapshots"), _path, "Folder for link state and text snapshots (committed).")
     report_dir: Path = _setting(Path("reports"), _path, "Folder the reports are written to.")
+    warc_dir: Path | None = _setting(
+        Path("warcs"), _optional(_path), "Folder for the raw captures: one gzipped WARC file per run (per shard) "
+        "with its CDXJ index, packed by `archiver pack`; not committed. A relative path is taken from the folder "
+        "holding `snapshots`. \"\" or \"off\": no WARC records.")
     max_event_bytes: int = _setting(5 * 1024 * 1024, _positive_int, "Event files larger than this are skipped.")
     parse_processes: int = _setting(
         2, _positive_int, "Processes that parse the event files: 2 forks a helper for timelines of 400+ files "
@@ -265,6 +269,13 @@ class Settings:
 
     def clock(self) -> dt.datetime:
         return self.now or dt.datetime.now(dt.UTC)
+
+    @property
+    def warc_folder(self) -> Path | None:
+        """Where the WARC files are (``warc_dir`` taken from the folder holding ``snapshots``), None when off."""
+        if self.warc_dir is None:
+            return None
+        return self.warc_dir if self.warc_dir.is_absolute() else self.snapshots.parent / self.warc_dir
 
 
 SETTINGS = {f.name: f for f in fields(Settings)}

@@ -297,6 +297,25 @@ class Hop:
     status: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class RawExchange:
+    """One HTTP exchange as it went over the wire, for the WARC records of a capture.
+
+    Header pairs are kept in the order received, duplicates included; the body is not here
+    (it travels decoded beside it: ``CheckResult.body``, ``Replay.body``).
+    """
+
+    url: str
+    http_version: str = "HTTP/1.1"
+    status: int = 200
+    reason: str = ""
+    headers: tuple[tuple[str, str], ...] = ()
+    method: str = "GET"
+    request_headers: tuple[tuple[str, str], ...] = ()
+    #: the server's address, when known
+    peer_ip: str | None = None
+
+
 @dataclass(slots=True)
 class CheckResult:
     """The verdict of one liveness check of one link."""
@@ -322,6 +341,8 @@ class CheckResult:
     #: the (capped) decoded body, kept for the text-snapshot stage; never serialised
     body: bytes | None = field(default=None, repr=False)
     body_truncated: bool = False
+    #: the final answer's status line and headers as received, kept with the body; never serialised
+    exchange: RawExchange | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.status = LinkStatus(self.status)

@@ -206,13 +206,13 @@ def check_command_line(line: str) -> None:
 
 def test_workflow_commands_exist_and_are_the_readme_ones() -> None:
     nightly, sharded = archiver_commands(NIGHTLY), archiver_commands(SHARDED)
-    assert [c.split()[:2] for c in nightly] == [["archiver", "run"]]
+    assert [c.split()[:2] for c in nightly] == [["archiver", "run"], ["archiver", "pack"]]
     assert [c.split()[:2] for c in sharded] == [["archiver", "run"], ["archiver", "merge"]]
     section = readme_section("Nightly job")
     for line in nightly + sharded:
         check_command_line(line)
         assert line in section, f"README's 'Nightly job' section does not show the workflow command: {line}"
-    for line in nightly + sharded[:1]:
+    for line in nightly[:1] + sharded[:1]:
         assert "--fail-on never" in line, "the report, commit and issue steps must follow every completed run"
         assert "--time-budget" in line
 

@@ -47,7 +47,9 @@ KINDS = frozenset({
     "blog", "company", "legal", "newswire",
 })
 MEDIA_KINDS = frozenset({"news", "wire"})
-_ENTRY_FIELDS = frozenset({"name", "aliases", "tier", "kind", "platform", "umbrella", "syndicates", "notes"})
+_ENTRY_FIELDS = frozenset({
+    "name", "aliases", "tier", "kind", "platform", "umbrella", "syndicates", "alias_of", "notes",
+})
 _TOP_FIELDS = frozenset({"version", "tiers", "publishers", "rules"})
 
 Via = Literal["host", "host_rule", "domain", "suffix_rule"]
@@ -77,6 +79,9 @@ class Publisher:
     umbrella: bool = False
     #: other outlets whose copies this site carries (wire stories): accepted as publisher
     syndicates: tuple[str, ...] = ()
+    #: the key of another entry this one is the same outlet as (its other domain: ``ap.org`` of
+    #: ``apnews.com``): the only way two domains may share a name
+    alias_of: str | None = None
     notes: str | None = None
     #: the file the entry (or its last override) came from
     origin: str = BUILTIN
@@ -99,7 +104,7 @@ class Publisher:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"key": self.key, "name": self.name, "tier": self.tier}
-        for attr in ("aliases", "kind", "platform", "umbrella", "syndicates", "notes"):
+        for attr in ("aliases", "kind", "platform", "umbrella", "syndicates", "alias_of", "notes"):
             value = getattr(self, attr)
             if value:
                 out[attr] = list(value) if isinstance(value, tuple) else value
@@ -194,6 +199,32 @@ class Registry:
                     found.append(entry)
         return found
 
+    def primary(self, entry: Publisher) -> Publisher:
+        """The entry an ``alias_of`` chain ends at (the entry itself when it declares none)."""
+        seen = {entry.key}
+        while entry.alias_of and entry.alias_of not in seen and entry.alias_of in self.entries:
+            seen.add(entry.alias_of)
+            entry = self.entries[entry.alias_of]
+        return entry
+
+    def same_outlet(self, a: Publisher, b: Publisher) -> bool:
+        """One outlet: the same entry, hosts of one registrable domain, or linked by ``alias_of``."""
+        if a is b or self.primary(a) is self.primary(b):
+            return True
+        keys = (a.key, b.key)
+        if any(k.startswith((".", "*")) for k in keys):
+            return False
+        return registrable_domain(a.key) == registrable_domain(b.key)
+
+    def outlets_named(self, name: str) -> list[Publisher]:
+        """Registry outlets with a domain of their own that ``name`` names (platforms and rules left out).
+
+        Strict: the normalised name itself, so "Science News" does not name *Science*.
+        """
+        key = name_key(primary_name(name))
+        return [e for e in self.by_name(name) if not e.platform and not e.key.startswith((".", "*"))
+                and any(name_key(n) == key for n in (e.name, *e.aliases) if n)]
+
     def __len__(self) -> int:
         return len(self.entries)
 
@@ -242,6 +273,11 @@ def _entry(key: str, data: Any, where: str, origin: str, base: Publisher | None 
             if not isinstance(data[flag], bool):
                 raise RegistryError(f"{where}: '{flag}' must be true or false")
             values[flag] = data[flag]
+    if "alias_of" in data:
+        target = data["alias_of"]
+        if target is not None and not (isinstance(target, str) and _HOST_KEY.match(target.strip().lower())):
+            raise RegistryError(f"{where}: 'alias_of' must be the key of another entry, like 'apnews.com'")
+        values["alias_of"] = target.strip().lower() if isinstance(target, str) else None
     if "notes" in data:
         if data["notes"] is not None and not isinstance(data["notes"], str):
             raise RegistryError(f"{where}: 'notes' must be text")
@@ -350,4 +386,8 @@ def load_registry(extra: str | Path | None = None, *, builtin: bool = True,
         _merge(registry, _parse(text, str(path)), str(path))
     if extra_data is not None:
         _merge(registry, dict(extra_data), "<extra>")
+    for entry in registry.entries.values():
+        if entry.alias_of is not None and (entry.alias_of == entry.key or entry.alias_of not in registry.entries):
+            raise RegistryError(f"{entry.origin}: publishers: {entry.key}: 'alias_of: {entry.alias_of}' names no "
+                                "other entry of the registry")
     return registry

@@ -14,7 +14,9 @@ kind                      severity  when
 ========================  ========  =====================================================
 ``publisher_mismatch``    warning   the cited publisher is not the outlet of the URL's
                                     domain, or the page's own site name names another
-                                    outlet (syndicated copy, wrong attribution)
+                                    outlet (syndicated copy, wrong attribution), or it
+                                    is a known outlet of another domain, even on an
+                                    unknown one (info for a wire service's name)
 ``tier_mismatch``         warning   the cited tier differs from the registry's
 ``unknown_publisher``     info      the URL's domain is not in the registry
 ``missing_field``         warning   no publisher, tier, title or date
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..models import FINDING_SEVERITY, Event, Finding, FindingKind, Link, PageMeta, Source
+from ..models import FINDING_SEVERITY, Event, Finding, FindingKind, Link, PageMeta, Severity, Source
 from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
 from ..timeline.edit import Fills
 from .names import name_tokens, name_variants, names_match, primary_name
@@ -155,9 +157,9 @@ class _Ctx:
     out: list[Finding]
 
     def add(self, kind: FindingKind, message: str, *, expected: object = None, actual: object = None,
-            fix: str | None = None) -> None:
+            fix: str | None = None, severity: Severity | None = None) -> None:
         self.out.append(Finding(
-            kind=kind, severity=FINDING_SEVERITY[kind], message=f"source {self.source.index}: {message}",
+            kind=kind, severity=severity or FINDING_SEVERITY[kind], message=f"source {self.source.index}: {message}",
             file=self.event.file, line=self.source.line, event=self.event.id, source_index=self.source.index,
             url=self.source.url, expected=expected, actual=actual, fix=fix))
 
@@ -215,10 +217,32 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
                             expected=match.fill_name or entry.name, actual=cited,
                             fix=f"{key}: {match.fill_name or 'the body that published the page'}")
                 return
+            elsewhere = [e for e in registry.outlets_named(cited) if not registry.same_outlet(e, entry)]
+            if elsewhere:
+                ctx.add(FindingKind.PUBLISHER_MISMATCH,
+                        f"publisher '{cited}': {_elsewhere(registry, elsewhere[0], match)}",
+                        expected=entry.name, actual=cited, fix=f"{key}: {entry.name}",
+                        severity=_copy_severity(elsewhere[0], entry))
+                return
             also = f"; '{primary_name(cited)}' is {others[0].label} ({others[0].key})" if others else ""
             ctx.add(FindingKind.PUBLISHER_MISMATCH,
                     f"publisher '{cited}' is not {entry.label}, the outlet of {match.host}{also}",
                     expected=entry.name, actual=cited, fix=f"{key}: {entry.name}")
+            return
+    if match is None and ctx.link is not None and ctx.link.checkable and ctx.link.host:
+        elsewhere = registry.outlets_named(cited)
+        site = page.site_name.strip() if page is not None and page.site_name else None
+        if elsewhere and not (site and names_match(site, elsewhere[0].names)):
+            # a known outlet cited for a page of a domain the registry does not know (when the page's own
+            # site name is that outlet, this is the outlet's other domain: only unknown_publisher then)
+            site_owner = registry.outlets_named(site) if site else []
+            fix = (f"{key}: {site}" if site and not site_owner
+                   else f"cite {primary_name(cited)}'s own page on {elsewhere[0].key}, or name the site that "
+                        "published this copy")
+            reason = _elsewhere(registry, elsewhere[0], match, ctx.link.domain or ctx.link.host)
+            ctx.add(FindingKind.PUBLISHER_MISMATCH,
+                    f"publisher '{cited}': {reason}" + (f" (the page calls itself '{site}')" if site else ""),
+                    expected=site, actual=cited, fix=fix, severity=_copy_severity(elsewhere[0], None))
             return
     if page is None or not page.site_name or (entry is not None and (entry.platform or entry.umbrella)):
         return
@@ -246,14 +270,27 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
                   "URL, or name both")
         fix = f"{key}: {primary_name(cited)} via {site_label}"
     else:  # a domain the registry does not know: flag only when a known outlet is involved
-        cited_entries = registry.by_name(cited)
-        if site_entry is None and not cited_entries:
-            return
+        if site_entry is None:
+            return  # (a cited known outlet was flagged from the domain above)
         reason = f"the page's site name is '{site}'"
-        if cited_entries and site_entry is None:
-            reason += f"; {cited_entries[0].label} publishes on {cited_entries[0].key} (a syndicated copy?)"
     ctx.add(FindingKind.PUBLISHER_MISMATCH, f"publisher '{cited}': {reason}", expected=site_label, actual=cited,
             fix=fix)
+
+
+def _elsewhere(registry: Registry, outlet: Publisher, match: Match | None, domain: str | None = None) -> str:
+    """"Reuters publishes on reuters.com; this page is on breitbart.com: a syndicated copy, or the wrong publisher"."""
+    where = domain or (match.domain if match is not None else "")
+    if match is not None and match.entry.name and match.entry.name != where:
+        where += f" ({match.entry.name})"
+    return (f"{outlet.label} publishes on {registry.primary(outlet).key}; this page is on {where}: "
+            "a syndicated copy, or the wrong publisher")
+
+
+def _copy_severity(outlet: Publisher, host: Publisher | None) -> Severity | None:
+    """A wire service's name on a newsroom's or an unknown site's page is most often its wire copy: a hint."""
+    if outlet.kind == "wire" and (host is None or host.kind in MEDIA_KINDS):
+        return Severity.INFO
+    return None
 
 
 def _check_tier(ctx: _Ctx, registry: Registry) -> None:
@@ -296,18 +333,30 @@ def _check_missing(ctx: _Ctx, registry: Registry) -> None:
                 fix=f"date: {date}" if date else "add the publication date")
 
 
-def _check_unknown(ctx: _Ctx) -> None:
+def _check_unknown(ctx: _Ctx, registry: Registry) -> None:
+    """A domain the registry does not know; the fix never registers it under a name another domain owns."""
     link = ctx.link
     if ctx.match is not None or link is None or not link.checkable or not link.host:
         return
     domain = link.domain or link.host
     suggestion = ctx.page.site_name.strip() if ctx.page is not None and ctx.page.site_name else None
-    name = suggestion or ctx.source.publisher
     tier = f", tier: {ctx.source.tier}" if ctx.source.tier else ""
     hint = f" (the page calls itself '{suggestion}')" if suggestion else ""
+    fix = f"add {domain} to the registry under the name its own pages use"
+    for name in (suggestion, ctx.source.publisher):
+        if not name:
+            continue
+        owners = registry.outlets_named(name)
+        if not owners:
+            fix = f"add to the registry: {domain}: {{name: {name}{tier}}}"
+            break
+        if name == suggestion and names_match(suggestion, owners[0].names):
+            # the page calls itself a known outlet: perhaps that outlet's other domain
+            fix = (f"if {domain} is {owners[0].label}'s own other domain, add to the registry: "
+                   f"{domain}: {{name: {owners[0].name}, alias_of: {owners[0].key}}}")
+            break
     ctx.add(FindingKind.UNKNOWN_PUBLISHER, f"{domain} is not in the publisher registry{hint}",
-            expected=suggestion, actual=ctx.source.publisher,
-            fix=f"add to the registry: {domain}: {{name: {name}{tier}}}" if name else f"add {domain} to the registry")
+            expected=suggestion, actual=ctx.source.publisher, fix=fix)
 
 
 def _check_page(ctx: _Ctx, tolerance_days: float) -> None:
@@ -383,7 +432,7 @@ def audit(
             _check_missing(ctx, registry)
             _check_publisher(ctx, registry)
             _check_tier(ctx, registry)
-            _check_unknown(ctx)
+            _check_unknown(ctx, registry)
             _check_page(ctx, tolerance)
             _check_archive(ctx)
     return out

@@ -389,6 +389,7 @@ class Checker:
 
         if self.keep_bodies:
             result.body = answer.body
+            result.exchange = answer.exchange
         if redirected:
             # a consent wall first: the page is behind it, so it is neither a login nor a generic redirect
             if evidence := consent_redirect(url, [*(h.url for h in chain.hops[1:]), answer.url]):

@@ -16,6 +16,7 @@ address safety already live in errors.py, resolver.py and addresses.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
 import ssl
@@ -32,6 +33,7 @@ import certifi
 import httpcore
 import httpx
 
+from ..models import RawExchange
 from .addresses import IPNetwork, address_problem, ip_literal
 from .errors import ConnectFailure, FailureKind, FetchFailure, TLSFailure, UnsafeAddress
 from .resolver import Resolver
@@ -405,6 +407,8 @@ class Answer:
     elapsed: float = 0.0
     #: cookies set by this answer, for the next hop
     cookies: httpx.Cookies = field(default_factory=httpx.Cookies)
+    #: the status line, header pairs (order and duplicates kept) and request as on the wire, for WARC records
+    exchange: RawExchange | None = None
 
     @property
     def content_type(self) -> str | None:
@@ -449,12 +453,13 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
             try:
                 status = resp.status_code
                 cap = max_body if 200 <= status < 300 else min(max_body, SMALL_BODY_BYTES)
+                exchange = raw_exchange(resp)  # before the body is read: the peer's address is still there
                 body, truncated, body_error = await _read_capped(resp, cap)
                 jar = httpx.Cookies()
                 jar.extract_cookies(resp)
                 return Answer(url=url, status=status, reason=_status_line(resp), headers=resp.headers, body=body,
                               truncated=truncated, body_error=body_error, elapsed=time.monotonic() - start,
-                              cookies=jar)
+                              cookies=jar, exchange=exchange)
             finally:
                 await resp.aclose()
     except FetchFailure:
@@ -489,6 +494,29 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
     except httpx.HTTPError as exc:
         raise FetchFailure(FailureKind.PROTOCOL, f"{type(exc).__name__}: {exc}", transient=True,
                            status=status) from None
+
+
+def _latin1(value: bytes) -> str:
+    return value.decode("latin-1")
+
+
+def raw_exchange(resp: httpx.Response) -> RawExchange:
+    """The wire view of ``resp``: HTTP version, reason, header pairs as received, the request sent, the peer."""
+    peer: str | None = None
+    stream = resp.extensions.get("network_stream")
+    if stream is not None:
+        with contextlib.suppress(Exception):  # a backend without the info: the address stays unknown
+            addr = stream.get_extra_info("server_addr")
+            if isinstance(addr, tuple) and addr:
+                peer = str(addr[0])
+    request = resp.request
+    return RawExchange(
+        url=str(request.url), http_version=resp.http_version or "HTTP/1.1", status=resp.status_code,
+        reason=resp.reason_phrase or "",
+        headers=tuple((_latin1(k), _latin1(v)) for k, v in resp.headers.raw),
+        method=request.method,
+        request_headers=tuple((_latin1(k), _latin1(v)) for k, v in request.headers.raw),
+        peer_ip=peer)
 
 
 def _sent_tracer(on_sent: Callable[[], None] | None,

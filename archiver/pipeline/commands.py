@@ -32,6 +32,7 @@ from ..models import Finding
 from ..report.build import REPORT_FILES, write_reports
 from ..report.view import event_views
 from ..snapshots.store import SnapshotStore
+from ..snapshots.warc import finish_run, open_run
 from ..support import asyncrun
 from ..support.timefmt import iso
 from ..timeline.edit import apply_fills
@@ -162,8 +163,13 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
         loaded, catalog = load_timeline(settings)
         store = StateStore(settings.snapshots).load()
         now = settings.clock()
-        outcome = asyncrun.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
-                                             now=now, deadline=deadline, stream=err))
+        warcs = open_run(settings, now)  # the rescues' raw captures
+        try:
+            outcome = asyncrun.run(wayback_stage(settings, catalog, store,
+                                                 SnapshotStore.from_settings(settings, warcs=warcs),
+                                                 now=now, deadline=deadline, stream=err))
+        finally:
+            finish_run(warcs)
         record_run(store, outcome, started=now, finished=settings.clock())
         report, loaded = stored_report(settings, loaded=loaded, catalog=catalog, store=store)
         return outcome, write_reports(report, settings.report_dir, events=event_views(loaded.events)).json

@@ -28,6 +28,7 @@ from ..report.build import RunInfo, build_report, write_reports
 from ..report.view import event_views
 from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
+from ..snapshots.warc import WarcRun, finish_run, open_run
 from ..support.gcpause import gc_paused
 from ..support.progress import StageProgress
 from ..timeline.catalog import Catalog
@@ -63,13 +64,16 @@ class Night:
     started_at: dt.datetime  # the settings' clock at the start
     t0: float  # time.monotonic() at the start
     deadline: float | None  # time.monotonic() value at which the time budget runs out
+    #: the run's WARC file of raw captures (None: ``warc_dir`` is off)
+    warcs: WarcRun | None = None
 
     @classmethod
     def begin(cls, settings: Settings, *, stream: TextIO | None, progress: bool, shard: Shard | None) -> Night:
         started_at = settings.clock()
         t0 = time.monotonic()
         deadline = t0 + settings.time_budget if settings.time_budget else None
-        return cls(settings, stream or sys.stderr, progress, shard, started_at, t0, deadline)
+        return cls(settings, stream or sys.stderr, progress, shard, started_at, t0, deadline,
+                   open_run(settings, started_at, shard))
 
 
 @dataclass(slots=True)
@@ -109,8 +113,11 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
     night = Night.begin(settings, stream=stream, progress=progress, shard=shard)
     with gc_paused(freeze=True):  # a million long-lived objects: see gcpause
         plan = select(night, *load(night))                               # 1. load  2. select what is due
-    checked = await check_and_snapshot(night, plan)                      # 3. check  4. snapshot
-    archived = await archive(night, plan, checked) if wayback else None  # 5. Wayback
+    try:
+        checked = await check_and_snapshot(night, plan)                  # 3. check  4. snapshot (+ WARC records)
+        archived = await archive(night, plan, checked) if wayback else None  # 5. Wayback
+    finally:
+        finish_run(night.warcs)  # the run's WARC file and its index, renamed into place
     with gc_paused():  # the findings and three reports: many objects, no cycles
         audited = audit_stage(settings, plan.loaded.events, plan.catalog,  # 6. audit
                               plan.scope if shard else None, checked.snapshot_store)
@@ -144,7 +151,8 @@ async def check_and_snapshot(night: Night, plan: Plan) -> Checked:
     recorder = Recorder(plan.store, {link.normalized_url: link for link in plan.scope}, settings, night.started_at)
     # the HTTP stack and the extractors are imported only when there is work for them:
     # a night with nothing due starts in a fraction of the time
-    snapshots = SnapshotStage(settings) if settings.snapshot_pages and plan.to_check else None
+    snapshots = (SnapshotStage(settings, store=SnapshotStore.from_settings(settings, warcs=night.warcs))
+                 if settings.snapshot_pages and plan.to_check else None)
     try:
         run = await check(night, plan, recorder, snapshots)
         if snapshots is not None:
@@ -156,7 +164,8 @@ async def check_and_snapshot(night: Night, plan: Plan) -> Checked:
     recorder.finish(run)
     if run.stopped == "time_budget":
         plan.budgets.append("time_budget")
-    snapshot_store = snapshots.store if snapshots is not None else SnapshotStore.from_settings(settings)
+    snapshot_store = snapshots.store if snapshots is not None else SnapshotStore.from_settings(settings,
+                                                                                                warcs=night.warcs)
     return Checked(run, recorder, snapshots, snapshot_store)
 
 

@@ -23,12 +23,13 @@ from types import TracebackType
 from typing import Any
 
 from ..config import Settings
-from ..models import CheckResult, Finding, Link
+from ..models import CheckResult, Finding, Link, RawExchange
 from ..support.paths import display_path
 from ..timeline.catalog import canonical_url
 from .extract import Extraction, ExtractOptions
 from .pool import ExtractorPool
 from .store import Capture, SaveOutcome, SnapshotAction, SnapshotStore, drift_findings, info_entry, report_entry
+from .warc import finish_run, open_run
 
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 
@@ -40,6 +41,7 @@ class _Item:
     body: bytes | None
     spilled: Path | None = None
     size: int = 0
+    exchange: RawExchange | None = None
 
     def take(self) -> bytes:
         if self.body is not None:
@@ -98,6 +100,7 @@ class SnapshotStage:
     def offer(self, link: Link, result: CheckResult) -> None:
         """Take the body of a checked page (every result: bodies are dropped here); queue live ones."""
         body, result.body = result.body, None
+        exchange, result.exchange = result.exchange, None
         if result.status != "alive":
             return
         if not body:
@@ -105,7 +108,7 @@ class SnapshotStage:
             return
         if self._first is None:
             self._first = time.monotonic()
-        item = _Item(link=link, result=result, body=body, size=len(body))
+        item = _Item(link=link, result=result, body=body, size=len(body), exchange=exchange)
         if self._pending_bytes + item.size > self.max_pending_bytes and self._inflight >= self.max_inflight:
             self._spill(item)
         else:
@@ -140,9 +143,13 @@ class SnapshotStage:
             body = item.take()
             future = self.pool.submit(body, result.content_type_header or result.content_type,
                                       result.final_url or item.link.url, truncated=result.body_truncated)
-            del body
+            if self.store.warcs is None:
+                del body
+                body = b""
             extraction: Extraction = await asyncio.wrap_future(future)
-            capture = Capture.from_check(item.link, result, extraction)
+            capture = replace(Capture.from_check(item.link, result, extraction, body=body or None),
+                              exchange=item.exchange)
+            del body
             self.outcomes[key] = await asyncio.to_thread(self.store.save, capture)
         except asyncio.CancelledError:
             self.skipped += 1
@@ -274,7 +281,16 @@ async def snapshot_url(url: str, settings: Settings, *, store: SnapshotStore | N
                        cited_by: Iterable[str] = (), archive_urls: Iterable[str] = ()) -> OneSnapshot:
     """Check ``url`` through the project's own checker (safety rules, allowed networks,
     politeness) and store its text if the page is alive and readable."""
-    store = store or SnapshotStore.from_settings(settings)
+    warcs = open_run(settings, settings.clock()) if store is None else None
+    store = store or SnapshotStore.from_settings(settings, warcs=warcs)
+    try:
+        return await _snapshot_one(url, settings, store, cited_by, archive_urls)
+    finally:
+        finish_run(warcs)
+
+
+async def _snapshot_one(url: str, settings: Settings, store: SnapshotStore, cited_by: Iterable[str],
+                        archive_urls: Iterable[str]) -> OneSnapshot:
     normalized = canonical_url(url)
     from ..liveness.check import Checker  # the HTTP stack, only when a page is fetched
 
@@ -291,6 +307,6 @@ async def snapshot_url(url: str, settings: Settings, *, store: SnapshotStore | N
                         truncated=result.body_truncated))
     finally:
         await asyncio.to_thread(pool.close)
-    capture = replace(Capture.from_check(link, result, extraction), cited_by=tuple(sorted(set(cited_by))))
+    capture = replace(Capture.from_check(link, result, extraction, body=body), cited_by=tuple(sorted(set(cited_by))))
     outcome = await asyncio.to_thread(store.save, capture)
     return OneSnapshot(result=result, extraction=extraction, outcome=outcome)

@@ -2,9 +2,8 @@
 
 Files of a link's folder (see :mod:`archiver.support.storepaths` for the folder name):
 
-* ``snapshot.md``: the first good capture, kept forever;
-* ``snapshot-YYYYMMDDTHHMMSSZ.md``: a later capture whose text differs meaningfully
-  from the first (content drift), kept beside it;
+* ``snapshot.md``: the first good capture, kept forever; ``snapshot-YYYYMMDDTHHMMSSZ.md``: a later
+  capture whose text differs meaningfully from the first (content drift), kept beside it;
 * ``state.json`` belongs to the history stage and is not touched here.
 
 Each file is Markdown with a YAML provenance header (see :func:`header_fields`) and
@@ -32,7 +31,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -40,21 +39,19 @@ from typing import Any
 import yaml
 
 from .. import __version__
-from ..models import CheckResult, Finding, Link, PageMeta
+from ..models import CheckResult, Finding, Link, PageMeta, RawExchange
 from ..support import atomic
 from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders
 from ..support.timefmt import iso
 from .extract import Extraction
 from .textsim import Comparison, compare
+from .warc import WarcRef, WarcRun, record_warc, warc_fields
 
 FORMAT = "archiver.snapshot/1"
 FIRST = "snapshot.md"
-#: ``live``, ``wayback``, or the id of another archive (``archive.today``, ``loc``, ...: archiver/data/archives.yaml)
-Origin = str
 DEFAULT_DRIFT_SIMILARITY = 0.9
 DEFAULT_DRIFT_MIN_WORDS = 20
-
 
 
 class SnapshotAction(StrEnum):
@@ -104,20 +101,21 @@ class Capture:
     http_status: int | None = None
     final_url: str | None = None
     content_type: str | None = None
-    origin: Origin = "live"
-    #: the Wayback capture this text came from (origin wayback), or a known archived copy
-    wayback_url: str | None = None
+    origin: str = "live"  # live, wayback, or another archive's id (archive.today, loc, ...: data/archives.yaml)
+    wayback_url: str | None = None  # the Wayback capture this text came from (origin wayback), or an archived copy
     cited_by: tuple[str, ...] = ()
-    #: the memento this text came from when ``origin`` is another archive (written only then)
-    archive_url: str | None = None
+    exchange: RawExchange | None = field(default=None, repr=False, compare=False)
+    body: bytes | None = field(default=None, repr=False, compare=False)
+    warc: WarcRef | None = None
+    archive_url: str | None = None  # the memento, when origin is another archive (in the header only then)
 
     @classmethod
-    def from_check(cls, link: Link, result: CheckResult, extraction: Extraction) -> Capture:
+    def from_check(cls, link: Link, result: CheckResult, extraction: Extraction, body: bytes | None = None) -> Capture:
         return cls(url=link.url, normalized_url=link.normalized_url, captured_at=result.checked_at,
                    extraction=extraction, status=result.status, http_status=result.http_status,
                    final_url=result.final_url, content_type=result.content_type, origin="live",
                    wayback_url=link.archive_urls[0] if link.archive_urls else None,
-                   cited_by=tuple(sorted({c.event for c in link.citations})))
+                   cited_by=tuple(sorted({c.event for c in link.citations})), exchange=result.exchange, body=body)
 
 
 def capture_problem(capture: Capture) -> str | None:
@@ -155,8 +153,7 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         "http_status": capture.http_status,
         "content_type": capture.content_type,
         "origin": capture.origin,
-        "wayback_url": capture.wayback_url,
-        **({"archive_url": capture.archive_url} if capture.archive_url else {}),
+        "wayback_url": capture.wayback_url, **({"archive_url": capture.archive_url} if capture.archive_url else {}),
         "kind": x.kind,
         "encoding": x.encoding,
     }
@@ -167,6 +164,7 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         "body_sha256": x.body_sha256,
         "body_bytes": x.body_bytes,
         "body_truncated": x.truncated,
+        **warc_fields(capture.warc),
         "text_sha256": text_sha256(x.text),
         "text_chars": len(stored_text(x.text)),
         "extractor": x.extractor,
@@ -274,17 +272,18 @@ class SnapshotStore:
     """Text snapshots under ``root`` (thread-safe for distinct links)."""
 
     def __init__(self, root: str | os.PathLike[str], *, drift_similarity: float = DEFAULT_DRIFT_SIMILARITY,
-                 drift_min_words: int = DEFAULT_DRIFT_MIN_WORDS) -> None:
+                 drift_min_words: int = DEFAULT_DRIFT_MIN_WORDS, warcs: WarcRun | None = None) -> None:
         self.root = Path(root)
+        self.warcs = warcs  # where good captures' raw exchanges are written (None: no WARC records)
         self.drift_similarity = drift_similarity
         self.drift_min_words = drift_min_words
         #: folders holding a first capture, found by one walk (None: not walked since the last save)
         self._firsts: set[Path] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SnapshotStore:
+    def from_settings(cls, settings: Any, *, warcs: WarcRun | None = None) -> SnapshotStore:
         return cls(settings.snapshots, drift_similarity=settings.drift_similarity,
-                   drift_min_words=settings.drift_min_words)
+                   drift_min_words=settings.drift_min_words, warcs=warcs)
 
     # ------------------------------------------------------------------ reading
 
@@ -397,6 +396,7 @@ class SnapshotStore:
             latest = self.latest(url)
             return SaveOutcome(A.KEPT, f"not stored: {problem}; the good capture of {first.info.captured_at} is kept",
                                url, first=first.info, latest=latest)
+        capture = record_warc(self.warcs, capture)  # before the snapshot file names its record
         text = capture.extraction.text
         new_sha = text_sha256(text)
         if first is None:

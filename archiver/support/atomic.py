@@ -5,15 +5,35 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
+
+_TEMP_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def open_temp(target: Path) -> tuple[int, str]:
+    """A new, empty temp file beside ``target`` (its folder created if needed): ``(fd, path)``.
+
+    Like ``tempfile.mkstemp`` (exclusive create, the same ``.<name>.XXXXXXXX.tmp`` names), but
+    created with mode 0666 less the umask, so the renamed file gets the permissions of any other
+    file the user creates (mkstemp's 0600 would survive the rename: readable by nobody else).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = "".join(secrets.choice(_TEMP_CHARS) for _ in range(8))
+        tmp = os.path.join(target.parent, f".{target.name}.{name}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp file name beside {target}")
 
 
 def _temp_beside(target: Path, data: bytes, *, fsync: bool) -> str:
     """A temp file holding ``data`` in ``target``'s folder (created if needed); returns its path."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = open_temp(target)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -73,7 +93,7 @@ def create_bytes(path: str | os.PathLike[str], data: bytes) -> bool:
             os.unlink(tmp)
 
 
-#: the names :func:`_temp_beside` gives (``mkstemp``: the prefix, 8 random characters, the suffix)
+#: the names :func:`open_temp` gives (the prefix, 8 random characters, the suffix)
 _TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp$")
 
 

@@ -43,6 +43,7 @@ import httpx
 from ..config import Settings
 from ..liveness.fetcher import Fetcher
 from ..liveness.transport import Answer, FetchFailure, fetch_once
+from ..models import RawExchange
 from .cdx import TIMESTAMP, CdxQuery, CdxRow, HttpxCdx, WaybackpyCdx
 from .errors import ArchiveError, AuthRejected, RateLimited, blocked_site, status_error
 from .limiter import LIMITER, STATUS_PER_MINUTE, ArchiveLimiter, Credentials, Grant
@@ -69,6 +70,8 @@ class Replay:
     content_type_header: str | None = None
     truncated: bool = False
     location: str | None = None
+    #: the replay's status line and headers as received (for the rescue's WARC records)
+    exchange: RawExchange | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +258,7 @@ class WaybackClient:
             kind = "ok" if 200 <= answer.status < 300 else "error"
             return Replay(kind, url, memento, answer.status, body=answer.body if kind == "ok" else b"",
                           content_type=answer.content_type, content_type_header=answer.headers.get("content-type"),
-                          truncated=answer.truncated)
+                          truncated=answer.truncated, exchange=answer.exchange if kind == "ok" else None)
         return Replay("missing", url, None, None)
 
     # ------------------------------------------------------------------ Save Page Now 2

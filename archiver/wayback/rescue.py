@@ -145,7 +145,7 @@ class Rescues(RunBase):
             extraction=extraction, status="alive", http_status=replay.status, final_url=link.url,
             content_type=replay.content_type, origin="wayback",
             wayback_url=policy.capture_url(self.base, replay.timestamp, link.url),
-            cited_by=tuple(sorted({c.event for c in link.citations})))
+            cited_by=tuple(sorted({c.event for c in link.citations})), exchange=replay.exchange, body=replay.body)
         outcome = await asyncio.to_thread(self.snapshots.save, capture)
         if outcome.action is SnapshotAction.WRITTEN:
             rescued = Rescued(timestamp=replay.timestamp, result=SnapshotAction.WRITTEN.value)

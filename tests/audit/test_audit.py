@@ -51,12 +51,69 @@ PUB = ("publisher_mismatch",)
 
 
 def test_wrong_outlet_for_the_domain_is_flagged_with_a_fix() -> None:
-    [f] = run(src("https://www.theguardian.com/world/2013/jun/06/x", "Reuters", 1, key="outlet"), kinds=PUB)
+    url = "https://www.theguardian.com/world/2013/jun/06/x"
+    [f] = run(src(url, "The New York Times", 1, key="outlet"), kinds=PUB)
     assert f.severity == "warning"
-    assert (f.expected, f.actual, f.fix) == ("The Guardian", "Reuters", "outlet: The Guardian")
+    assert (f.expected, f.actual, f.fix) == ("The Guardian", "The New York Times", "outlet: The Guardian")
     assert (f.event, f.file, f.line, f.source_index) == ("2024-01-01--e", "events/2024-01-01--e.md", 5, 0)
-    assert f.url == "https://www.theguardian.com/world/2013/jun/06/x"
-    assert "Reuters (reuters.com)" in f.message
+    assert f.url == url
+    assert f.message == ("source 0: publisher 'The New York Times': The New York Times publishes on nytimes.com; "
+                         "this page is on theguardian.com (The Guardian): a syndicated copy, or the wrong publisher")
+    # a wire service's name on a newsroom's page is most often its wire copy: the same finding, as a hint
+    [f] = run(src(url, "Reuters", 1, key="outlet"), kinds=PUB)
+    assert (f.severity, f.fix) == ("info", "outlet: The Guardian")
+    assert "Reuters publishes on reuters.com; this page is on theguardian.com (The Guardian)" in f.message
+    # a name the registry gives no other domain: the outlet of the URL is expected
+    [f] = run(src(url, "Some Local Gazette"), kinds=PUB)
+    assert f.severity == "warning" and "is not The Guardian, the outlet of www.theguardian.com" in f.message
+
+
+def test_known_outlet_on_an_unknown_domain_is_a_publisher_mismatch_not_a_registry_gap() -> None:
+    """Issue 16: "Reuters" on an unknown domain never yields a fix registering that domain as Reuters."""
+    url = "https://www.unknown-site-example.com/2017/x"
+    found = run(src(url, "The New York Times", 1))
+    [f] = [f for f in found if f.kind == "publisher_mismatch"]
+    assert f.severity == "warning" and f.actual == "The New York Times" and f.expected is None
+    assert f.message == ("source 0: publisher 'The New York Times': The New York Times publishes on nytimes.com; "
+                         "this page is on unknown-site-example.com: a syndicated copy, or the wrong publisher")
+    assert f.fix == ("cite The New York Times's own page on nytimes.com, or name the site that published this copy")
+    [u] = [f for f in found if f.kind == "unknown_publisher"]
+    assert u.fix == "add unknown-site-example.com to the registry under the name its own pages use"
+    # a wire story copied by an unknown site: the same finding, as a hint
+    [f] = run(src(url, "Reuters", 1), kinds=PUB)
+    assert f.severity == "info" and "Reuters publishes on reuters.com" in f.message
+    # with a snapshot, the fix is the page's own name, and the registry entry suggested is that name
+    found = run(src(url, "Reuters", 1), pages=page(url, site_name="Unknown Site"))
+    [f] = [f for f in found if f.kind == "publisher_mismatch"]
+    assert f.fix == "publisher: Unknown Site" and f.expected == "Unknown Site"
+    [u] = [f for f in found if f.kind == "unknown_publisher"]
+    assert u.fix == "add to the registry: unknown-site-example.com: {name: Unknown Site, tier: 1}"
+    # the page calls itself the cited outlet: perhaps its other domain, declared with alias_of
+    found = run(src(url, "Reuters", 1), pages=page(url, site_name="Reuters"))
+    assert kinds_of(found) == ["unknown_publisher"]
+    assert found[0].fix == ("if unknown-site-example.com is Reuters's own other domain, add to the registry: "
+                            "unknown-site-example.com: {name: Reuters, alias_of: reuters.com}")
+
+
+def test_no_unknown_publisher_fix_registers_a_domain_under_another_outlets_name(corpus: Path) -> None:
+    loaded = load_events(corpus)
+    findings = audit(loaded.events, build_catalog(loaded.events), REG)
+    for f in findings:
+        if f.kind == "unknown_publisher" and f.fix and "{name: " in f.fix and "alias_of" not in f.fix:
+            name = f.fix.split("{name: ", 1)[1].rsplit("}", 1)[0].split(", tier: ")[0]
+            assert REG.outlets_named(name) == [], f.fix
+
+
+@pytest.mark.parametrize(("url", "publisher"), [
+    ("https://www.huffingtonpost.com/entry/x", "HuffPost"),  # an outlet's other domain (alias_of)
+    ("https://www.bbc.co.uk/news/x", "BBC News"),
+    ("https://oig.justice.gov/reports/x", "U.S. Department of Justice"),  # a body on its own .gov subdomain
+    ("https://www.cisa.gov/news/x", "Department of Homeland Security"),  # a parent department on a .gov
+    ("https://www.sciencenews.org/article/x", "Science News"),  # not "Science" with a generic tail
+    ("https://www.today.com/news/x", "Today"),
+])
+def test_legitimate_other_domains_are_not_publisher_mismatches(url: str, publisher: str) -> None:
+    assert run(src(url, publisher, None), kinds=PUB) == []
 
 
 @pytest.mark.parametrize(("url", "publisher"), [
@@ -278,8 +335,9 @@ def timeline(tmp_path: Path) -> Path:
 def test_cli_text_and_json(timeline: Path) -> None:
     result = CliRunner().invoke(cli, ["audit", "--events", str(timeline)])
     assert result.exit_code == 0, result.output
-    assert ("events/2024-01-01--e.md:8: warning: publisher_mismatch: source 1: publisher 'Reuters' is not "
-            "The Guardian") in result.output
+    assert ("events/2024-01-01--e.md:8: info: publisher_mismatch: source 1: publisher 'Reuters': Reuters publishes "
+            "on reuters.com; this page is on theguardian.com (The Guardian): a syndicated copy, or the wrong "
+            "publisher") in result.output
     assert "(fix: publisher: The Guardian)" in result.output
     assert "publisher_mismatch: 1" in result.output and "missing_field: " in result.output
     result = CliRunner().invoke(cli, ["audit", "--events", str(timeline), "--format", "json"])

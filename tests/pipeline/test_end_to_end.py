@@ -66,7 +66,7 @@ def build_timeline(repo: Path, web: Web, double: WaybackDouble) -> list[str]:
             f"    date: 2020-03-0{1 + k}\n    tier: 2\n" for k, u in enumerate(picks))
         (events / f"2020-03-{n:02d}--event-{n}.md").write_text(
             f"---\nid: event-{n}\ndate: 2020-03-01\ntitle: Event {n}\nsources:\n{sources}---\n\nBody.\n", "utf-8")
-    (repo / ".gitignore").write_text("reports/\n")
+    (repo / ".gitignore").write_text("reports/\nwarcs/\n")  # raw captures are never committed
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "timeline")
