@@ -89,6 +89,11 @@ def _networks(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
 def _path(value: Any) -> Path:
     text = str(value).strip()
     if not text:
@@ -219,6 +224,23 @@ class Settings:
     save_reconcile_days: float = _setting(3.0, _positive_float,
                                           "Days a save job not yet seen in CDX stays pending before it counts as "
                                           "failed.")
+    # --- other archives (Memento)
+    archives: tuple[str, ...] = _setting(
+        ("all",), _names, "Archives asked after the Wayback Machine (ids of the archive list, comma-separated): "
+        "`all` of the list; empty: none.")
+    archives_file: Path | None = _setting(
+        None, _optional(_path), "YAML list of archives replacing the shipped one (archiver/data/archives.yaml).")
+    archive_base_urls: tuple[str, ...] = _setting((), _names,
+                                                  "Comma-separated id=URL pairs replacing archives' base URLs.")
+    archive_per_minute: float | None = _setting(
+        None, _optional(_positive_float),
+        "Most calls a minute to each archive, replacing each archive's own per_minute (tests, benchmarks); empty: "
+        "the list's limits.")
+    archive_timeout: float = _setting(20.0, _positive_float,
+                                      "Seconds for one TimeMap or memento request to another archive.")
+    archive_max_failures: int = _setting(3, _positive_int,
+                                         "Failures in a row (connection errors, 5xx, timeouts) after which an "
+                                         "archive is rested for the rest of the run.")
     # --- text snapshots
     snapshot_pages: bool = _setting(True, _bool, "Extract and store a text snapshot of every live page during check.")
     extract_workers: int = _setting(2, _positive_int, "Worker processes extracting page text.")

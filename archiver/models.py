@@ -105,6 +105,8 @@ class FindingKind(StrEnum):
     # archived copies (wayback/policy.py)
     #: an archived copy exists for a failing link
     WAYBACK_COPY = "wayback_copy"
+    #: a failing link without a Wayback copy has a copy in another archive (archives/stage.py)
+    ARCHIVE_COPY = "archive_copy"
     #: a failing link has no usable archived copy
     NO_ARCHIVED_COPY = "no_archived_copy"
     #: the cited archive_url does not replay
@@ -152,6 +154,7 @@ FINDING_SEVERITY: dict[FindingKind, Severity] = {
     FindingKind.STATE_ERROR: Severity.WARNING,
     FindingKind.CONTENT_DRIFT: Severity.WARNING,
     FindingKind.WAYBACK_COPY: Severity.INFO,
+    FindingKind.ARCHIVE_COPY: Severity.INFO,
     FindingKind.NO_ARCHIVED_COPY: Severity.WARNING,
     FindingKind.ARCHIVE_UNAVAILABLE: Severity.WARNING,
     FindingKind.PUBLISHER_MISMATCH: Severity.WARNING,

@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
     {"liveness"},
     {"snapshots"},
     {"wayback"},
+    {"archives"},  # the other archives (Memento): after the Wayback stage, using its rescue rules
     {"audit"},
     {"report"},
     {"pipeline"},

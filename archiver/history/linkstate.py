@@ -20,6 +20,7 @@ from typing import Any
 from ..config import Settings
 from ..models import FAILING_STATUSES, CheckResult, LinkStatus
 from ..support.timefmt import iso, parse_iso
+from .archives_record import ArchivesRecord
 from .wayback_record import WaybackRecord
 
 #: how many runs of identical verdicts a link keeps
@@ -85,6 +86,8 @@ class LinkState:
     wayback: WaybackRecord | None = None
     #: text snapshots kept for this link, filled by the snapshot stage
     snapshot: dict[str, Any] | None = None
+    #: other archives' knowledge (Memento), filled by the archives stage; None (not written) for most links
+    archives: ArchivesRecord | None = None
 
     def __post_init__(self) -> None:
         self.status = LinkStatus(self.status)
@@ -117,6 +120,8 @@ class LinkState:
             out["wayback"] = self.wayback.to_dict()
         if self.snapshot is not None:
             out["snapshot"] = self.snapshot
+        if self.archives is not None:
+            out["archives"] = self.archives.to_dict()
         return out
 
     @classmethod
@@ -132,6 +137,7 @@ class LinkState:
             history=[VerdictRun.from_dict(r) for r in data.get("history", [])],
             wayback=WaybackRecord.from_dict(data["wayback"]) if data.get("wayback") else None,
             snapshot=data.get("snapshot"), extracted=data.get("extracted"),
+            archives=ArchivesRecord.from_dict(data["archives"]) if data.get("archives") else None,
         )
 
     @property

@@ -210,7 +210,22 @@ async def archive(night: Night, plan: Plan, checked: Checked) -> WaybackOutcome 
                                    deadline=night.deadline, stream=night.stream, progress=night.progress)
     if night.progress:
         print(archived.summary, file=night.stream, flush=True)
+    await other_archives(night, plan, checked, part, archived)
     return archived
+
+
+async def other_archives(night: Night, plan: Plan, checked: Checked, part: Catalog, archived: WaybackOutcome) -> None:
+    """5b. The other archives (Memento), after the Wayback Machine; their notes and findings join the Wayback
+    stage's (one archive step of the night)."""
+    from ..archives.stage import archives_stage
+
+    others = await archives_stage(night.settings, part, plan.store, checked.snapshot_store, now=night.started_at,
+                                  wayback=archived, deadline=night.deadline, stream=night.stream)
+    archived.notes.extend(others.notes)
+    archived.findings.extend(others.findings)
+    archived.seconds += others.seconds
+    if night.progress:
+        print(others.summary, file=night.stream, flush=True)
 
 
 def collect_findings(plan: Plan, checked: Checked, audited: AuditOutcome,

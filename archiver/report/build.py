@@ -95,9 +95,59 @@ def link_entry(link: Link, state: LinkState | None, extra: Mapping[str, Any] | N
         entry["wayback"] = {k: wb.get(k) for k in ("url", "timestamp", "saved_this_run") if k in wb}
         if wb.get("url"):  # the copy's replay was judged to be the page (false: not yet)
             entry["wayback"]["verified"] = bool(wb.get("verified"))
+    if state and state.archives:
+        entry.update(archive_copies(state))
     if extra:
         entry.update(extra)
+    snapshot = entry.get("snapshot")
+    if isinstance(snapshot, dict) and snapshot.get("origin") not in (None, "live", "wayback"):
+        # text from another archive: the contract's origin is live or wayback, so the archive is named apart
+        snapshot = dict(snapshot)
+        snapshot["archive"] = snapshot.pop("origin")
+        entry["snapshot"] = snapshot
     return entry
+
+
+def archive_copies(state: LinkState) -> dict[str, Any]:
+    """``archives`` (the good captures other archives hold: archive, url, datetime, verified) and ``copy`` (the
+    best copy to cite, naming its archive: the Wayback copy when it is verified or the only one), for a link
+    another archive was asked about (other links' entries are unchanged)."""
+    rec = state.archives
+    assert rec is not None
+    out: dict[str, Any] = {"archives": [
+        {"archive": c.archive, "url": c.url, "datetime": _ts_iso(c.timestamp), "verified": c.verified}
+        for c in sorted(rec.captures, key=lambda c: (c.archive, c.timestamp)) if c.usable]}
+    wb = state.wayback
+    if wb is not None and wb.url and (wb.verified or not (rec.url and rec.verified)):
+        out["copy"] = {"archive": "wayback", "url": wb.url, "datetime": _ts_iso(wb.timestamp or ""),
+                       "verified": bool(wb.verified)}
+    elif rec.url:
+        out["copy"] = {"archive": rec.archive, "url": rec.url, "datetime": _ts_iso(rec.timestamp or ""),
+                       "verified": rec.verified}
+    else:
+        out["copy"] = None
+    return out
+
+
+def _ts_iso(ts: str) -> str | None:
+    if len(ts) < 14 or not ts[:14].isdigit():
+        return None
+    return f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
+
+
+def text_copies(entries: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per outlet (the registry's name for the link's host, else its domain): citations with a text copy by
+    where it came from (``live``, ``wayback``, ``archive``: another archive) and without one (``none``)."""
+    counts: dict[str, Counter[str]] = {}
+    for e in entries:
+        if e["status"] == "invalid":
+            continue
+        snapshot = e.get("snapshot") or {}
+        origin = snapshot.get("origin") or ("archive" if snapshot.get("archive") else None)
+        where = origin if origin in ("live", "wayback", "archive") else "none" if not snapshot else "live"
+        outlet = str(e.get("outlet") or e.get("domain") or "?")
+        counts.setdefault(outlet, Counter())[where] += len(e["citations"])
+    return {outlet: {k: n[k] for k in ("live", "wayback", "archive", "none")} for outlet, n in sorted(counts.items())}
 
 
 def build_report(
@@ -122,6 +172,7 @@ def build_report(
             "confirmed": sum(1 for e in entries if e["confirmed"]),
             "findings": dict(sorted(Counter(f["kind"] for f in finding_dicts).items())),
             "citations": sum(len(e["citations"]) for e in entries),
+            "text_copies": text_copies(entries),
         },
         "links": entries,
         "findings": finding_dicts,

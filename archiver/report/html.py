@@ -179,7 +179,8 @@ def _archived_html(link: Mapping[str, Any]) -> str:
         return f'<a href="{_e(copy.url)}" class="muted">search</a>'
     if safe_href(copy.url) is None:
         return ""
-    return f'<a href="{_e(copy.url)}">{"Wayback" if copy.kind == "copy" else "cited copy"}</a>'
+    label = ("Wayback" if copy.archive == "Wayback Machine" else copy.archive) if copy.kind == "copy" else "cited copy"
+    return f'<a href="{_e(copy.url)}">{_e(label)}</a>'
 
 
 def _why(link: Mapping[str, Any]) -> str:

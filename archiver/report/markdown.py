@@ -165,7 +165,7 @@ def change_item(view: ReportView, kind: str, change: Mapping[str, Any], entry: M
 def archived_text(entry: Mapping[str, Any]) -> str:
     copy = archived_copy(entry)
     if copy.kind == "copy":
-        return f"Wayback copy: {url_link(copy.url)}"
+        return f"{'Wayback' if copy.archive == 'Wayback Machine' else md(copy.archive)} copy: {url_link(copy.url)}"
     if copy.kind == "declared":
         return f"Archived copy (cited): {url_link(copy.url)}"
     return f"No archived copy known: [search the Wayback Machine]({href(copy.url)})"

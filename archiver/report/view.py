@@ -117,9 +117,16 @@ class Archived:
     #: copy: a Wayback capture found by the pipeline; declared: the citation's own
     #: archive_url; search: no capture known, a Wayback search for the URL
     kind: Literal["copy", "declared", "search"]
+    #: the archive holding a found copy (another archive when the Wayback Machine has no good one)
+    archive: str = "Wayback Machine"
 
 
 def archived_copy(link: Mapping[str, Any]) -> Archived:
+    best = link.get("copy") or {}
+    if best.get("archive") not in (None, "wayback") and safe_href(best.get("url")):
+        from ..archives.registry import display_name
+
+        return Archived(best["url"], "copy", display_name(str(best["archive"])))
     wayback = link.get("wayback") or {}
     if safe_href(wayback.get("url")):
         return Archived(wayback["url"], "copy")

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
@@ -50,7 +50,6 @@ from .warc import WarcRef, WarcRun, record_warc, warc_fields
 
 FORMAT = "archiver.snapshot/1"
 FIRST = "snapshot.md"
-Origin = Literal["live", "wayback"]
 DEFAULT_DRIFT_SIMILARITY = 0.9
 DEFAULT_DRIFT_MIN_WORDS = 20
 
@@ -102,12 +101,13 @@ class Capture:
     http_status: int | None = None
     final_url: str | None = None
     content_type: str | None = None
-    origin: Origin = "live"
+    origin: str = "live"  # live, wayback, or another archive's id (archive.today, loc, ...: data/archives.yaml)
     wayback_url: str | None = None  # the Wayback capture this text came from (origin wayback), or an archived copy
     cited_by: tuple[str, ...] = ()
     exchange: RawExchange | None = field(default=None, repr=False, compare=False)
     body: bytes | None = field(default=None, repr=False, compare=False)
     warc: WarcRef | None = None
+    archive_url: str | None = None  # the memento, when origin is another archive (in the header only then)
 
     @classmethod
     def from_check(cls, link: Link, result: CheckResult, extraction: Extraction, body: bytes | None = None) -> Capture:
@@ -123,7 +123,7 @@ def capture_problem(capture: Capture) -> str | None:
     x = capture.extraction
     if capture.origin == "live" and capture.status != "alive":
         return f"the check found the page {capture.status}"
-    if capture.origin == "wayback" and not (capture.http_status and 200 <= capture.http_status < 300):
+    if capture.origin != "live" and not (capture.http_status and 200 <= capture.http_status < 300):
         return f"the archived capture answered HTTP {capture.http_status}"
     if x.kind in ("binary", "empty", "failed"):
         return f"not extractable: {x.reason}" if x.kind != "failed" else f"extraction failed: {x.reason}"
@@ -153,7 +153,7 @@ def header_fields(capture: Capture, *, version: str = "first", comparison: Compa
         "http_status": capture.http_status,
         "content_type": capture.content_type,
         "origin": capture.origin,
-        "wayback_url": capture.wayback_url,
+        "wayback_url": capture.wayback_url, **({"archive_url": capture.archive_url} if capture.archive_url else {}),
         "kind": x.kind,
         "encoding": x.encoding,
     }

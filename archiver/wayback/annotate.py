@@ -5,7 +5,10 @@ survives link rot. For every source without an ``archive_url`` whose link has a
 chosen 2xx capture in its state (the Wayback stage picks the capture nearest the
 citation's date for failing links, the newest for live ones), this adds
 ``archive_url`` and ``archive_date`` lines, with the same minimal-diff editor as
-``archiver audit --write``: one inserted line per field, nothing else touched.
+``archiver audit --write``: one inserted line per field, nothing else touched. When the
+Wayback Machine has no copy and another archive holds the only verified one
+(``state.archives``), that copy is written, with ``archive_source`` naming its archive
+(``archive.today``, ``loc``, ...).
 """
 
 from __future__ import annotations
@@ -38,10 +41,17 @@ def planned_archive_urls(events: Iterable[Event], catalog: Catalog, store: State
             state = store.states.get(link.normalized_url)
             wayback = state.wayback if state else None
             url, timestamp = (wayback.url, wayback.timestamp) if wayback else (None, None)
+            archive = None
+            others = state.archives if state else None
+            if (not url or not timestamp) and others is not None and others.url and others.verified:
+                # the only good copy is in another archive: written with its archive's id
+                url, timestamp, archive = others.url, others.timestamp, others.archive
             if not url or not timestamp:
                 continue
             fields: dict[str, str | int] = {"archive_url": url}
             if date := _capture_date(str(timestamp)):
                 fields["archive_date"] = date
+            if archive:
+                fields["archive_source"] = archive
             plan.setdefault(event.path or event.file, []).append((source.index, fields))
     return plan

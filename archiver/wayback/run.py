@@ -41,6 +41,8 @@ class WaybackOutcome:
     lookups_left: int = 0
     #: why they are left (``the max_lookups budget``, ``the time budget``, ...)
     lookups_stopped: str | None = None
+    #: the archive could not be reached (CDX lookups failed in a row): the other archives stand in
+    unreachable: bool = False
 
     @property
     def summary(self) -> str:

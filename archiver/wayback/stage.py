@@ -157,6 +157,7 @@ class _Run(Rescues, Saves):
             await self.fallback(link, state, exc)
             if self.cdx_failures >= MAX_CDX_FAILURES and self.stop_lookups is None:
                 self.stop_lookups = "the CDX server failed"
+                self.out.unreachable = True
                 self.note(f"lookups stopped for this run: {self.cdx_failures} CDX lookups in a row failed ({exc})")
             return
         new = policy.with_captures(state.wayback, link, state, policy.from_rows(rows), self.base)

@@ -1,0 +1,143 @@
+"""A small parser of ``application/link-format`` TimeMaps and ``Link`` headers (RFC 7089, RFC 8288).
+
+A TimeMap (RFC 7089 §5) is a list of links in the syntax of the HTTP ``Link`` header
+(RFC 8288 §3; the media type is RFC 6690's ``application/link-format``)::
+
+    <http://a.example/page>; rel="original",
+    <http://arch.example/timemap/link/http://a.example/page>; rel="self"; type="application/link-format";
+      from="Tue, 20 Jun 2000 18:02:59 GMT",
+    <http://arch.example/20000620180259/http://a.example/page>; rel="first memento";
+      datetime="Tue, 20 Jun 2000 18:02:59 GMT"
+
+Entries come in any order, span lines, and their parameters may be quoted (commas and
+semicolons inside quotes are text) or bare tokens; ``rel`` may hold several space-separated
+types (``first last memento``, RFC 7089 §2.2 and RFC 8288 §3.3); ``datetime`` is an
+IMF-fixdate (RFC 7089 §2.1.1, RFC 7231 §7.1.1.1). Why our own parser: the package index's
+link-header parsers are unmaintained (linkheader 0.4.3 of 2015, httplink 0.2.0 of 2020,
+memento-client 0.6.1 of 2017), and this one is a page of code with its tests
+(``tests/archives/test_linkformat.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class LinkEntry:
+    """One link: its target URI, its relation types and its other parameters (names lower case)."""
+
+    uri: str
+    rels: frozenset[str] = frozenset()
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def datetime(self) -> dt.datetime | None:
+        return parse_http_date(self.params.get("datetime"))
+
+
+@dataclass(frozen=True, slots=True)
+class Memento:
+    """A memento listed in a TimeMap: its URI and its capture time (UTC)."""
+
+    uri: str
+    datetime: dt.datetime
+
+    @property
+    def timestamp(self) -> str:
+        return self.datetime.strftime("%Y%m%d%H%M%S")
+
+
+def parse_http_date(text: str | None) -> dt.datetime | None:
+    """An IMF-fixdate (``Tue, 20 Jun 2000 18:02:59 GMT``) as an aware UTC datetime; None when unreadable."""
+    if not text:
+        return None
+    try:
+        stamp = email.utils.parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    if stamp is None:
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC)
+
+
+def parse_links(text: str) -> list[LinkEntry]:
+    """Every link of a link-format document or ``Link`` header value, in document order.
+
+    Tolerant: whitespace and line breaks anywhere between tokens, quoted or bare parameter
+    values, backslash escapes in quoted strings, a missing final comma or a trailing one,
+    parameters without a value; a malformed entry is skipped up to the next ``<``.
+    """
+    out: list[LinkEntry] = []
+    i, n = 0, len(text)
+    while i < n:
+        start = text.find("<", i)
+        if start < 0:
+            break
+        end = text.find(">", start + 1)
+        if end < 0:
+            break
+        uri = text[start + 1:end].strip()
+        i = end + 1
+        params: dict[str, str] = {}
+        while i < n:
+            while i < n and text[i] in " \t\r\n":
+                i += 1
+            if i >= n or text[i] == ",":
+                i += 1
+                break
+            if text[i] == "<":  # a missing comma: the next entry starts
+                break
+            if text[i] != ";":
+                i += 1
+                continue
+            i += 1
+            while i < n and text[i] in " \t\r\n":
+                i += 1
+            name_start = i
+            while i < n and text[i] not in "=;,< \t\r\n":
+                i += 1
+            name = text[name_start:i].strip().lower()
+            while i < n and text[i] in " \t\r\n":
+                i += 1
+            value = ""
+            if i < n and text[i] == "=":
+                i += 1
+                while i < n and text[i] in " \t\r\n":
+                    i += 1
+                if i < n and text[i] == '"':
+                    i += 1
+                    chars: list[str] = []
+                    while i < n and text[i] != '"':
+                        if text[i] == "\\" and i + 1 < n:
+                            i += 1
+                        chars.append(text[i])
+                        i += 1
+                    i += 1  # the closing quote
+                    value = "".join(chars)
+                else:
+                    value_start = i
+                    while i < n and text[i] not in ";,":
+                        i += 1
+                    value = text[value_start:i].strip()
+            if name and name not in params:  # RFC 8288 §3: only the first occurrence of a parameter counts
+                params[name] = value
+        if uri:
+            rels = frozenset(r.lower() for r in params.pop("rel", "").split())
+            out.append(LinkEntry(uri, rels, params))
+    return out
+
+
+def mementos(entries: list[LinkEntry]) -> list[Memento]:
+    """The mementos of a TimeMap (``rel`` holding ``memento``, with a readable ``datetime``), oldest first."""
+    found = {(e.uri, stamp) for e in entries if "memento" in e.rels and (stamp := e.datetime) is not None}
+    return sorted((Memento(uri, stamp) for uri, stamp in found), key=lambda m: (m.datetime, m.uri))
+
+
+def original(entries: list[LinkEntry]) -> str | None:
+    """The Original Resource a TimeMap or memento names (``rel="original"``)."""
+    return next((e.uri for e in entries if "original" in e.rels), None)
