@@ -28,6 +28,7 @@ import httpx
 from ..config import Settings
 from ..liveness.fetcher import Fetcher
 from ..liveness.transport import Answer, FetchFailure
+from ..models import RawExchange
 from ..wayback.errors import DeadlineReached
 from . import linkformat
 from .linkformat import Memento
@@ -63,6 +64,8 @@ class MementoReplay:
     datetime: str | None = None
     original: str | None = None
     why: str | None = None
+    #: the raw exchange as received (for the WARC record of a rescue); None unless ``ok``
+    exchange: RawExchange | None = None
 
 
 @dataclass(slots=True)
@@ -197,5 +200,6 @@ class MementoClient:
             kind = "ok" if 200 <= answer.status < 300 else "error"
             return MementoReplay(kind, url, answer.status, body=answer.body if kind == "ok" else b"",
                                  content_type=answer.headers.get("content-type"), truncated=answer.truncated,
-                                 datetime=stamp, original=original)
+                                 datetime=stamp, original=original,
+                                 exchange=answer.exchange if kind == "ok" else None)
         return MementoReplay("missing", url, why="too many redirects")

@@ -330,7 +330,8 @@ class _Run:
                        content_type=(replay.content_type or "").split(";")[0].strip().lower() or None,
                        origin=archive.id, wayback_url=memento if is_wayback else None,
                        archive_url=None if is_wayback else memento,
-                       cited_by=tuple(sorted({c.event for c in link.citations})))
+                       cited_by=tuple(sorted({c.event for c in link.citations})),
+                       exchange=replay.exchange, body=replay.body)
         outcome = await asyncio.to_thread(self.snapshots.save, snap)
         if outcome.action is SnapshotAction.WRITTEN:
             rec = ArchivesRecord.ensure(state)

@@ -237,3 +237,36 @@ def test_annotate_writes_the_only_good_copy_of_another_archive_naming_it(farm: F
     memento = f"{today.base_url}/20240310080000/{url}"
     assert f"    archive_url: {memento}\n" in text and "    archive_date: '2024-03-10'\n" in text
     assert "    archive_source: archive.today\n" in text
+
+
+def test_a_rescue_from_another_archive_is_kept_as_warc_records(farm: Farm, tmp_path: Path) -> None:
+    """The memento's bytes as received go into the run's WARC (target: the cited URL; refers to: the memento),
+    and the snapshot header names that record; its payload digest is the stored body's sha256."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.snapshots.warc import WarcRun
+
+    today = MementoDouble("archive.today", raw=False)
+    w = World(tmp_path, farm, [today], wayback_down=True)
+    url = w.cite(SITE + "warc-kept/", date="2024-03-12")
+    w.verdict(url, "dead", since=dt.datetime(2024, 4, 1, 2, tzinfo=dt.UTC))
+    today.add(url, "20240310080000", article(url, ["kept-as-warc"]))
+    settings = w.settings(archives_file=w.list, archive_timeout=1.0)
+    warcs = WarcRun(tmp_path / "warcs", NOW)
+    store = StateStore(w.snapshots).load()
+    asyncio.run(archives_stage(settings, build_catalog(load_events(w.events).events), store,
+                               SnapshotStore.from_settings(settings, warcs=warcs), now=NOW,
+                               wayback=WaybackOutcome(unreachable=True), stream=io.StringIO()))
+    path = warcs.close()
+    assert path is not None and path.exists()
+    snap = SnapshotStore(w.snapshots).read(canonical_url(url))
+    assert snap is not None and snap.info.header["origin"] == "archive.today"
+    with path.open("rb") as fh:  # a record's payload is read while the iterator stands on it
+        responses = [(r.rec_headers, r.content_stream().read()) for r in ArchiveIterator(fh)
+                     if r.rec_type == "response"]
+    ((headers, payload),) = responses
+    assert headers.get_header("WARC-Target-URI") == url
+    assert headers.get_header("WARC-Refers-To-Target-URI") == f"{today.base_url}/20240310080000/{url}"
+    assert headers.get_header("WARC-Record-ID") == snap.info.header["warc_record_id"]
+    assert headers.get_header("WARC-Payload-Digest") == snap.info.header["warc_payload_digest"]
+    assert b"kept-as-warc" in payload
