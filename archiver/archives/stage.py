@@ -97,6 +97,8 @@ class _Run:
         self.archives = {a.id: a for a in archives}
         self.wayback = wayback_archive(settings)
         self.now, self.deadline, self.wayback_down = now, deadline, wayback_down
+        #: links whose Wayback lookup failed in this run (the others stand in for them too)
+        self.wayback_failed: set[str] = set()
         self.out = ArchivesOutcome()
         self.refusals: Counter[str] = Counter()
         self.pool: ExtractorPool | None = None
@@ -116,8 +118,8 @@ class _Run:
         wb = state.wayback
         if wb is not None and wb.url and (wb.verified or not self.wayback_down):
             return False  # a good (or not yet judged, with the archive up) Wayback copy comes first
-        if wb is None or not wb.looked_up:
-            return self.wayback_down
+        if wb is None or not wb.looked_up:  # the Wayback Machine has not answered for this link
+            return self.wayback_down or state.normalized_url in self.wayback_failed
         return True
 
     def lookup_due(self, state: LinkState) -> bool:
@@ -453,6 +455,8 @@ async def archives_stage(settings: Settings, catalog: Catalog, store: StateStore
     client = client or MementoClient(settings, archives, deadline=deadline)
     client.deadline = deadline
     run = _Run(settings, store, snapshot_store, client, archives, now, deadline, wayback_down)
+    if wayback is not None:
+        run.wayback_failed = set(wayback.lookup_failed)
     links = deque(link for link in catalog.links if link.checkable)
 
     async def worker() -> None:

@@ -37,7 +37,7 @@ from ..support import asyncrun
 from ..support.timefmt import iso
 from ..timeline.edit import apply_fills
 from ..timeline.load import load_timeline
-from .night import CheckOutcome, run_night
+from .night import CheckOutcome, all_archives, run_night
 from .stored import stored_report
 from .summary import ExitCode, FailOn, fail_reason, run_summary
 
@@ -153,8 +153,6 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
 
 def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``archiver wayback``: the stage alone on the stored state, then the reports again."""
-    from ..wayback.stage import wayback_stage  # the archive client (httpx): only for the Wayback command
-
     out, err = out or sys.stdout, err or sys.stderr
     started = time.monotonic()
     deadline = started + settings.time_budget if settings.time_budget else None
@@ -165,9 +163,9 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
         now = settings.clock()
         warcs = open_run(settings, now)  # the rescues' raw captures
         try:
-            outcome = asyncrun.run(wayback_stage(settings, catalog, store,
-                                                 SnapshotStore.from_settings(settings, warcs=warcs),
-                                                 now=now, deadline=deadline, stream=err))
+            outcome = asyncrun.run(all_archives(settings, catalog, store,
+                                                SnapshotStore.from_settings(settings, warcs=warcs),
+                                                now=now, deadline=deadline, stream=err, progress=False))
         finally:
             finish_run(warcs)
         record_run(store, outcome, started=now, finished=settings.clock())

@@ -197,35 +197,37 @@ def mark_extracted(store: StateStore, processed: Iterable[str]) -> None:
 
 
 async def archive(night: Night, plan: Plan, checked: Checked) -> WaybackOutcome | None:
-    """5. The Wayback stage (lookups, rescues, saves) within the run's time budget; not when offline."""
+    """5. The Wayback stage (lookups, rescues, saves), then the other archives, within the run's time budget;
+    not when offline."""
     if checked.run.network.status == "offline":
         return None
-    # the archive client (httpx) is imported only when the stage runs
-    from ..wayback.stage import wayback_stage
-
     if night.progress:
         print("wayback: looking up, rescuing and saving archived copies", file=night.stream, flush=True)
     part = plan.catalog if night.shard is None else Catalog(links=plan.scope)
-    archived = await wayback_stage(night.settings, part, plan.store, checked.snapshot_store, now=night.started_at,
-                                   deadline=night.deadline, stream=night.stream, progress=night.progress)
-    if night.progress:
-        print(archived.summary, file=night.stream, flush=True)
-    await other_archives(night, plan, checked, part, archived)
-    return archived
+    return await all_archives(night.settings, part, plan.store, checked.snapshot_store, now=night.started_at,
+                              deadline=night.deadline, stream=night.stream, progress=night.progress)
 
 
-async def other_archives(night: Night, plan: Plan, checked: Checked, part: Catalog, archived: WaybackOutcome) -> None:
-    """5b. The other archives (Memento), after the Wayback Machine; their notes and findings join the Wayback
-    stage's (one archive step of the night)."""
+async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
+                       now: dt.datetime, deadline: float | None, stream: TextIO, progress: bool) -> WaybackOutcome:
+    """The Wayback Machine, then the other archives (Memento) for what it could not give; their notes and
+    findings join the Wayback stage's (one archive step, in ``archiver run`` and ``archiver wayback``)."""
+    # the archive clients (httpx) are imported only when the stage runs
     from ..archives.stage import archives_stage
+    from ..wayback.stage import wayback_stage
 
-    others = await archives_stage(night.settings, part, plan.store, checked.snapshot_store, now=night.started_at,
-                                  wayback=archived, deadline=night.deadline, stream=night.stream)
+    archived = await wayback_stage(settings, catalog, store, snapshot_store, now=now, deadline=deadline,
+                                   stream=stream, progress=progress)
+    if progress:
+        print(archived.summary, file=stream, flush=True)
+    others = await archives_stage(settings, catalog, store, snapshot_store, now=now, wayback=archived,
+                                  deadline=deadline, stream=stream)
     archived.notes.extend(others.notes)
     archived.findings.extend(others.findings)
     archived.seconds += others.seconds
-    if night.progress:
-        print(others.summary, file=night.stream, flush=True)
+    if progress:
+        print(others.summary, file=stream, flush=True)
+    return archived
 
 
 def collect_findings(plan: Plan, checked: Checked, audited: AuditOutcome,

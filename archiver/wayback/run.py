@@ -43,6 +43,8 @@ class WaybackOutcome:
     lookups_stopped: str | None = None
     #: the archive could not be reached (CDX lookups failed in a row): the other archives stand in
     unreachable: bool = False
+    #: links whose lookup failed in this run (normalized URLs): the other archives stand in for them
+    lookup_failed: set[str] = field(default_factory=set)
 
     @property
     def summary(self) -> str:

@@ -154,6 +154,7 @@ class _Run(Rescues, Saves):
             return
         except ArchiveError as exc:
             self.cdx_failures += 1
+            self.out.lookup_failed.add(link.normalized_url)
             await self.fallback(link, state, exc)
             if self.cdx_failures >= MAX_CDX_FAILURES and self.stop_lookups is None:
                 self.stop_lookups = "the CDX server failed"

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import io
 import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -270,3 +271,42 @@ def test_a_rescue_from_another_archive_is_kept_as_warc_records(farm: Farm, tmp_p
     assert headers.get_header("WARC-Record-ID") == snap.info.header["warc_record_id"]
     assert headers.get_header("WARC-Payload-Digest") == snap.info.header["warc_payload_digest"]
     assert b"kept-as-warc" in payload
+
+
+def test_archiver_wayback_asks_the_other_archives_too(farm: Farm, tmp_path: Path) -> None:
+    """`archiver wayback` (the stage alone on the stored state) runs the same archive step as `archiver run`."""
+    from archiver.pipeline.commands import run_wayback
+
+    loc = MementoDouble("loc", "Library of Congress")
+    w = World(tmp_path, farm, [loc], wayback_down=True)
+    url = w.cite(SITE + "wayback-command/", date="2024-03-12")
+    w.verdict(url, "dead", since=dt.datetime(2024, 4, 1, 2, tzinfo=dt.UTC))
+    loc.add(url, "20240301000000", article(url, ["as-cited"]))
+    out, err = io.StringIO(), io.StringIO()
+    settings = w.settings(archives_file=w.list, archive_timeout=1.0, report_dir=tmp_path / "reports")
+    assert run_wayback(settings, out=out, err=err) == 0, err.getvalue()
+    rec = StateStore(w.snapshots).load().states[canonical_url(url)].archives
+    assert rec is not None and (rec.archive, rec.verified) == ("loc", True)
+    report = json.loads((tmp_path / "reports" / "report.json").read_text("utf-8"))
+    (entry,) = [e for e in report["links"] if e["url"] == url]
+    assert entry["copy"]["archive"] == "loc" and entry["copy"]["verified"] is True
+
+
+def test_a_link_whose_wayback_lookup_failed_is_asked_of_the_others(farm: Farm, tmp_path: Path) -> None:
+    """One failed CDX lookup (not yet "unreachable"): that link is asked of the other archives; a failing link
+    the Wayback Machine was not asked about this run waits for it."""
+    loc = MementoDouble("loc", "Library of Congress")
+    w = World(tmp_path, farm, [loc])
+    failed = w.cite(SITE + "cdx-failed/", date="2024-03-12")
+    waiting = w.cite(SITE + "not-asked-yet/", date="2024-03-12")
+    for url in (failed, waiting):
+        w.verdict(url, "dead", since=dt.datetime(2024, 4, 1, 2, tzinfo=dt.UTC))
+        loc.add(url, "20240301000000", article(url, ["as-cited"]))
+    settings = w.settings(archives_file=w.list, archive_timeout=1.0)
+    store = StateStore(w.snapshots).load()
+    asyncio.run(archives_stage(settings, build_catalog(load_events(w.events).events), store,
+                               SnapshotStore.from_settings(settings), now=NOW,
+                               wayback=WaybackOutcome(lookup_failed={canonical_url(failed)}), stream=io.StringIO()))
+    assert store.states[canonical_url(failed)].archives is not None
+    assert store.states[canonical_url(waiting)].archives is None
+    assert {h[1] for h in loc.hits()} <= {"timemap", "memento"} and len(loc.hits("timemap")) == 1
