@@ -130,8 +130,9 @@ class Page:
 class Browser:
     """``with Browser() as browser: page = browser.page()``."""
 
-    def __init__(self, binary: str | None = None) -> None:
+    def __init__(self, binary: str | None = None, extra_flags: list[str] | None = None) -> None:
         self.binary = binary or find_chromium()
+        self.extra_flags = list(extra_flags or [])
         if self.binary is None:
             raise FileNotFoundError("chromium is not installed")
         self._profile = tempfile.TemporaryDirectory(prefix="archiver-chromium-")
@@ -142,7 +143,7 @@ class Browser:
 
     def __enter__(self) -> Browser:
         self.proc = subprocess.Popen(
-            [str(self.binary), *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
+            [str(self.binary), *FLAGS, *self.extra_flags, f"--user-data-dir={self._profile.name}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         lines: queue.Queue[str] = queue.Queue()
 
