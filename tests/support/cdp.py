@@ -1,7 +1,8 @@
 """A small Chrome DevTools Protocol driver for headless Chromium (Debian's ``chromium``).
 
 Starts ``chromium --headless=new --remote-debugging-port=0`` with a throwaway profile
-and every background service off (no traffic leaves the machine), connects to its page
+and every background service off, no host name resolving but localhost and a proxy on a
+closed loopback port for anything else (no traffic leaves the machine), connects to its page
 over the DevTools websocket on loopback, and offers what the browser tests need:
 navigate, evaluate JavaScript, collect console errors and uncaught exceptions, take a
 screenshot.
@@ -27,11 +28,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
 
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound and released: refused until someone takes it)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+CLOSED_PORT = _closed_port()
 FLAGS = ["--headless=new", "--disable-gpu", "--no-sandbox", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
          "--disable-extensions", "--disable-default-apps", "--mute-audio", "--metrics-recording-only",
          "--disable-features=Translate,OptimizationHints,MediaRouter", "--remote-debugging-address=127.0.0.1",
-         "--remote-debugging-port=0"]
+         "--remote-debugging-port=0", "--disable-client-side-phishing-detection", "--disable-domain-reliability",
+         "--disable-breakpad", "--no-pings",
+         # the guard, not only the switches above: no host name resolves but localhost (tests use IP literals on
+         # 127.0.0.0/8), and anything not on loopback goes to a proxy on a closed loopback port, so it fails
+         # there (Chromium's background services still try Google hosts with the switches alone)
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost", f"--proxy-server=http://127.0.0.1:{CLOSED_PORT}"]
 
 
 def find_chromium() -> str | None:
