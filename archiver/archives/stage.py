@@ -37,8 +37,8 @@ from ..history.linkstate import LinkState
 from ..history.store import StateStore
 from ..history.wayback_record import Known
 from ..models import FAILING_STATUSES, Finding, Link, LinkStatus
-from ..snapshots.extract import Extraction, ExtractOptions, failed
-from ..snapshots.pool import ExtractorPool
+from ..snapshots.extract import Extraction, ExtractOptions
+from ..snapshots.pool import OnDemandExtractor
 from ..snapshots.store import Capture, SnapshotAction, SnapshotStore, stored_text
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
@@ -101,8 +101,7 @@ class _Run:
         self.wayback_failed: set[str] = set()
         self.out = ArchivesOutcome()
         self.refusals: Counter[str] = Counter()
-        self.pool: ExtractorPool | None = None
-        self.options = ExtractOptions.from_settings(settings)
+        self.extractor = OnDemandExtractor(ExtractOptions.from_settings(settings), settings.extract_timeout)
 
     def late(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -392,19 +391,10 @@ class _Run:
         self.store.save(state)
 
     async def extract(self, body: bytes, content_type: str | None, url: str, *, truncated: bool) -> Extraction:
-        if self.pool is None:
-            self.pool = ExtractorPool(self.options, workers=1, timeout=self.settings.extract_timeout)
-        future = self.pool.submit(body, content_type, url, truncated=truncated)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.extract_timeout + 30)
-        except TimeoutError:
-            future.cancel()
-            return failed("the extraction worker did not answer")
+        return await self.extractor.extract(body, content_type, url, truncated=truncated)
 
     async def aclose(self) -> None:
-        if self.pool is not None:
-            await asyncio.to_thread(self.pool.close, cancel_pending=True)
-            self.pool = None
+        await self.extractor.aclose()
 
 
 def archive_findings(link: Link, state: LinkState | None, archives: dict[str, Archive]) -> list[Finding]:

@@ -14,6 +14,7 @@ replacing one takes milliseconds; elsewhere they are spawned.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import multiprocessing
 import os
@@ -265,3 +266,27 @@ class ExtractorPool:
             setattr(self.stats, what, getattr(self.stats, what) + 1)
             if what != "restarts":
                 self.stats.busy_seconds += seconds
+
+
+class OnDemandExtractor:
+    """One extraction worker, started at the first page (rescues from archives are few): each page in the worker
+    with its timeout, the event loop free; a worker that cannot start must not hang the run."""
+
+    def __init__(self, options: ExtractOptions, timeout: float) -> None:
+        self.options, self.timeout = options, timeout
+        self.pool: ExtractorPool | None = None
+
+    async def extract(self, body: bytes, content_type: str | None, url: str, *, truncated: bool) -> Extraction:
+        if self.pool is None:
+            self.pool = ExtractorPool(self.options, workers=1, timeout=self.timeout)
+        future = self.pool.submit(body, content_type, url, truncated=truncated)
+        try:  # the pool answers within its timeout; 30 s more is for a worker that never answers
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout + 30)
+        except TimeoutError:
+            future.cancel()
+            return failed("the extraction worker did not answer")
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.close, cancel_pending=True)
+            self.pool = None

@@ -12,8 +12,7 @@ from ..history.linkstate import LinkState
 from ..history.wayback_record import Rescued, WaybackRecord
 from ..liveness.soft404 import content_verdict
 from ..models import Link
-from ..snapshots.extract import Extraction, failed
-from ..snapshots.pool import ExtractorPool
+from ..snapshots.extract import Extraction
 from ..snapshots.store import Capture, SnapshotAction, stored_text
 from ..support.timefmt import iso
 from ..timeline.catalog import parse_archive_url
@@ -158,18 +157,8 @@ class Rescues(RunBase):
         return None  # a snapshot appeared meanwhile
 
     async def extract(self, body: bytes, content_type: str | None, url: str, *, truncated: bool) -> Extraction:
-        """Extract in the checker's worker pool (a per-page timeout; the event loop stays free),
-        started at the first rescue of the run."""
-        if self.pool is None:
-            self.pool = ExtractorPool(self.options, workers=1, timeout=self.settings.extract_timeout)
-        future = self.pool.submit(body, content_type, url, truncated=truncated)
-        try:  # the pool answers within its timeout; a pool whose workers cannot start must not hang the run
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.extract_timeout + 30)
-        except TimeoutError:
-            future.cancel()
-            return failed("the extraction worker did not answer")
+        """Extract in a worker started at the first rescue of the run."""
+        return await self.extractor.extract(body, content_type, url, truncated=truncated)
 
     async def aclose(self) -> None:
-        if self.pool is not None:
-            await asyncio.to_thread(self.pool.close, cancel_pending=True)
-            self.pool = None
+        await self.extractor.aclose()

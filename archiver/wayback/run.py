@@ -17,7 +17,7 @@ from ..config import Settings
 from ..history.store import StateStore
 from ..models import Finding, Link
 from ..snapshots.extract import ExtractOptions
-from ..snapshots.pool import ExtractorPool
+from ..snapshots.pool import OnDemandExtractor
 from ..snapshots.store import SnapshotStore
 from ..timeline.catalog import Catalog
 from .client import WaybackClient
@@ -88,13 +88,12 @@ class RunBase:
         self.stop_lookups: str | None = None
         self.stop_saving: str | None = None
         self.cdx_failures = 0
-        self.options = ExtractOptions.from_settings(settings)
         self.queue: asyncio.PriorityQueue[tuple[tuple[int, str, str], int, Link]] = asyncio.PriorityQueue()
         self.seq = itertools.count()
         self.enqueued: set[str] = set()
         self.producers_done = asyncio.Event()
         self.in_flight: dict[str, tuple[Link, float]] = {}
-        self.pool: ExtractorPool | None = None
+        self.extractor = OnDemandExtractor(ExtractOptions.from_settings(settings), settings.extract_timeout)
 
     # ------------------------------------------------------------------ helpers
 
