@@ -102,23 +102,6 @@ __all__ = [
     "stored_report",
 ]
 
-if _typing.TYPE_CHECKING:  # for type checkers and editors; at run time the names come from __getattr__
-    from .audit.registry import Registry, load_registry
-    from .audit.rules import audit as audit_citations
-    from .config import ConfigError, Settings, load_settings
-    from .history.linkstate import LinkState
-    from .liveness.batch import check_links
-    from .models import CheckResult, Citation, Event, Finding, FindingKind, Link, LinkStatus, Severity, Source
-    from .pipeline.commands import audit_timeline, regenerate_report, run_check, run_pipeline, run_wayback
-    from .pipeline.night import run_night
-    from .pipeline.stored import stored_report
-    from .pipeline.summary import ExitCode, FailOn
-    from .report.build import SCHEMA_ID as REPORT_SCHEMA_ID
-    from .report.build import RunInfo, build_report, load_schema
-    from .snapshots.store import SnapshotStore
-    from .timeline.catalog import Catalog, build_catalog
-    from .timeline.load import LoadResult, Timeline, load_events, load_timeline
-
 
 def __getattr__(name: str) -> _typing.Any:
     try:

@@ -65,3 +65,23 @@ def test_importing_archiver_does_not_import_the_http_stack_or_the_extractors() -
     done = subprocess.run([sys.executable, "-c", _IMPORT_COST], capture_output=True, text=True, timeout=60,
                           check=True)
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_type_stub_declares_the_same_api() -> None:
+    """archiver/__init__.pyi (what type checkers read) names every member of __all__, from the module
+    the lazy table loads it from."""
+    import ast
+    from pathlib import Path
+
+    stub = ast.parse((Path(archiver.__file__).with_suffix(".pyi")).read_text("utf-8"))
+    declared: dict[str, str] = {}
+    stub_all: list[str] = []
+    for node in stub.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                declared[alias.asname or alias.name] = f"{node.module}:{alias.name}"
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            stub_all = list(ast.literal_eval(node.value))
+    assert sorted(stub_all) == sorted(archiver.__all__)
+    lazy = {name: f"{module}:{attribute}" for name, (module, attribute) in archiver._LAZY.items()}
+    assert declared == lazy

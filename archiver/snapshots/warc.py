@@ -37,7 +37,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -49,8 +49,29 @@ from .. import __version__
 from ..models import RawExchange
 from ..support import atomic
 
-if TYPE_CHECKING:
-    from .store import Capture
+
+class Recordable(Protocol):
+    """What a capture tells the WARC writer (:class:`~archiver.snapshots.store.Capture` is one; this module
+    does not import the store, which imports it)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def captured_at(self) -> dt.datetime: ...
+    @property
+    def exchange(self) -> RawExchange | None: ...
+    @property
+    def body(self) -> bytes | None: ...
+    @property
+    def warc(self) -> WarcRef | None: ...
+    @property
+    def extraction(self) -> Any: ...
+
+
+CaptureT = TypeVar("CaptureT", bound=Recordable)
+
 
 #: headers describing the wire form of the body, replaced because the recorded body is decoded
 _WIRE_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
@@ -172,7 +193,7 @@ class WarcRun:
             self._writer.write_record(info)
         return self._writer
 
-    def write(self, capture: Capture) -> WarcRef | None:
+    def write(self, capture: Recordable) -> WarcRef | None:
         """Append the capture's request, response and metadata records; None without a raw exchange."""
         exchange, body = capture.exchange, capture.body
         if exchange is None or body is None:
@@ -259,7 +280,7 @@ def warc_fields(ref: WarcRef | None) -> dict[str, str]:
     return {"warc_file": ref.file, "warc_record_id": ref.record_id, "warc_payload_digest": ref.payload_digest}
 
 
-def record_warc(warcs: WarcRun | None, capture: Capture) -> Capture:
+def record_warc(warcs: WarcRun | None, capture: CaptureT) -> CaptureT:
     """A good capture with its exchange written as WARC records (``capture.warc`` set, the body dropped)."""
     if warcs is None or capture.warc is not None or capture.exchange is None or capture.body is None:
         return capture
