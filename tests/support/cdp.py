@@ -13,9 +13,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -151,7 +153,7 @@ class Browser:
         self.extra_flags = list(extra_flags or [])
         if self.binary is None:
             raise FileNotFoundError("chromium is not installed")
-        self._profile = tempfile.TemporaryDirectory(prefix="archiver-chromium-")
+        self._profile = tempfile.TemporaryDirectory(prefix="archiver-chromium-", ignore_cleanup_errors=True)
         self.proc: subprocess.Popen[str] | None = None
         self.port: int | None = None
         self._stack = contextlib.ExitStack()
@@ -160,7 +162,8 @@ class Browser:
     def __enter__(self) -> Browser:
         self.proc = subprocess.Popen(
             [str(self.binary), *FLAGS, *self.extra_flags, f"--user-data-dir={self._profile.name}", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)  # its own process group: every helper process is ended with it
         lines: queue.Queue[str] = queue.Queue()
 
         def pump() -> None:
@@ -196,11 +199,16 @@ class Browser:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stack.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
+        if self.proc is not None:
+            # the renderer, GPU and crash-handler processes outlive the browser process by a moment and
+            # keep writing into the profile: end the whole group, then remove the profile
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # stragglers of the group
         self._profile.cleanup()
