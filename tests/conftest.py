@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.farm import Farm
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT.parent / "shared" / "corpus" / "capture-cascade" / "events"
@@ -16,3 +19,18 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("corpus ../shared/corpus/capture-cascade/events is absent")
     return CORPUS
+
+
+@pytest.fixture
+def farm() -> Iterator[Farm]:
+    """Local hosts on loopback for one test; the process-wide archive limiter starts and ends clean, so no test
+    inherits another's pacing or pause."""
+    from archiver.wayback.limiter import LIMITER
+
+    f = Farm().start()
+    LIMITER.reset()
+    try:
+        yield f
+    finally:
+        LIMITER.reset()
+        f.stop()

@@ -17,7 +17,7 @@ from archiver.report.build import RunInfo, build_report, load_schema
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
-from tests.archives.test_archives_stage import World, farm  # noqa: F401 - the fixture
+from tests.archives.test_archives_stage import World
 from tests.support.farm import Farm
 from tests.support.memento_double import MementoDouble
 from tests.support.wayback_double import article
@@ -57,7 +57,7 @@ def test_the_shipped_schema_keeps_every_expectation_of_the_shared_contract() -> 
     assert not missing, f"the shipped schema drops or changes: {sorted(missing)}"
 
 
-def test_a_report_with_other_archives_validates_against_both_schemas(farm: Farm, tmp_path: Path) -> None:  # noqa: F811
+def test_a_report_with_other_archives_validates_against_both_schemas(farm: Farm, tmp_path: Path) -> None:
     today = MementoDouble("archive.today", raw=False)
     w = World(tmp_path, farm, [today], wayback_down=True)
     url = w.cite(SITE + "council-cameras/", date="2024-03-12")

@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +19,12 @@ from archiver.history.store import StateStore
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
-from archiver.wayback.limiter import LIMITER
 from archiver.wayback.run import WaybackOutcome
 from tests.support.farm import Farm
 from tests.support.memento_double import MementoDouble, archives_file
 from tests.support.wayback_double import WaybackDouble, article
 from tests.wayback.test_wayback_copies import NOT_FOUND
 from tests.wayback.test_wayback_stage import NOW, SITE, Timeline
-
-
-@pytest.fixture
-def farm() -> Iterator[Farm]:
-    f = Farm().start()
-    LIMITER.reset()
-    try:
-        yield f
-    finally:
-        LIMITER.reset()
-        f.stop()
 
 
 class World(Timeline):

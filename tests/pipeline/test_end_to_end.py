@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -31,13 +30,6 @@ FAST = ["--per-host-gap", "0", "--connect-timeout", "1", "--read-timeout", "2", 
         "--attempts", "1", "--backoff-base", "0", "--quiet", "--no-soft404-probe"]
 NIGHT1 = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
 DEAD = {3, 11, 17}  # link numbers whose pages are gone (404)
-
-
-@pytest.fixture
-def farm() -> Iterator[Farm]:
-    f = Farm().start()
-    yield f
-    f.stop()
 
 
 def git(repo: Path, *args: str) -> str:

@@ -15,11 +15,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
-import pytest
 
 from archiver.history.lock import run_lock
 from archiver.report.build import load_schema
@@ -50,13 +48,6 @@ class Web:
 
     def hits(self, path: str) -> int:
         return sum(len(h.hits(path)) for h in self.hosts)
-
-
-@pytest.fixture
-def farm() -> Iterator[Farm]:
-    f = Farm().start()
-    yield f
-    f.stop()
 
 
 def timeline(folder: Path, urls: list[str], per_event: int = 3) -> Path:

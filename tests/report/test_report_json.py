@@ -16,7 +16,7 @@ import pytest
 from archiver.config import load_settings
 from archiver.history.known_findings import FINDINGS_FILE, fingerprint, record
 from archiver.pipeline.commands import regenerate_report
-from tests.pipeline.test_nightly import VALIDATOR, Web, farm, run, timeline  # noqa: F401  (farm is a fixture)
+from tests.pipeline.test_nightly import VALIDATOR, Web, run, timeline
 from tests.support.farm import Farm
 from tests.support.reportdata import Ev, Src, build
 
@@ -41,7 +41,7 @@ def test_synthetic_reports_follow_the_contract() -> None:
                                                  "invalid"}
 
 
-def test_two_nights_changes_findings_and_offline_regeneration(farm: Farm, tmp_path: Path,  # noqa: F811
+def test_two_nights_changes_findings_and_offline_regeneration(farm: Farm, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     web = Web(farm, 2)
     urls = [web.hosts[i % 2].url(f"/news/story-{i}") for i in range(6)]

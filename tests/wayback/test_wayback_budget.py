@@ -9,10 +9,8 @@ import io
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
@@ -21,22 +19,10 @@ from archiver.history.store import StateStore
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog
 from archiver.timeline.load import load_events
-from archiver.wayback.limiter import LIMITER
 from archiver.wayback.stage import wayback_stage
 from tests.support.farm import Conn, Farm, FarmHost, Request
 from tests.support.farm_sites import article
 from tests.support.wayback_double import WaybackDouble
-
-
-@pytest.fixture
-def farm() -> Iterator[Farm]:
-    f = Farm().start()
-    LIMITER.reset()
-    try:
-        yield f
-    finally:
-        LIMITER.reset()
-        f.stop()
 
 
 def site(farm: Farm) -> FarmHost:

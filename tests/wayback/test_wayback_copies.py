@@ -5,10 +5,7 @@ remembered), and Save Page Now's scarce budget goes to links a capture can still
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from archiver.history.linkstate import apply_result, new_state
 from archiver.history.store import StateStore
@@ -16,8 +13,6 @@ from archiver.models import CheckResult
 from archiver.snapshots.extract import extract
 from archiver.snapshots.store import Capture, SnapshotStore
 from archiver.timeline.catalog import canonical_url
-from archiver.wayback.limiter import LIMITER
-from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article
 from tests.wayback.test_wayback_stage import NOW, SITE, Timeline
 
@@ -27,19 +22,6 @@ NOT_FOUND = (b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><bo
 STUB = (b"<!DOCTYPE html><html><head><title>Council cameras | Riverton Gazette</title></head><body><article>"
         b"<h1>Council cameras</h1><p>" + b"The council voted on Tuesday to approve the plate cameras downtown. " * 12
         + b"</p></article></body></html>")
-
-
-@pytest.fixture
-def double() -> Iterator[WaybackDouble]:
-    farm = Farm().start()
-    LIMITER.reset()
-    d = WaybackDouble(access="IAKEY-access-7f3a", secret="IAKEY-secret-9c2b", clock=lambda: NOW)
-    d.start(farm)
-    try:
-        yield d
-    finally:
-        LIMITER.reset()
-        farm.stop()
 
 
 def test_an_archived_not_found_page_is_never_the_copy_or_the_rescue(double: WaybackDouble, tmp_path: Path) -> None:

@@ -8,12 +8,10 @@ import datetime as dt
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 from click.testing import CliRunner
 
 from archiver.cli import cli
@@ -25,10 +23,8 @@ from archiver.report.build import load_schema
 from archiver.snapshots.store import SnapshotStore, parse
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
-from archiver.wayback.limiter import LIMITER
 from archiver.wayback.stage import SAVING_OFF, WaybackOutcome, wayback_stage
 from tests.history.test_wayback_record import roundtrip_state_files
-from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article, urlkey
 
 NOW = dt.datetime(2024, 5, 1, 2, 0, tzinfo=dt.UTC)
@@ -38,19 +34,6 @@ CHALLENGE = (b"<!DOCTYPE html><html><head><title>Just a moment...</title></head>
              b"</p></body></html>")
 ERROR_PAGE = (b"<html><head><title>Page not found | Riverton Gazette</title></head><body><h1>Page not found</h1><p>"
               + b"Sorry, the page you are looking for has moved or no longer exists. " * 20 + b"</p></body></html>")
-
-
-@pytest.fixture
-def double() -> Iterator[WaybackDouble]:
-    farm = Farm().start()
-    LIMITER.reset()
-    d = WaybackDouble(access="IAKEY-access-7f3a", secret="IAKEY-secret-9c2b", clock=lambda: NOW)
-    d.start(farm)
-    try:
-        yield d
-    finally:
-        LIMITER.reset()
-        farm.stop()
 
 
 class Timeline:
