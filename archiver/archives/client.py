@@ -30,10 +30,13 @@ from ..liveness.fetcher import Fetcher
 from ..liveness.transport import Answer, FetchFailure
 from ..models import RawExchange
 from ..wayback.errors import DeadlineReached
+from ..wayback.limiter import LIMITER
 from . import linkformat
 from .linkformat import Memento
 from .registry import Archive
 
+#: the Wayback Machine's id as an archive (its known captures are replayed through this client too)
+WAYBACK_ID = "wayback"
 #: statuses that are an archive refusing us (unknown), never "not archived"
 REFUSALS = {401: "refused (HTTP 401)", 403: "refused (HTTP 403)", 429: "rate limited (HTTP 429)",
             451: "not openly available (HTTP 451)"}
@@ -109,7 +112,14 @@ class MementoClient:
     # ------------------------------------------------------------------ pacing, failures
 
     async def _slot(self, archive: Archive) -> None:
-        """Wait for the archive's next start (called holding its lane: one request in flight per archive)."""
+        """Wait for the archive's next start (called holding its lane: one request in flight per archive).
+        Replays of the Wayback Machine's captures take the Wayback client's replay pace (one pace for the
+        archive, whichever stage asks)."""
+        if archive.id == WAYBACK_ID:
+            await LIMITER.acquire("replay", self.settings.replay_per_minute, self.deadline)
+            self.calls[archive.id] += 1
+            self.starts.setdefault(archive.id, []).append(time.monotonic())
+            return
         lane = self.lanes[archive.id]
         now = time.monotonic()
         start = max(now, lane.next_start)

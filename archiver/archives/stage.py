@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sys
+import itertools
 import time
-from collections import Counter, deque
+import zlib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..history.archives_record import ArchivedCapture, ArchivesRecord
@@ -40,19 +44,20 @@ from ..models import FAILING_STATUSES, Finding, Link, LinkStatus
 from ..snapshots.extract import Extraction, ExtractOptions
 from ..snapshots.pool import OnDemandExtractor
 from ..snapshots.store import Capture, SnapshotAction, SnapshotStore, stored_text
+from ..support.lanes import Item, Lane, Lanes, Work
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
 from ..wayback.rescue import not_the_page
-from ..wayback.run import WaybackOutcome
-from .client import MementoClient, MementoReplay
+from ..wayback.run import REPLAY, WaybackOutcome
+from .client import MementoClient, MementoReplay, TimeMap
 from .registry import Archive, load_archives
 
 NOTE_PREFIX = "archives: "
 WAYBACK = "wayback"
-#: links worked on at once (each archive is paced on its own, so a few links keep every archive busy)
-WORKERS = 4
+#: captures of one archive replayed and judged per link and run (the closest ones to the citation)
+REPLAYS_PER_ARCHIVE = 2
 
 
 @dataclass(slots=True)
@@ -90,18 +95,98 @@ def archive_name(archive_id: str | None, archives: dict[str, Archive] | None = N
     return "the Wayback Machine" if archive_id == WAYBACK else archive_id
 
 
+@dataclass(eq=False, slots=True)
+class _Want:
+    """A link the other archives are asked about in this run, one archive at a time until a good copy."""
+
+    link: Link
+    state: LinkState
+    work: Work
+    #: ``copy`` (a failing link's copy to cite) or ``text`` (a blocked link's text)
+    purpose: str
+    #: its place in the run's order (kept when it moves from lane to lane)
+    order: int
+    #: archives asked (or judged) in this run
+    tried: set[str] = field(default_factory=set)
+    #: archives worth asking: due for a TimeMap, or holding captures not judged yet
+    allowed: set[str] = field(default_factory=set)
+    counted: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class _Ask:
+    """The item asking one archive about one link (a lane with nothing of its own may steal it)."""
+
+    run: _Run
+    want: _Want
+    archive: str
+
+    async def __call__(self) -> None:
+        await self.run.ask(self.want, self.archive)
+
+
+class _HitRates:
+    """How often each archive held a link's captures: per host, and over all hosts (learned from the link
+    states of earlier runs and from this run's answers), to ask the likeliest archive first."""
+
+    #: the weight of the archive's overall rate in a host's estimate (pseudo-asks)
+    PRIOR = 2.0
+
+    def __init__(self) -> None:
+        self.host: dict[tuple[str, str], list[int]] = {}
+        self.all: dict[str, list[int]] = {}
+
+    def add(self, host: str, archive: str, hit: bool) -> None:
+        for counts in (self.host.setdefault((host, archive), [0, 0]), self.all.setdefault(archive, [0, 0])):
+            counts[0] += hit
+            counts[1] += 1
+
+    def score(self, host: str, archive: str) -> float:
+        hits, asks = self.all.get(archive, (0, 0))
+        overall = (hits + 1) / (asks + 2)
+        hits, asks = self.host.get((host, archive), (0, 0))
+        return (hits + self.PRIOR * overall) / (asks + self.PRIOR)
+
+    def learn(self, state: LinkState, archives: Iterable[str]) -> None:
+        rec = state.archives
+        if rec is None or not rec.looked_up:
+            return
+        held = {c.archive for c in rec.captures if c.usable or c.verified}
+        host = _host(state.url)
+        for archive in archives:
+            if archive in rec.unknown or not (rec.asked.get(archive) if rec.asked else rec.looked_up):
+                continue
+            self.add(host, archive, archive in held)
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
 class _Run:
     def __init__(self, settings: Settings, store: StateStore, snapshots: SnapshotStore, client: MementoClient,
-                 archives: list[Archive], now: dt.datetime, deadline: float | None, wayback_down: bool) -> None:
+                 archives: list[Archive], now: dt.datetime, lanes: Lanes, wayback_down: bool) -> None:
         self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
         self.archives = {a.id: a for a in archives}
         self.wayback = wayback_archive(settings)
-        self.now, self.deadline, self.wayback_down = now, deadline, wayback_down
+        self.now, self.lanes, self.wayback_down = now, lanes, wayback_down
+        self.deadline = lanes.deadline
         #: links whose Wayback lookup failed in this run (the others stand in for them too)
         self.wayback_failed: set[str] = set()
         self.out = ArchivesOutcome()
         self.refusals: Counter[str] = Counter()
         self.extractor = OnDemandExtractor(ExtractOptions.from_settings(settings), settings.extract_timeout)
+        self.offered: set[str] = set()
+        self.declared_queued: set[str] = set()
+        #: archives whose queued items were moved elsewhere once they were rested
+        self.moved: set[str] = set()
+        self.order = itertools.count()
+        self.rates = _HitRates()
+        for state in store.states.values():
+            self.rates.learn(state, self.archives)
+        for archive in archives:  # a TimeMap and a replay a link, as a rule
+            self.lanes.add(archive.id, steal=self.steal, pace=client.per_minute(archive) / 120)
 
     def late(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -114,6 +199,9 @@ class _Run:
     def wants_copy(self, state: LinkState) -> bool:
         if state.status not in FAILING_STATUSES:
             return False
+        rec = state.archives
+        if rec is not None and rec.url and rec.verified:
+            return False  # another archive's copy was judged to be the page
         wb = state.wayback
         if wb is not None and wb.url and (wb.verified or not self.wayback_down):
             return False  # a good (or not yet judged, with the archive up) Wayback copy comes first
@@ -121,17 +209,22 @@ class _Run:
             return self.wayback_down or state.normalized_url in self.wayback_failed
         return True
 
-    def lookup_due(self, state: LinkState) -> bool:
+    def due_archives(self, state: LinkState) -> set[str]:
+        """The archives to ask for the link's TimeMap: never asked, asked before the link failed, asked
+        without an answer (unknown), or due for the periodic recheck."""
         rec = state.archives
-        if rec is None or not rec.looked_up:
-            return True
-        if rec.url and rec.verified:
-            return False
-        looked, first = parse_iso(rec.looked_up), parse_iso(state.first_failed)
-        if looked is not None and first is not None and looked < first:
-            return True
-        return policy.cycle_due("archives " + state.normalized_url, rec.looked_up, self.now,
-                                self.settings.wayback_recheck_days / 4)
+        first = parse_iso(state.first_failed)
+        due: set[str] = set()
+        for archive_id in self.archives:
+            # a record from before per-archive asks: every archive was asked at looked_up
+            when = (rec.asked.get(archive_id) if rec.asked else rec.looked_up) if rec is not None else None
+            asked = parse_iso(when)
+            stale = asked is None or (first is not None and asked < first)
+            unknown = rec is not None and archive_id in rec.unknown
+            if stale or unknown or policy.cycle_due("archives " + state.normalized_url, when, self.now,
+                                                    self.settings.wayback_recheck_days / 4):
+                due.add(archive_id)
+        return due
 
     def declared_other(self, link: Link) -> list[tuple[str, Archive]]:
         out = []
@@ -143,57 +236,210 @@ class _Run:
                 out.append((url, owner))
         return out
 
-    # ------------------------------------------------------------------ one link
+    # ------------------------------------------------------------------ links offered to the lanes
 
-    async def link(self, link: Link) -> None:
-        state = self.store.states.get(link.normalized_url)
+    def offer(self, link: Link) -> None:
+        """A link the Wayback Machine is done with (or every link, when it is not asked): queue what the other
+        archives can do for it, each on its likeliest archive's lane."""
+        key = link.normalized_url
+        if key in self.offered or not link.checkable:
+            return
+        state = self.store.states.get(key)
         if state is None or state.status == LinkStatus.UNCHECKED:
             return
         declared = self.declared_other(link)
         rec = state.archives
-        if declared and (rec is None or set(rec.declared) != {u for u, _ in declared}
-                         or policy.cycle_due("declared " + link.normalized_url, rec.looked_up, self.now,
-                                             self.settings.wayback_recheck_days)):
-            await self.check_declared(link, state, declared)
-        if self.wants_copy(state) and self.lookup_due(state):
-            await self.lookup(link, state)
-            await self.settle(link, state, rescue=True)
-        elif state.status == LinkStatus.BLOCKED and await self.needs_text(link):
-            await self.text_for_blocked(link, state)
+        if declared and key not in self.declared_queued and (
+                rec is None or set(rec.declared) != {u for u, _ in declared}
+                or policy.cycle_due("declared " + key, rec.looked_up, self.now, self.settings.wayback_recheck_days)):
+            self.declared_queued.add(key)
+            self.lanes.put(declared[0][1].id, Work.DECLARED, key, partial(self.check_declared, link, state, declared))
+        if self.wants_copy(state):
+            want = self.want(link, state, policy.work_for(state), "copy")
+        elif state.status == LinkStatus.BLOCKED and not policy.has_text(state):
+            want = self.want(link, state, Work.BLOCKED_TEXT, "text")
+            if not self.wayback_down and any(c.usable for c in policy.known(state.wayback)):
+                self.offered.add(key)  # the Wayback Machine's known captures first
+                self.lanes.put(REPLAY, want.work, key, partial(self.wayback_text, want), rank=(want.order,))
+                return
+        else:
+            return
+        if want.allowed:
+            self.offered.add(key)
+            self.place(want)
 
-    async def needs_text(self, link: Link) -> bool:
-        return await asyncio.to_thread(self.snapshots.first, link.normalized_url) is None
+    def offer_all(self, links: Iterable[Link]) -> None:
+        for link in links:
+            self.offer(link)
 
-    async def lookup(self, link: Link, state: LinkState) -> None:
-        """Every archive's TimeMap of the link, at once (each archive paced on its own)."""
-        self.out.stats["looked_up"] += 1
-        ids = list(self.archives)
-        answers = await asyncio.gather(*(self.client.timemap(self.archives[i], link.url) for i in ids),
-                                       return_exceptions=True)
-        rec = (state.archives or ArchivesRecord()).copy()
-        merged = {(c.archive, c.timestamp): c for c in rec.captures}
-        unknown: dict[str, str] = {}
-        for archive_id, answer in zip(ids, answers, strict=True):
-            if isinstance(answer, BaseException):
-                if isinstance(answer, DeadlineReached):
-                    unknown[archive_id] = "not asked: the time budget"
-                    continue
-                raise answer
-            if answer.kind == "unknown":
-                unknown[archive_id] = answer.why or "unknown"
-                if answer.refused:
-                    self.refusals[archive_id] += 1
+    def want(self, link: Link, state: LinkState, work: Work, purpose: str) -> _Want:
+        rec = state.archives
+        held = {c.archive for c in rec.captures if c.usable} if rec is not None else set()
+        allowed = (self.due_archives(state) | held) & set(self.archives)
+        return _Want(link, state, work, purpose, next(self.order), allowed=allowed)
+
+    def preference(self, want: _Want) -> list[str]:
+        """The archives still to ask about the link, likeliest first (this host's hits, then the archive's)."""
+        host, key = _host(want.link.url), want.link.normalized_url
+        left = [a for a in want.allowed if a not in want.tried and a not in self.client.rested]
+        return sorted(left, key=lambda a: (-self.rates.score(host, a), zlib.crc32(f"{a} {key}".encode())))
+
+    def place(self, want: _Want) -> None:
+        """Queue the link on the lane of the likeliest archive not asked yet (nothing left: it is done)."""
+        order = self.preference(want)
+        if order:
+            self.lanes.put(order[0], want.work, want.link.normalized_url, _Ask(self, want, order[0]),
+                           rank=(want.order,))
+
+    def steal(self, lane: Lane) -> Item | None:
+        """An archive with nothing of its own asks about the most valuable link queued elsewhere that it may
+        hold, so that no lane idles while links wait."""
+        me = lane.name
+        if me in self.client.rested:
+            return None
+        best: tuple[Lane, Item] | None = None
+        for other in self.archives:
+            queue = self.lanes.lanes.get(other)
+            if other == me or queue is None:
                 continue
-            for m in answer.mementos:
-                key = (archive_id, m.timestamp)
-                if key not in merged:
-                    merged[key] = ArchivedCapture(m.timestamp, archive_id, m.uri)
+            for item in queue.items:
+                job = item.job
+                if isinstance(job, _Ask) and me in job.want.allowed and me not in job.want.tried \
+                        and (best is None or item < best[1]):
+                    best = (queue, item)
+        if best is None:
+            return None
+        queue, item = best
+        queue.items.remove(item)
+        want = item.job.want  # type: ignore[attr-defined]  # an _Ask, checked above
+        return Item(item.work, item.rank, item.seq, item.key, _Ask(self, want, me), me)
+
+    # ------------------------------------------------------------------ one archive, one link
+
+    async def ask(self, want: _Want, archive_id: str) -> None:
+        """Ask ``archive_id`` about the link (its TimeMap when due), judge its closest captures; a good copy
+        (or text) ends the link's asks, else it moves on to the next likeliest archive."""
+        want.tried.add(archive_id)
+        link, state = want.link, want.state
+        if self.late():
+            return
+        if archive_id in self.client.rested:
+            self.rest(archive_id)
+            self.place(want)
+            return
+        if not want.counted:
+            want.counted = True
+            self.out.stats["looked_up"] += 1
+        try:
+            if archive_id in self.due_archives(state):
+                answer = await self.client.timemap(self.archives[archive_id], link.url)
+                self.learn(link, state, archive_id, answer)
+            done = await (self.copy_at(want, archive_id) if want.purpose == "copy"
+                          else self.text_at(want, archive_id))
+        except DeadlineReached:
+            return
+        if archive_id in self.client.rested:
+            self.rest(archive_id)
+        if not done:
+            self.place(want)
+
+    def learn(self, link: Link, state: LinkState, archive_id: str, answer: TimeMap) -> None:
+        """Keep what one archive said of the link (its captures, or why it is unknown)."""
+        rec = (state.archives or ArchivesRecord()).copy()
+        now = iso(self.now)
+        if answer.kind == "unknown":
+            rec.unknown[archive_id] = answer.why or "unknown"
+            if answer.refused:
+                self.refusals[archive_id] += 1
+        else:
+            rec.unknown.pop(archive_id, None)
+        rec.asked[archive_id] = now
+        merged = {(c.archive, c.timestamp): c for c in rec.captures}
+        for m in answer.mementos:
+            merged.setdefault((archive_id, m.timestamp), ArchivedCapture(m.timestamp, archive_id, m.uri))
         rec.captures = self.keep(link, state, merged.values())
-        rec.unknown = unknown
-        rec.looked_up = iso(self.now)
+        rec.looked_up = now
         self.choose(link, state, rec)
         state.archives = rec
         self.store.save(state)
+        if answer.kind != "unknown":
+            self.rates.add(_host(link.url), archive_id, bool(answer.mementos))
+
+    def rest(self, archive_id: str) -> None:
+        """A rested archive's queued links move on to their next archive (it is unknown for them)."""
+        if archive_id in self.moved:
+            return
+        self.moved.add(archive_id)
+        why = f"rested for this run: {self.client.rested.get(archive_id, '')}"
+        for item in self.lanes.drop(archive_id, left=False):
+            job = item.job
+            if isinstance(job, _Ask):
+                job.want.tried.add(archive_id)
+                rec = ArchivesRecord.ensure(job.want.state)
+                rec.unknown[archive_id] = why
+                self.store.save(job.want.state)
+                self.place(job.want)
+
+    async def copy_at(self, want: _Want, archive_id: str) -> bool:
+        """Judge the archive's closest captures (the Wayback rule's order, :func:`policy.choose`), up to
+        ``REPLAYS_PER_ARCHIVE``; True once one is the page (stored as the text when the link has none)."""
+        link, state = want.link, want.state
+        need_text = await self.needs_text(link)
+        skipped: set[ArchivedCapture] = set()
+        for _ in range(REPLAYS_PER_ARCHIVE):
+            rec = state.archives
+            if rec is None or self.late():
+                return False
+            pool = [c for c in rec.captures if c.archive == archive_id and c not in skipped]
+            best = self.candidates(link, state, pool, 1)
+            if not best:
+                return False
+            chosen = best[0]
+            if chosen.verified and not need_text:
+                return True
+            result = await self.judge(link, state, chosen, rescue=need_text)
+            if result is None:
+                self.out.stats["copies"] += 1
+                return True
+            skipped.add(chosen)
+        return False
+
+    async def text_at(self, want: _Want, archive_id: str) -> bool:
+        """The newest good capture's text from this archive for a blocked link (up to ``REPLAYS_PER_ARCHIVE``)."""
+        link, state = want.link, want.state
+        if not await self.needs_text(link):
+            return True
+        rec = state.archives
+        captures = [c for c in rec.captures if c.usable and c.archive == archive_id] if rec is not None else []
+        for capture in sorted(captures, reverse=True)[:REPLAYS_PER_ARCHIVE]:
+            if self.late():
+                return False
+            if await self.judge(link, state, capture, rescue=True) is None:
+                return True
+        return False
+
+    async def wayback_text(self, want: _Want) -> None:
+        """A blocked link's text from the Wayback Machine's known captures first (newest first), then from the
+        other archives."""
+        link, state = want.link, want.state
+        self.out.stats["blocked_without_text"] += 1
+        if not await self.needs_text(link):
+            return
+        wb_caps = sorted((c for c in policy.known(state.wayback) if c.usable), reverse=True)
+        for known in wb_caps[:policy.VERIFY_TRIES]:
+            if self.late():
+                return
+            capture = ArchivedCapture(known.timestamp, WAYBACK,
+                                      policy.capture_url(self.wayback.base, known.timestamp, link.url))
+            try:
+                if await self.judge(link, state, capture, rescue=True) is None:
+                    return
+            except DeadlineReached:
+                return
+        self.place(want)
+
+    async def needs_text(self, link: Link) -> bool:
+        return await asyncio.to_thread(self.snapshots.first, link.normalized_url) is None
 
     def keep(self, link: Link, state: LinkState, captures: object) -> list[ArchivedCapture]:
         """A few captures worth remembering: the best choices in order and the newest two of each archive,
@@ -236,29 +482,6 @@ class _Run:
                               | {ArchivedCapture(capture.timestamp, capture.archive, capture.url, why, why is None)})
         self.choose(link, state, rec)
         self.store.save(state)
-
-    async def settle(self, link: Link, state: LinkState, *, rescue: bool) -> None:
-        """Judge the offered copy (and the next ones when rejected), rescuing its text when the link has none."""
-        skipped: set[ArchivedCapture] = set()
-        need_text = rescue and await self.needs_text(link)
-        for _ in range(policy.VERIFY_TRIES):
-            rec = state.archives
-            if rec is None or self.late():
-                return
-            pool = [c for c in rec.captures if c not in skipped]
-            best = self.candidates(link, state, pool, 1)
-            if not best:
-                return
-            chosen = best[0]
-            if chosen.verified and not need_text:
-                return
-            result = await self.judge(link, state, chosen, rescue=need_text)
-            if result == "":
-                skipped.add(chosen)
-                continue
-            if result is None:
-                self.out.stats["copies"] += 1
-                return
 
     async def judge(self, link: Link, state: LinkState, capture: ArchivedCapture, *, rescue: bool) -> str | None:
         """Replay and judge one capture: None once verified (and stored when ``rescue``), ``""`` when nothing
@@ -341,29 +564,6 @@ class _Run:
             self.out.stats["text"] += 1
             self.out.stats[f"text_{'wayback' if is_wayback else 'archive'}"] += 1
 
-    async def text_for_blocked(self, link: Link, state: LinkState) -> None:
-        """The newest good capture's text for a blocked link: the Wayback Machine's known captures first."""
-        self.out.stats["blocked_without_text"] += 1
-        if not self.wayback_down:
-            wb_caps = sorted((c for c in policy.known(state.wayback) if c.usable), reverse=True)
-            for known in wb_caps[:policy.VERIFY_TRIES]:
-                if self.late():
-                    return
-                capture = ArchivedCapture(known.timestamp, WAYBACK,
-                                          policy.capture_url(self.wayback.base, known.timestamp, link.url))
-                if await self.judge(link, state, capture, rescue=True) is None:
-                    return
-        rec = state.archives
-        if rec is None or not rec.looked_up or self.lookup_due(state):
-            await self.lookup(link, state)
-            rec = state.archives
-        assert rec is not None
-        for capture in sorted((c for c in rec.captures if c.usable), reverse=True)[:policy.VERIFY_TRIES]:
-            if self.late():
-                return
-            if await self.judge(link, state, capture, rescue=True) is None:
-                return
-
     # ------------------------------------------------------------------ declared archive URLs
 
     async def check_declared(self, link: Link, state: LinkState, declared: list[tuple[str, Archive]]) -> None:
@@ -427,51 +627,80 @@ def archive_findings(link: Link, state: LinkState | None, archives: dict[str, Ar
     return out
 
 
+class ArchivesNight:
+    """The other archives' part of a night, on the night's lanes (one lane per archive)::
+
+        part = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
+        async with part as run:
+            wayback_run.handoff = run.offer      # links the Wayback Machine is done with
+            await lanes.run()
+        outcome = part.outcome()
+
+    Standing alone (:func:`archives_stage`) every link is offered at once (``run.offer_all``).
+    """
+
+    def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
+                 now: dt.datetime, lanes: Lanes, wayback_down: bool = False,
+                 client: MementoClient | None = None) -> None:
+        self.started = time.monotonic()
+        self.catalog, self.store = catalog, store
+        self.archives = load_archives(settings)
+        self.own = client is None
+        self.client = client or MementoClient(settings, self.archives, deadline=lanes.deadline)
+        self.client.deadline = lanes.deadline
+        self.run = _Run(settings, store, snapshot_store, self.client, self.archives, now, lanes, wayback_down)
+        self.down_since_start = wayback_down
+
+    def wayback_unreachable(self) -> None:
+        """The Wayback Machine cannot be reached in this run: every failing link without a verified copy is
+        offered to the others now (those offered before keep their place)."""
+        self.run.wayback_down = True
+        self.run.offer_all(self.catalog.links)
+
+    async def __aenter__(self) -> _Run:
+        if self.own:
+            await self.client.__aenter__()
+        return self.run
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.run.aclose()
+        finally:
+            if self.own:
+                await self.client.__aexit__(None, None, None)
+
+    def outcome(self) -> ArchivesOutcome:
+        run, client = self.run, self.client
+        out = run.out
+        if run.wayback_down:
+            out.notes.append(NOTE_PREFIX + "the Wayback Machine is unreachable in this run: the other archives "
+                             f"({', '.join(a.name for a in self.archives) or 'none configured'}) are asked for the "
+                             "failing links without a verified copy")
+        for archive_id, why in sorted(client.rested.items()):
+            out.notes.append(NOTE_PREFIX + f"{archive_name(archive_id, run.archives)} is rested for the rest of "
+                             f"this run after {why}")
+        for archive_id, count in sorted(run.refusals.items()):
+            out.notes.append(NOTE_PREFIX + f"{archive_name(archive_id, run.archives)} refused {count} lookups: "
+                             "unknown, not 'not archived'")
+        out.calls = dict(sorted(client.calls.items()))
+        out.starts = {k: list(v) for k, v in client.starts.items()}
+        for link in self.catalog.links:
+            out.findings.extend(archive_findings(link, self.store.states.get(link.normalized_url), run.archives))
+        out.seconds = time.monotonic() - self.started
+        return out
+
+
 async def archives_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                          now: dt.datetime, wayback: WaybackOutcome | None = None, deadline: float | None = None,
                          stream: TextIO | None = None, client: MementoClient | None = None) -> ArchivesOutcome:
-    """Ask the other archives (see the module docstring); ``wayback`` is the Wayback stage's outcome of this run
-    (its ``unreachable`` turns on the lookups of every failing link without a verified copy)."""
-    stream = stream or sys.stderr
-    started = time.monotonic()
-    archives = load_archives(settings)
-    wayback_down = bool(wayback is not None and wayback.unreachable)
-    out_notes: list[str] = []
-    if wayback_down:
-        out_notes.append(NOTE_PREFIX + "the Wayback Machine is unreachable in this run: the other archives "
-                         f"({', '.join(a.name for a in archives) or 'none configured'}) are asked for the failing "
-                         "links without a verified copy")
-    own = client is None
-    client = client or MementoClient(settings, archives, deadline=deadline)
-    client.deadline = deadline
-    run = _Run(settings, store, snapshot_store, client, archives, now, deadline, wayback_down)
+    """Ask the other archives alone (see the module docstring); ``wayback`` is the Wayback stage's outcome of
+    this run (its ``unreachable`` turns on the lookups of every failing link without a verified copy)."""
+    lanes = Lanes(deadline)
+    part = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, client=client,
+                         wayback_down=bool(wayback is not None and wayback.unreachable))
     if wayback is not None:
-        run.wayback_failed = set(wayback.lookup_failed)
-    links = deque(link for link in catalog.links if link.checkable)
-
-    async def worker() -> None:
-        while links and not run.late():
-            await run.link(links.popleft())
-
-    try:
-        if own:
-            await client.__aenter__()
-        await asyncio.gather(*(worker() for _ in range(WORKERS)))
-    finally:
-        await run.aclose()
-        if own:
-            await client.__aexit__(None, None, None)
-    out = run.out
-    out.notes = out_notes
-    for archive_id, why in sorted(client.rested.items()):
-        out.notes.append(NOTE_PREFIX + f"{archive_name(archive_id, run.archives)} is rested for the rest of this run "
-                         f"after {why}")
-    for archive_id, count in sorted(run.refusals.items()):
-        out.notes.append(NOTE_PREFIX + f"{archive_name(archive_id, run.archives)} refused {count} lookups: unknown, "
-                         "not 'not archived'")
-    out.calls = dict(sorted(client.calls.items()))
-    out.starts = {k: list(v) for k, v in client.starts.items()}
-    for link in catalog.links:
-        out.findings.extend(archive_findings(link, store.states.get(link.normalized_url), run.archives))
-    out.seconds = time.monotonic() - started
-    return out
+        part.run.wayback_failed = set(wayback.lookup_failed)
+    async with part as run:
+        run.offer_all(catalog.links)
+        await lanes.run()
+    return part.outcome()

@@ -4,7 +4,9 @@ The archives stage (:mod:`archiver.archives.stage`) writes it; the report and ``
 It is the ``archives`` object of the link's ``state.json``, present only for links an archive other than
 the Wayback Machine was asked about (the state of every other link is byte-identical to before):
 
-* ``looked_up``: when the archives' TimeMaps were last asked (ISO 8601);
+* ``looked_up``: when an archive's TimeMap was last asked (ISO 8601);
+* ``asked``: when each archive was last asked (records without it: every archive at ``looked_up``);
+  the archives are asked one at a time, likeliest first, until one holds a good copy;
 * ``captures``: a few captures found (``archive``, ``timestamp``, ``url``; ``rejected`` with the reason
   when its replay is not the page, ``verified`` once its replay was judged to be the page);
 * ``url``, ``archive``, ``timestamp``, ``verified``: the copy offered (absent when none);
@@ -23,7 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-KEY_ORDER = ("url", "archive", "timestamp", "verified", "looked_up", "captures", "unknown", "declared", "rescued")
+KEY_ORDER = ("url", "archive", "timestamp", "verified", "looked_up", "asked", "captures", "unknown", "declared",
+             "rescued")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -69,6 +72,7 @@ class ArchivesRecord:
     timestamp: str | None = None
     verified: bool = False
     looked_up: str | None = None
+    asked: dict[str, str] = field(default_factory=dict)
     captures: list[ArchivedCapture] = field(default_factory=list)
     unknown: dict[str, str] = field(default_factory=dict)
     declared: dict[str, str] = field(default_factory=dict)
@@ -79,8 +83,10 @@ class ArchivesRecord:
     def from_dict(cls, data: Mapping[str, Any] | None) -> ArchivesRecord:
         data = data if isinstance(data, Mapping) else {}
         unknown, declared, rescued = data.get("unknown"), data.get("declared"), data.get("rescued")
+        asked = data.get("asked")
         return cls(url=data.get("url"), archive=data.get("archive"), timestamp=data.get("timestamp"),
                    verified=bool(data.get("verified")), looked_up=data.get("looked_up"),
+                   asked=dict(asked) if isinstance(asked, Mapping) else {},
                    captures=_captures(data.get("captures")),
                    unknown=dict(unknown) if isinstance(unknown, Mapping) else {},
                    declared=dict(declared) if isinstance(declared, Mapping) else {},
@@ -90,7 +96,8 @@ class ArchivesRecord:
     def to_dict(self) -> dict[str, Any]:
         values: dict[str, Any] = {
             "url": self.url, "archive": self.archive, "timestamp": self.timestamp, "verified": self.verified,
-            "looked_up": self.looked_up, "captures": [c.to_dict() for c in self.captures],
+            "looked_up": self.looked_up, "asked": dict(sorted(self.asked.items())),
+            "captures": [c.to_dict() for c in self.captures],
             "unknown": dict(sorted(self.unknown.items())), "declared": dict(sorted(self.declared.items())),
             "rescued": self.rescued,
         }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -30,7 +30,8 @@ from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
 from ..snapshots.warc import WarcRun, finish_run, open_run
 from ..support.gcpause import gc_paused
-from ..support.progress import StageProgress
+from ..support.lanes import Lanes, Work
+from ..support.progress import NightProgress, StageProgress
 from ..timeline.catalog import Catalog
 from ..timeline.load import LoadResult, load_timeline
 from .findings import link_findings
@@ -115,7 +116,10 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
         plan = select(night, *load(night))                               # 1. load  2. select what is due
     try:
         checked = await check_and_snapshot(night, plan)                  # 3. check  4. snapshot (+ WARC records)
-        archived = await archive(night, plan, checked) if wayback else None  # 5. Wayback
+        try:
+            archived = await archive(night, plan, checked) if wayback else None  # 5. archives, on their lanes
+        finally:
+            await finish_snapshots(night, plan, checked)  # 4. the last pages' text (extracted meanwhile)
     finally:
         finish_run(night.warcs)  # the run's WARC file and its index, renamed into place
     with gc_paused():  # the findings and three reports: many objects, no cycles
@@ -146,7 +150,8 @@ def select(night: Night, loaded: LoadResult, catalog: Catalog, store: StateStore
 
 
 async def check_and_snapshot(night: Night, plan: Plan) -> Checked:
-    """3. Check the links, recording each verdict as it comes; 4. snapshot the live pages' text."""
+    """3. Check the links, recording each verdict as it comes; 4. the live pages' text is extracted meanwhile
+    (and goes on in the background while the archive lanes work: :func:`finish_snapshots` waits for it)."""
     settings = night.settings
     recorder = Recorder(plan.store, {link.normalized_url: link for link in plan.scope}, settings, night.started_at)
     # the HTTP stack and the extractors are imported only when there is work for them:
@@ -155,18 +160,28 @@ async def check_and_snapshot(night: Night, plan: Plan) -> Checked:
                  if settings.snapshot_pages and plan.to_check else None)
     try:
         run = await check(night, plan, recorder, snapshots)
-        if snapshots is not None:
-            await snapshots.finish(night.deadline)
-            mark_extracted(plan.store, snapshots.processed)
-    finally:
+    except BaseException:
         if snapshots is not None:
             await snapshots.aclose()
+        raise
     recorder.finish(run)
     if run.stopped == "time_budget":
         plan.budgets.append("time_budget")
     snapshot_store = snapshots.store if snapshots is not None else SnapshotStore.from_settings(settings,
                                                                                                 warcs=night.warcs)
     return Checked(run, recorder, snapshots, snapshot_store)
+
+
+async def finish_snapshots(night: Night, plan: Plan, checked: Checked) -> None:
+    """4. Wait for the text of the pages still being extracted (within the time budget's grace), then close."""
+    snapshots = checked.snapshots
+    if snapshots is None:
+        return
+    try:
+        await snapshots.finish(night.deadline)
+        mark_extracted(plan.store, snapshots.processed)
+    finally:
+        await snapshots.aclose()
 
 
 async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: SnapshotStage | None) -> CheckRun:
@@ -210,24 +225,55 @@ async def archive(night: Night, plan: Plan, checked: Checked) -> WaybackOutcome 
 
 async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                        now: dt.datetime, deadline: float | None, stream: TextIO, progress: bool) -> WaybackOutcome:
-    """The Wayback Machine, then the other archives (Memento) for what it could not give; their notes and
-    findings join the Wayback stage's (one archive step, in ``archiver run`` and ``archiver wayback``)."""
+    """Every archive's work of the night on one set of lanes (:mod:`archiver.support.lanes`), all at once, the
+    most valuable first: the Wayback Machine's lookups, replays, saves and polls, and each other archive
+    (Memento) for what the Wayback Machine lacks, as soon as it is known to lack it. Their notes and findings
+    join the Wayback stage's (one archive step, in ``archiver run`` and ``archiver wayback``)."""
     # the archive clients (httpx) are imported only when the stage runs
-    from ..archives.stage import archives_stage
-    from ..wayback.stage import wayback_stage
+    from ..archives.stage import ArchivesNight
+    from ..wayback.stage import WaybackNight
 
-    archived = await wayback_stage(settings, catalog, store, snapshot_store, now=now, deadline=deadline,
-                                   stream=stream, progress=progress)
+    lanes = Lanes(deadline)
+    errors: list[str] = []
+    lanes.on_error = lambda lane, exc: errors.append(f"archives: an item on the {lane} lane failed: {exc!r}")
+    wayback = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, stream=stream)
+    others = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
+    async with wayback as wayback_run, others as others_run:
+        others_run.wayback_failed = wayback_run.out.lookup_failed  # the same set: filled as lookups fail
+        wayback_run.handoff = others_run.offer
+        wayback_run.on_unreachable = others.wayback_unreachable
+        wayback_run.plan()
+        async with NightProgress(lanes, stream=stream, enabled=progress):
+            await lanes.run()
+    archived, rest = wayback.outcome(), others.outcome()
+    archived.notes.extend(rest.notes + errors[:5])
+    archived.findings.extend(rest.findings)
+    archived.seconds = (lanes.finished or 0.0) - (lanes.started or 0.0)
+    archived.others_summary = rest.summary
+    archived.lanes = lanes.stats()
+    archived.left = left_by_kind(lanes, wayback_run.cut, store)
+    if archived.left:
+        archived.notes.append("archives: left for the next run: " + left_line(archived.left))
     if progress:
         print(archived.summary, file=stream, flush=True)
-    others = await archives_stage(settings, catalog, store, snapshot_store, now=now, wayback=archived,
-                                  deadline=deadline, stream=stream)
-    archived.notes.extend(others.notes)
-    archived.findings.extend(others.findings)
-    archived.seconds += others.seconds
-    if progress:
-        print(others.summary, file=stream, flush=True)
+        print(rest.summary, file=stream, flush=True)
     return archived
+
+
+def left_by_kind(lanes: Lanes, cut: Iterable[Link], store: StateStore) -> dict[Work, int]:
+    """What the night could not do, by kind: the items still queued (or dropped when their archive stopped) and
+    the lookups beyond the ``max_lookups`` budget."""
+    from ..wayback.policy import work_for
+
+    left = lanes.left()
+    for link in cut:
+        left[work_for(store.states.get(link.normalized_url))] += 1
+    return {work: left[work] for work in sorted(left) if left[work]}
+
+
+def left_line(left: Mapping[Work, int]) -> str:
+    """``12 copies for newly failing links, 340 saves``."""
+    return ", ".join(f"{n} {work.label}" for work, n in left.items())
 
 
 def collect_findings(plan: Plan, checked: Checked, audited: AuditOutcome,
@@ -271,6 +317,8 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
     report["run"]["hosts"] = run.hosts
     if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
         report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
+        report["run"]["archives"] = {"summary": archived.others_summary, "seconds": round(archived.seconds, 1),
+                                     "lanes": archived.lanes, "left": {w.key: n for w, n in archived.left.items()}}
     return report
 
 
@@ -320,4 +368,6 @@ def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome
         code = ExitCode.FAILED
     if archived is not None:
         summary += f"\n{archived.summary}"
+        if archived.left:
+            summary += f"\narchives: left for the next run: {left_line(archived.left)}"
     return CheckOutcome(report=report, report_path=path, run=run, exit_code=code, summary=summary, problem=problem)

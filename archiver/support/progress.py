@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 import time
 from types import TracebackType
@@ -9,6 +11,8 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+
+    from .lanes import Lanes
 
 
 def eta(done: int, total: int | None, elapsed: float, rate: float | None = None) -> float | None:
@@ -118,3 +122,59 @@ class StageProgress:
             self._rich.stop()
         elif self.enabled:
             self._line(f"{self.label}: {self.done} done in {time.monotonic() - self._start:.1f}s")
+
+
+class NightProgress:
+    """``async with NightProgress(lanes):`` one progress display for the night's archive lanes.
+
+    Every ``every`` seconds (on a terminal: every second, rewriting one line) it prints each lane's
+    done and left counts and the time left at the busiest lane's pace so far
+    (:meth:`~archiver.support.lanes.Lanes.eta`); one line when the lanes are done.
+    """
+
+    def __init__(self, lanes: Lanes, *, stream: TextIO | None = None, enabled: bool = True,
+                 every: float = 30.0, label: str = "archives") -> None:
+        self.lanes = lanes
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = is_interactive(self.stream)
+        self.every = 1.0 if self.tty else every
+        self.label = label
+        self._task: asyncio.Task[None] | None = None
+
+    def line(self) -> str:
+        left = self.lanes.eta()
+        return (f"{self.label}: {self.lanes.status() or 'nothing to do'}"
+                + (f"; about {duration(left)} left" if left else ""))
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            self._print(self.line())
+
+    def _print(self, text: str) -> None:
+        if self.tty:
+            print("\r\x1b[2K" + text[:200], end="", file=self.stream, flush=True)
+        else:
+            print(text, file=self.stream, flush=True)
+
+    async def __aenter__(self) -> NightProgress:
+        if self.enabled:
+            first = self.lanes.eta()
+            print(f"{self.label}: starting ({self.lanes.queued() or 'nothing queued'}"
+                  + (f", about {duration(first)} left" if first else "") + ")", file=self.stream, flush=True)
+            self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        spent = (self.lanes.finished or time.monotonic()) - (self.lanes.started or time.monotonic())
+        if self.tty:
+            print("", file=self.stream, flush=True)
+        print(f"{self.label}: {self.lanes.status() or 'nothing to do'} in {spent:.1f}s", file=self.stream,
+              flush=True)

@@ -1,15 +1,18 @@
 """What one Wayback run shares among its tasks (lookups, rescues, saves): the clients, the clock,
-the counts, the notes. :class:`RunBase` is the state; :mod:`~archiver.wayback.stage`,
+the counts, the notes, the night's lanes. :class:`RunBase` is the state; :mod:`~archiver.wayback.stage`,
 :mod:`~archiver.wayback.rescue` and :mod:`~archiver.wayback.saves` add the tasks' methods.
+
+The tasks are items on the night's lanes (:class:`~archiver.support.lanes.Lanes`): CDX lookups on
+:data:`CDX`, replays (copies judged, rescues, declared URLs) on :data:`REPLAY`, Save Page Now submissions
+on :data:`SPN` and job-status polls on :data:`STATUS`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import itertools
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -19,10 +22,13 @@ from ..models import Finding, Link
 from ..snapshots.extract import ExtractOptions
 from ..snapshots.pool import OnDemandExtractor
 from ..snapshots.store import SnapshotStore
+from ..support.lanes import Lanes, Work
 from ..timeline.catalog import Catalog
 from .client import WaybackClient
 
 NOTE_PREFIX = "wayback: "
+#: the Wayback Machine's lanes: CDX lookups, replays, Save Page Now submissions, SPN job-status polls
+CDX, REPLAY, SPN, STATUS = "wayback cdx", "wayback replay", "save page now", "spn status"
 #: CDX failures in a row (5xx, timeouts) after which lookups stop for the run (and save requests, for saves)
 MAX_CDX_FAILURES = 3
 
@@ -45,6 +51,12 @@ class WaybackOutcome:
     unreachable: bool = False
     #: links whose lookup failed in this run (normalized URLs): the other archives stand in for them
     lookup_failed: set[str] = field(default_factory=set)
+    #: the other archives' summary line, when they ran on the same lanes
+    others_summary: str | None = None
+    #: per lane of the night: items done, failed, left, seconds busy (``run.archives.lanes``)
+    lanes: dict[str, dict[str, float | int]] = field(default_factory=dict)
+    #: what the night left for the next run, by kind (``run.archives.left``)
+    left: dict[Work, int] = field(default_factory=dict)
 
     @property
     def summary(self) -> str:
@@ -79,7 +91,7 @@ class RunBase:
 
     def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshots: SnapshotStore,
                  client: WaybackClient, now: dt.datetime, deadline: float | None, stream: TextIO,
-                 progress: bool = False) -> None:
+                 progress: bool = False, lanes: Lanes | None = None) -> None:
         self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
         self.now, self.deadline, self.stream, self.progress = now, deadline, stream, progress
         self.links = [link for link in catalog.links if link.checkable]
@@ -88,11 +100,27 @@ class RunBase:
         self.stop_lookups: str | None = None
         self.stop_saving: str | None = None
         self.cdx_failures = 0
-        self.queue: asyncio.PriorityQueue[tuple[tuple[int, str, str], int, Link]] = asyncio.PriorityQueue()
-        self.seq = itertools.count()
+        #: links due for a lookup beyond the ``max_lookups`` budget
+        self.cut: list[Link] = []
+        #: links whose lookup was dropped when lookups stopped (429, CDX failing, the deadline)
+        self.lookups_stopped: set[str] = set()
+        #: the save budget and free capture sessions, once the account was asked (None: not yet)
+        self.save_limits_known: tuple[int | None, int] | None = None
+        self.save_failures = 0
+        self.retried: set[str] = set()
+        #: saving ended for this run (a stop or the budget) and the queued saves were dropped
+        self.saving_ended = False
+        #: a poll item is queued or running on the status lane
+        self.polling = False
+        self.lanes = lanes or Lanes(deadline)
+        #: links queued for a save in this run (never twice)
         self.enqueued: set[str] = set()
-        self.producers_done = asyncio.Event()
+        #: save jobs being polled: job id -> (link, poll until, monotonic)
         self.in_flight: dict[str, tuple[Link, float]] = {}
+        #: a link the Wayback Machine is done with in this run (the other archives may want it)
+        self.handoff: Callable[[Link], None] = lambda link: None
+        #: called once when the CDX server is declared unreachable for the run
+        self.on_unreachable: Callable[[], None] = lambda: None
         self.extractor = OnDemandExtractor(ExtractOptions.from_settings(settings), settings.extract_timeout)
 
     # ------------------------------------------------------------------ helpers

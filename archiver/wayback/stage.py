@@ -1,16 +1,21 @@
 """The Wayback stage: lookups, rescues, declared archive URLs and saves, within the archive's limits.
 
-:func:`wayback_stage` runs after the check stage on the stored link state. Three tasks
-share one :class:`~archiver.wayback.client.WaybackClient` (so one pacing and one 429 pause):
+:class:`WaybackNight` runs after the check stage on the stored link state, as items on the night's lanes
+(:mod:`archiver.support.lanes`), beside the other archives' lanes. Its tasks share one
+:class:`~archiver.wayback.client.WaybackClient` (one pacing per kind of call, one 429 pause):
 
-* **lookups** of the links whose state calls for one (:func:`~archiver.wayback.policy.plan_lookups`),
-  most urgent first, within ``max_lookups`` and the deadline; each link's knowledge is
-  written as soon as it is known; a failing link is then rescued at once;
-* **follow-ups** of the other links: a declared ``archive_url`` to replay, a rescue;
-* **saves** (only with ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY``): links needing a capture,
-  in priority order, within ``max_saves``, the account's quota and free capture sessions;
-  jobs are polled until ``save_poll_seconds``; unfinished ones are kept in the link state and
-  reconciled by a later run (by status while the archive remembers the job, then via CDX).
+* **lookups** (the ``wayback cdx`` lane) of the links whose state calls for one
+  (:func:`~archiver.wayback.policy.plan_lookups`), most valuable first (:func:`~archiver.wayback.policy.work_for`:
+  newly failing links, blocked links without text, older failing links, then the rest), within
+  ``max_lookups`` and the deadline; each link's knowledge is written as soon as it is known;
+* **follow-ups** (the ``wayback replay`` lane): a declared ``archive_url`` to replay, a failing link's copy
+  judged and rescued, in the same value order; then the link is handed to the other archives
+  (:attr:`~archiver.wayback.run.RunBase.handoff`) for what the Wayback Machine lacks;
+* **saves** (the ``save page now`` lane, only with ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY``): links needing
+  a capture, in priority order, within ``max_saves``, the account's quota and free capture sessions; their
+  jobs are polled on the ``spn status`` lane while submissions go on, until ``save_poll_seconds``;
+  unfinished ones are kept in the link state and reconciled by a later run (by status while the archive
+  remembers the job, then via CDX).
 
 The copy to cite of a failing (dead or soft-404) link is judged by its content, not only by CDX
 metadata (:meth:`~archiver.wayback.rescue.Rescues.settle`): the chosen capture's original bytes
@@ -28,12 +33,11 @@ whose shared state is :class:`~archiver.wayback.run.RunBase`.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sys
 import time
-from collections import deque
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, TextIO
 
 from ..config import Settings
@@ -42,7 +46,8 @@ from ..history.store import StateStore
 from ..history.wayback_record import Saved, SaveError, WaybackRecord
 from ..models import FAILING_STATUSES, Link
 from ..snapshots.store import SnapshotStore
-from ..support.progress import StageProgress
+from ..support.lanes import Lanes, Work
+from ..support.progress import NightProgress
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog
 from . import policy
@@ -50,47 +55,64 @@ from .client import STATUS_TTL_SECONDS, WaybackClient
 from .errors import ArchiveError, DeadlineReached, Excluded, RateLimited
 from .limiter import Credentials
 from .rescue import Rescues
-from .run import MAX_CDX_FAILURES, NOTE_PREFIX, Stop, WaybackOutcome
+from .run import CDX, MAX_CDX_FAILURES, NOTE_PREFIX, REPLAY, STATUS, Stop, WaybackOutcome
 from .saves import Saves
 
-SAVING_OFF = "saving is off: set IA_ACCESS_KEY and IA_SECRET_KEY (CI secrets) to turn it on"
+#: lookups in flight at once (the CDX pace spaces their starts; a second one goes out while a slow one answers)
 LOOKUP_WORKERS = 2
+#: replays in flight at once (judging a copy waits on its text extraction too)
+REPLAY_WORKERS = 2
+SAVING_OFF = "saving is off: set IA_ACCESS_KEY and IA_SECRET_KEY (CI secrets) to turn it on"
 
 
 class _Run(Rescues, Saves):
     """One run of the stage: the lookups and follow-ups here, rescues and saves from the mixins."""
 
-    # ------------------------------------------------------------------ the run
+    # ------------------------------------------------------------------ the run's items
 
-    async def run(self) -> None:
+    def plan(self) -> None:
+        """Queue the run's work on the lanes: lookups (most valuable first, within ``max_lookups``), the
+        follow-ups of the links not looked up, the reconciliation of young save jobs."""
+        self.lanes.add(CDX, workers=LOOKUP_WORKERS, pace=self.settings.cdx_per_minute / 60)
+        self.lanes.add(REPLAY, workers=REPLAY_WORKERS, pace=self.settings.replay_per_minute / 60)
         self.clear_saved_flags()
         planned = policy.plan_lookups(self.links, self.store.states, self.now, self.settings)
         planned_keys = {link.normalized_url for link in planned}
-        others = [link for link in self.links if link.normalized_url not in planned_keys]
         budget = self.settings.max_lookups
-        todo = deque(planned if budget is None else planned[:budget])
-        cut = len(planned) - len(todo)  # beyond the max_lookups budget
-        saver = asyncio.create_task(self.saver()) if self.client.saving else None
+        todo = planned if budget is None else planned[:budget]
+        self.cut = planned[len(todo):]  # beyond the max_lookups budget
+        for i, link in enumerate(todo):
+            self.lanes.put(CDX, self.lookup_work(link), link.normalized_url, partial(self.lookup_item, link),
+                           rank=(i,))
+        for link in self.links:
+            if link.normalized_url not in planned_keys:
+                self.follow_up(link)
+        for link in self.cut:
+            self.handoff(link)
+        if self.client.saving:
+            self.lanes.put(STATUS, Work.SAVE, "", self.reconcile_young_jobs)
 
-        async def lookups() -> None:
-            # one lookup is one CDX call as a rule: the archive's pace gives the first estimate of the time left
-            with StageProgress("wayback lookups", len(todo), stream=self.stream, enabled=self.progress and bool(todo),
-                               rate=self.settings.cdx_per_minute / 60) as bar:
-                workers = [asyncio.create_task(self.lookup_worker(todo, bar)) for _ in range(LOOKUP_WORKERS)]
-                await asyncio.gather(*workers)
+    def lookup_work(self, link: Link) -> Work:
+        state = self.store.states.get(link.normalized_url)
+        if policy.lookup_priority(link, state, self.now, self.settings) == policy.P_RECONCILE:
+            return Work.SAVE  # a save job's capture to confirm
+        return policy.work_for(state)
 
-        try:
-            await asyncio.gather(lookups(), self.follow_ups(others))
-        finally:
-            self.producers_done.set()
-            self.out.lookups_left = cut + len(todo)
-            if saver is not None:
-                await saver
+    def finish(self) -> None:
+        """What is left for the next run, and why; jobs still in flight stay in the link state."""
+        queued = self.lanes.lanes[CDX].queued if CDX in self.lanes.lanes else 0
+        self.out.lookups_left = len(self.cut) + len(self.lookups_stopped) + queued
         if self.out.lookups_left:
             # stopped before the budget's end: a 429, CDX failing, or the deadline
-            why = (self.stop_lookups or "the time budget") if todo else "the max_lookups budget"
+            why = (self.stop_lookups or "the time budget") if queued or self.lookups_stopped \
+                else "the max_lookups budget"
             self.out.lookups_stopped = why
             self.note(f"{self.out.lookups_left} lookups are left for the next run ({why})")
+        if self.in_flight:
+            self.out.stats["saves_pending"] += len(self.in_flight)
+            self.in_flight.clear()
+        if self.stop_saving and not self.saving_ended:
+            self.note(f"saving stopped for this run: {self.stop_saving}")
 
     def clear_saved_flags(self) -> None:
         """``saved_this_run`` belongs to the run that saved: the next run clears it."""
@@ -101,17 +123,25 @@ class _Run(Rescues, Saves):
 
     # ------------------------------------------------------------------ lookups
 
-    async def lookup_worker(self, todo: deque[Link], bar: StageProgress | None = None) -> None:
-        while todo and self.stop_lookups is None and not self.late():
-            link = todo.popleft()
-            try:
-                await self.lookup(link)
-            except Stop:
-                todo.appendleft(link)
-                return
-            if bar is not None:
-                bar.advance()
-            await self.follow_up(link)
+    async def lookup_item(self, link: Link) -> None:
+        if self.stop_lookups is not None:
+            self.lookups_stopped.add(link.normalized_url)
+            self.follow_up(link)
+            return
+        try:
+            await self.lookup(link)
+        except Stop:
+            self.lookups_stopped.add(link.normalized_url)
+            self.stop_cdx()
+        self.follow_up(link)
+
+    def stop_cdx(self) -> None:
+        """Lookups end for this run: the queued ones are left for the next, their links followed up as they
+        are (the other archives may stand in for the Wayback Machine)."""
+        for item in self.lanes.drop(CDX):
+            link = item.job.args[0]  # type: ignore[attr-defined]  # a partial(lookup_item, link)
+            self.lookups_stopped.add(link.normalized_url)
+            self.follow_up(link)
 
     async def cdx(self, query: Any) -> list[Any]:
         """One CDX query; a 429 (the client has paused every call) is retried once after the pause,
@@ -160,6 +190,8 @@ class _Run(Rescues, Saves):
                 self.stop_lookups = "the CDX server failed"
                 self.out.unreachable = True
                 self.note(f"lookups stopped for this run: {self.cdx_failures} CDX lookups in a row failed ({exc})")
+                self.stop_cdx()
+                self.on_unreachable()
             return
         new = policy.with_captures(state.wayback, link, state, policy.from_rows(rows), self.base)
         new.source, new.excluded = None, False
@@ -207,14 +239,21 @@ class _Run(Rescues, Saves):
 
     # ------------------------------------------------------------------ follow-ups: declared URLs, rescues, saves
 
-    async def follow_ups(self, links: list[Link]) -> None:
-        for link in links:
-            if self.late():
-                return
-            await self.follow_up(link)
-            await asyncio.sleep(0)  # most links need nothing: let the lookups' calls go out on time
+    def follow_up(self, link: Link) -> None:
+        """What a link needs once its lookup is done (or none was due): a replay item (its declared archive
+        URLs, the copy of a failing link judged and rescued), else its save and the other archives at once."""
+        state = self.store.states.get(link.normalized_url)
+        if state is None:
+            return
+        failing = state.status in FAILING_STATUSES and state.wayback is not None
+        if failing or policy.declared_due(link, state, self.now, self.settings):
+            work = policy.work_for(state) if failing else Work.DECLARED
+            self.lanes.put(REPLAY, work, link.normalized_url, partial(self.follow_up_item, link))
+            return
+        self.offer_save(link, state)
+        self.handoff(link)
 
-    async def follow_up(self, link: Link) -> None:
+    async def follow_up_item(self, link: Link) -> None:
         state = self.store.states.get(link.normalized_url)
         if state is None:
             return
@@ -228,59 +267,95 @@ class _Run(Rescues, Saves):
                 if state.wayback is not None and state.wayback.url:
                     self.out.stats["copies"] += 1
         except (RateLimited, DeadlineReached):
+            self.handoff(link)
             return
         except ArchiveError as exc:
             self.out.stats["replay_errors"] += 1
             if self.out.stats["replay_errors"] == 1:
                 self.note(f"a replay failed: {exc}")
         self.offer_save(link, state)
+        self.handoff(link)
+
+
+class WaybackNight:
+    """The Wayback Machine's part of a night, on the night's lanes::
+
+        part = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
+        async with part as run:
+            run.plan()           # queue the lookups, follow-ups and saves
+            await lanes.run()    # with the other archives' lanes, all at once
+        outcome = part.outcome()
+
+    ``store`` holds the link states (loaded; each link's knowledge is saved as soon as it is known),
+    ``snapshot_store`` the text snapshots (rescues are written there), ``now`` the run's clock; the
+    lanes' deadline (a :func:`time.monotonic` value) is the time after which no archive call starts.
+    Saving needs ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY`` in ``env`` (the process environment by
+    default); without them no Save Page Now call is made at all.
+    """
+
+    def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
+                 now: dt.datetime, lanes: Lanes, env: Mapping[str, str] | None = None,
+                 stream: TextIO | None = None, client: WaybackClient | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.catalog = catalog
+        self.credentials = Credentials.from_env(env)
+        self.own = client is None
+        if client is None:
+            client = WaybackClient(settings, credentials=self.credentials, on_pause=self.on_pause,
+                                   deadline=lanes.deadline)
+        else:
+            client.on_pause = client.on_pause or self.on_pause
+            client.deadline = lanes.deadline
+        self.client = client
+        self.run = _Run(settings, catalog, store, snapshot_store, client, now, lanes.deadline, self.stream,
+                        lanes=lanes)
+
+    def on_pause(self, seconds: float, what: str) -> None:
+        text = (f"the archive answered 429 Too Many Requests ({what}); every archive call pauses for "
+                f"{seconds:g} s")
+        print(f"archiver: wayback: {text}", file=self.stream, flush=True)
+        self.run.note(text)
+
+    async def __aenter__(self) -> _Run:
+        if self.own:
+            await self.client.__aenter__()
+        return self.run
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.run.aclose()
+        finally:
+            if self.own:
+                await self.client.aclose()
+
+    def outcome(self) -> WaybackOutcome:
+        run, client = self.run, self.client
+        run.finish()
+        out = run.out
+        out.calls = dict(sorted(client.calls.items()))
+        if not client.saving:
+            out.notes.append(NOTE_PREFIX + SAVING_OFF)
+        for link in self.catalog.links:
+            out.findings.extend(policy.wayback_findings(link, run.store.states.get(link.normalized_url)))
+        out.seconds = time.monotonic() - self.started
+        if self.credentials is not None:  # defence in depth: nothing the stage says may hold a key
+            out.notes = [self.credentials.scrub(n) for n in out.notes]
+        return out
 
 
 async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                         now: dt.datetime, deadline: float | None = None, env: Mapping[str, str] | None = None,
                         stream: TextIO | None = None, client: WaybackClient | None = None,
                         progress: bool = False) -> WaybackOutcome:
-    """Look up, rescue, check and save the catalog's links within the archive's limits.
-
-    ``store`` holds the link states (loaded; each link's knowledge is saved as soon as it is
-    known), ``snapshot_store`` the text snapshots (rescues are written there), ``now`` the
-    run's clock, ``deadline`` a :func:`time.monotonic` value after which no archive call
-    starts. Saving needs ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY`` in ``env`` (the process
-    environment by default); without them no Save Page Now call is made at all. ``progress``
-    shows the lookups' progress and the time left on ``stream``.
-    """
-    stream = stream or sys.stderr
-    started = time.monotonic()
-    credentials = Credentials.from_env(env)
-    own = client is None
-
-    def on_pause(seconds: float, what: str) -> None:
-        text = (f"the archive answered 429 Too Many Requests ({what}); every archive call pauses for "
-                f"{seconds:g} s")
-        print(f"archiver: wayback: {text}", file=stream, flush=True)
-        run.note(text)
-
-    if client is None:
-        client = WaybackClient(settings, credentials=credentials, on_pause=on_pause, deadline=deadline)
-    else:
-        client.on_pause = client.on_pause or on_pause
-        client.deadline = deadline
-    run = _Run(settings, catalog, store, snapshot_store, client, now, deadline, stream, progress=progress)
-    try:
-        if own:
-            await client.__aenter__()
-        await run.run()
-    finally:
-        await run.aclose()
-        if own:
-            await client.aclose()
-    out = run.out
-    out.calls = dict(sorted(client.calls.items()))
-    if not client.saving:
-        out.notes.append(NOTE_PREFIX + SAVING_OFF)
-    for link in catalog.links:
-        out.findings.extend(policy.wayback_findings(link, store.states.get(link.normalized_url)))
-    out.seconds = time.monotonic() - started
-    if credentials is not None:  # defence in depth: nothing the stage says may hold a key
-        out.notes = [credentials.scrub(n) for n in out.notes]
-    return out
+    """Look up, rescue, check and save the catalog's links within the archive's limits: the Wayback
+    Machine's lanes alone (see :class:`WaybackNight`; ``archiver run`` runs them with the other archives')."""
+    lanes = Lanes(deadline)
+    part = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, env=env, stream=stream,
+                        client=client)
+    lanes.on_error = lambda lane, exc: part.run.note(f"an archive call on the {lane} lane failed: {exc!r}")
+    async with part as run:
+        run.plan()
+        async with NightProgress(lanes, stream=part.stream, enabled=progress):
+            await lanes.run()
+    return part.outcome()

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from archiver.archives.stage import ArchivesOutcome, archives_stage
+from archiver.history.archives_record import ArchivedCapture, ArchivesRecord
+from archiver.history.linkstate import new_state
 from archiver.history.store import StateStore
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog, canonical_url
@@ -46,6 +48,18 @@ class World(Timeline):
             extra = {"wayback_url": self.down_url, "availability_url": self.down_url, **extra}
         return super().settings(**extra)
 
+    def history(self, url: str, held: dict[str, bool]) -> None:
+        """An earlier run asked these archives about ``url`` (another page of the same site): which held it.
+        The stage learns from it which archive to ask first about the site's other pages."""
+        store = StateStore(self.snapshots).load()
+        key = canonical_url(url)
+        state = store.states.get(key) or new_state(url, key, NOW - dt.timedelta(days=90))
+        asked = (NOW - dt.timedelta(days=1)).isoformat().replace("+00:00", "Z")
+        state.archives = ArchivesRecord(looked_up=asked, asked=dict.fromkeys(held, asked), captures=[
+            ArchivedCapture("20240101000000", a, f"https://{a}.example/20240101000000/{url}") for a, hit in held.items()
+            if hit])
+        store.save(state)
+
     def run_archives(self, now: dt.datetime = NOW, **extra: Any) -> tuple[ArchivesOutcome, StateStore]:
         settings = self.settings(archives_file=self.list, archive_timeout=1.0, **extra)
         catalog = build_catalog(load_events(self.events).events)
@@ -61,7 +75,7 @@ def test_a_wayback_outage_other_archives_supply_the_verified_copy_and_the_text(f
     w = World(tmp_path, farm, [loc, today], wayback_down=True)
     url = w.cite(SITE + "council-cameras/", date="2024-03-12")
     w.verdict(url, "dead", since=dt.datetime(2024, 4, 1, 2, tzinfo=dt.UTC))
-    loc.add(url, "20240315120000", article(url, ["after-citation"]))
+    loc.add(url, "20240405120000", article(url, ["after-the-failure"]))  # may be the error page: never chosen
     today.add(url, "20240310080000", article(url, ["as-cited"]))
     today.add(url, "20240402080000", NOT_FOUND)  # after the failure: never chosen
 
@@ -90,6 +104,7 @@ def test_an_archived_error_page_is_rejected_and_the_next_archive_offered(farm: F
     a.add(url, "20240320120000", NOT_FOUND)  # nearest before the citation: a 200 "404 Not Found" page
     b.add(url, "20240201120000", article(url, ["as-cited"]))
     b.add(url, "20240101120000", b"", status=404)  # an archived 404 (never judged: further away)
+    w.history(SITE + "older-story/", {"arquivo.pt": True, "ukwa": False})  # Arquivo.pt is asked first
 
     _, store = w.run_archives()
     rec = store.states[canonical_url(url)].archives
@@ -107,20 +122,22 @@ def test_a_down_and_a_slow_archive_are_rested_and_the_others_still_answer(farm: 
     down = {"id": "down", "name": "Down Archive", "base": f"http://{ip}:{port}",
             "timemap": "{base}/timemap/link/{url}", "memento": "{base}/{timestamp}/{url}", "per_minute": 6000}
     w = World(tmp_path, farm, [slow, good], wayback_down=True, extra=[down])
-    urls = [w.cite(SITE + f"story-{i}/", date="2024-03-12") for i in range(4)]
+    urls = [w.cite(SITE + f"story-{i}/", date="2024-03-12") for i in range(6)]
     for url in urls:
         w.verdict(url, "dead", since=dt.datetime(2024, 4, 1, 2, tzinfo=dt.UTC))
         good.add(url, "20240301000000", article(url, ["kept"]))
+    for i in range(3):  # the site's pages were found at the slow and the down archive before: asked first
+        w.history(SITE + f"earlier-{i}/", {"slow": True, "down": i < 2, "good": False})
 
-    outcome, store = w.run_archives(archive_max_failures=2)
+    outcome, store = w.run_archives(archive_max_failures=1)
     for url in urls:
         rec = store.states[canonical_url(url)].archives
         assert rec is not None and rec.archive == "good" and rec.verified
-    assert len(slow.hits()) == 2  # two timeouts, then rested
+    assert len(slow.hits()) == 1 and outcome.calls["down"] == 1  # one failure each, then rested
     rested = [n for n in outcome.notes if "rested for the rest of this run" in n]
     assert len(rested) == 2 and any(n.startswith("archives: Down Archive") for n in rested)
-    unknown = store.states[canonical_url(urls[-1])].archives
-    assert unknown is not None and unknown.unknown["slow"].startswith("rested for this run")
+    unknown = [store.states[canonical_url(u)].archives.unknown for u in urls]  # type: ignore[union-attr]
+    assert any("slow" in u for u in unknown) and all("good" not in u for u in unknown)
 
 
 @pytest.mark.parametrize("mode,why", [("refuse", "refused (HTTP 403)"), ("legal", "not openly available (HTTP 451)"),

@@ -81,8 +81,9 @@ def test_a_run_stops_the_lookups_at_the_budget_and_the_next_runs_continue(farm: 
     assert "wayback: 2 links looked up (2 CDX calls); 3 lookups left for the next run (the max_lookups budget; " \
            "--max-lookups none lifts it)" in out
     assert "note: wayback: 3 lookups are left for the next run (the max_lookups budget)" in out
-    # progress on stderr with the time left (CliRunner's stderr is no terminal: plain lines)
-    assert "wayback lookups: starting (2 items, about " in err and "wayback lookups: 2 done in " in err
+    # one progress display for the night's lanes on stderr, with the time left (CliRunner's stderr is no
+    # terminal: plain lines)
+    assert "archives: starting (wayback cdx 2 queued, about " in err and "archives: wayback cdx 2 done, 0 left" in err
     report = json.loads((tmp_path / "reports" / "report.json").read_text("utf-8"))
     assert report["run"]["wayback"]["lookups_left"] == 3
     first = looked_up(double)
