@@ -323,7 +323,7 @@ def test_pull_request_workflow_structure() -> None:
     (job,) = doc["jobs"].values()
     assert job_timeout_seconds(job) <= 20 * 60
     (checkout,) = step_using(PULL_REQUEST, "actions/checkout@")
-    assert checkout["with"]["fetch-depth"] == 0, "the merge base must be in the clone (README: Pull requests)"
+    assert checkout["with"]["fetch-depth"] == 0, "the merge base must be in the clone (docs/pull-requests.md)"
     (step,) = [s for s in job["steps"] if "archiver pr" in str(s.get("run", ""))]
     assert step["env"]["IA_ACCESS_KEY"] == "${{ secrets.IA_ACCESS_KEY }}"
     assert step["env"]["IA_SECRET_KEY"] == "${{ secrets.IA_SECRET_KEY }}"
