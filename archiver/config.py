@@ -1,10 +1,11 @@
 """Settings: defaults, then ``archiver.toml`` or ``[tool.archiver]`` in pyproject.toml,
 then ``ARCHIVER_*`` environment variables, then command-line flags (last wins).
 
-Every setting is declared once below with its type, default and a one-line
-description; the README's configuration table is checked against this list by
-a test. A bad value raises :class:`ConfigError` naming the setting and where
-it came from.
+Every setting is declared once below with its type, default, environment
+variable and a one-line description (the field's metadata); the docs'
+configuration reference (docs/configuration.md) is generated from these
+declarations when the docs are built (docs/hooks/config_reference.py). A bad
+value raises :class:`ConfigError` naming the setting and where it came from.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 import ipaddress
 import os
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,17 @@ class Settings:
 
 SETTINGS = {f.name: f for f in fields(Settings)}
 
+#: the configuration reference's sections: the first setting of each, with its title (declaration order)
+GROUPS = {
+    "events": "Where things are",
+    "allow_networks": "Network safety and politeness",
+    "confirm_checks": "History and scheduling",
+    "wayback_url": "Wayback Machine",
+    "archives": "Other archives (Memento)",
+    "snapshot_pages": "Text snapshots",
+    "registry": "Citation audit",
+}
+
 
 def env_name(name: str) -> str:
     return SETTINGS[name].metadata.get("env") or f"ARCHIVER_{name.upper()}"
@@ -358,32 +370,23 @@ def _default_text(name: str) -> str:
     return str(value)
 
 
-def settings_table() -> str:
-    """The README's configuration table, generated from the declarations above."""
+def settings_table(names: Iterable[str] | None = None) -> str:
+    """A Markdown table of the settings (all, or ``names`` in that order), from the declarations above."""
     rows = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
-    for name, f in SETTINGS.items():
-        rows.append(f"| `{name}` | `{env_name(name)}` | `{_default_text(name)}` | {f.metadata['doc']} |")
+    for name in SETTINGS if names is None else names:
+        rows.append(f"| `{name}` | `{env_name(name)}` | `{_default_text(name)}` | {SETTINGS[name].metadata['doc']} |")
     return "\n".join(rows)
 
 
-README_START, README_END = "<!-- settings:start -->", "<!-- settings:end -->"
+def settings_groups() -> list[tuple[str, list[str]]]:
+    """The settings in declaration order, grouped under the titles of :data:`GROUPS`."""
+    groups: list[tuple[str, list[str]]] = []
+    for name in SETTINGS:
+        if name in GROUPS or not groups:
+            groups.append((GROUPS.get(name, ""), []))
+        groups[-1][1].append(name)
+    return groups
 
 
-def update_readme(path: Path) -> bool:
-    """Rewrite the table between the README's settings markers; True when it changed."""
-    text = path.read_text("utf-8")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n{settings_table()}\n{README_END}{tail}"
-    if new != text:
-        path.write_text(new, "utf-8")
-    return new != text
-
-
-if __name__ == "__main__":  # pragma: no cover - `python -m archiver.config README.md` refreshes the table
-    import sys
-
-    if len(sys.argv) > 1:
-        print("updated" if update_readme(Path(sys.argv[1])) else "unchanged")
-    else:
-        print(settings_table())
+if __name__ == "__main__":  # pragma: no cover - `python -m archiver.config` prints the table
+    print(settings_table())

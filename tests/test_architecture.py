@@ -181,10 +181,10 @@ def test_relative_imports_resolve_to_real_modules() -> None:
     assert not missing, sorted(missing)
 
 
-def test_the_readme_package_map_lists_every_module() -> None:
-    """README's Architecture tree names each module of the package, and only real ones."""
-    readme = (PACKAGE.parent / "README.md").read_text("utf-8")
-    start = readme.index("## Architecture")
+def test_the_docs_package_map_lists_every_module() -> None:
+    """The Architecture page's tree (docs/architecture.md) names each module of the package, and only real ones."""
+    readme = (PACKAGE.parent / "docs" / "architecture.md").read_text("utf-8")
+    start = readme.index("# Architecture")
     block = readme[readme.index("```text", start):readme.index("```\n", readme.index("```text", start) + 7)]
     listed, package = set(), None
     for line in block.splitlines():
@@ -197,5 +197,5 @@ def test_the_readme_package_map_lists_every_module() -> None:
             package = None
     actual = {path.relative_to(PACKAGE).as_posix() for _, path in modules() if path.name != "__init__.py"}
     actual.add("__init__.py")  # the public API, listed at the top
-    assert sorted(actual - listed) == [], "modules missing from README's package map"
-    assert sorted(listed - actual) == [], "README's package map names modules that do not exist"
+    assert sorted(actual - listed) == [], "modules missing from the docs' package map"
+    assert sorted(listed - actual) == [], "the docs' package map names modules that do not exist"

@@ -5,10 +5,12 @@
   a real ``actionlint`` binary on PATH is preferred), and shellcheck on every ``run:``
   script, as actionlint itself would run it (skipped without shellcheck);
 - every ``archiver`` command the workflows run names a real subcommand with real flags and
-  appears verbatim in the README's "Nightly job" section;
+  appears verbatim in the docs page that describes the workflow (docs/nightly-job.md,
+  docs/pull-requests.md);
 - the workflows' structure: schedule and manual dispatch, one concurrency group, the time
   budget under the job limit, IA secrets, artifact, job summary, bot commits with a
-  rebase-and-retry push, the issue; the sharded matrix and its merge job;
+  rebase-and-retry push, the issue; the sharded matrix and its merge job; the Pages job that
+  publishes the docs and the reading room;
 - the two composite actions' shell, run for real: the issue logic against report.json with
   a stub ``gh``, the commit step against a local bare repository (no network).
 """
@@ -29,9 +31,9 @@ import click
 import pytest
 import yaml
 
-from archiver.cli import cli
 from archiver.report.build import load_schema
 from archiver.report.markdown import markdown_report
+from tests.support.clicommands import EXPRESSION, check_command_line
 from tests.support.reportdata import Ev, Src, build
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -40,7 +42,6 @@ ACTIONS = PROJECT / ".github" / "actions"
 NIGHTLY = WORKFLOWS / "nightly.yml"
 SHARDED = WORKFLOWS / "nightly-sharded.yml"
 PULL_REQUEST = WORKFLOWS / "pull-request.yml"
-EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.S)
 BOT_NAME = "github-actions[bot]"
 BOT_EMAIL = "41898237+github-actions[bot]@users.noreply.github.com"
 #: what actionlint leaves out when it runs shellcheck on a run: script (expressions become underscores)
@@ -104,6 +105,13 @@ def readme_section(title: str) -> str:
     text = (PROJECT / "README.md").read_text("utf-8")
     assert f"\n## {title}\n" in text, f"README has no '## {title}' section"
     return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def docs_page(name: str) -> str:
+    """A page of the docs site (docs/NAME.md), where the README's manual sections now live."""
+    path = PROJECT / "docs" / f"{name}.md"
+    assert path.is_file(), f"no docs page {path.relative_to(PROJECT)}"
+    return path.read_text("utf-8")
 
 
 # --------------------------------------------------------------------------- actionlint and shellcheck
@@ -170,61 +178,26 @@ def test_local_actions_are_used_with_their_declared_inputs() -> None:
 # --------------------------------------------------------------------------- the archiver commands
 
 
-def check_command_line(line: str) -> None:
-    """The line names a real archiver subcommand, with options it has and valid choice values."""
-    words = shlex.split(EXPRESSION.sub("EXPR", line))
-    assert words[0] == "archiver" and len(words) > 1, line
-    command = cli.commands.get(words[1])
-    assert command is not None, f"{line}: archiver has no command {words[1]!r}"
-    options: dict[str, click.Option] = {}
-    arguments = [p for p in command.params if isinstance(p, click.Argument)]
-    for param in command.params:
-        if isinstance(param, click.Option):
-            for name in (*param.opts, *param.secondary_opts):
-                options[name] = param
-    positional = 0
-    rest = iter(words[2:])
-    for word in rest:
-        if not word.startswith("-"):
-            positional += 1
-            continue
-        name, has_value, value = word.partition("=")
-        assert name in options, f"{line}: archiver {words[1]} has no option {name}"
-        option = options[name]
-        if option.is_flag or option.count:
-            continue
-        if not has_value:
-            value = next(rest, "")
-            assert value and not value.startswith("--"), f"{line}: {name} needs a value"
-        if isinstance(option.type, click.Choice) and "$" not in value and "EXPR" not in value:
-            assert value in option.type.choices, f"{line}: {name} {value} is not one of {option.type.choices}"
-        if option.type in (click.INT, click.FLOAT) and "$" not in value and "EXPR" not in value:
-            option.type.convert(value, option, None)
-    if positional:
-        assert arguments, f"{line}: archiver {words[1]} takes no arguments"
-        assert arguments[0].nargs == -1 or positional <= len(arguments), line
-
-
-def test_workflow_commands_exist_and_are_the_readme_ones() -> None:
+def test_workflow_commands_exist_and_are_the_documented_ones() -> None:
     nightly, sharded = archiver_commands(NIGHTLY), archiver_commands(SHARDED)
-    assert [c.split()[:2] for c in nightly] == [["archiver", "run"], ["archiver", "pack"]]
+    assert [c.split()[:2] for c in nightly] == [["archiver", "run"], ["archiver", "pack"], ["archiver", "site"]]
     assert [c.split()[:2] for c in sharded] == [["archiver", "run"], ["archiver", "merge"]]
-    section = readme_section("Nightly job")
+    section = docs_page("nightly-job")
     for line in nightly + sharded:
         check_command_line(line)
-        assert line in section, f"README's 'Nightly job' section does not show the workflow command: {line}"
+        assert line in section, f"docs/nightly-job.md does not show the workflow command: {line}"
     for line in nightly[:1] + sharded[:1]:
         assert "--fail-on never" in line, "the report, commit and issue steps must follow every completed run"
         assert "--time-budget" in line
 
 
-def test_pull_request_workflow_command_exists_and_is_the_readme_one() -> None:
+def test_pull_request_workflow_command_exists_and_is_the_documented_one() -> None:
     commands = archiver_commands(PULL_REQUEST)
     assert [c.split()[:2] for c in commands] == [["archiver", "pr"]]
-    section = readme_section("Pull requests")
+    section = docs_page("pull-requests")
     for line in commands:
         check_command_line(line.split(" || ", 1)[0])
-        assert line.split(" || ", 1)[0] in section, f"README's 'Pull requests' section does not show: {line}"
+        assert line.split(" || ", 1)[0] in section, f"docs/pull-requests.md does not show: {line}"
         assert '--base "origin/$BASE_REF"' in line and '--summary "$GITHUB_STEP_SUMMARY"' in line
 
 
@@ -241,8 +214,13 @@ def test_workflows_install_archiver_the_readme_way() -> None:
     quick = readme_section("Quick start")
     assert "pip install -e ." in quick
     for path in (NIGHTLY, SHARDED, PULL_REQUEST):
-        installs = [line for _, s in run_scripts(path) for line in logical_lines(s) if "pip install" in line]
+        installs = [line for where, s in run_scripts(path) if ":pages:" not in where
+                    for line in logical_lines(s) if "pip install" in line]
         assert installs and all(line == "python -m pip install -e ." for line in installs), installs
+    # the Pages job installs the same way, with the docs extra (mkdocs-material)
+    pages = [line for where, s in run_scripts(NIGHTLY) if ":pages:" in where
+             for line in logical_lines(s) if "pip install" in line]
+    assert pages == ["python -m pip install -e '.[docs]'"]
 
 
 # --------------------------------------------------------------------------- structure
@@ -287,7 +265,8 @@ def test_nightly_workflow_structure() -> None:
     assert "time-budget" in on["workflow_dispatch"]["inputs"]
     assert doc["concurrency"] == {"group": "archiver-nightly", "cancel-in-progress": False}
     assert doc["permissions"] == {"contents": "write", "issues": "write"}
-    (job,) = doc["jobs"].values()
+    assert set(doc["jobs"]) == {"nightly", "pages"}
+    job = doc["jobs"]["nightly"]
     assert budget_default(doc) + 600 <= job_timeout_seconds(job), "the budget leaves no room under the job limit"
     step = run_step(job)
     assert step["id"] == "run"
@@ -297,9 +276,41 @@ def test_nightly_workflow_structure() -> None:
     secret_steps = [s for s in job["steps"] if "secrets." in json.dumps(s)]
     assert secret_steps == [step], "the IA keys reach the archiver step only"
     setup = step_using(NIGHTLY, "actions/setup-python@")
-    assert setup and setup[0]["with"]["cache"] == "pip"
+    assert setup and all(s["with"]["cache"] == "pip" for s in setup)
     assert step_using(NIGHTLY, "actions/checkout@")
     assert_reporting_steps(NIGHTLY, job)
+
+
+def test_pages_job_publishes_the_docs_and_the_reading_room() -> None:
+    """nightly.yml's pages job: after the night, the docs (mkdocs) and the reading room (archiver site)
+    built into one folder, uploaded as the Pages artifact and deployed, with the Pages permissions only there."""
+    doc = load_yaml(NIGHTLY)
+    job = doc["jobs"]["pages"]
+    assert job["needs"] == "nightly" and "!cancelled()" in job["if"], "published after the night, also a failed one"
+    assert job["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert "pages" not in doc["permissions"] and "id-token" not in doc["permissions"], "only the Pages job deploys"
+    assert job["environment"] == {"name": "github-pages", "url": "${{ steps.deployment.outputs.page_url }}"}
+    assert "secrets." not in json.dumps(job), "the Pages job needs no secret"
+    steps = job["steps"]
+    (checkout,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/checkout@")]
+    assert checkout["with"]["ref"] == "${{ github.ref }}", "the branch's tip: with the state the night committed"
+    runs = [str(s.get("run", "")) for s in steps]
+    (mkdocs,) = [r for r in runs if r.startswith("mkdocs build")]
+    words = shlex.split(mkdocs)
+    assert "--strict" in words, "a broken link fails the build, as in CI"
+    site_dir = words[words.index("--site-dir") + 1]
+    (room,) = [r for r in runs if r.startswith("archiver site")]
+    words = shlex.split(room)
+    out = words[words.index("--out") + 1]
+    assert out.startswith(f"{site_dir}/") and out != f"{site_dir}/", "the reading room goes inside the docs site"
+    assert runs.index(mkdocs) < runs.index(room), "mkdocs build cleans its site folder: the reading room comes after"
+    (upload,) = step_using(NIGHTLY, "actions/upload-pages-artifact@")
+    assert upload["with"]["path"] == site_dir
+    (deploy,) = step_using(NIGHTLY, "actions/deploy-pages@")
+    assert deploy["id"] == "deployment"
+    assert steps.index(upload) < steps.index(deploy) and steps[-1] == deploy
+    assert (PROJECT / "mkdocs.yml").is_file()
+    assert "## The docs and the reading room on Pages" in docs_page("nightly-job")
 
 
 def test_pull_request_workflow_structure() -> None:
@@ -312,7 +323,7 @@ def test_pull_request_workflow_structure() -> None:
     (job,) = doc["jobs"].values()
     assert job_timeout_seconds(job) <= 20 * 60
     (checkout,) = step_using(PULL_REQUEST, "actions/checkout@")
-    assert checkout["with"]["fetch-depth"] == 0, "the merge base must be in the clone (README: Pull requests)"
+    assert checkout["with"]["fetch-depth"] == 0, "the merge base must be in the clone (docs/pull-requests.md)"
     (step,) = [s for s in job["steps"] if "archiver pr" in str(s.get("run", ""))]
     assert step["env"]["IA_ACCESS_KEY"] == "${{ secrets.IA_ACCESS_KEY }}"
     assert step["env"]["IA_SECRET_KEY"] == "${{ secrets.IA_SECRET_KEY }}"

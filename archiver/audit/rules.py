@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 #: A cited title and the page's title disagree when they share fewer than a third of
 #: the shorter one's content words (site-name suffixes and stop words dropped). Chosen
-#: on tests/data/title_pairs.tsv and the corpus (benchmarks/audit_corpus.py, README).
+#: on tests/data/title_pairs.tsv and the corpus (benchmarks/audit_corpus.py, docs/verdicts.md).
 TITLE_THRESHOLD = 1 / 3
 DEFAULT_DATE_TOLERANCE_DAYS = 3.0
 

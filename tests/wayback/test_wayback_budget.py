@@ -20,6 +20,7 @@ from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog
 from archiver.timeline.load import load_events
 from archiver.wayback.stage import wayback_stage
+from tests.support.docs import config_reference, page
 from tests.support.farm import Conn, Farm, FarmHost, Request
 from tests.support.farm_sites import article
 from tests.support.wayback_double import WaybackDouble
@@ -64,8 +65,9 @@ def looked_up(double: WaybackDouble) -> list[str]:
 
 def test_the_default_budget_is_documented_and_can_be_lifted() -> None:
     assert Settings().max_lookups == 500
-    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
-    assert "| `max_lookups` | `ARCHIVER_MAX_LOOKUPS` | `500` |" in readme and "--max-lookups none" in readme
+    reference = config_reference().reference_markdown()  # docs/configuration.md's generated tables
+    archives = page("archives")
+    assert "| `max_lookups` | `ARCHIVER_MAX_LOOKUPS` | `500` |" in reference and "--max-lookups none" in archives
 
 
 def test_a_run_stops_the_lookups_at_the_budget_and_the_next_runs_continue(farm: Farm, tmp_path: Path) -> None:
