@@ -314,18 +314,15 @@ def _conditional(code: str, at: int) -> bool:
     "/"``, a ``&&``, an ``else`` or ``catch`` block): a frame-buster or an app's router, not a page that
     only forwards. Plain function blocks (``setTimeout(function () {...})``, ``onload = function``) do not count."""
     code = _JS_INERT.sub(lambda m: " " * len(m.group(0)), code[:at])  # same offsets
-    opened: list[int] = []  # the blocks still open at the redirect
-    starts = [0]  # where each statement or block header begins
+    guarded: list[bool] = []  # the blocks still open at the redirect: "if (...) {" yes, "function () {" no
+    start = 0  # where the current statement or block header begins
     for m in _STATEMENT_END.finditer(code):
         if m.group(0) == "{":
-            if _GUARD.search(code, starts[-1], m.start()):
-                opened.append(m.start())  # "if (...) {", "} else {", "catch (e) {"
-            else:
-                opened.append(-1)  # "function () {", "try {"
-        elif m.group(0) == "}" and opened:
-            opened.pop()
-        starts.append(m.end())
-    return any(at >= 0 for at in opened) or _GUARD.search(code, starts[-1]) is not None
+            guarded.append(_GUARD.search(code, start, m.start()) is not None)
+        elif m.group(0) == "}" and guarded:
+            guarded.pop()
+        start = m.end()
+    return any(guarded) or _GUARD.search(code, start) is not None
 
 
 def _forwarding_code(info: PageInfo) -> list[str]:
