@@ -14,8 +14,17 @@
    later, as a retried CI job would: wall time and requests made, with the default
    ``failing_recheck_hours`` (20) and with 0 (every failing link due on every run, the
    behaviour before).
+5. ``--rerun`` (issue 19), alone: the whole pipeline (``archiver run``) run again the same
+   night with nothing due, on a 2,000-link sample of the corpus (every 4th event file),
+   with this checkout's code and with ``--before REV``'s (extracted with ``git archive``),
+   alternated: median wall time of each, side by side, and whether their report.json,
+   report.md, report.html and ``snapshots/`` came out byte-identical. The state is written
+   as a night's run leaves it (every link checked alive, its text dealt with, its Wayback
+   copy looked up), then ``archiver run`` runs once to settle it; the archives' URLs point at a
+   closed loopback port, so any request would show (``requests`` must be 0).
 
     python benchmarks/nightly_incremental.py [--events PATH] [--rerun-only]
+    python benchmarks/nightly_incremental.py --rerun [--before REV] [--repeats N]
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -124,11 +134,117 @@ def same_night_rerun(links: int = 600, hosts: int = 30) -> None:
         farm.stop()
 
 
+def _sample_state(events: Path, snapshots: Path, when: dt.datetime) -> int:
+    """Every checkable link checked alive at ``when``, its text dealt with, its Wayback copy looked up."""
+    from archiver.history.wayback_record import WaybackRecord
+    from archiver.wayback import policy
+
+    settings = Settings()
+    store = StateStore(snapshots)
+    stamp = "20200102030405"
+    links = [link for link in build_catalog(load_events(events, processes=1).events).links if link.checkable]
+    for link in links:
+        state = new_state(link.url, link.normalized_url, when)
+        apply_result(state, alive(link.url, when), settings)
+        state.extracted = state.last_checked
+        state.wayback = WaybackRecord.from_dict({
+            "url": f"https://web.archive.org/web/{stamp}/{link.url}", "timestamp": stamp,
+            "looked_up": state.last_checked, "source": "cdx", "captures": [{"timestamp": stamp, "status": 200}],
+            "declared": {u: policy.declared_static(link, u) or "replays" for u in link.archive_urls},
+            "declared_checked": state.last_checked if link.archive_urls else None})
+        store.save(state)
+    return len(links)
+
+
+_STAGE_SECONDS = re.compile(rb'("stage_seconds": ?\{)([^}]*)(\})')
+_MEASURED = re.compile(rb"(stage seconds: )[^\n<]*|((?:wayback|archives): [^\"\n<]*? in )[0-9.]+s"
+                       rb"|(<td>)check [0-9.]+[^<]*")
+
+
+def _tree(root: Path, work: Path) -> dict[str, bytes]:
+    """The files under ``root``, with the run's folder and its measured stage seconds (which vary from run
+    to run) blanked."""
+    def normal(data: bytes) -> bytes:
+        data = data.replace(str(work).encode(), b"<WORK>")
+        data = _STAGE_SECONDS.sub(lambda m: m.group(1) + re.sub(rb"[0-9.]+", b"#", m.group(2)) + m.group(3), data)
+        return _MEASURED.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + b"#", data)
+    return {str(p.relative_to(root)): normal(p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def nothing_due_rerun(corpus: Path, before: str, repeats: int, keep: Path | None = None) -> None:
+    """``archiver run`` again the same night with nothing due: this checkout against ``before`` (step 5)."""
+    project = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="archiver-rerun19-") as tmp:
+        root = keep or Path(tmp)
+        events = root / "events"
+        events.mkdir()
+        for path in sorted(corpus.glob("*.md"))[::4]:
+            (events / path.name).write_bytes(path.read_bytes())
+        code = {"after": project, "before": root / "before"}
+        (root / "before").mkdir()
+        archive = subprocess.run(["git", "-C", str(project), "archive", before, "archiver"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(root / "before")], input=archive, check=True)
+        night0 = NIGHT0
+        links = _sample_state(events, root / "state", night0)
+        closed = "http://127.0.0.1:9"  # nothing listens: a request would fail at once, and be counted
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+        env.update({"ARCHIVER_WAYBACK_URL": closed, "ARCHIVER_AVAILABILITY_URL": closed,
+                    "ARCHIVER_ARCHIVES": "", "ARCHIVER_ALLOW_NETWORKS": "127.0.0.0/8",
+                    "HTTP_PROXY": closed, "HTTPS_PROXY": closed, "NO_PROXY": ""})
+
+        def run(which: str, hours: float) -> tuple[float, dict[str, object]]:
+            work = root / which
+            cmd = [sys.executable, "-m", "archiver.cli", "run", "--events", str(events), "--snapshots",
+                   str(work / "snapshots"), "--report-dir", str(work / "reports"), "--quiet"]
+            now = (night0 + dt.timedelta(hours=hours)).isoformat()
+            start = time.perf_counter()
+            done = subprocess.run(cmd, cwd=work, capture_output=True, text=True, check=False,
+                                  env={**env, "PYTHONPATH": str(code[which]), "ARCHIVER_NOW": now})
+            wall = time.perf_counter() - start
+            if done.returncode != 0:
+                sys.exit(f"archiver run ({which}) failed: {done.stdout}{done.stderr}")
+            return wall, json.loads((work / "reports" / "report.json").read_text("utf-8"))["run"]
+
+        for which in code:
+            (root / which).mkdir(exist_ok=True)
+            subprocess.run(["cp", "-a", str(root / "state"), str(root / which / "snapshots")], check=True)
+            run(which, 12)  # the night's last run: it settles run.json and the findings
+        walls: dict[str, list[float]] = {which: [] for which in code}
+        runs: dict[str, dict[str, object]] = {}
+        for i in range(repeats):
+            for which in ("before", "after") if i % 2 else ("after", "before"):
+                wall, runs[which] = run(which, 13)
+                walls[which].append(wall)
+        print(f"nothing-due rerun of `archiver run` on {links} links ({len(list(events.iterdir()))} events, "
+              f"every 4th corpus file), median of {repeats}:")
+        for which in ("before", "after"):
+            w = sorted(walls[which])
+            r = runs[which]
+            print(f"  {which:6} ({before if which == 'before' else 'this checkout'}): {w[len(w) // 2]:.2f}s "
+                  f"(min {w[0]:.2f}, max {w[-1]:.2f}); due {r['due']}, checked {r['checked']}, "
+                  f"requests {r.get('requests')}, stage seconds {r['stage_seconds']}")
+        trees = {which: {f"{part}/{k}": v for part in ("reports", "snapshots")
+                         for k, v in _tree(root / which / part, root / which).items()} for which in code}
+        differ = sorted(k for k in trees["before"].keys() | trees["after"].keys()
+                        if trees["before"].get(k) != trees["after"].get(k))
+        print(f"  outputs: {len(trees['after'])} files (reports and snapshots/); "
+              + ("byte-identical" if not differ else f"{len(differ)} DIFFER: {', '.join(differ[:10])}"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=Path, default=DEFAULT)
     parser.add_argument("--rerun-only", action="store_true", help="only the same-night rerun figure (step 4)")
+    parser.add_argument("--rerun", action="store_true",
+                        help="only the nothing-due `archiver run` rerun, before and after (step 5)")
+    parser.add_argument("--before", default="main", metavar="REV", help="the code to compare with (--rerun)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each (--rerun)")
+    parser.add_argument("--keep", type=Path, metavar="EMPTY_DIR", help="build the --rerun setup there and keep it")
     args = parser.parse_args()
+    if args.rerun:
+        nothing_due_rerun(args.events, args.before, args.repeats, args.keep)
+        return
     if args.rerun_only:
         same_night_rerun()
         return

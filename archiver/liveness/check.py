@@ -408,7 +408,7 @@ class Checker:
                 evidence = absorbed_redirect(url, answer.url, probe) or evidence
             return verdict(LinkStatus.SOFT_404, evidence)
         if info.is_html:
-            if evidence := page_rules(url, answer.url, answer.body, info, text or ""):
+            if evidence := page_rules(url, answer.url, answer.body, info, text):
                 return verdict(LinkStatus.SOFT_404, evidence)
             if self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url):
                 probe = await self.prober.probe(_origin(answer.url))

@@ -19,7 +19,8 @@ Issue 13 adds, as conservatively: removal notices ("This article is no longer av
 in English, German, French, Spanish, Portuguese and Italian) under the same title/heading
 rule; parked domains (``dead``, "the domain is parked (...)") only on a thin page with two
 signs, or one offer/service sign corroborated by the random-path probe; a script redirect to
-the home page only on a small page with almost no visible text; an outlet absorbed into
+the home page only on a small page with almost no visible text (none at all is the plainest case,
+issue 19), and only when the redirect runs unconditionally; an outlet absorbed into
 another site only when a random path of the old site lands on the same home page; and
 cookie-consent walls, which are ``blocked``, not soft 404s.
 
@@ -296,22 +297,55 @@ def login_redirect(cited: str, final: str) -> str | None:
 SCRIPT_PAGE_BYTES = 64 * 1024  # a page that only forwards by script is small
 SCRIPT_PAGE_WORDS = 30
 _INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.I | re.S)
+#: ``<body onload="location.replace('/')">``: the same code in an attribute (HTML-escaped)
+_ONLOAD = re.compile(r"""<body\b[^>]*?\sonload\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I | re.S)
 _JS_LOCATION = re.compile(
     r"""(?:(?:window|document|top|self|parent)\.)?location(?:\.href)?\s*=\s*(["'])([^"'\n]{0,500})\1"""
     r"""|(?:(?:window|document|top|self|parent)\.)?location\.(?:replace|assign)\(\s*(["'])([^"'\n]{0,500})\3\s*\)""")
+#: what makes the statement before a redirect, or the header of a block around it, conditional
+_GUARD = re.compile(r"\b(?:if|else|catch|switch|case|while)\b|&&|\|\||\?")
+_STATEMENT_END = re.compile(r"[;{}]")
+#: string literals and comments, blanked before reading the code's structure ("{" or "if" in them is not code)
+_JS_INERT = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|//[^\n]*|/\*.*?\*/""", re.S)
+
+
+def _conditional(code: str, at: int) -> bool:
+    """Whether the redirect at ``code[at]`` runs only under a condition (``if (top !== self) top.location =
+    "/"``, a ``&&``, an ``else`` or ``catch`` block): a frame-buster or an app's router, not a page that
+    only forwards. Plain function blocks (``setTimeout(function () {...})``, ``onload = function``) do not count."""
+    code = _JS_INERT.sub(lambda m: " " * len(m.group(0)), code[:at])  # same offsets
+    guarded: list[bool] = []  # the blocks still open at the redirect: "if (...) {" yes, "function () {" no
+    start = 0  # where the current statement or block header begins
+    for m in _STATEMENT_END.finditer(code):
+        if m.group(0) == "{":
+            guarded.append(_GUARD.search(code, start, m.start()) is not None)
+        elif m.group(0) == "}" and guarded:
+            guarded.pop()
+        start = m.end()
+    return any(guarded) or _GUARD.search(code, start) is not None
+
+
+def _forwarding_code(info: PageInfo) -> list[str]:
+    """The page's inline scripts and its ``<body onload>`` handler, where a forwarding page's redirect is."""
+    code = [m.group(1) for m in _INLINE_SCRIPT.finditer(info.head)]
+    if m := _ONLOAD.search(info.head):
+        code.append(html.unescape(m.group(1) if m.group(1) is not None else m.group(2)))
+    return code
 
 
 def script_target(body: bytes, info: PageInfo, text: str) -> tuple[str, str] | None:
     """``(script, target)`` for a small, thin page that only sends the browser elsewhere by script
-    (no meta refresh), else None. A script redirect inside a real page never counts."""
+    (no meta refresh), else None. ``text`` is the page's visible text, empty on a page that shows nothing
+    (the plainest forwarding page). A script redirect inside a real page, or one under a condition,
+    never counts."""
     if len(body) > SCRIPT_PAGE_BYTES or not info.is_html or "location" not in info.head:
         return None
     if meta_refresh(body, info.encoding) is not None or len(WORD_RE.findall(text)) > SCRIPT_PAGE_WORDS:
         return None
-    for script in _INLINE_SCRIPT.finditer(info.head):
-        if m := _JS_LOCATION.search(script.group(1)):
+    for code in _forwarding_code(info):
+        for m in _JS_LOCATION.finditer(code):
             target = html.unescape(m.group(2) if m.group(2) is not None else m.group(4)).strip()
-            if target:
+            if target and not _conditional(code, m.start()):
                 return WS_RE.sub(" ", m.group(0))[:120], target
     return None
 
@@ -348,13 +382,13 @@ def needs_text(body: bytes, info: PageInfo) -> bool:
     return parking_signs(info) is not None  # a decisive parking verdict needs one of these signs
 
 
-def page_rules(cited: str, page_url: str, body: bytes, info: PageInfo, text: str) -> str | None:
+def page_rules(cited: str, page_url: str, body: bytes, info: PageInfo, text: str | None) -> str | None:
     """Evidence of a soft 404 from one 2xx HTML page's content: an error or removal notice as its title
-    or heading, or a script that only sends the browser to the home page. ``text`` may be empty
-    when :func:`needs_text` said no."""
+    or heading, or a script that only sends the browser to the home page. ``text`` is None when
+    :func:`needs_text` said no; an empty text is a page that shows nothing, and is judged."""
     if evidence := error_page(info.title, info.h1):
         return evidence
-    if text and (evidence := script_redirect(cited, page_url, body, info, text)):
+    if text is not None and (evidence := script_redirect(cited, page_url, body, info, text)):
         return evidence
     return None
 
@@ -372,8 +406,8 @@ def content_verdict(url: str, body: bytes, content_type_header: str | None) -> t
         return None
     if why := detect_challenge(200, {}, info.title, info.head):
         return LinkStatus.BLOCKED, why
-    text = visible_text(body, info.encoding) if needs_text(body, info) else ""
-    if text and not on_parking_service(url) and (why := parked_page(info, text)):
+    text = visible_text(body, info.encoding) if needs_text(body, info) else None
+    if text is not None and not on_parking_service(url) and (why := parked_page(info, text)):
         return LinkStatus.DEAD, why
     if why := page_rules(url, url, body, info, text):
         return LinkStatus.SOFT_404, why

@@ -326,9 +326,13 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
     request, so one shared pool for a few hundred hosts costs more CPU than the requests.
     Small pools keep that scan short; pools unused the longest, with nothing in flight,
     are closed once there are more than ``max_origins``.
+
+    The TLS context (certificate stores read from disk, tens of milliseconds) is built with the
+    first pool: a client that never sends a request (the archive stages on a night with nothing
+    to ask) never builds one.
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext, backend: GuardedBackend, per_origin: int,
+    def __init__(self, ssl_context: ssl.SSLContext | None, backend: GuardedBackend, per_origin: int,
                  max_origins: int) -> None:
         self._ssl_context = ssl_context
         self._backend = backend
@@ -342,6 +346,8 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
         key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
         pool = self._pools.get(key)
         if pool is None:
+            if self._ssl_context is None:
+                self._ssl_context = build_ssl_context()
             pool = self._pools[key] = _Transport(self._ssl_context, self._backend, self._limits)
             await self._evict()
         else:
@@ -378,8 +384,7 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
 def make_client(*, user_agent: str, connect_timeout: float, read_timeout: float, total_timeout: float,
                 concurrency: int, backend: GuardedBackend, ssl_context: ssl.SSLContext | None = None,
                 per_host: int = 2) -> httpx.AsyncClient:
-    ctx = ssl_context or build_ssl_context()
-    transport = _PerOriginTransport(ctx, backend, per_origin=per_host * 2 + 2, max_origins=concurrency * 2 + 16)
+    transport = _PerOriginTransport(ssl_context, backend, per_origin=per_host * 2 + 2, max_origins=concurrency * 2 + 16)
     return httpx.AsyncClient(
         transport=transport,
         timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=total_timeout),
