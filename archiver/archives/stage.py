@@ -120,9 +120,11 @@ class _Ask:
     run: _Run
     want: _Want
     archive: str
+    #: taken by an idle lane from another's queue (asked there without looking for a likelier archive)
+    stolen: bool = False
 
     async def __call__(self) -> None:
-        await self.run.ask(self.want, self.archive)
+        await self.run.ask(self.want, self.archive, stolen=self.stolen)
 
 
 class _HitRates:
@@ -146,6 +148,11 @@ class _HitRates:
         overall = (hits + 1) / (asks + 2)
         hits, asks = self.host.get((host, archive), (0, 0))
         return (hits + self.PRIOR * overall) / (asks + self.PRIOR)
+
+    def missed(self, host: str, archive: str) -> bool:
+        """The archive was asked about this host's pages and held none of them."""
+        hits, asks = self.host.get((host, archive), (0, 0))
+        return asks > 0 and hits == 0
 
     def learn(self, state: LinkState, archives: Iterable[str]) -> None:
         rec = state.archives
@@ -186,7 +193,9 @@ class _Run:
         for state in store.states.values():
             self.rates.learn(state, self.archives)
         for archive in archives:  # a TimeMap and a replay a link, as a rule
-            self.lanes.add(archive.id, steal=self.steal, pace=client.per_minute(archive) / 120)
+            # two workers: one request in flight per archive (the client's rule) while another link's capture
+            # is being judged (its text extracted)
+            self.lanes.add(archive.id, workers=2, steal=self.steal, pace=client.per_minute(archive) / 120)
 
     def late(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -292,37 +301,46 @@ class _Run:
                            rank=(want.order,))
 
     def steal(self, lane: Lane) -> Item | None:
-        """An archive with nothing of its own asks about the most valuable link queued elsewhere that it may
-        hold, so that no lane idles while links wait."""
+        """An archive with nothing of its own asks about the most valuable link waiting behind a busy lane that
+        it may hold (not one of a site whose pages it was seen not to hold), so that no lane idles while links
+        wait."""
         me = lane.name
         if me in self.client.rested:
             return None
         best: tuple[Lane, Item] | None = None
         for other in self.archives:
             queue = self.lanes.lanes.get(other)
-            if other == me or queue is None:
-                continue
+            if other == me or queue is None or queue.running < queue.workers or not queue.items:
+                continue  # an idle lane takes its own items at once
             for item in queue.items:
                 job = item.job
                 if isinstance(job, _Ask) and me in job.want.allowed and me not in job.want.tried \
-                        and (best is None or item < best[1]):
+                        and (best is None or item < best[1]) and not self.rates.missed(_host(job.want.link.url), me):
                     best = (queue, item)
         if best is None:
             return None
         queue, item = best
         queue.items.remove(item)
         want = item.job.want  # type: ignore[attr-defined]  # an _Ask, checked above
-        return Item(item.work, item.rank, item.seq, item.key, _Ask(self, want, me), me)
+        return Item(item.work, item.rank, item.seq, item.key, _Ask(self, want, me, stolen=True), me)
 
     # ------------------------------------------------------------------ one archive, one link
 
-    async def ask(self, want: _Want, archive_id: str) -> None:
+    async def ask(self, want: _Want, archive_id: str, *, stolen: bool = False) -> None:
         """Ask ``archive_id`` about the link (its TimeMap when due), judge its closest captures; a good copy
-        (or text) ends the link's asks, else it moves on to the next likeliest archive."""
-        want.tried.add(archive_id)
+        (or text) ends the link's asks, else it moves on to the next likeliest archive. When what the run
+        learned since the link was queued makes another archive likelier, the link moves there first."""
         link, state = want.link, want.state
         if self.late():
             return
+        if not stolen and archive_id not in self.client.rested:
+            best = self.preference(want)
+            host = _host(link.url)
+            if best and best[0] != archive_id and \
+                    self.rates.score(host, best[0]) > self.rates.score(host, archive_id) + 1e-9:
+                self.place(want)
+                return
+        want.tried.add(archive_id)
         if archive_id in self.client.rested:
             self.rest(archive_id)
             self.place(want)

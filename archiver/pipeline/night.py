@@ -240,6 +240,7 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     others = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
     async with wayback as wayback_run, others as others_run:
         others_run.wayback_failed = wayback_run.out.lookup_failed  # the same set: filled as lookups fail
+        others_run.extractor = wayback_run.extractor  # one extraction worker for every archive's rescues
         wayback_run.handoff = others_run.offer
         wayback_run.on_unreachable = others.wayback_unreachable
         wayback_run.plan()
@@ -251,7 +252,8 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     archived.seconds = (lanes.finished or 0.0) - (lanes.started or 0.0)
     archived.others_summary = rest.summary
     archived.lanes = lanes.stats()
-    archived.left = left_by_kind(lanes, wayback_run.cut, store)
+    archived.left = left_by_kind(lanes, [link.normalized_url for link in wayback_run.cut]
+                                 + sorted(wayback_run.lookups_stopped), store)
     if archived.left:
         archived.notes.append("archives: left for the next run: " + left_line(archived.left))
     if progress:
@@ -260,14 +262,23 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     return archived
 
 
-def left_by_kind(lanes: Lanes, cut: Iterable[Link], store: StateStore) -> dict[Work, int]:
-    """What the night could not do, by kind: the items still queued (or dropped when their archive stopped) and
-    the lookups beyond the ``max_lookups`` budget."""
-    from ..wayback.policy import work_for
+def left_by_kind(lanes: Lanes, lookups: Iterable[str], store: StateStore) -> dict[Work, int]:
+    """What the night could not do, by kind: the items still queued (or dropped when their archive stopped),
+    and the links whose Wayback lookup did not happen (beyond the ``max_lookups`` budget, or stopped) and that
+    still lack what their kind is for (a failing link with a verified copy from another archive does not)."""
+    from ..wayback.policy import has_text, work_for
 
     left = lanes.left()
-    for link in cut:
-        left[work_for(store.states.get(link.normalized_url))] += 1
+    queued = lanes.left_keys()
+    for key in dict.fromkeys(lookups):
+        state = store.states.get(key)
+        if key in queued or state is None:
+            continue
+        work = work_for(state)
+        copy = any(rec is not None and rec.url and rec.verified for rec in (state.wayback, state.archives))
+        if (work in (Work.NEW_FAILING, Work.OLD_FAILING) and copy) or (work is Work.BLOCKED_TEXT and has_text(state)):
+            continue
+        left[work] += 1
     return {work: left[work] for work in sorted(left) if left[work]}
 
 

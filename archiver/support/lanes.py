@@ -261,6 +261,10 @@ class Lanes:
         seen.update((i.work, i.key) for i in self.dropped)
         return Counter(work for work, _ in seen)
 
+    def left_keys(self) -> set[str]:
+        """The keys of the items queued or dropped."""
+        return {i.key for lane in self.lanes.values() for i in lane.items} | {i.key for i in self.dropped}
+
     def eta(self) -> float | None:
         """Seconds until the busiest lane is done at its pace so far (None before any lane has a pace)."""
         worst: float | None = None

@@ -138,7 +138,7 @@ class _Run(Rescues, Saves):
     def stop_cdx(self) -> None:
         """Lookups end for this run: the queued ones are left for the next, their links followed up as they
         are (the other archives may stand in for the Wayback Machine)."""
-        for item in self.lanes.drop(CDX):
+        for item in self.lanes.drop(CDX, left=False):  # counted by what they still lack
             link = item.job.args[0]  # type: ignore[attr-defined]  # a partial(lookup_item, link)
             self.lookups_stopped.add(link.normalized_url)
             self.follow_up(link)

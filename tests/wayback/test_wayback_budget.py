@@ -11,11 +11,13 @@ import os
 import time
 from pathlib import Path
 
+import jsonschema
 from click.testing import CliRunner
 
 from archiver.cli import cli
 from archiver.config import Settings
 from archiver.history.store import StateStore
+from archiver.report.build import load_schema
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog
 from archiver.timeline.load import load_events
@@ -88,6 +90,12 @@ def test_a_run_stops_the_lookups_at_the_budget_and_the_next_runs_continue(farm: 
     assert "archives: starting (wayback cdx 2 queued, about " in err and "archives: wayback cdx 2 done, 0 left" in err
     report = json.loads((tmp_path / "reports" / "report.json").read_text("utf-8"))
     assert report["run"]["wayback"]["lookups_left"] == 3
+    archives = report["run"]["archives"]  # the night's lanes, and what is left by kind
+    assert archives["lanes"]["wayback cdx"] == {"done": 2, "failed": 0, "left": 0,
+                                                "busy_seconds": archives["lanes"]["wayback cdx"]["busy_seconds"]}
+    assert archives["left"] == {"lookups": 3}
+    assert "archives: left for the next run: 3 lookups of alive links" in out
+    jsonschema.Draft202012Validator(load_schema(), format_checker=jsonschema.FormatChecker()).validate(report)
     first = looked_up(double)
 
     code, out, err = archiver_run(tmp_path, double, "2024-05-01T05:00:00Z", "--max-lookups", "2")
