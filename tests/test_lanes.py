@@ -10,7 +10,7 @@ from collections import Counter
 from archiver.support.lanes import Item, Lane, Lanes, Work
 
 
-def test_a_lane_serves_its_most_valuable_item_first_then_rank_then_arrival() -> None:
+def test_a_lane_serves_its_most_valuable_item_first_then_rank_then_arrival_long_shots_last() -> None:
     done: list[str] = []
 
     def job(name: str):  # type: ignore[no-untyped-def]
@@ -20,15 +20,20 @@ def test_a_lane_serves_its_most_valuable_item_first_then_rank_then_arrival() -> 
 
     async def night() -> None:
         lanes = Lanes()
+        lanes.put("cdx", Work.NEW_FAILING, "long-shot", job("long-shot"), long_shot=True)
         lanes.put("cdx", Work.LOOKUP, "alive", job("alive"))
         lanes.put("cdx", Work.SAVE, "save", job("save"))
         lanes.put("cdx", Work.NEW_FAILING, "new-b", job("new-b"), rank=(2,))
         lanes.put("cdx", Work.NEW_FAILING, "new-a", job("new-a"), rank=(1,))
         lanes.put("cdx", Work.BLOCKED_TEXT, "blocked", job("blocked"))
         await lanes.run()
+        # with odds: a likely older failing link's copy before a long-odds ask for a newly failing one
+        lanes.put("loc", Work.NEW_FAILING, "new-unlikely", job("new-unlikely"), odds=0.2)
+        lanes.put("loc", Work.OLD_FAILING, "old-likely", job("old-likely"), odds=0.9)
+        await lanes.run()
 
     asyncio.run(night())
-    assert done == ["new-a", "new-b", "blocked", "save", "alive"]
+    assert done == ["new-a", "new-b", "blocked", "save", "alive", "long-shot", "old-likely", "new-unlikely"]
 
 
 def test_lanes_run_at_once_and_items_queue_items_on_other_lanes() -> None:
@@ -71,7 +76,7 @@ def test_an_idle_lane_steals_and_the_deadline_leaves_the_rest_counted_by_kind() 
             if not busy.items:
                 return None
             item = busy.items.pop(0)
-            return Item(item.work, item.rank, item.seq, item.key, item.job, lane.name)
+            return Item(item.order, item.work, item.rank, item.seq, item.key, item.job, lane.name)
 
         lanes.add("busy")
         lanes.add("idle", steal=steal)

@@ -1,29 +1,26 @@
-"""The archives stage: copies and text from the other public archives, after the Wayback stage.
+"""The archives stage: copies and text from the other public archives, on the night's lanes.
 
-It runs after :func:`~archiver.wayback.stage.wayback_stage` (the Wayback Machine is still asked first)
-on the links whose state calls for another archive:
+Beside the Wayback stage (the Wayback Machine is still asked first: a link is offered here once it is done
+with it, :meth:`_Run.offer`), for the links whose state calls for another archive:
 
 * a **failing** (dead or soft-404) link without a good Wayback copy: the Wayback Machine holds none, or it
-  was unreachable in this run (the run says so in its notes and asks the others for every failing link
-  without a verified copy);
+  was unreachable in this run (the run says so in its notes and offers every failing link without a
+  verified copy);
 * a **blocked** link (bot wall, 401/403, consent wall) with no text snapshot: its text comes from the newest
   good capture, the Wayback Machine's known captures first, then any archive's;
 * a link whose declared ``archive_url`` is on another archive (archive.today, ...): the memento is replayed
   and judged (``replays``, ``missing``, ``error``, ``mismatch``, ``unknown``).
 
-Capture choice is the Wayback rule (:func:`archiver.wayback.policy.choose`) across archives: among
-captures taken before the link first failed, the nearest before the citation date, else the nearest
-after, else the newest; each is replayed and judged by its content (the checker's content rules through
-:func:`~archiver.wayback.rescue.not_the_page`, emptiness, thinness) before it is offered as verified; a
-capture that is not the page is remembered as rejected. A verified capture is stored as the link's text
-snapshot (origin: the archive's id; ``archive_url``: the memento) when the repository holds none, under
-the snapshot store's never-worse rule. What the archives said is kept in ``state.archives``
-(:class:`~archiver.history.archives_record.ArchivesRecord`).
-"""
+Each archive is a lane (:mod:`archiver.support.lanes`). A link is asked of one archive at a time, the
+likeliest first (:mod:`~archiver.archives.rates`: the share of the same site's pages it held, then its
+share over all sites); the first good copy ends its asks, and only the ``REPLAYS_PER_ARCHIVE`` captures of
+an archive closest to the citation are replayed and judged (:mod:`~archiver.archives.copies`). A lane with
+nothing of its own takes a link waiting behind a busy one. What the archives said is kept in
+``state.archives`` (:class:`~archiver.history.archives_record.ArchivesRecord`), each archive's ask with
+its time, so a night cut short resumes with the archives not asked yet."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import itertools
 import time
@@ -33,66 +30,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TextIO
-from urllib.parse import urlsplit
 
 from ..config import Settings
 from ..history.archives_record import ArchivedCapture, ArchivesRecord
 from ..history.linkstate import LinkState
+from ..history.schedule import has_text, work_for
 from ..history.store import StateStore
-from ..history.wayback_record import Known
 from ..models import FAILING_STATUSES, Finding, Link, LinkStatus
-from ..snapshots.extract import Extraction, ExtractOptions
-from ..snapshots.pool import OnDemandExtractor
-from ..snapshots.store import Capture, SnapshotAction, SnapshotStore, stored_text
+from ..snapshots.store import SnapshotStore
 from ..support.lanes import Item, Lane, Lanes, Work
 from ..support.timefmt import iso, parse_iso
-from ..timeline.catalog import Catalog, canonical_url, parse_archive_url
+from ..timeline.catalog import Catalog, parse_archive_url
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
-from ..wayback.rescue import not_the_page
 from ..wayback.run import REPLAY, WaybackOutcome
-from .client import MementoClient, MementoReplay, TimeMap
+from .client import MementoClient, TimeMap
+from .copies import NOTE_PREFIX, WAYBACK, ArchivesOutcome, Copies, archive_name
+from .rates import HitRates, site_host
 from .registry import Archive, load_archives
 
-NOTE_PREFIX = "archives: "
-WAYBACK = "wayback"
 #: captures of one archive replayed and judged per link and run (the closest ones to the citation)
 REPLAYS_PER_ARCHIVE = 2
-
-
-@dataclass(slots=True)
-class ArchivesOutcome:
-    """What one run of the stage did."""
-
-    stats: Counter[str] = field(default_factory=Counter)
-    calls: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    seconds: float = 0.0
-    #: request start times per archive (time.monotonic()), for the benchmark
-    starts: dict[str, list[float]] = field(default_factory=dict)
-
-    @property
-    def summary(self) -> str:
-        s = self.stats
-        return (f"archives: {s['looked_up']} links asked ({sum(self.calls.values())} calls); "
-                f"{s['copies']} copies verified, {s['rejected']} captures rejected, {s['text']} texts from archives, "
-                f"{s['declared_checked']} declared archive URLs checked in {self.seconds:.1f}s")
-
-
-def wayback_archive(settings: Settings) -> Archive:
-    """The Wayback Machine as a Memento archive, for replays of its known captures (pywb URL scheme)."""
-    return Archive(id=WAYBACK, name="Wayback Machine", base=settings.wayback_url.rstrip("/"),
-                   timemap="{base}/web/timemap/link/{url}", memento="{base}/web/{timestamp}/{url}",
-                   raw="{base}/web/{timestamp}id_/{url}", per_minute=settings.replay_per_minute)
-
-
-def archive_name(archive_id: str | None, archives: dict[str, Archive] | None = None) -> str:
-    if archive_id is None:
-        return "?"
-    if archives and archive_id in archives:
-        return archives[archive_id].name
-    return "the Wayback Machine" if archive_id == WAYBACK else archive_id
 
 
 @dataclass(eq=False, slots=True)
@@ -110,6 +68,8 @@ class _Want:
     tried: set[str] = field(default_factory=set)
     #: archives worth asking: due for a TimeMap, or holding captures not judged yet
     allowed: set[str] = field(default_factory=set)
+    #: archives the link was sent to the back of the queue of, as a long shot
+    deferred: set[str] = field(default_factory=set)
     counted: bool = False
 
 
@@ -127,81 +87,28 @@ class _Ask:
         await self.run.ask(self.want, self.archive, stolen=self.stolen)
 
 
-class _HitRates:
-    """How often each archive held a link's captures: per host, and over all hosts (learned from the link
-    states of earlier runs and from this run's answers), to ask the likeliest archive first."""
+class _Run(Copies):
+    """One night of the other archives: links offered, placed on their likeliest archive's lane, asked."""
 
-    #: the weight of the archive's overall rate in a host's estimate (pseudo-asks)
-    PRIOR = 2.0
-
-    def __init__(self) -> None:
-        self.host: dict[tuple[str, str], list[int]] = {}
-        self.all: dict[str, list[int]] = {}
-
-    def add(self, host: str, archive: str, hit: bool) -> None:
-        for counts in (self.host.setdefault((host, archive), [0, 0]), self.all.setdefault(archive, [0, 0])):
-            counts[0] += hit
-            counts[1] += 1
-
-    def score(self, host: str, archive: str) -> float:
-        hits, asks = self.all.get(archive, (0, 0))
-        overall = (hits + 1) / (asks + 2)
-        hits, asks = self.host.get((host, archive), (0, 0))
-        return (hits + self.PRIOR * overall) / (asks + self.PRIOR)
-
-    def missed(self, host: str, archive: str) -> bool:
-        """The archive was asked about this host's pages and held none of them."""
-        hits, asks = self.host.get((host, archive), (0, 0))
-        return asks > 0 and hits == 0
-
-    def learn(self, state: LinkState, archives: Iterable[str]) -> None:
-        rec = state.archives
-        if rec is None or not rec.looked_up:
-            return
-        held = {c.archive for c in rec.captures if c.usable or c.verified}
-        host = _host(state.url)
-        for archive in archives:
-            if archive in rec.unknown or not (rec.asked.get(archive) if rec.asked else rec.looked_up):
-                continue
-            self.add(host, archive, archive in held)
-
-
-def _host(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
-
-
-class _Run:
     def __init__(self, settings: Settings, store: StateStore, snapshots: SnapshotStore, client: MementoClient,
                  archives: list[Archive], now: dt.datetime, lanes: Lanes, wayback_down: bool) -> None:
-        self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
-        self.archives = {a.id: a for a in archives}
-        self.wayback = wayback_archive(settings)
-        self.now, self.lanes, self.wayback_down = now, lanes, wayback_down
-        self.deadline = lanes.deadline
+        super().__init__(settings, store, snapshots, client, archives, now, lanes.deadline)
+        self.lanes, self.wayback_down = lanes, wayback_down
         #: links whose Wayback lookup failed in this run (the others stand in for them too)
         self.wayback_failed: set[str] = set()
-        self.out = ArchivesOutcome()
         self.refusals: Counter[str] = Counter()
-        self.extractor = OnDemandExtractor(ExtractOptions.from_settings(settings), settings.extract_timeout)
         self.offered: set[str] = set()
         self.declared_queued: set[str] = set()
         #: archives whose queued items were moved elsewhere once they were rested
         self.moved: set[str] = set()
         self.order = itertools.count()
-        self.rates = _HitRates()
+        self.rates = HitRates()
         for state in store.states.values():
             self.rates.learn(state, self.archives)
         for archive in archives:  # a TimeMap and a replay a link, as a rule
             # two workers: one request in flight per archive (the client's rule) while another link's capture
             # is being judged (its text extracted)
             self.lanes.add(archive.id, workers=2, steal=self.steal, pace=client.per_minute(archive) / 120)
-
-    def late(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
-
-    def archive(self, archive_id: str) -> Archive | None:
-        return self.wayback if archive_id == WAYBACK else self.archives.get(archive_id)
 
     # ------------------------------------------------------------------ what is due
 
@@ -264,8 +171,8 @@ class _Run:
             self.declared_queued.add(key)
             self.lanes.put(declared[0][1].id, Work.DECLARED, key, partial(self.check_declared, link, state, declared))
         if self.wants_copy(state):
-            want = self.want(link, state, policy.work_for(state), "copy")
-        elif state.status == LinkStatus.BLOCKED and not policy.has_text(state):
+            want = self.want(link, state, work_for(state), "copy")
+        elif state.status == LinkStatus.BLOCKED and not has_text(state):
             want = self.want(link, state, Work.BLOCKED_TEXT, "text")
             if not self.wayback_down and any(c.usable for c in policy.known(state.wayback)):
                 self.offered.add(key)  # the Wayback Machine's known captures first
@@ -289,16 +196,21 @@ class _Run:
 
     def preference(self, want: _Want) -> list[str]:
         """The archives still to ask about the link, likeliest first (this host's hits, then the archive's)."""
-        host, key = _host(want.link.url), want.link.normalized_url
+        host, key = site_host(want.link.url), want.link.normalized_url
         left = [a for a in want.allowed if a not in want.tried and a not in self.client.rested]
         return sorted(left, key=lambda a: (-self.rates.score(host, a), zlib.crc32(f"{a} {key}".encode())))
 
     def place(self, want: _Want) -> None:
-        """Queue the link on the lane of the likeliest archive not asked yet (nothing left: it is done)."""
+        """Queue the link on the lane of the likeliest archive not asked yet (nothing left: it is done), with the
+        odds that the archive holds it (the lane serves the best expected value first); an archive that held
+        none of the site's pages so far is a long shot, asked after everything else on its lane."""
         order = self.preference(want)
-        if order:
-            self.lanes.put(order[0], want.work, want.link.normalized_url, _Ask(self, want, order[0]),
-                           rank=(want.order,))
+        if not order:
+            return
+        archive_id, host = order[0], site_host(want.link.url)
+        self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
+                       rank=(want.order,), odds=self.rates.score(host, archive_id),
+                       long_shot=self.rates.missed(host, archive_id))
 
     def steal(self, lane: Lane) -> Item | None:
         """An archive with nothing of its own asks about the most valuable link waiting behind a busy lane that
@@ -314,15 +226,16 @@ class _Run:
                 continue  # an idle lane takes its own items at once
             for item in queue.items:
                 job = item.job
-                if isinstance(job, _Ask) and me in job.want.allowed and me not in job.want.tried \
-                        and (best is None or item < best[1]) and not self.rates.missed(_host(job.want.link.url), me):
+                if not isinstance(job, _Ask) or me not in job.want.allowed or me in job.want.tried:
+                    continue
+                if (best is None or item < best[1]) and not self.rates.missed(site_host(job.want.link.url), me):
                     best = (queue, item)
         if best is None:
             return None
         queue, item = best
         queue.items.remove(item)
         want = item.job.want  # type: ignore[attr-defined]  # an _Ask, checked above
-        return Item(item.work, item.rank, item.seq, item.key, _Ask(self, want, me, stolen=True), me)
+        return Item(item.order, item.work, item.rank, item.seq, item.key, _Ask(self, want, me, stolen=True), me)
 
     # ------------------------------------------------------------------ one archive, one link
 
@@ -333,13 +246,8 @@ class _Run:
         link, state = want.link, want.state
         if self.late():
             return
-        if not stolen and archive_id not in self.client.rested:
-            best = self.preference(want)
-            host = _host(link.url)
-            if best and best[0] != archive_id and \
-                    self.rates.score(host, best[0]) > self.rates.score(host, archive_id) + 1e-9:
-                self.place(want)
-                return
+        if not stolen and archive_id not in self.client.rested and self.moved_on(want, archive_id):
+            return
         want.tried.add(archive_id)
         if archive_id in self.client.rested:
             self.rest(archive_id)
@@ -361,6 +269,22 @@ class _Run:
         if not done:
             self.place(want)
 
+    def moved_on(self, want: _Want, archive_id: str) -> bool:
+        """What the night learned since the link was queued here: a likelier archive (the link moves there),
+        or that this archive holds none of the site's pages (the link waits behind the rest as a long shot)."""
+        host = site_host(want.link.url)
+        best = self.preference(want)
+        if best and best[0] != archive_id and \
+                self.rates.score(host, best[0]) > self.rates.score(host, archive_id) + 1e-9:
+            self.place(want)
+            return True
+        if self.rates.missed(host, archive_id) and archive_id not in want.deferred:
+            want.deferred.add(archive_id)
+            self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
+                           rank=(want.order,), odds=self.rates.score(host, archive_id), long_shot=True)
+            return True
+        return False
+
     def learn(self, link: Link, state: LinkState, archive_id: str, answer: TimeMap) -> None:
         """Keep what one archive said of the link (its captures, or why it is unknown)."""
         rec = (state.archives or ArchivesRecord()).copy()
@@ -381,7 +305,7 @@ class _Run:
         state.archives = rec
         self.store.save(state)
         if answer.kind != "unknown":
-            self.rates.add(_host(link.url), archive_id, bool(answer.mementos))
+            self.rates.add(site_host(link.url), archive_id, bool(answer.mementos))
 
     def rest(self, archive_id: str) -> None:
         """A rested archive's queued links move on to their next archive (it is unknown for them)."""
@@ -455,165 +379,6 @@ class _Run:
             except DeadlineReached:
                 return
         self.place(want)
-
-    async def needs_text(self, link: Link) -> bool:
-        return await asyncio.to_thread(self.snapshots.first, link.normalized_url) is None
-
-    def keep(self, link: Link, state: LinkState, captures: object) -> list[ArchivedCapture]:
-        """A few captures worth remembering: the best choices in order and the newest two of each archive,
-        and the last rejected ones."""
-        every = sorted(set(captures))  # type: ignore[call-overload]
-        ok = [c for c in every if c.usable]
-        picked: set[ArchivedCapture] = set()
-        for archive_id in {c.archive for c in ok}:
-            picked.update([c for c in ok if c.archive == archive_id][-2:])
-        picked.update(self.candidates(link, state, ok, policy.CANDIDATES))
-        rejected = [c for c in every if c.rejected][-policy.MAX_REJECTED:]
-        return sorted(picked | set(rejected))
-
-    def candidates(self, link: Link, state: LinkState, captures: list[ArchivedCapture],
-                   limit: int) -> list[ArchivedCapture]:
-        """Usable captures in the order the Wayback rule would offer them (:func:`policy.choose`), across archives."""
-        cited, failed_at = policy.cited_ts(link), policy.failed_ts(state)
-        pool = [c for c in captures if c.usable]
-        out: list[ArchivedCapture] = []
-        while pool and len(out) < limit:
-            best = policy.choose([Known(c.timestamp, 200) for c in pool], cited, failed_at)
-            if best is None:
-                break
-            same = sorted((c for c in pool if c.timestamp == best.timestamp), key=lambda c: (not c.verified, c.archive))
-            out.append(same[0])
-            pool.remove(same[0])
-        return out
-
-    def choose(self, link: Link, state: LinkState, rec: ArchivesRecord) -> None:
-        best = self.candidates(link, state, rec.captures, 1)
-        chosen = best[0] if best else None
-        rec.url = chosen.url if chosen else None
-        rec.archive = chosen.archive if chosen else None
-        rec.timestamp = chosen.timestamp if chosen else None
-        rec.verified = bool(chosen and chosen.verified)
-
-    def judged(self, link: Link, state: LinkState, capture: ArchivedCapture, why: str | None) -> None:
-        rec = ArchivesRecord.ensure(state)
-        rec.captures = sorted({c for c in rec.captures if c != capture}
-                              | {ArchivedCapture(capture.timestamp, capture.archive, capture.url, why, why is None)})
-        self.choose(link, state, rec)
-        self.store.save(state)
-
-    async def judge(self, link: Link, state: LinkState, capture: ArchivedCapture, *, rescue: bool) -> str | None:
-        """Replay and judge one capture: None once verified (and stored when ``rescue``), ``""`` when nothing
-        was learned (unknown now), else why it is not the page (remembered as rejected)."""
-        archive = self.archive(capture.archive)
-        if archive is None:
-            return ""
-        url = archive.raw_url(capture.timestamp, link.url) or capture.url
-        try:
-            replay = await self.client.replay(archive, url)
-        except DeadlineReached:
-            return ""
-        self.out.stats["replays"] += 1
-        why = await self.verdict(link, replay)
-        if why is None:
-            return ""
-        if isinstance(why, Extraction):
-            extraction = why
-        else:
-            self.out.stats["rejected"] += 1
-            self.mark(link, state, capture, why)
-            return why
-        self.mark(link, state, capture, None)
-        if rescue:
-            await self.store_text(link, state, capture, archive, replay, extraction)
-        return None
-
-    def mark(self, link: Link, state: LinkState, capture: ArchivedCapture, why: str | None) -> None:
-        if capture.archive == WAYBACK:
-            base = self.settings.wayback_url.rstrip("/")
-            if why is None:
-                policy.mark_verified(state, link, capture.timestamp, base)
-            else:
-                policy.mark_rejected(state, link, capture.timestamp, why, base)
-            self.store.save(state)
-        else:
-            self.judged(link, state, capture, why)
-
-    async def verdict(self, link: Link, replay: MementoReplay) -> str | Extraction | None:
-        """Why a replayed memento is not the page; its extraction when it is; None when unknown now."""
-        if replay.kind == "error":
-            return f"the capture is an error page (HTTP {replay.status})"
-        if replay.kind == "redirect":
-            return f"the capture is a redirect (HTTP {replay.status})"
-        if replay.kind != "ok":
-            return None
-        if replay.original and canonical_url(replay.original) != link.normalized_url:
-            return f"the memento is of another page ({replay.original})"
-        if not replay.body.strip():
-            return "the capture is empty"
-        if why := not_the_page(link.url, replay.body, replay.content_type):
-            return why
-        extraction = await self.extract(replay.body, replay.content_type, link.url, truncated=replay.truncated)
-        if extraction.kind == "failed":
-            return None
-        if extraction.kind == "empty" or (extraction.kind != "binary" and not extraction.text.strip()):
-            return "the capture is empty"
-        if why := policy.thin_capture(len(stored_text(extraction.text)),
-                                      extraction.reason if extraction.thin else None, None):
-            return why
-        return extraction
-
-    async def store_text(self, link: Link, state: LinkState, capture: ArchivedCapture, archive: Archive,
-                         replay: MementoReplay, extraction: Extraction) -> None:
-        is_wayback = archive.id == WAYBACK
-        memento = archive.memento_url(capture.timestamp, link.url) if is_wayback else capture.url
-        snap = Capture(url=link.url, normalized_url=link.normalized_url,
-                       captured_at=policy.ts_datetime(capture.timestamp),
-                       extraction=extraction, status="alive", http_status=replay.status, final_url=link.url,
-                       content_type=(replay.content_type or "").split(";")[0].strip().lower() or None,
-                       origin=archive.id, wayback_url=memento if is_wayback else None,
-                       archive_url=None if is_wayback else memento,
-                       cited_by=tuple(sorted({c.event for c in link.citations})),
-                       exchange=replay.exchange, body=replay.body)
-        outcome = await asyncio.to_thread(self.snapshots.save, snap)
-        if outcome.action is SnapshotAction.WRITTEN:
-            rec = ArchivesRecord.ensure(state)
-            rec.rescued = {"archive": archive.id, "timestamp": capture.timestamp}
-            self.store.save(state)
-            self.out.stats["text"] += 1
-            self.out.stats[f"text_{'wayback' if is_wayback else 'archive'}"] += 1
-
-    # ------------------------------------------------------------------ declared archive URLs
-
-    async def check_declared(self, link: Link, state: LinkState, declared: list[tuple[str, Archive]]) -> None:
-        verdicts: dict[str, str] = {}
-        for url, archive in declared:
-            try:
-                replay = await self.client.replay(archive, url)
-            except DeadlineReached:
-                return
-            self.out.stats["declared_checked"] += 1
-            why = await self.verdict(link, replay)
-            if replay.kind == "missing":
-                verdicts[url] = "missing"
-            elif why is None:
-                verdicts[url] = "unknown"
-            elif isinstance(why, Extraction):
-                verdicts[url] = "replays"
-            elif why.startswith("the memento is of another page"):
-                verdicts[url] = "mismatch"
-            else:
-                verdicts[url] = "error"
-        rec = ArchivesRecord.ensure(state)
-        rec.declared = verdicts
-        rec.looked_up = rec.looked_up or iso(self.now)
-        self.store.save(state)
-
-    async def extract(self, body: bytes, content_type: str | None, url: str, *, truncated: bool) -> Extraction:
-        return await self.extractor.extract(body, content_type, url, truncated=truncated)
-
-    async def aclose(self) -> None:
-        await self.extractor.aclose()
-
 
 def archive_findings(link: Link, state: LinkState | None, archives: dict[str, Archive]) -> list[Finding]:
     """``archive_copy`` (info) for a failing link whose copy comes from another archive (no Wayback copy);

@@ -1,4 +1,4 @@
-"""What is due tonight: which links to check, in which order.
+"""What is due tonight: which links to check, in which order, and what their archive work is worth.
 
 New links first, then failing ones (after ``failing_recheck_hours``), inconclusive ones, the
 stale (every ``recheck_days``, spread over the nights by :func:`night_bucket`) and confirmed
@@ -11,7 +11,8 @@ import datetime as dt
 import hashlib
 
 from ..config import Settings
-from ..models import LinkStatus
+from ..models import FAILING_STATUSES, LinkStatus
+from ..support.lanes import Work
 from ..support.timefmt import parse_iso
 from .linkstate import LinkState
 
@@ -112,3 +113,26 @@ def select_due(
             due.append((priority, last, order, key))
     due.sort()
     return [key for _, _, _, key in due]
+
+
+# --------------------------------------------------------------------------- the night's archive work
+
+
+def has_text(state: LinkState) -> bool:
+    """The link's text is kept: extracted from the live page once, or rescued from an archive."""
+    wb, other = state.wayback, state.archives
+    return bool(state.extracted or (wb is not None and wb.rescued is not None and wb.rescued.result == "written")
+                or (other is not None and other.rescued))
+
+
+def work_for(state: LinkState | None) -> Work:
+    """What the archive calls for a link buy, in the night's value order (:class:`~archiver.support.lanes.Work`):
+    a copy for a newly failing link (not confirmed yet), text for a blocked link without any, a copy for an
+    older failing link, then lookups of the rest."""
+    if state is None:
+        return Work.LOOKUP
+    if state.status in FAILING_STATUSES:
+        return Work.OLD_FAILING if state.confirmed else Work.NEW_FAILING
+    if state.status == LinkStatus.BLOCKED and not has_text(state):
+        return Work.BLOCKED_TEXT
+    return Work.LOOKUP

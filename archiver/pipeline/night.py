@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..audit.stage import AuditOutcome, audit_stage
 from ..config import Settings
 from ..history import known_findings as fingerprints
+from ..history.schedule import has_text, work_for
 from ..history.shards import Shard
 from ..history.store import StateStore
 from ..liveness.network import CheckRun, nothing_checked
@@ -266,8 +267,6 @@ def left_by_kind(lanes: Lanes, lookups: Iterable[str], store: StateStore) -> dic
     """What the night could not do, by kind: the items still queued (or dropped when their archive stopped),
     and the links whose Wayback lookup did not happen (beyond the ``max_lookups`` budget, or stopped) and that
     still lack what their kind is for (a failing link with a verified copy from another archive does not)."""
-    from ..wayback.policy import has_text, work_for
-
     left = lanes.left()
     queued = lanes.left_keys()
     for key in dict.fromkeys(lookups):

@@ -6,12 +6,14 @@ the Library of Congress, Arquivo.pt, ...). A lane has its own workers; its pace,
 stay with the client that calls it (one request in flight and ``per_minute`` starts for a Memento archive,
 the shared :class:`~archiver.wayback.limiter.ArchiveLimiter` for the Wayback Machine).
 
-Work comes as items, each with a :class:`Work` value: a lane's worker always takes its most valuable
-item first (then the item's own rank, then the order items came in). An item may queue items on any
-lane (a CDX lookup queues the replay that judges the copy it found, a miss at one archive queues the ask
-at the next). Lanes run concurrently, so the archive part of a night takes about as long as its busiest
-lane needs, not the sum of all lanes: the rule the checker follows for hosts. A lane with nothing of its
-own may *steal* an item from another lane (``steal``), so that no lane idles while work waits elsewhere.
+Work comes as items, each with a :class:`Work` value: a lane's worker always takes its most valuable item
+first (then the item's own rank, then the order items came in), except that a *long shot* (a call the night
+has learned is unlikely to give anything) waits behind every other item: calls are the scarce thing. An item
+may queue items on any lane (a CDX lookup queues the replay that judges the copy it found, a miss at one
+archive queues the ask at the next). Lanes run concurrently, so the archive part of a night takes about as
+long as its busiest lane needs, not the sum of all lanes: the rule the checker follows for hosts. A lane
+with nothing of its own may *steal* an item from another lane (``steal``), so that no lane idles while work
+waits elsewhere.
 
 The night ends when no lane has an item queued or running, or at the deadline: no item starts after it,
 running ones end by themselves (their clients refuse calls past the deadline) and what is still queued is
@@ -65,13 +67,24 @@ _LABELS = {Work.NEW_FAILING: "copies for newly failing links", Work.BLOCKED_TEXT
            Work.OLD_FAILING: "copies for older failing links", Work.DECLARED: "declared archive URLs to verify",
            Work.SAVE: "saves", Work.LOOKUP: "lookups of alive links"}
 
+#: what each kind of work is worth, decreasing with the value order: an item's expected value is its weight
+#: times its odds (1 unless its lane knows better: an archive's chance to hold a page), so a likely copy for
+#: an older failing link goes before a long-odds ask for a new one, and sure items keep the value order
+WEIGHTS = {Work.NEW_FAILING: 1.0, Work.BLOCKED_TEXT: 0.9, Work.OLD_FAILING: 0.8, Work.DECLARED: 0.6,
+           Work.SAVE: 0.5, Work.LOOKUP: 0.4}
+
 Job = Callable[[], Awaitable[None]]
 
 
 @dataclass(order=True, slots=True)
 class Item:
-    """One piece of work on a lane: ordered by value, then its rank, then arrival."""
+    """One piece of work on a lane: ordered by its expected value (:data:`WEIGHTS` of its kind times its odds:
+    the value order itself when every item is sure), then its kind, rank and arrival; a long shot (a call the
+    run has learned is unlikely to give anything, e.g. an archive that held none of the site's pages) after
+    every other item of the lane, whatever its value."""
 
+    #: (long shot, minus the expected value)
+    order: tuple[bool, float]
     work: Work
     rank: tuple[object, ...]
     seq: int
@@ -154,9 +167,12 @@ class Lanes:
                 self._spawn(lane)
         return lane
 
-    def put(self, lane: str, work: Work, key: str, job: Job, rank: tuple[object, ...] = ()) -> None:
-        """Queue ``job`` on ``lane`` (added with one worker if new)."""
-        self.add(lane).items.append(Item(work, rank, next(self._seq), key, job, lane))
+    def put(self, lane: str, work: Work, key: str, job: Job, rank: tuple[object, ...] = (), *,
+            odds: float = 1.0, long_shot: bool = False) -> None:
+        """Queue ``job`` on ``lane`` (added with one worker if new): ``odds`` that it gives what its kind is for
+        (1: sure), a ``long_shot`` waits behind the rest."""
+        order = (long_shot, -round(WEIGHTS[work] * odds, 4))
+        self.add(lane).items.append(Item(order, work, rank, next(self._seq), key, job, lane))
         self._notify()
 
     def drop(self, lane: str, *, left: bool = True) -> list[Item]:

@@ -38,8 +38,7 @@ from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import night_bucket
 from ..history.wayback_record import Known, WaybackRecord
-from ..models import FAILING_STATUSES, Finding, Link, LinkStatus
-from ..support.lanes import Work
+from ..models import FAILING_STATUSES, Finding, Link
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import canonical_url, parse_archive_url
 from .cdx import CdxQuery, CdxRow
@@ -303,26 +302,6 @@ def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, setti
     if not wb.excluded and newest_ok(wb) is None:
         days /= 4
     return P_RECHECK if recheck_due(state, now, days) else None
-
-
-def has_text(state: LinkState) -> bool:
-    """The link's text is kept: extracted from the live page once, or rescued from an archive."""
-    wb, other = state.wayback, state.archives
-    return bool(state.extracted or (wb is not None and wb.rescued is not None and wb.rescued.result == "written")
-                or (other is not None and other.rescued))
-
-
-def work_for(state: LinkState | None) -> Work:
-    """What the archive calls for a link buy, in the night's value order (:class:`~archiver.support.lanes.Work`):
-    a copy for a newly failing link (not confirmed yet), text for a blocked link without any, a copy for an
-    older failing link, then lookups of the rest."""
-    if state is None:
-        return Work.LOOKUP
-    if state.status in FAILING_STATUSES:
-        return Work.OLD_FAILING if state.confirmed else Work.NEW_FAILING
-    if state.status == LinkStatus.BLOCKED and not has_text(state):
-        return Work.BLOCKED_TEXT
-    return Work.LOOKUP
 
 
 def plan_lookups(links: Iterable[Link], states: Mapping[str, LinkState], now: dt.datetime,

@@ -5,7 +5,7 @@
 :class:`~archiver.wayback.client.WaybackClient` (one pacing per kind of call, one 429 pause):
 
 * **lookups** (the ``wayback cdx`` lane) of the links whose state calls for one
-  (:func:`~archiver.wayback.policy.plan_lookups`), most valuable first (:func:`~archiver.wayback.policy.work_for`:
+  (:func:`~archiver.wayback.policy.plan_lookups`), most valuable first (:func:`~archiver.history.schedule.work_for`:
   newly failing links, blocked links without text, older failing links, then the rest), within
   ``max_lookups`` and the deadline; each link's knowledge is written as soon as it is known;
 * **follow-ups** (the ``wayback replay`` lane): a declared ``archive_url`` to replay, a failing link's copy
@@ -42,6 +42,7 @@ from typing import Any, TextIO
 
 from ..config import Settings
 from ..history.linkstate import LinkState
+from ..history.schedule import work_for
 from ..history.store import StateStore
 from ..history.wayback_record import Saved, SaveError, WaybackRecord
 from ..models import FAILING_STATUSES, Link
@@ -96,7 +97,7 @@ class _Run(Rescues, Saves):
         state = self.store.states.get(link.normalized_url)
         if policy.lookup_priority(link, state, self.now, self.settings) == policy.P_RECONCILE:
             return Work.SAVE  # a save job's capture to confirm
-        return policy.work_for(state)
+        return work_for(state)
 
     def finish(self) -> None:
         """What is left for the next run, and why; jobs still in flight stay in the link state."""
@@ -247,7 +248,7 @@ class _Run(Rescues, Saves):
             return
         failing = state.status in FAILING_STATUSES and state.wayback is not None
         if failing or policy.declared_due(link, state, self.now, self.settings):
-            work = policy.work_for(state) if failing else Work.DECLARED
+            work = work_for(state) if failing else Work.DECLARED
             self.lanes.put(REPLAY, work, link.normalized_url, partial(self.follow_up_item, link))
             return
         self.offer_save(link, state)
