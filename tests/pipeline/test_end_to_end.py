@@ -111,6 +111,7 @@ def check_store(repo: Path, *, just_killed: bool = False) -> int:
     return snaps
 
 
+@pytest.mark.subprocess
 def test_two_nights_then_annotate(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 5)
     double = WaybackDouble(clock=lambda: NIGHT1).start(farm)
@@ -171,6 +172,7 @@ def test_two_nights_then_annotate(farm: Farm, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.subprocess
 def test_runs_killed_at_random_moments_resume_without_loss(farm: Farm, tmp_path: Path, seed: int) -> None:
     web = Web(farm, 4, delay=0.05)
     double = WaybackDouble(clock=lambda: NIGHT1).start(farm)

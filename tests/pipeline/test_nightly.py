@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from archiver.history.lock import run_lock
 from archiver.report.build import load_schema
@@ -86,6 +87,7 @@ def states(root: Path) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.subprocess
 def test_dead_link_is_confirmed_on_the_third_day_and_recovers(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 2)
     urls = [web.hosts[i % 2].url(f"/news/story-{i}") for i in range(5)]
@@ -126,6 +128,7 @@ def test_dead_link_is_confirmed_on_the_third_day_and_recovers(farm: Farm, tmp_pa
     assert "recovered" in [c["kind"] for c in r["run"]["changes"]]
 
 
+@pytest.mark.subprocess
 def test_offline_night_is_not_counted(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 1)
     urls = [web.hosts[0].url("/a"), web.hosts[0].url("/b")]
@@ -151,6 +154,7 @@ async def _close(host: FarmHost) -> None:
     await host.server.wait_closed()
 
 
+@pytest.mark.subprocess
 def test_budget_stops_cleanly_and_next_run_continues(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 3)
     urls = [web.hosts[i % 3].url(f"/p/{i}") for i in range(7)]
@@ -168,6 +172,7 @@ def test_budget_stops_cleanly_and_next_run_continues(farm: Farm, tmp_path: Path)
     assert all(web.hits(f"/p/{i}") == 1 for i in range(7))
 
 
+@pytest.mark.subprocess
 def test_shards_merge_into_the_unsharded_result(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 6)
     urls = [web.hosts[i % 6].url(f"/s/{i}") for i in range(18)]
@@ -199,6 +204,7 @@ def test_shards_merge_into_the_unsharded_result(farm: Farm, tmp_path: Path) -> N
     assert a["summary"]["links"] == b["summary"]["links"]
 
 
+@pytest.mark.subprocess
 def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 3, delay=0.15)
     urls = [web.hosts[i % 3].url(f"/k/{i}") for i in range(36)]
@@ -232,6 +238,7 @@ def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     assert report(tmp_path)["run"]["complete"] is True
 
 
+@pytest.mark.subprocess
 def test_second_run_refused_while_the_first_holds_the_lock(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 1)
     timeline(tmp_path / "events", [web.hosts[0].url("/x")])
@@ -258,6 +265,7 @@ print("ATTEMPTS", len(attempts), "HTTPX", "httpx" in sys.modules, "EXIT", code, 
 """
 
 
+@pytest.mark.subprocess
 def test_a_run_with_nothing_due_touches_no_network_and_no_state(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 2)
     timeline(tmp_path / "events", [web.hosts[i % 2].url(f"/news/story-{i}") for i in range(6)])
@@ -279,6 +287,7 @@ def test_a_run_with_nothing_due_touches_no_network_and_no_state(farm: Farm, tmp_
     assert data["summary"]["links"] == {"alive": 6}
 
 
+@pytest.mark.subprocess
 def test_a_same_night_rerun_leaves_failing_links_alone_until_the_next_night(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 1)
 
