@@ -186,6 +186,9 @@ def test_runs_killed_at_random_moments_resume_without_loss(farm: Farm, tmp_path:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        for pipe in (proc.stdout, proc.stderr):  # unread: closed here, not left to the GC (ResourceWarning)
+            if pipe is not None:
+                pipe.close()
         check_store(repo, just_killed=True)  # whatever the moment, everything on disk is valid
     final = run(repo, double, NIGHT1 + dt.timedelta(minutes=5))
     assert final.returncode == 0, final.stderr

@@ -219,6 +219,9 @@ def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
+    for pipe in (proc.stdout, proc.stderr):  # unread: closed here, not left to the GC (ResourceWarning)
+        if pipe is not None:
+            pipe.close()
     saved = states(tmp_path / "snapshots")  # every file on disk parses
     assert 6 <= len(saved) < 36
     assert (tmp_path / "snapshots" / ".archiver.lock").exists()
