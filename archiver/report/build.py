@@ -101,10 +101,11 @@ def link_entry(link: Link, state: LinkState | None, extra: Mapping[str, Any] | N
     if extra:
         entry.update(extra)
     snapshot = entry.get("snapshot")
-    if isinstance(snapshot, dict) and snapshot.get("origin") not in (None, "live", "wayback"):
-        # text from another archive: the contract's origin is live or wayback, so the archive is named apart
+    if isinstance(snapshot, dict) and snapshot.get("origin") not in (None, "live", "wayback", "archive"):
+        # text from another archive: the contract's origin is "archive", the archive is named apart
         snapshot = dict(snapshot)
         snapshot["archive"] = snapshot.pop("origin")
+        snapshot["origin"] = "archive"
         entry["snapshot"] = snapshot
     return entry
 

@@ -78,7 +78,7 @@ def test_a_report_with_other_archives_validates_against_both_schemas(farm: Farm,
     assert entry["copy"] == {"archive": "archive.today", "url": memento, "datetime": "2024-03-10T08:00:00Z",
                              "verified": True}
     assert entry["archives"] == [entry["copy"]]
-    assert entry["snapshot"]["archive"] == "archive.today" and "origin" not in entry["snapshot"]
+    assert entry["snapshot"]["archive"] == "archive.today" and entry["snapshot"]["origin"] == "archive"
     assert report["summary"]["text_copies"] == {"Riverton Gazette": {"live": 0, "wayback": 0, "archive": 1,
                                                                      "none": 0}}
     _validate(load_schema(), report)
