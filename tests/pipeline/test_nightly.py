@@ -8,6 +8,7 @@ and the lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -71,6 +73,21 @@ def run(tmp: Path, now: str, *extra: str, snapshots: str = "snapshots", wait: bo
     if not wait:
         return subprocess.Popen(args, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+@contextlib.contextmanager
+def to_be_killed(proc: subprocess.CompletedProcess[str] | subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """A run started with ``wait=False``, for a test that kills it; however the ``with`` body ends (an
+    assertion failing before the kill too) the run is killed if still alive, waited for, and its
+    pipes, never read, are closed. Left to the garbage collector they fail, as ResourceWarnings, some
+    later test that has nothing to do with them."""
+    assert isinstance(proc, subprocess.Popen)
+    with proc:  # on exit: closes stdout and stderr, then waits
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
 
 
 def report(tmp: Path, snapshots: str = "snapshots") -> dict:
@@ -211,17 +228,14 @@ def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     timeline(tmp_path / "events", urls)
     # link state alone here (a page checked but not yet snapshotted is due again: tests/pipeline/test_end_to_end.py)
     no_snapshots = {"ARCHIVER_SNAPSHOT_PAGES": "false"}
-    proc = run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False, env_extra=no_snapshots)
-    assert isinstance(proc, subprocess.Popen)
-    deadline = time.monotonic() + 30
-    while len(list((tmp_path / "snapshots").glob("*/*/state.json"))) < 6:  # wait for progress, not a fixed time
-        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
-    for pipe in (proc.stdout, proc.stderr):  # unread: closed here, not left to the GC (ResourceWarning)
-        if pipe is not None:
-            pipe.close()
+    with to_be_killed(run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False,
+                          env_extra=no_snapshots)) as proc:
+        deadline = time.monotonic() + 30
+        while len(list((tmp_path / "snapshots").glob("*/*/state.json"))) < 6:  # wait for progress, not a fixed time
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
     saved = states(tmp_path / "snapshots")  # every file on disk parses
     assert 6 <= len(saved) < 36
     assert (tmp_path / "snapshots" / ".archiver.lock").exists()
