@@ -54,17 +54,17 @@ def validate(events: Path | None, config_file: Path | None, fmt: str) -> None:
     loaded, catalog = load_timeline(settings)
     findings = loaded.findings + catalog.findings
     errors = sum(1 for f in findings if f.severity == "error")
+    by_severity = dict(sorted(Counter(f.severity for f in findings).items()))
     summary = {
         "files": loaded.files, "events": len(loaded.events), "citations": catalog.citations,
-        "links": len(catalog.links), "checkable_links": len(catalog.checkable),
-        "findings": dict(sorted(Counter(f.severity for f in findings).items())),
+        "links": len(catalog.links), "checkable_links": len(catalog.checkable), "findings": by_severity,
     }
     if fmt == "json":
         click.echo(json.dumps({"summary": summary, "findings": [f.to_dict() for f in findings]}, indent=1))
     else:
         for f in sorted(findings, key=lambda f: (f.file or "", f.line or 0)):
             click.echo(format_finding(f))
-        sev = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in summary["findings"].items()) or "no problems"
+        sev = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in by_severity.items()) or "no problems"
         click.echo(f"{loaded.files} files, {len(loaded.events)} events, {catalog.citations} citations, "
                    f"{len(catalog.links)} distinct links: {sev}")
     sys.exit(ExitCode.FINDINGS if errors else ExitCode.OK)

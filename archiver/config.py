@@ -362,7 +362,7 @@ def load_settings(
 
 def _default_text(name: str) -> str:
     f = SETTINGS[name]
-    value = f.default_factory() if callable(f.default_factory) else f.default  # type: ignore[misc]
+    value = f.default_factory() if callable(f.default_factory) else f.default
     if value is None or value == ():
         return "(none)"
     if isinstance(value, tuple):

@@ -9,6 +9,9 @@ import pytest
 
 from tests.support.farm import Farm
 
+#: the suite's rules: CI-required markers, the subprocess and corpus markers (see the module)
+pytest_plugins = ["tests.support.hygiene"]
+
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT.parent / "shared" / "corpus" / "capture-cascade" / "events"
 

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.timeline.test_events import GOOD, write_broken_timeline
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -22,6 +24,7 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.subprocess
 def test_validate_clean_timeline_exits_zero(tmp_path: Path) -> None:
     (tmp_path / "events").mkdir()
     (tmp_path / "events" / "good.md").write_text(GOOD)
@@ -30,6 +33,7 @@ def test_validate_clean_timeline_exits_zero(tmp_path: Path) -> None:
     assert "1 events, 1 citations, 1 distinct links: no problems" in proc.stdout
 
 
+@pytest.mark.subprocess
 def test_validate_broken_timeline_lists_findings_and_exits_one(tmp_path: Path) -> None:
     write_broken_timeline(tmp_path / "tl")
     proc = run("validate", "--events", str(tmp_path / "tl"), cwd=tmp_path)
@@ -41,11 +45,13 @@ def test_validate_broken_timeline_lists_findings_and_exits_one(tmp_path: Path) -
     assert any(f["kind"] == "duplicate_id" for f in data["findings"])
 
 
+@pytest.mark.subprocess
 def test_validate_project_events_are_clean() -> None:
     proc = run("validate", cwd=PROJECT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.subprocess
 def test_links_formats(tmp_path: Path) -> None:
     (tmp_path / "events").mkdir()
     (tmp_path / "events" / "a.md").write_text(GOOD)
@@ -58,6 +64,7 @@ def test_links_formats(tmp_path: Path) -> None:
     assert data[0]["domain"] == "reuters.com"
 
 
+@pytest.mark.subprocess
 def test_bad_setting_is_one_clear_line(tmp_path: Path) -> None:
     proc = run("validate", cwd=tmp_path, env={"ARCHIVER_MAX_EVENT_BYTES": "lots"})
     assert proc.returncode == 2

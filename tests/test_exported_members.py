@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import archiver
 
 
@@ -61,6 +63,7 @@ print("HEAVY", heavy)
 """
 
 
+@pytest.mark.subprocess
 def test_importing_archiver_does_not_import_the_http_stack_or_the_extractors() -> None:
     done = subprocess.run([sys.executable, "-c", _IMPORT_COST], capture_output=True, text=True, timeout=60,
                           check=True)

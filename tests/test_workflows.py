@@ -117,6 +117,8 @@ def docs_page(name: str) -> str:
 # --------------------------------------------------------------------------- actionlint and shellcheck
 
 
+@pytest.mark.lint
+@pytest.mark.subprocess
 def test_actionlint_passes_on_every_workflow() -> None:
     files = workflow_files()
     assert {NIGHTLY, SHARDED, PULL_REQUEST} <= set(files)
@@ -137,6 +139,8 @@ def shellcheck_target(script: str) -> str:
     return EXPRESSION.sub(lambda m: "_" * len(m.group(0)), script)
 
 
+@pytest.mark.lint
+@pytest.mark.subprocess
 def test_run_scripts_pass_shellcheck() -> None:
     shellcheck = shutil.which("shellcheck")
     if shellcheck is None:
@@ -451,6 +455,7 @@ CHANGE = {"kind": "newly_failing", "url": "https://b-site.net/b", "status": "dea
 OPEN = [{"number": 12, "title": "Link rot report (draft)"}, {"number": 7, "title": "Link rot report"}]
 
 
+@pytest.mark.subprocess
 def test_issue_opened_when_something_new_and_none_is_open(tmp_path: Path, gh: Path) -> None:
     report = build(DEAD, changes=[CHANGE, {**CHANGE, "url": "https://c-site.net/c"}]).report
     calls, _ = issue_run(tmp_path, gh, report, [{"number": 12, "title": "Link rot report (draft)"}])
@@ -458,6 +463,7 @@ def test_issue_opened_when_something_new_and_none_is_open(tmp_path: Path, gh: Pa
     assert calls[1:] == ["issue create --title Link rot report --body-file reports/report.md"]
 
 
+@pytest.mark.subprocess
 def test_issue_updated_and_commented_when_open(tmp_path: Path, gh: Path) -> None:
     report = build(ALIVE, new_findings=["a", "b"]).report
     calls, out = issue_run(tmp_path, gh, report, OPEN)
@@ -470,6 +476,7 @@ def test_issue_updated_and_commented_when_open(tmp_path: Path, gh: Path) -> None
     assert "New in this run: 1 moved, 1 newly failing." in calls[2]
 
 
+@pytest.mark.subprocess
 def test_issue_closed_when_all_is_well(tmp_path: Path, gh: Path) -> None:
     calls, out = issue_run(tmp_path, gh, build(ALIVE, new_findings=[]).report, OPEN)
     assert calls[1].startswith("issue close 7 --comment All is well")
@@ -478,6 +485,7 @@ def test_issue_closed_when_all_is_well(tmp_path: Path, gh: Path) -> None:
     assert len(calls) == 1
 
 
+@pytest.mark.subprocess
 def test_issue_left_alone_on_a_quiet_night_with_failing_links_or_offline(tmp_path: Path, gh: Path) -> None:
     calls, out = issue_run(tmp_path, gh, build(DEAD).report, OPEN)
     assert len(calls) == 1 and "left as it is" in out
@@ -523,6 +531,7 @@ def remote(tmp_path: Path) -> tuple[Path, Path, Path]:
 COMMIT_ENV = {"STATE_PATH": "snapshots", "MESSAGE": "archiver: link state of nightly run 42", "BRANCH": "main"}
 
 
+@pytest.mark.subprocess
 def test_commit_step_makes_no_commit_when_nothing_changed(tmp_path: Path, remote: tuple[Path, Path, Path]) -> None:
     origin, _, work = remote
     before = git(origin, "rev-parse", "main")
@@ -533,6 +542,7 @@ def test_commit_step_makes_no_commit_when_nothing_changed(tmp_path: Path, remote
     assert git(origin, "rev-parse", "main") == before
 
 
+@pytest.mark.subprocess
 def test_commit_step_commits_state_as_the_bot(tmp_path: Path, remote: tuple[Path, Path, Path]) -> None:
     origin, _, work = remote
     folder = work / "snapshots" / "example.org" / "a--1"
@@ -550,6 +560,7 @@ def test_commit_step_commits_state_as_the_bot(tmp_path: Path, remote: tuple[Path
     assert files == ["snapshots/example.org/a--1/snapshot.md", "snapshots/example.org/a--1/state.json"]
 
 
+@pytest.mark.subprocess
 def test_commit_step_rebases_and_retries_on_a_push_race(tmp_path: Path, remote: tuple[Path, Path, Path]) -> None:
     origin, seed, work = remote
     (work / "snapshots" / "example.org" / "a--1" / "state.json").write_text('{"status": "dead"}\n', "utf-8")
@@ -570,6 +581,7 @@ exit 1
     assert subjects == ["archiver: link state of nightly run 42", "edit an event", "timeline"]
 
 
+@pytest.mark.subprocess
 def test_commit_step_gives_up_after_three_tries(tmp_path: Path, remote: tuple[Path, Path, Path]) -> None:
     _, _, work = remote
     (work / "snapshots" / "example.org" / "a--1" / "state.json").write_text('{"status": "dead"}\n', "utf-8")

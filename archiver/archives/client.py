@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..config import Settings
+from ..liveness.errors import FetchFailure
 from ..liveness.fetcher import Fetcher
-from ..liveness.transport import Answer, FetchFailure
+from ..liveness.transport import Answer
 from ..models import RawExchange
 from ..wayback.errors import DeadlineReached
 from ..wayback.limiter import LIMITER

@@ -57,9 +57,7 @@ def parse_http_date(text: str | None) -> dt.datetime | None:
     try:
         stamp = email.utils.parsedate_to_datetime(text.strip())
     except (TypeError, ValueError, IndexError):
-        return None
-    if stamp is None:
-        return None
+        return None  # Python >= 3.10 raises ValueError where it returned None
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.UTC)
     return stamp.astimezone(dt.UTC)

@@ -96,8 +96,8 @@ def load_archives(settings: Settings) -> list[Archive]:
         overrides[name.strip()] = base.strip().rstrip("/")
     out = []
     for a in archives:
-        base = overrides.get(a.id)
-        out.append(a if base is None else Archive(a.id, a.name, base, a.timemap, a.memento, a.raw, a.per_minute,
+        override = overrides.get(a.id)
+        out.append(a if override is None else Archive(a.id, a.name, override, a.timemap, a.memento, a.raw, a.per_minute,
                                                   a.hosts))
     return out
 

@@ -33,7 +33,7 @@ import yaml
 try:
     from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - libyaml missing
-    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # pure-Python stand-in for CSafeLoader
 
 from ..timeline.catalog import host_of, parse_archive_url, registrable_domain
 from .names import name_key, name_tokens, primary_name, strip_tail

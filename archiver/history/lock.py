@@ -49,7 +49,8 @@ def run_lock(root: Path, *, err: TextIO | None = None,
     err = err or sys.stderr
     root.mkdir(parents=True, exist_ok=True)
     path = root / LOCK_FILE
-    me = {"pid": os.getpid(), "host": socket.gethostname()}
+    my_host = socket.gethostname()
+    me = {"pid": os.getpid(), "host": my_host}
     stale = False
     for _ in range(2):
         try:
@@ -59,8 +60,8 @@ def run_lock(root: Path, *, err: TextIO | None = None,
                 holder = json.loads(path.read_text("utf-8"))
                 pid, host = int(holder["pid"]), str(holder.get("host", ""))
             except (OSError, ValueError, KeyError, TypeError):
-                pid, host = -1, me["host"]
-            if host == me["host"] and (pid <= 0 or not _pid_alive(pid)):
+                pid, host = -1, my_host
+            if host == my_host and (pid <= 0 or not _pid_alive(pid)):
                 print(f"archiver: taking over a stale lock {path} (process {pid} is gone)", file=err)
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)

@@ -109,13 +109,18 @@ class StateStore:
     def read_run(self) -> dict[str, Any] | None:
         path = self.root / RUN_FILE
         try:
-            return json.loads(path.read_text("utf-8"))
+            record = json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            self.findings.append(Finding(kind=FindingKind.STATE_ERROR, severity=Severity.WARNING,
-                                         message=f"run record {path} is unreadable ({exc})", file=str(path)))
-            return None
+            problem = str(exc)
+        else:
+            if isinstance(record, dict):
+                return record
+            problem = f"a JSON {type(record).__name__}, not an object"
+        self.findings.append(Finding(kind=FindingKind.STATE_ERROR, severity=Severity.WARNING,
+                                     message=f"run record {path} is unreadable ({problem})", file=str(path)))
+        return None
 
     def write_run(self, record: dict[str, Any]) -> None:
         atomic.write_text(self.root / RUN_FILE, dumps(record))

@@ -32,8 +32,8 @@ record``, ``record == {...}``), for readers that want the stored shape.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import Field, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 #: the stored keys, in the order they are written
 KEY_ORDER = ("url", "timestamp", "verified", "looked_up", "source", "excluded", "captures", "declared",
@@ -84,15 +84,20 @@ class _Sub:
     """A small stored object: its fields written in order, every one even when null."""
 
     __slots__ = ()
+    #: every subclass is a dataclass (what fields() reads)
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    if TYPE_CHECKING:  # each subclass's dataclass __init__, which takes its fields in order
+        def __init__(self, *values: Any) -> None: ...
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_value(cls, value: Any) -> Any:
+    def from_value(cls, value: Any) -> Self | None:
         if not isinstance(value, Mapping) or not value:
             return None
-        return cls(*(value.get(f.name) for f in fields(cls)))  # type: ignore[arg-type]
+        return cls(*(value.get(f.name) for f in fields(cls)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ def downgrade_connection_failures(results: Iterable[CheckResult], network: Netwo
         return 0
     for result in results:
         if result.connection_failure and result.status is LinkStatus.DEAD:
-            result.status = "error"
+            result.status = LinkStatus.ERROR
             note = f"not counted as dead: network {network.status}"
             result.error = f"{result.error} ({note})" if result.error else note
             result.evidence = f"inconclusive: {note}"

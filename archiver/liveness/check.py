@@ -371,8 +371,8 @@ class Checker:
         if challenge:
             return verdict(LinkStatus.BLOCKED, f"{challenge} (HTTP {code})")
         if code in (404, 410):
-            status, evidence = await self._not_found(answer, after)
-            return verdict(status, evidence, _reason(answer) + after)
+            gone_status, gone_evidence = await self._not_found(answer, after)
+            return verdict(gone_status, gone_evidence, _reason(answer) + after)
         if code in BLOCKED_STATUSES:
             return verdict(LinkStatus.BLOCKED, f"{_reason(answer)}: the site refuses automated checks{after}")
         if code == 429:

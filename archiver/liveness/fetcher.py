@@ -156,7 +156,8 @@ class Fetcher:
             wait = self._retry_after(outcome.result())
             if wait is not None:
                 return min(wait, self.settings.retry_after_cap)
-        base = self.settings.backoff_base * (2 ** (state.attempt_number - 1))
+        # 2.0, not 2: int ** int is typed Any (a negative exponent gives a float)
+        base = self.settings.backoff_base * (2.0 ** (state.attempt_number - 1))
         return min(MAX_BACKOFF, base * random.uniform(0.5, 1.5))
 
     async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None,

@@ -53,11 +53,11 @@ def sniff_encoding(body: bytes, content_type_header: str | None) -> str:
     if body.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if content_type_header:
-        m = re.search(r"charset\s*=\s*([^;\s]+)", content_type_header, re.I)
-        if m and (name := _valid_codec(m.group(1))):
+        header = re.search(r"charset\s*=\s*([^;\s]+)", content_type_header, re.I)
+        if header and (name := _valid_codec(header.group(1))):
             return name
-    m = _CHARSET_RE.search(body[:8192])
-    if m and (name := _valid_codec(m.group(1).decode("ascii", "replace"))):
+    meta = _CHARSET_RE.search(body[:8192])
+    if meta and (name := _valid_codec(meta.group(1).decode("ascii", "replace"))):
         return name
     try:
         body[:HEAD_BYTES].decode("utf-8")

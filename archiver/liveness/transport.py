@@ -253,7 +253,7 @@ class BoundedDecoder:
                 data = state.process(data, output_buffer_limit=max(limit, 1))
         return data[:limit]
 
-    def _deflate_start(self, data: bytes, limit: int) -> tuple[Any, bytes]:
+    def _deflate_start(self, data: bytes, limit: int) -> tuple[zlib._Decompress, bytes]:
         obj = zlib.decompressobj()
         try:
             return obj, obj.decompress(data, limit)
@@ -261,7 +261,7 @@ class BoundedDecoder:
             obj = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send it
             return obj, obj.decompress(data, limit)
 
-    def _zlib(self, index: int, obj: Any, data: bytes, limit: int) -> bytes:
+    def _zlib(self, index: int, obj: zlib._Decompress, data: bytes, limit: int) -> bytes:
         out = obj.decompress(data, limit)
         while obj.eof and obj.unused_data and len(out) < limit:  # concatenated gzip members
             rest = obj.unused_data

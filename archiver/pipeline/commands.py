@@ -43,7 +43,7 @@ from .summary import ExitCode, FailOn, fail_reason, run_summary
 
 if TYPE_CHECKING:
     from ..report.site import SiteResult
-    from ..wayback.stage import WaybackOutcome
+    from ..wayback.run import WaybackOutcome
 
 T = TypeVar("T")
 
@@ -138,7 +138,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
                finished: dt.datetime) -> None:
     """Put the Wayback stage's notes and time into ``run.json`` (so reports written later show them); a
     state without a run record (the stage run alone) gets one."""
-    from ..wayback.stage import NOTE_PREFIX  # the archive client (httpx): only for the Wayback command
+    from ..wayback.run import NOTE_PREFIX  # the archive client (httpx): only for the Wayback command
 
     record = store.read_run() or {}
     record.setdefault("started_at", iso(started))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..history.linkstate import LinkState
-from ..models import Finding, Link
+from ..models import Finding, FindingKind, Link, Severity
 
 
 def link_findings(link: Link, state: LinkState | None) -> list[Finding]:
@@ -25,21 +25,22 @@ def link_findings(link: Link, state: LinkState | None) -> list[Finding]:
                else "find the page's new address, or cite an archived copy (web.archive.org)")
         if state.status == "dead":
             out.append(Finding(
-                kind="dead_link", severity="error" if state.confirmed else "warning",
+                kind=FindingKind.DEAD_LINK, severity=Severity.ERROR if state.confirmed else Severity.WARNING,
                 message=f"{prefix} is dead: {state.evidence or state.error}; {confirmed}",
                 actual=state.http_status if state.http_status is not None else state.error, fix=fix, **where))
         elif state.status == "soft_404":
             out.append(Finding(
-                kind="soft_404", severity="error" if state.confirmed else "warning",
+                kind=FindingKind.SOFT_404, severity=Severity.ERROR if state.confirmed else Severity.WARNING,
                 message=f"{prefix} no longer shows the cited page: {state.evidence}; {confirmed}",
                 actual=state.final_url or link.url, fix=fix, **where))
         elif state.status == "blocked":
             out.append(Finding(
-                kind="blocked", severity="info",
+                kind=FindingKind.BLOCKED, severity=Severity.INFO,
                 message=f"{prefix} could not be verified, the site blocks automated checks ({state.evidence}); "
                         "this is not evidence that the page is gone", **where))
         if state.moved_to and state.status == "alive":
             out.append(Finding(
-                kind="moved", severity="info", message=f"{prefix} permanently redirects to {state.moved_to}",
+                kind=FindingKind.MOVED, severity=Severity.INFO,
+                message=f"{prefix} permanently redirects to {state.moved_to}",
                 expected=state.moved_to, actual=link.url, fix=f"replace the url with {state.moved_to}", **where))
     return out

@@ -25,7 +25,7 @@ from ..audit.stage import audit_stage
 from ..config import Settings
 from ..history.store import StateStore
 from ..models import CheckResult, Event, Link, LinkStatus
-from ..report.pr import PrItem, annotations, junit_xml, shown, summary_markdown, text_lines, workflow_command
+from ..report.pr import PrItem, junit_xml, pr_annotations, shown, summary_markdown, text_lines, workflow_command
 from ..support import asyncrun
 from ..support.atomic import write_text
 from ..timeline.catalog import build_catalog
@@ -111,7 +111,7 @@ def run_pr(settings: Settings, base: str, *, fmt: str = "github", output: Path |
         print(f"archiver: {exc}", file=err)
         return ExitCode.FAILED
     outcome = asyncrun.run(check_pull_request(settings, changes, loaded.events, stream=err))
-    all_annotations = annotations(outcome.items)
+    all_annotations = pr_annotations(outcome.items)
     kept, left_out = shown(all_annotations)
     if fmt == "junit":
         body = junit_xml(outcome.items, base=base)

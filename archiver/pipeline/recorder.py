@@ -78,11 +78,11 @@ class Recorder:
             # the link: its state keeps its last real verdict (and the link stays due)
             return
         for key in self._pending_connection:
-            result = run.results.get(key)
-            if result is None:
+            checked = run.results.get(key)
+            if checked is None:
                 continue
             state = self.state_for(key)
-            self.changes.extend(apply_result(state, result, self.settings))
+            self.changes.extend(apply_result(state, checked, self.settings))
             self.store.save(state)
 
 

@@ -9,7 +9,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from ..config import Settings
-from ..models import FAILING_STATUSES, CheckResult
+from ..models import FAILING_STATUSES, CheckResult, LinkStatus
 
 
 class ExitCode(IntEnum):
@@ -37,7 +37,8 @@ class FailOn(StrEnum):
 def status_counts(results: Iterable[CheckResult]) -> str:
     """The verdicts of this run as "3 alive, 1 dead", in a fixed order."""
     counts = Counter(r.status for r in results)
-    order = ("alive", "dead", "soft_404", "blocked", "error", "invalid")
+    order = (LinkStatus.ALIVE, LinkStatus.DEAD, LinkStatus.SOFT_404, LinkStatus.BLOCKED, LinkStatus.ERROR,
+             LinkStatus.INVALID)
     return ", ".join(f"{counts[s]} {s}" for s in order if counts[s]) or "nothing checked"
 
 

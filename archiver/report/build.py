@@ -25,7 +25,8 @@ SCHEMA_ID = "archiver.report/1"
 def load_schema() -> dict[str, Any]:
     """The report contract shipped inside the package."""
     text = resources.files("archiver").joinpath("schema/report-v1.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @dataclass(slots=True)

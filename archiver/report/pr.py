@@ -87,7 +87,7 @@ def link_message(item: PrItem) -> str:
     return f"{item.url}: {item.status}: {item.evidence} (a warning: it does not fail the pull request)"
 
 
-def annotations(items: list[PrItem]) -> list[Annotation]:
+def pr_annotations(items: list[PrItem]) -> list[Annotation]:
     """Every annotation, most severe first, in file and line order within a level."""
     out: list[Annotation] = []
     for item in items:
@@ -114,7 +114,7 @@ def shown(all_annotations: list[Annotation]) -> tuple[list[Annotation], int]:
 
 def text_lines(items: list[PrItem]) -> list[str]:
     """``file:line: level: title: message`` for each annotation (``--format text``)."""
-    return [f"{a.file}:{a.line or 0}: {a.level}: {a.title}: {a.message}" for a in annotations(items)]
+    return [f"{a.file}:{a.line or 0}: {a.level}: {a.title}: {a.message}" for a in pr_annotations(items)]
 
 
 def _cell(text: str) -> str:

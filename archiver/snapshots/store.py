@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 
 from .. import __version__
-from ..models import CheckResult, Finding, Link, PageMeta, RawExchange
+from ..models import CheckResult, Finding, FindingKind, Link, PageMeta, RawExchange, Severity
 from ..support import atomic
 from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders
@@ -488,7 +488,7 @@ def drift_findings(link: Link, outcome: SaveOutcome, display: Callable[[Path], s
     out = []
     for citation in link.citations:
         out.append(Finding(
-            kind="content_drift", severity="warning",
+            kind=FindingKind.CONTENT_DRIFT, severity=Severity.WARNING,
             message=(f"source {citation.source_index}: {link.url} changed since it was first captured on "
                      f"{outcome.first.captured_at}: {c.similarity:.0%} of the text is the same "
                      f"({c.changed_words} words changed); the first capture is kept in "

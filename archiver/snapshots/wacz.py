@@ -85,8 +85,8 @@ def pack(warcs: list[Path], out: Path, *, title: str = "archiver captures", now:
     lines.sort()
     pages: dict[str, dict[str, str]] = {}
     for line in lines:
-        _key, ts, data = line.split(" ", 2)
-        entry = json.loads(data)
+        _key, ts, fields = line.split(" ", 2)
+        entry = json.loads(fields)
         url = entry["url"]
         if url not in pages or ts > pages[url]["ts14"]:  # the newest capture of each page
             pages[url] = {"ts14": ts, "url": url}

@@ -35,9 +35,9 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import Field, dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Protocol, TypeVar
+from typing import IO, Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -52,7 +52,10 @@ from ..support import atomic
 
 class Recordable(Protocol):
     """What a capture tells the WARC writer (:class:`~archiver.snapshots.store.Capture` is one; this module
-    does not import the store, which imports it)."""
+    does not import the store, which imports it). A dataclass: :func:`record_warc` returns a copy made
+    with :func:`dataclasses.replace`."""
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     @property
     def url(self) -> str: ...
@@ -78,7 +81,7 @@ _WIRE_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
 _NEVER_RECORDED = ("authorization", "proxy-authorization")
 
 
-class _Sha256Writer(WARCWriter):
+class _Sha256Writer(WARCWriter):  # type: ignore[misc]  # warcio ships no types: WARCWriter is Any
     """warcio's writer with sha256 digests (its default is sha1)."""
 
     @staticmethod

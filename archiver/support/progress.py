@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
+    from rich.progress import Progress, TaskID
 
     from .lanes import Lanes
 
@@ -63,7 +63,7 @@ class StageProgress:
         self.done = 0
         self.rate = rate
         self._rich: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
         self._last = 0.0
         self._start = 0.0
 

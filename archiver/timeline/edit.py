@@ -32,7 +32,7 @@ import yaml
 try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - libyaml missing
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]  # pure-Python stand-in for CSafeLoader
 
 from ..support import atomic
 from .load import PUBLISHER_KEYS
@@ -68,9 +68,10 @@ def _plain_ok(value: str) -> bool:
     if not value or value != value.strip() or "\n" in value:
         return False
     try:
-        return yaml.load(f"k: {value}\n", Loader=_Loader) == {"k": value}
+        parsed: object = yaml.load(f"k: {value}\n", Loader=_Loader)
     except yaml.YAMLError:
         return False
+    return parsed == {"k": value}
 
 
 def render_scalar(value: str | int, style: str | None = None) -> str:

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 try:  # the C parser is ~10x faster; behaviour is the same safe subset
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - libyaml missing
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]  # pure-Python stand-in for CSafeLoader
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 PUBLISHER_KEYS = ("publisher", "outlet", "publication")
@@ -56,7 +56,7 @@ class _NeedsFullConstructor(Exception):
     """A document uses a YAML feature the fast path leaves to PyYAML's constructor (merge keys)."""
 
 
-class _LineLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LineLoader(_BaseLoader):
     """Safe loader that remembers where mappings and sequence items start (0-based).
 
     ``construct_document`` builds plain maps, sequences and strings straight from the
@@ -337,7 +337,7 @@ def iter_event_files(root: Path) -> list[Path]:
     """All ``*.md`` files under ``root`` (recursively), in a stable order."""
     if root.is_file():
         return [root]
-    files = []
+    files: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         files.extend(Path(dirpath) / f for f in filenames if f.endswith(".md"))

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..history.store import StateStore
+from ..models import Event
 from ..timeline.catalog import Catalog
 from ..timeline.edit import Fills
-from ..timeline.load import Event
 
 
 def _capture_date(timestamp: str) -> str | None:

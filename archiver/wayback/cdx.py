@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from ..liveness.errors import FetchFailure
 from ..liveness.fetcher import Fetcher
-from ..liveness.transport import FetchFailure, fetch_once
+from ..liveness.transport import fetch_once
 from .errors import ArchiveError, Excluded, status_error
 
 #: the CDX fields asked for, in this order (the JSON header row follows ``fl``)

@@ -41,8 +41,9 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from ..config import Settings
+from ..liveness.errors import FetchFailure
 from ..liveness.fetcher import Fetcher
-from ..liveness.transport import Answer, FetchFailure, fetch_once
+from ..liveness.transport import Answer, fetch_once
 from ..models import RawExchange
 from .cdx import TIMESTAMP, CdxQuery, CdxRow, HttpxCdx, WaybackpyCdx
 from .errors import ArchiveError, AuthRejected, RateLimited, blocked_site, status_error

@@ -38,7 +38,7 @@ from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import night_bucket
 from ..history.wayback_record import Known, WaybackRecord
-from ..models import FAILING_STATUSES, Finding, Link
+from ..models import FAILING_STATUSES, Finding, FindingKind, Link, Severity
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import canonical_url, parse_archive_url
 from .cdx import CdxQuery, CdxRow
@@ -468,13 +468,13 @@ def wayback_findings(link: Link, state: LinkState | None) -> list[Finding]:
                 when = str(wb.timestamp or "")
                 unverified = "" if wb.verified else " (not yet replayed and checked: it may be an error page)"
                 out.append(Finding(
-                    kind="wayback_copy", severity="info",
+                    kind=FindingKind.WAYBACK_COPY, severity=Severity.INFO,
                     message=f"{prefix} is {state.status}; the Wayback Machine has a copy from "
                             f"{when[:4]}-{when[4:6]}-{when[6:8]}: {wb.url}{unverified}",
                     expected=wb.url, fix=f"archive_url: {wb.url}", **where))
             elif not wb.url and not replays:
                 out.append(Finding(
-                    kind="no_archived_copy", severity="warning",
+                    kind=FindingKind.NO_ARCHIVED_COPY, severity=Severity.WARNING,
                     message=f"{prefix} is {state.status} and the Wayback Machine holds no good capture of it "
                             "taken before it failed" + (" (the site is excluded from the archive)"
                                                          if wb.excluded else ""),
@@ -486,7 +486,7 @@ def wayback_findings(link: Link, state: LinkState | None) -> list[Finding]:
                        else "is a capture of an error page or a redirect, not of the cited page")
                 fix = f"archive_url: {wb.url}" if wb.url else "remove archive_url or find another copy"
                 out.append(Finding(
-                    kind="archive_unavailable", severity="warning",
+                    kind=FindingKind.ARCHIVE_UNAVAILABLE, severity=Severity.WARNING,
                     message=f"{prefix}: the declared archive_url {archive_url} {why}",
                     expected="a Wayback capture that replays the page", actual=archive_url, fix=fix, **where))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from ..history.linkstate import LinkState
-from ..history.wayback_record import Rescued, WaybackRecord
+from ..history.wayback_record import Known, Rescued, WaybackRecord
 from ..liveness.soft404 import content_verdict
 from ..models import Link
 from ..snapshots.extract import Extraction
@@ -103,7 +103,7 @@ class Rescues(RunBase):
                 self.store.save(state)
                 self.out.stats["captures_rejected"] += 1
 
-    async def judge(self, link: Link, state: LinkState, chosen: policy.Known, failed: str | None,
+    async def judge(self, link: Link, state: LinkState, chosen: Known, failed: str | None,
                     stored_chars: int | None, skipped: set[str], *, rescue: bool) -> str | None:
         """Replay ``chosen`` and judge it: why it is not the page (``""``: not judged, try the next
         one), or None once it was verified (and rescued when ``rescue``) or nothing more can be done."""
@@ -118,7 +118,7 @@ class Rescues(RunBase):
         if replay.timestamp != chosen.timestamp:
             # the archive answers with another capture: judge that one on its own (a later try)
             state.wayback = policy.with_captures(state.wayback, link, state,
-                                                 [policy.Known(replay.timestamp, replay.status or 200)], self.base)
+                                                 [Known(replay.timestamp, replay.status or 200)], self.base)
             return f"the archive replays the capture at {replay.timestamp} instead"
         content_type = replay.content_type_header or replay.content_type
         if not replay.body.strip():

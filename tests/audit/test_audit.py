@@ -95,6 +95,7 @@ def test_known_outlet_on_an_unknown_domain_is_a_publisher_mismatch_not_a_registr
                             "unknown-site-example.com: {name: Reuters, alias_of: reuters.com}")
 
 
+@pytest.mark.corpus
 def test_no_unknown_publisher_fix_registers_a_domain_under_another_outlets_name(corpus: Path) -> None:
     loaded = load_events(corpus)
     findings = audit(loaded.events, build_catalog(loaded.events), REG)
@@ -387,6 +388,7 @@ def test_cli_write_is_a_minimal_diff(timeline: Path) -> None:
 # ------------------------------------------------------------------ corpus
 
 
+@pytest.mark.corpus
 def test_corpus_audit(corpus: Path) -> None:
     started = time.perf_counter()
     loaded = load_events(corpus)

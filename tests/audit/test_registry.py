@@ -227,6 +227,7 @@ def test_no_network_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     assert reg.lookup("https://www.bbc.co.uk/news/x").entry.name == "BBC"
 
 
+@pytest.mark.subprocess
 def test_no_network_from_a_cold_start(tmp_path: Path) -> None:
     """A fresh process (PSL snapshot not yet loaded) audits a timeline with sockets disabled."""
     events = tmp_path / "events"
@@ -253,6 +254,7 @@ def test_no_network_from_a_cold_start(tmp_path: Path) -> None:
     assert "publisher_mismatch" in out.stdout
 
 
+@pytest.mark.corpus
 def test_top_150_corpus_domains_are_in_the_registry(corpus: Path) -> None:
     """The 150 most cited registrable domains each have an entry (or, for a domain like
     go.com, their most cited host has one); rules alone do not count."""
@@ -275,6 +277,7 @@ def test_top_150_corpus_domains_are_in_the_registry(corpus: Path) -> None:
     assert not unlisted, unlisted
 
 
+@pytest.mark.corpus
 def test_corpus_citations_resolve_to_a_registry_entry(corpus: Path) -> None:
     """Issue 16: at least 95% of the corpus's citations (all of them, bare or unreadable URLs counted
     as unresolved) resolve to an entry or a rule of the built-in registry."""

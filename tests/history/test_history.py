@@ -303,6 +303,7 @@ def test_damaged_state_is_a_finding_and_kept_aside(tmp_path: Path) -> None:
     assert path.with_name("state.json.damaged").read_text() == "{not json"
 
 
+@pytest.mark.subprocess
 def test_lock_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]
                                                                ) -> None:
     import os
@@ -323,6 +324,7 @@ def test_lock_refuses_a_live_holder_and_takes_over_a_stale_one(tmp_path: Path, c
     assert "taking over a stale lock" in capsys.readouterr().err
 
 
+@pytest.mark.subprocess
 def test_taking_over_a_stale_lock_removes_the_killed_run_s_temp_files(tmp_path: Path,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     import socket

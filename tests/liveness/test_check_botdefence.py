@@ -84,6 +84,7 @@ def walls(sites: Sites) -> tuple[FarmHost, FarmHost, FarmHost, FarmHost]:
             farm.add(f"bothome-{tag}", bot_wall))
 
 
+@pytest.mark.subprocess
 def test_bot_defence_blocked_gone_site_dead_real_404_dead(
         walls: tuple[FarmHost, FarmHost, FarmHost, FarmHost], tmp_path: Path) -> None:
     a, b, c, d = walls
@@ -116,6 +117,7 @@ def test_bot_defence_blocked_gone_site_dead_real_404_dead(
     assert report["run"]["requests"] == (5 + 2) + (2 + 2) + (2 + 1 + 1) + (1 + 1)
 
 
+@pytest.mark.subprocess
 def test_browser_check_off_never_dead(walls: tuple[FarmHost, FarmHost, FarmHost, FarmHost], tmp_path: Path) -> None:
     a, b, c, _ = walls
     a_links = [a.url(f"/news/2021/story-{i}") for i in range(3)]

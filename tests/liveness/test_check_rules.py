@@ -161,6 +161,7 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
 
 
+@pytest.mark.corpus
 def test_no_real_article_title_is_an_error_page_or_challenge(corpus: Path) -> None:
     """False positives measured on every title the real corpus cites (11,000+ article titles)."""
     loaded = load_events(corpus)

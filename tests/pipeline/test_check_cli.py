@@ -40,6 +40,7 @@ def run_cli(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.subprocess
 def test_check_writes_a_valid_report(sites: Sites, tmp_path: Path) -> None:
     events = tmp_path / "events"
     events.mkdir()
@@ -76,6 +77,7 @@ def test_check_writes_a_valid_report(sites: Sites, tmp_path: Path) -> None:
     assert {f["kind"] for f in findings} >= {"dead_link", "moved", "soft_404", "blocked", "invalid_url"}
 
 
+@pytest.mark.subprocess
 def test_environment_variables_configure_the_network(sites: Sites, tmp_path: Path) -> None:
     events = tmp_path / "events"
     events.mkdir()
@@ -90,6 +92,7 @@ def test_environment_variables_configure_the_network(sites: Sites, tmp_path: Pat
     assert sites.news.hits("/articles/env-configured")[-1].headers["user-agent"] == "EnvBot/1.0"
 
 
+@pytest.mark.subprocess
 def test_loopback_is_refused_without_allow_networks(sites: Sites, tmp_path: Path) -> None:
     events = tmp_path / "events"
     events.mkdir()
@@ -101,6 +104,7 @@ def test_loopback_is_refused_without_allow_networks(sites: Sites, tmp_path: Path
     assert sites.news.hits("/articles/not-allowed-by-default") == []
 
 
+@pytest.mark.subprocess
 def test_offline_network_exits_non_zero_with_one_clear_line(tmp_path: Path) -> None:
     events = tmp_path / "events"
     events.mkdir()
@@ -116,6 +120,7 @@ def test_offline_network_exits_non_zero_with_one_clear_line(tmp_path: Path) -> N
     assert not [f for f in report["findings"] if f["kind"] == "dead_link"]
 
 
+@pytest.mark.subprocess
 def test_bad_configuration_exits_non_zero_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "events").mkdir()
     done = run_cli(["--events", str(tmp_path / "events"), "--concurrency", "0"], cwd=tmp_path)

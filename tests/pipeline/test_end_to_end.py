@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from archiver.report.build import load_schema
-from tests.pipeline.test_nightly import Web
+from tests.pipeline.test_nightly import Web, to_be_killed
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble
 
@@ -111,6 +111,7 @@ def check_store(repo: Path, *, just_killed: bool = False) -> int:
     return snaps
 
 
+@pytest.mark.subprocess
 def test_two_nights_then_annotate(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 5)
     double = WaybackDouble(clock=lambda: NIGHT1).start(farm)
@@ -171,6 +172,7 @@ def test_two_nights_then_annotate(farm: Farm, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.subprocess
 def test_runs_killed_at_random_moments_resume_without_loss(farm: Farm, tmp_path: Path, seed: int) -> None:
     web = Web(farm, 4, delay=0.05)
     double = WaybackDouble(clock=lambda: NIGHT1).start(farm)
@@ -178,12 +180,11 @@ def test_runs_killed_at_random_moments_resume_without_loss(farm: Farm, tmp_path:
     build_timeline(repo, web, double)
     rng = random.Random(seed)
     for attempt in range(2):
-        proc = run(repo, double, NIGHT1 + dt.timedelta(minutes=attempt), wait=False)
-        assert isinstance(proc, subprocess.Popen)
-        time.sleep(rng.uniform(0.3, 2.5))  # a random moment of the run (the point of this test)
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        with to_be_killed(run(repo, double, NIGHT1 + dt.timedelta(minutes=attempt), wait=False)) as proc:
+            time.sleep(rng.uniform(0.3, 2.5))  # a random moment of the run (the point of this test)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
         check_store(repo, just_killed=True)  # whatever the moment, everything on disk is valid
     final = run(repo, double, NIGHT1 + dt.timedelta(minutes=5))
     assert final.returncode == 0, final.stderr

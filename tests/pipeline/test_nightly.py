@@ -8,6 +8,7 @@ and the lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -15,9 +16,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from archiver.history.lock import run_lock
 from archiver.report.build import load_schema
@@ -72,6 +75,21 @@ def run(tmp: Path, now: str, *extra: str, snapshots: str = "snapshots", wait: bo
     return subprocess.run(args, cwd=tmp, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
+@contextlib.contextmanager
+def to_be_killed(proc: subprocess.CompletedProcess[str] | subprocess.Popen[str]) -> Iterator[subprocess.Popen[str]]:
+    """A run started with ``wait=False``, for a test that kills it; however the ``with`` body ends (an
+    assertion failing before the kill too) the run is killed if still alive, waited for, and its
+    pipes, never read, are closed. Left to the garbage collector they fail, as ResourceWarnings, some
+    later test that has nothing to do with them."""
+    assert isinstance(proc, subprocess.Popen)
+    with proc:  # on exit: closes stdout and stderr, then waits
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+
+
 def report(tmp: Path, snapshots: str = "snapshots") -> dict:
     data = json.loads((tmp / f"reports-{snapshots}" / "report.json").read_text("utf-8"))
     VALIDATOR.validate(data)
@@ -86,6 +104,7 @@ def states(root: Path) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.subprocess
 def test_dead_link_is_confirmed_on_the_third_day_and_recovers(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 2)
     urls = [web.hosts[i % 2].url(f"/news/story-{i}") for i in range(5)]
@@ -126,6 +145,7 @@ def test_dead_link_is_confirmed_on_the_third_day_and_recovers(farm: Farm, tmp_pa
     assert "recovered" in [c["kind"] for c in r["run"]["changes"]]
 
 
+@pytest.mark.subprocess
 def test_offline_night_is_not_counted(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 1)
     urls = [web.hosts[0].url("/a"), web.hosts[0].url("/b")]
@@ -151,6 +171,7 @@ async def _close(host: FarmHost) -> None:
     await host.server.wait_closed()
 
 
+@pytest.mark.subprocess
 def test_budget_stops_cleanly_and_next_run_continues(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 3)
     urls = [web.hosts[i % 3].url(f"/p/{i}") for i in range(7)]
@@ -168,6 +189,7 @@ def test_budget_stops_cleanly_and_next_run_continues(farm: Farm, tmp_path: Path)
     assert all(web.hits(f"/p/{i}") == 1 for i in range(7))
 
 
+@pytest.mark.subprocess
 def test_shards_merge_into_the_unsharded_result(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 6)
     urls = [web.hosts[i % 6].url(f"/s/{i}") for i in range(18)]
@@ -199,20 +221,21 @@ def test_shards_merge_into_the_unsharded_result(farm: Farm, tmp_path: Path) -> N
     assert a["summary"]["links"] == b["summary"]["links"]
 
 
+@pytest.mark.subprocess
 def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 3, delay=0.15)
     urls = [web.hosts[i % 3].url(f"/k/{i}") for i in range(36)]
     timeline(tmp_path / "events", urls)
     # link state alone here (a page checked but not yet snapshotted is due again: tests/pipeline/test_end_to_end.py)
     no_snapshots = {"ARCHIVER_SNAPSHOT_PAGES": "false"}
-    proc = run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False, env_extra=no_snapshots)
-    assert isinstance(proc, subprocess.Popen)
-    deadline = time.monotonic() + 30
-    while len(list((tmp_path / "snapshots").glob("*/*/state.json"))) < 6:  # wait for progress, not a fixed time
-        assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
-        time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(10)
+    with to_be_killed(run(tmp_path, "2026-03-01T02:00:00Z", "--per-host-concurrency", "1", wait=False,
+                          env_extra=no_snapshots)) as proc:
+        deadline = time.monotonic() + 30
+        while len(list((tmp_path / "snapshots").glob("*/*/state.json"))) < 6:  # wait for progress, not a fixed time
+            assert proc.poll() is None and time.monotonic() < deadline, "the run ended before it could be killed"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
     saved = states(tmp_path / "snapshots")  # every file on disk parses
     assert 6 <= len(saved) < 36
     assert (tmp_path / "snapshots" / ".archiver.lock").exists()
@@ -232,6 +255,7 @@ def test_killed_run_resumes_without_loss(farm: Farm, tmp_path: Path) -> None:
     assert report(tmp_path)["run"]["complete"] is True
 
 
+@pytest.mark.subprocess
 def test_second_run_refused_while_the_first_holds_the_lock(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 1)
     timeline(tmp_path / "events", [web.hosts[0].url("/x")])
@@ -258,6 +282,7 @@ print("ATTEMPTS", len(attempts), "HTTPX", "httpx" in sys.modules, "EXIT", code, 
 """
 
 
+@pytest.mark.subprocess
 def test_a_run_with_nothing_due_touches_no_network_and_no_state(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 2)
     timeline(tmp_path / "events", [web.hosts[i % 2].url(f"/news/story-{i}") for i in range(6)])
@@ -279,6 +304,7 @@ def test_a_run_with_nothing_due_touches_no_network_and_no_state(farm: Farm, tmp_
     assert data["summary"]["links"] == {"alive": 6}
 
 
+@pytest.mark.subprocess
 def test_a_same_night_rerun_leaves_failing_links_alone_until_the_next_night(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 1)
 

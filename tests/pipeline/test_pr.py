@@ -116,6 +116,7 @@ def line_of(path: Path, needle: str) -> int:
     return next(n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1) if needle in line)
 
 
+@pytest.mark.subprocess
 def test_only_the_changed_citations_are_checked(world: World, tmp_path: Path) -> None:
     repo = Repo(tmp_path / "timeline")
     old_dead = world.old.url("/gone/vanished-years-ago")
@@ -157,6 +158,7 @@ def test_only_the_changed_citations_are_checked(world: World, tmp_path: Path) ->
     assert "saving is off" in table
 
 
+@pytest.mark.subprocess
 def test_a_pr_that_only_deletes_events_checks_nothing(world: World, tmp_path: Path) -> None:
     repo = Repo(tmp_path / "timeline")
     repo.write("a.md", event_text("a", [world.news.url("/gone/a")]))
@@ -172,6 +174,7 @@ def test_a_pr_that_only_deletes_events_checks_nothing(world: World, tmp_path: Pa
     assert "0 new or changed citation(s) in 0 event(s) against main (1 event file(s) deleted)" in done.stderr
 
 
+@pytest.mark.subprocess
 def test_renamed_event_checks_only_what_changed_and_missing_base_is_explained(world: World, tmp_path: Path) -> None:
     repo = Repo(tmp_path / "timeline")
     repo.write("a.md", event_text("a", [world.news.url("/articles/a1"), world.news.url("/articles/a2")]))
@@ -189,6 +192,7 @@ def test_renamed_event_checks_only_what_changed_and_missing_base_is_explained(wo
     assert "the base ref 'origin/main' is not in this clone" in missing.stderr and "fetch-depth: 0" in missing.stderr
 
 
+@pytest.mark.subprocess
 def test_junit_output_parses(world: World, tmp_path: Path) -> None:
     repo = Repo(tmp_path / "timeline")
     repo.write("a.md", event_text("a", [world.news.url("/articles/a1")]))
@@ -210,6 +214,7 @@ def test_junit_output_parses(world: World, tmp_path: Path) -> None:
                                                                                           "/gone/"))
 
 
+@pytest.mark.subprocess
 def test_new_links_are_looked_up_and_saved_only_with_keys(world: World, tmp_path: Path) -> None:
     repo = Repo(tmp_path / "timeline")
     repo.write("a.md", event_text("a", [world.news.url("/articles/a1")]))

@@ -16,7 +16,8 @@ from archiver.report.build import write_reports
 from tests.support.cdp import find_chromium
 from tests.support.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
 
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed")
+pytestmark = [pytest.mark.browser, pytest.mark.subprocess,
+              pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed")]
 
 STATUSES = ("alive", "dead", "soft_404", "blocked", "error")
 

@@ -41,6 +41,7 @@ def test_synthetic_reports_follow_the_contract() -> None:
                                                  "invalid"}
 
 
+@pytest.mark.subprocess
 def test_two_nights_changes_findings_and_offline_regeneration(farm: Farm, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     web = Web(farm, 2)

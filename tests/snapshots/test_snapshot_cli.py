@@ -142,6 +142,7 @@ def write_event(folder: Path, event_id: str, urls: list[str]) -> None:
         encoding="utf-8")
 
 
+@pytest.mark.subprocess
 def test_check_stores_snapshots_and_reports_drift(site: tuple[Site, FarmHost], tmp_path: Path) -> None:
     s, host = site
     riverton = page("riverton-gazette")

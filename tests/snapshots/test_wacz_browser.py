@@ -71,7 +71,7 @@ def replaywebpage_dir() -> tuple[Path | None, str]:
 
 
 RWP, WHY_NOT = replaywebpage_dir() if find_chromium() is not None else (None, "chromium is not installed")
-pytestmark = pytest.mark.skipif(RWP is None, reason=WHY_NOT)
+pytestmark = [pytest.mark.browser, pytest.mark.subprocess, pytest.mark.skipif(RWP is None, reason=WHY_NOT)]
 
 
 @dataclass(frozen=True)

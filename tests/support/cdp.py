@@ -172,7 +172,8 @@ class Browser:
                 self.stderr.append(line)
                 lines.put(line)
 
-        threading.Thread(target=pump, daemon=True).start()
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
         deadline = time.monotonic() + 60
         while self.port is None:
             try:
@@ -211,4 +212,9 @@ class Browser:
                 self.proc.wait(10)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)  # stragglers of the group
+            # the pump reads stderr to its end (every writer is gone now); then the pipe is closed,
+            # else it is left to the garbage collector (a ResourceWarning)
+            self._pump.join(10)
+            if self.proc.stderr is not None and not self._pump.is_alive():
+                self.proc.stderr.close()
         self._profile.cleanup()

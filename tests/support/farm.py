@@ -208,3 +208,5 @@ class Farm:
                 self.run(shutdown(), timeout=5)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)
+        if not self.thread.is_alive():
+            self.loop.close()  # its selector and self-pipe sockets, else a ResourceWarning per farm

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import pytest
 import yaml
 
 try:
@@ -44,6 +45,7 @@ def _raw_sources(root: Path) -> list[tuple[str, object]]:
     return out
 
 
+@pytest.mark.corpus
 def test_corpus_loads_without_crash_and_counts_match(corpus: Path) -> None:
     files = list(corpus.rglob("*.md"))
     result = load_events(corpus)
@@ -64,6 +66,7 @@ def test_corpus_loads_without_crash_and_counts_match(corpus: Path) -> None:
     assert len(raw) == 9247
 
 
+@pytest.mark.corpus
 def test_every_non_http_url_in_corpus_is_a_finding(corpus: Path) -> None:
     result = load_events(corpus)
     catalog = build_catalog(result.events)

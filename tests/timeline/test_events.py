@@ -258,6 +258,7 @@ def test_fast_yaml_construction_keeps_recursive_aliases() -> None:
     assert data["r"][1] is data["r"]
 
 
+@pytest.mark.corpus
 def test_fast_yaml_construction_matches_pyyaml_on_the_corpus(corpus: Path) -> None:
     from archiver.timeline.load import _HANDLER
 
@@ -310,6 +311,7 @@ def _same(a: object, b: object) -> None:
     assert a.files == b.files  # type: ignore[attr-defined]
 
 
+@pytest.mark.subprocess
 def test_two_processes_load_exactly_what_one_does(tmp_path: Path) -> None:
     root = tmp_path / "events"
     write_broken_timeline(root)
@@ -323,6 +325,7 @@ def test_two_processes_load_exactly_what_one_does(tmp_path: Path) -> None:
     assert [f.kind for f in serial.findings].count("duplicate_id") == 2
 
 
+@pytest.mark.subprocess
 def test_a_failing_child_or_a_live_thread_means_one_process_and_the_same_result(tmp_path: Path) -> None:
     root = tmp_path / "events"
     write_broken_timeline(root)
@@ -334,6 +337,8 @@ def test_a_failing_child_or_a_live_thread_means_one_process_and_the_same_result(
     _same(threaded, serial)
 
 
+@pytest.mark.corpus
+@pytest.mark.subprocess
 def test_two_processes_on_the_corpus(corpus: Path) -> None:
     serial = load_events(corpus, processes=1)
     forked = _load_in_fresh_process(corpus, "normal")
