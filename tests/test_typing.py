@@ -19,16 +19,6 @@ from mypy import api
 PROJECT = Path(__file__).resolve().parent.parent
 PACKAGE = PROJECT / "archiver"
 
-#: Files another change is rewriting (issue 20): their errors are tolerated until that lands, and
-#: only theirs. Remove a file from here once it is clean; remove the tuple once it is empty.
-PENDING = (
-    "archiver/archives/stage.py",
-    "archiver/wayback/stage.py",
-    "archiver/wayback/saves.py",
-    "archiver/wayback/run.py",
-    "archiver/pipeline/night.py",
-)
-
 _ERROR = re.compile(r"^(?P<path>[^:\n]+\.pyi?):\d+(?::\d+)?: error: ", re.M)
 
 
@@ -81,8 +71,8 @@ def mypy_errors() -> list[tuple[str, str]]:
 
 
 def test_the_package_type_checks_under_mypy_strict() -> None:
-    unexpected = [line for path, line in mypy_errors() if path not in PENDING]
-    assert not unexpected, (f"mypy --strict reports {len(unexpected)} error(s) outside PENDING:\n"
+    unexpected = [line for _path, line in mypy_errors()]
+    assert not unexpected, (f"mypy --strict reports {len(unexpected)} error(s):\n"
                             + "\n".join(unexpected))
 
 
@@ -93,10 +83,3 @@ def test_running_mypy_leaves_the_interpreter_as_it_found_it() -> None:
         gc.set_threshold(701, 11, 12)
         mypy_errors()
         assert (sys.getrecursionlimit(), gc.get_threshold(), gc.isenabled()) == (1234, (701, 11, 12), True)
-
-
-def test_pending_names_files_that_exist() -> None:
-    """A renamed or deleted file must leave PENDING too (else its name would excuse nothing, unnoticed)."""
-    assert len(set(PENDING)) == len(PENDING)
-    missing = [name for name in PENDING if not (PROJECT / name).is_file()]
-    assert not missing, f"PENDING names files that do not exist: {missing}"

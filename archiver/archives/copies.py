@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..config import Settings
@@ -94,10 +95,10 @@ class Copies:
     async def needs_text(self, link: Link) -> bool:
         return await asyncio.to_thread(self.snapshots.first, link.normalized_url) is None
 
-    def keep(self, link: Link, state: LinkState, captures: object) -> list[ArchivedCapture]:
+    def keep(self, link: Link, state: LinkState, captures: Iterable[ArchivedCapture]) -> list[ArchivedCapture]:
         """A few captures worth remembering: the best choices in order and the newest two of each archive,
         and the last rejected ones."""
-        every = sorted(set(captures))  # type: ignore[call-overload]
+        every = sorted(set(captures))
         ok = [c for c in every if c.usable]
         picked: set[ArchivedCapture] = set()
         for archive_id in {c.archive for c in ok}:

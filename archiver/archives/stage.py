@@ -36,7 +36,7 @@ from ..history.archives_record import ArchivedCapture, ArchivesRecord
 from ..history.linkstate import LinkState
 from ..history.schedule import has_text, work_for
 from ..history.store import StateStore
-from ..models import FAILING_STATUSES, Finding, Link, LinkStatus
+from ..models import FAILING_STATUSES, Finding, FindingKind, Link, LinkStatus, Severity
 from ..snapshots.store import SnapshotStore
 from ..support.lanes import Item, Lane, Lanes, Work
 from ..support.timefmt import iso, parse_iso
@@ -388,25 +388,26 @@ def archive_findings(link: Link, state: LinkState | None, archives: dict[str, Ar
     rec, out = state.archives, []
     wb_copy = state.wayback is not None and state.wayback.url
     for c in link.citations:
-        where = {"file": c.file, "line": c.line, "event": c.event, "source_index": c.source_index, "url": link.url}
         prefix = f"source {c.source_index}: {link.url}"
         if state.status in FAILING_STATUSES and rec.url and not wb_copy:
             when = str(rec.timestamp or "")
             unverified = "" if rec.verified else " (not yet replayed and checked: it may be an error page)"
-            out.append(Finding(kind="archive_copy", severity="info",
+            out.append(Finding(kind=FindingKind.ARCHIVE_COPY, severity=Severity.INFO,
                                message=f"{prefix} is {state.status}; {archive_name(rec.archive, archives)} has a "
                                        f"copy from {when[:4]}-{when[4:6]}-{when[6:8]}: {rec.url}{unverified}",
-                               expected=rec.url, fix=f"archive_url: {rec.url}", **where))
+                               file=c.file, line=c.line, event=c.event, source_index=c.source_index,
+                               url=link.url, expected=rec.url, fix=f"archive_url: {rec.url}"))
         for url, verdict in sorted(rec.declared.items()) if c is link.citations[0] else ():
             if verdict in ("missing", "error", "mismatch"):
                 why = {"missing": "was not found in the archive",
                        "error": "is a capture of an error page or a redirect, not of the cited page",
                        "mismatch": "is a capture of another page"}[verdict]
-                out.append(Finding(kind="archive_unavailable", severity="warning",
+                out.append(Finding(kind=FindingKind.ARCHIVE_UNAVAILABLE, severity=Severity.WARNING,
                                    message=f"{prefix}: the declared archive_url {url} {why}",
-                                   expected="a capture that replays the page", actual=url,
+                                   file=c.file, line=c.line, event=c.event, source_index=c.source_index,
+                                   url=link.url, expected="a capture that replays the page", actual=url,
                                    fix=f"archive_url: {rec.url}" if rec.url and rec.verified
-                                   else "remove archive_url or find another copy", **where))
+                                   else "remove archive_url or find another copy"))
     return out
 
 

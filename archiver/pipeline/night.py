@@ -40,7 +40,7 @@ from .recorder import Recorder, result_extras, select_links, waiting_note
 from .summary import ExitCode, status_counts
 
 if TYPE_CHECKING:
-    from ..wayback.stage import WaybackOutcome
+    from ..wayback.run import WaybackOutcome
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ import time
 from functools import partial
 
 from ..history.linkstate import LinkState
-from ..history.wayback_record import Saved, SaveError, SaveJob, WaybackRecord
+from ..history.wayback_record import Known, Saved, SaveError, SaveJob, WaybackRecord
 from ..models import Link
 from ..support.lanes import Work
 from ..support.timefmt import iso
@@ -212,7 +212,7 @@ class Saves(RunBase):
             if status.status == "success" and status.timestamp:
                 job = state.wayback.save_job if state.wayback is not None else None
                 new = policy.with_captures(state.wayback, link, state,
-                                           [policy.Known(status.timestamp, status.http_status or 200)], self.base)
+                                           [Known(status.timestamp, status.http_status or 200)], self.base)
                 new.save_job = None
                 new.saved = Saved(submitted=(job.submitted if job else None) or iso(self.now),
                                   timestamp=status.timestamp)

@@ -44,7 +44,7 @@ from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import work_for
 from ..history.store import StateStore
-from ..history.wayback_record import Saved, SaveError, WaybackRecord
+from ..history.wayback_record import Known, Saved, SaveError, WaybackRecord
 from ..models import FAILING_STATUSES, Link
 from ..snapshots.store import SnapshotStore
 from ..support.lanes import Lanes, Work
@@ -209,7 +209,7 @@ class _Run(Rescues, Saves):
         self.out.stats["availability"] += 1
         if found is None or not found.ok:
             return
-        new = policy.with_captures(state.wayback, link, state, [policy.Known(found.timestamp, int(found.statuscode))],
+        new = policy.with_captures(state.wayback, link, state, [Known(found.timestamp, int(found.statuscode))],
                                    self.base)
         if not (state.wayback is not None and state.wayback.looked_up):
             new.source = "availability"
