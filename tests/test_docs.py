@@ -239,6 +239,7 @@ def test_every_toml_example_is_valid_settings(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the build
 
 
+@pytest.mark.subprocess
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
     if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("material") is None:
         pytest.skip("mkdocs-material is not installed (pip install -e '.[docs]'; .ci/run builds the docs itself)")

@@ -36,6 +36,10 @@ class HitRates:
         hits, asks = self.host.get((host, archive), (0, 0))
         return (hits + self.PRIOR * overall) / (asks + self.PRIOR)
 
+    def known(self, host: str, archive: str) -> bool:
+        """The archive was asked about this host's pages before."""
+        return (host, archive) in self.host
+
     def missed(self, host: str, archive: str) -> bool:
         """The archive was asked about this host's pages and held none of them."""
         hits, asks = self.host.get((host, archive), (0, 0))

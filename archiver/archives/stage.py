@@ -36,7 +36,7 @@ from ..history.archives_record import ArchivedCapture, ArchivesRecord
 from ..history.linkstate import LinkState
 from ..history.schedule import has_text, work_for
 from ..history.store import StateStore
-from ..models import FAILING_STATUSES, Finding, FindingKind, Link, LinkStatus, Severity
+from ..models import FAILING_STATUSES, Link, LinkStatus
 from ..snapshots.store import SnapshotStore
 from ..support.lanes import Item, Lane, Lanes, Work
 from ..support.timefmt import iso, parse_iso
@@ -46,9 +46,13 @@ from ..wayback.errors import DeadlineReached
 from ..wayback.run import REPLAY, WaybackOutcome
 from .client import MementoClient, TimeMap
 from .copies import NOTE_PREFIX, WAYBACK, ArchivesOutcome, Copies, archive_name
+from .findings import archive_findings
 from .rates import HitRates, site_host
 from .registry import Archive, load_archives
 
+#: while nothing is known of a site at an archive, an ask there is worth this much more for each other page of
+#: the site waiting (what the answer teaches), up to LEARNING_BONUS_CAP times
+LEARNING_BONUS, LEARNING_BONUS_CAP = 0.25, 3.0
 #: captures of one archive replayed and judged per link and run (the closest ones to the citation)
 REPLAYS_PER_ARCHIVE = 2
 
@@ -102,6 +106,8 @@ class _Run(Copies):
         #: archives whose queued items were moved elsewhere once they were rested
         self.moved: set[str] = set()
         self.order = itertools.count()
+        #: links queued per site (not taken yet): what learning where a site's pages are is worth
+        self.waiting: Counter[str] = Counter()
         self.rates = HitRates()
         for state in store.states.values():
             self.rates.learn(state, self.archives)
@@ -209,8 +215,33 @@ class _Run(Copies):
             return
         archive_id, host = order[0], site_host(want.link.url)
         self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
-                       rank=(want.order,), odds=self.rates.score(host, archive_id),
+                       rank=(want.order,), odds=self.odds(host, archive_id),
                        long_shot=self.rates.missed(host, archive_id))
+        self.waiting[host] += 1
+
+    def odds(self, host: str, archive_id: str) -> float:
+        """What asking ``archive_id`` about one of the site's pages is worth: its chance to hold it and, while
+        nothing is known of the site there, what the answer teaches about the site's other waiting pages."""
+        chance = self.rates.score(host, archive_id)
+        if self.rates.known(host, archive_id):
+            return chance
+        return chance * min(LEARNING_BONUS_CAP, 1.0 + LEARNING_BONUS * max(0, self.waiting[host]))
+
+    def relearn(self, host: str) -> None:
+        """An answer about one of the site's pages: its other queued pages move to the archive now likeliest
+        (or behind the rest of a lane, as long shots), at once rather than when their turn comes."""
+        for archive_id in self.archives:
+            lane = self.lanes.lanes.get(archive_id)
+            if lane is None:
+                continue
+            moved = [i for i in lane.items if isinstance(i.job, _Ask) and not i.job.stolen
+                     and site_host(i.job.want.link.url) == host]
+            if not moved:
+                continue
+            lane.items = [i for i in lane.items if i not in moved]
+            for item in moved:
+                self.waiting[host] -= 1
+                self.place(item.job.want)  # type: ignore[attr-defined]  # an _Ask, checked above
 
     def steal(self, lane: Lane) -> Item | None:
         """An archive with nothing of its own asks about the most valuable link waiting behind a busy lane that
@@ -244,6 +275,7 @@ class _Run(Copies):
         (or text) ends the link's asks, else it moves on to the next likeliest archive. When what the run
         learned since the link was queued makes another archive likelier, the link moves there first."""
         link, state = want.link, want.state
+        self.waiting[site_host(link.url)] -= 1
         if self.late():
             return
         if not stolen and archive_id not in self.client.rested and self.moved_on(want, archive_id):
@@ -306,6 +338,7 @@ class _Run(Copies):
         self.store.save(state)
         if answer.kind != "unknown":
             self.rates.add(site_host(link.url), archive_id, bool(answer.mementos))
+            self.relearn(site_host(link.url))
 
     def rest(self, archive_id: str) -> None:
         """A rested archive's queued links move on to their next archive (it is unknown for them)."""
@@ -316,6 +349,7 @@ class _Run(Copies):
         for item in self.lanes.drop(archive_id, left=False):
             job = item.job
             if isinstance(job, _Ask):
+                self.waiting[site_host(job.want.link.url)] -= 1
                 job.want.tried.add(archive_id)
                 rec = ArchivesRecord.ensure(job.want.state)
                 rec.unknown[archive_id] = why
@@ -379,37 +413,6 @@ class _Run(Copies):
             except DeadlineReached:
                 return
         self.place(want)
-
-def archive_findings(link: Link, state: LinkState | None, archives: dict[str, Archive]) -> list[Finding]:
-    """``archive_copy`` (info) for a failing link whose copy comes from another archive (no Wayback copy);
-    ``archive_unavailable`` (warning) for a declared archive URL of another archive that does not replay."""
-    if state is None or state.archives is None or not link.checkable:
-        return []
-    rec, out = state.archives, []
-    wb_copy = state.wayback is not None and state.wayback.url
-    for c in link.citations:
-        prefix = f"source {c.source_index}: {link.url}"
-        if state.status in FAILING_STATUSES and rec.url and not wb_copy:
-            when = str(rec.timestamp or "")
-            unverified = "" if rec.verified else " (not yet replayed and checked: it may be an error page)"
-            out.append(Finding(kind=FindingKind.ARCHIVE_COPY, severity=Severity.INFO,
-                               message=f"{prefix} is {state.status}; {archive_name(rec.archive, archives)} has a "
-                                       f"copy from {when[:4]}-{when[4:6]}-{when[6:8]}: {rec.url}{unverified}",
-                               file=c.file, line=c.line, event=c.event, source_index=c.source_index,
-                               url=link.url, expected=rec.url, fix=f"archive_url: {rec.url}"))
-        for url, verdict in sorted(rec.declared.items()) if c is link.citations[0] else ():
-            if verdict in ("missing", "error", "mismatch"):
-                why = {"missing": "was not found in the archive",
-                       "error": "is a capture of an error page or a redirect, not of the cited page",
-                       "mismatch": "is a capture of another page"}[verdict]
-                out.append(Finding(kind=FindingKind.ARCHIVE_UNAVAILABLE, severity=Severity.WARNING,
-                                   message=f"{prefix}: the declared archive_url {url} {why}",
-                                   file=c.file, line=c.line, event=c.event, source_index=c.source_index,
-                                   url=link.url, expected="a capture that replays the page", actual=url,
-                                   fix=f"archive_url: {rec.url}" if rec.url and rec.verified
-                                   else "remove archive_url or find another copy"))
-    return out
-
 
 class ArchivesNight:
     """The other archives' part of a night, on the night's lanes (one lane per archive)::
