@@ -21,20 +21,20 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
-
 from ..config import Settings
-from ..liveness.errors import FetchFailure
-from ..liveness.fetcher import Fetcher
-from ..liveness.transport import Answer
 from ..models import RawExchange
 from ..wayback.errors import DeadlineReached
 from ..wayback.limiter import LIMITER
 from . import linkformat
 from .linkformat import Memento
 from .registry import Archive
+
+if TYPE_CHECKING:  # the HTTP stack (httpx, httpcore, lxml) is imported with the client's first call
+    from ..liveness.fetcher import Fetcher
+    from ..liveness.transport import Answer
 
 #: the Wayback Machine's id as an archive (its known captures are replayed through this client too)
 WAYBACK_ID = "wayback"
@@ -86,11 +86,7 @@ class MementoClient:
         self.settings = settings
         self.archives = {a.id: a for a in archives}
         self.deadline = deadline
-        timeout = settings.archive_timeout
-        quick = dataclasses.replace(settings, connect_timeout=min(settings.connect_timeout, timeout),
-                                    read_timeout=min(settings.read_timeout, timeout), total_timeout=timeout,
-                                    per_host_gap=0.0, per_host_concurrency=max(settings.per_host_concurrency, 2))
-        self.fetcher = Fetcher(quick)
+        self._fetcher: Fetcher | None = None
         self.lanes = {a.id: _Lane(60.0 / self.per_minute(a)) for a in archives}
         self.calls: Counter[str] = Counter()
         #: request start times (time.monotonic()) per archive, for the benchmark's calls per minute
@@ -102,13 +98,27 @@ class MementoClient:
     def per_minute(self, archive: Archive) -> float:
         return self.settings.archive_per_minute or archive.per_minute
 
+    @property
+    def fetcher(self) -> Fetcher:
+        """The guarded HTTP client (timeouts of ``archive_timeout``), built with the first call: a run with
+        nothing to ask never imports the HTTP stack (an httpx client needs no ``__aenter__`` to send)."""
+        if self._fetcher is None:
+            from ..liveness.fetcher import Fetcher
+
+            settings, timeout = self.settings, self.settings.archive_timeout
+            self._fetcher = Fetcher(dataclasses.replace(
+                settings, connect_timeout=min(settings.connect_timeout, timeout),
+                read_timeout=min(settings.read_timeout, timeout), total_timeout=timeout, per_host_gap=0.0,
+                per_host_concurrency=max(settings.per_host_concurrency, 2)))
+        return self._fetcher
+
     async def __aenter__(self) -> MementoClient:
-        await self.fetcher.__aenter__()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        await self.fetcher.aclose()
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
 
     # ------------------------------------------------------------------ pacing, failures
 
@@ -140,6 +150,8 @@ class MementoClient:
 
     async def _get(self, archive: Archive, url: str) -> Answer | str:
         """One paced GET; the answer, or why there is none (counted as a failure when it is one)."""
+        from ..liveness.errors import FetchFailure
+
         lane = self.lanes.setdefault(archive.id, _Lane(60.0 / self.per_minute(archive)))
         async with lane.lock:  # one request in flight per archive, paced
             if archive.id in self.rested:
@@ -183,6 +195,8 @@ class MementoClient:
     async def replay(self, archive: Archive, url: str, *, max_hops: int = 3) -> MementoReplay:
         """Fetch the memento at ``url`` (its raw form when the archive has one), following the archive's own
         redirects to the memento but never an archived redirect."""
+        import httpx
+
         home = urlsplit(archive.base).hostname
         for _ in range(max_hops + 1):
             answer = await self._get(archive, url)

@@ -8,12 +8,13 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from ..liveness.errors import FetchFailure
-from ..liveness.fetcher import Fetcher
-from ..liveness.transport import fetch_once
 from .errors import ArchiveError, Excluded, status_error
+
+if TYPE_CHECKING:  # the HTTP stack is imported with the first lookup: a night with none never imports it
+    from ..liveness.fetcher import Fetcher
 
 #: the CDX fields asked for, in this order (the JSON header row follows ``fl``)
 FIELDS = ("timestamp", "original", "statuscode", "mimetype", "digest", "length")
@@ -103,6 +104,9 @@ class HttpxCdx:
         self.endpoint = base_url.rstrip("/") + "/cdx/search/cdx"
 
     async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[CdxRow]:
+        from ..liveness.errors import FetchFailure
+        from ..liveness.transport import fetch_once
+
         url = f"{self.endpoint}?{urlencode(query.params())}"
         try:
             answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.settings.max_body_bytes,

@@ -35,19 +35,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-import httpx
-
 from ..config import Settings
-from ..liveness.errors import FetchFailure
-from ..liveness.fetcher import Fetcher
-from ..liveness.transport import Answer, fetch_once
 from ..models import RawExchange
 from .cdx import TIMESTAMP, CdxQuery, CdxRow, HttpxCdx, WaybackpyCdx
 from .errors import ArchiveError, AuthRejected, RateLimited, blocked_site, status_error
 from .limiter import LIMITER, STATUS_PER_MINUTE, ArchiveLimiter, Credentials, Grant
+
+if TYPE_CHECKING:  # the HTTP stack (httpx, httpcore, lxml) is imported with the client's first call
+    from ..liveness.fetcher import Fetcher
+    from ..liveness.transport import Answer
 
 #: SPN2 status records expire after about an hour and then read "pending" (agude/wayback-machine-archiver#28)
 STATUS_TTL_SECONDS = 50 * 60
@@ -143,16 +142,32 @@ class WaybackClient:
         self.limiter = limiter or LIMITER
         self.base = settings.wayback_url.rstrip("/")
         self.availability_base = settings.availability_url.rstrip("/")
-        self.fetcher = Fetcher(settings)
-        self.cdx_backend: HttpxCdx | WaybackpyCdx = (
-            WaybackpyCdx(self.base, settings.ua) if cdx == "waybackpy" else HttpxCdx(self.fetcher, self.base))
+        self._cdx = cdx
+        self._fetcher: Fetcher | None = None
+        self._cdx_backend: HttpxCdx | WaybackpyCdx | None = None
         self.on_pause = on_pause
         self.deadline = deadline
         self.calls: Counter[str] = Counter()
         self.rate_limited = 0
 
+    @property
+    def fetcher(self) -> Fetcher:
+        """The guarded HTTP client, built with the first call: a run with nothing to ask the archive never
+        imports the HTTP stack (an httpx client needs no ``__aenter__`` to send)."""
+        if self._fetcher is None:
+            from ..liveness.fetcher import Fetcher
+
+            self._fetcher = Fetcher(self.settings)
+        return self._fetcher
+
+    @property
+    def cdx_backend(self) -> HttpxCdx | WaybackpyCdx:
+        if self._cdx_backend is None:
+            self._cdx_backend = (WaybackpyCdx(self.base, self.settings.ua) if self._cdx == "waybackpy"
+                                 else HttpxCdx(self.fetcher, self.base))
+        return self._cdx_backend
+
     async def __aenter__(self) -> WaybackClient:
-        await self.fetcher.__aenter__()
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -160,8 +175,10 @@ class WaybackClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self.cdx_backend.aclose()
-        await self.fetcher.aclose()
+        if self._cdx_backend is not None:
+            await self._cdx_backend.aclose()
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
 
     @property
     def saving(self) -> bool:
@@ -230,6 +247,10 @@ class WaybackClient:
     async def replay(self, original: str, timestamp: str, *, max_hops: int = 3) -> Replay:
         """Fetch the original bytes of the capture at ``timestamp`` (``id_``), following the archive's
         redirects to the nearest capture (no Memento-Datetime) but never an archived redirect."""
+        import httpx
+
+        from ..liveness.errors import FetchFailure
+
         url = self.capture_url(timestamp, original, flag="id_")
         base_host = urlsplit(self.base).hostname
         for _ in range(max_hops + 1):
@@ -274,6 +295,11 @@ class WaybackClient:
 
     async def _get(self, url: str, what: str, headers: Mapping[str, str] | None = None,
                    on_sent: Callable[[], None] | None = None) -> Answer:
+        import httpx
+
+        from ..liveness.errors import FetchFailure
+        from ..liveness.transport import Answer, fetch_once
+
         try:
             if headers:
                 request = self.fetcher.client.build_request("GET", url, headers=dict(headers))
@@ -308,6 +334,11 @@ class WaybackClient:
     async def submit(self, url: str, *, if_not_archived_within: int | None = None,
                      options: Iterable[tuple[str, str]] = (("skip_first_archive", "1"),)) -> SaveAnswer:
         """``POST /save``: a job id, or the ``status_ext`` error (which the archive may send with HTTP 200)."""
+        import httpx
+
+        from ..liveness.errors import FetchFailure
+        from ..liveness.transport import Answer
+
         headers = self._auth()
         await self._slot("save")
         form = [("url", url), *options]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ..liveness.transport import Answer
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: the HTTP stack (httpcore, httpx) is not imported for them
+    from ..liveness.transport import Answer
 
 
 class ArchiveError(Exception):

@@ -10,7 +10,6 @@ import asyncio
 
 from ..history.linkstate import LinkState
 from ..history.wayback_record import Known, Rescued, WaybackRecord
-from ..liveness.soft404 import content_verdict
 from ..models import Link
 from ..snapshots.extract import Extraction
 from ..snapshots.store import Capture, SnapshotAction, stored_text
@@ -23,6 +22,8 @@ from .run import RunBase
 def not_the_page(url: str, body: bytes, content_type: str | None) -> str | None:
     """Why an archived body is not the cited page (a bot challenge, a parked domain, an error page), else None:
     the checker's own content rules (:func:`~archiver.liveness.soft404.content_verdict`), applied to the capture."""
+    from ..liveness.soft404 import content_verdict  # lxml and the soft-404 rules: only when a capture is judged
+
     verdict = content_verdict(url, body, content_type)
     if verdict is None:
         return None

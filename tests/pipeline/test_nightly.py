@@ -305,6 +305,45 @@ def test_a_run_with_nothing_due_touches_no_network_and_no_state(farm: Farm, tmp_
 
 
 @pytest.mark.subprocess
+def test_a_pipeline_rerun_with_nothing_due_imports_no_http_stack(tmp_path: Path) -> None:
+    """Issue 19: ``archiver run`` again the same night, with every link checked and looked up, asks nothing,
+    and so never imports httpx, httpcore or lxml (the archive clients build theirs with their first call)."""
+    import datetime as dt
+
+    from archiver.config import Settings
+    from archiver.history.linkstate import apply_result, new_state
+    from archiver.history.store import StateStore
+    from archiver.history.wayback_record import WaybackRecord
+    from archiver.models import CheckResult
+    from archiver.timeline.catalog import build_catalog
+    from archiver.timeline.load import load_events
+
+    timeline(tmp_path / "events", [f"https://news{i % 2}.example/story-{i}" for i in range(6)])
+    night = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)
+    store, stamp = StateStore(tmp_path / "snapshots"), "20200102030405"
+    for link in build_catalog(load_events(tmp_path / "events", processes=1).events).checkable:
+        state = new_state(link.url, link.normalized_url, night)
+        apply_result(state, CheckResult(url=link.url, status="alive", checked_at=night, http_status=200,
+                                        final_url=None, content_type="text/html", evidence="HTTP 200 OK"), Settings())
+        state.extracted = state.last_checked
+        state.wayback = WaybackRecord.from_dict({
+            "url": f"https://web.archive.org/web/{stamp}/{link.url}", "timestamp": stamp, "source": "cdx",
+            "looked_up": state.last_checked, "captures": [{"timestamp": stamp, "status": 200}]})
+        store.save(state)
+    closed = "http://127.0.0.1:9"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVER_")}
+    env.update({"ARCHIVER_NOW": "2026-03-01T14:00:00Z", "ARCHIVER_WAYBACK_URL": closed,
+                "ARCHIVER_AVAILABILITY_URL": closed})
+    guard = _GUARDED_CHECK.replace('"EXIT", code', '"LXML", "lxml" in sys.modules, "EXIT", code')
+    done = subprocess.run([sys.executable, "-c", guard, "run", "--events", str(tmp_path / "events"),
+                           "--snapshots", str(tmp_path / "snapshots"), "--report-dir", str(tmp_path / "reports"),
+                           "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert "ATTEMPTS 0 HTTPX False LXML False EXIT 0" in done.stderr, done.stdout + done.stderr
+    data = json.loads((tmp_path / "reports" / "report.json").read_text("utf-8"))
+    assert (data["run"]["due"], data["run"]["requests"], data["run"]["wayback"]["lookups_left"]) == (0, 0, 0)
+
+
+@pytest.mark.subprocess
 def test_a_same_night_rerun_leaves_failing_links_alone_until_the_next_night(farm: Farm, tmp_path: Path) -> None:
     web = Web(farm, 1)
 
