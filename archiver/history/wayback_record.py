@@ -226,5 +226,10 @@ class WaybackRecord(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self.to_dict())
 
+    def __bool__(self) -> bool:
+        """Always true, as ``len`` says (the stored form always holds ``url`` and ``timestamp``), without
+        building the stored form: ``if state.wayback`` is asked of every link a few times a run."""
+        return True
+
     def __repr__(self) -> str:
         return f"WaybackRecord({self.to_dict()!r})"

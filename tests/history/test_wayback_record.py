@@ -92,6 +92,7 @@ def test_ensure_creates_an_empty_record_once() -> None:
     record = WaybackRecord.ensure(state)
     assert state.wayback is record and WaybackRecord.ensure(state) is record
     assert state.to_dict()["wayback"] == {"url": None, "timestamp": None}
+    assert record and len(record) == 2  # __bool__ answers without the stored form, as len() would
 
 
 def roundtrip_state_files(root: Path) -> int:
