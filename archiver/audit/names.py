@@ -35,13 +35,18 @@ _WEAK = _GENERIC_TAIL | frozenset({
 })
 _COUNTRY_PREFIXES = (("united", "states"), ("us",), ("usa",))
 _DOTTED = re.compile(r"[a-z0-9]+(?:\.[a-z0-9]+)+\.?")
+_APOSTROPHES = re.compile(r"['’`´]")
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 def name_tokens(name: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    if name.isascii():  # most names: NFKD changes no ASCII character and none is a combining mark
+        text = name.casefold()
+    else:
+        text = unicodedata.normalize("NFKD", name)
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("&", " and ").replace("+", " and ")
-    text = re.sub(r"['’`´]", "", text)
+    text = _APOSTROPHES.sub("", text)
 
     def dotted(m: re.Match[str]) -> str:
         parts = [p for p in m.group(0).split(".") if p]
@@ -50,7 +55,7 @@ def name_tokens(name: str) -> list[str]:
         return " ".join(parts)  # salon.com -> salon com
 
     text = _DOTTED.sub(dotted, text)
-    raw = re.findall(r"[a-z0-9]+", text)
+    raw = _WORD.findall(text)
     tokens: list[str] = []
     run: list[str] = []
     for tok in [*raw, ""]:  # collapse runs of single letters: "u s" -> "us"

@@ -181,7 +181,8 @@ class Registry:
             for n in (entry.name, *entry.aliases):
                 if not n:
                     continue
-                for key in {name_key(n), " ".join(strip_tail(name_tokens(n)))}:
+                tokens = name_tokens(n)  # name_key(n) is " ".join(tokens): one tokenizing for both keys
+                for key in {" ".join(tokens), " ".join(strip_tail(tokens))}:
                     bucket = index.setdefault(key, [])
                     if entry not in bucket:
                         bucket.append(entry)
@@ -193,7 +194,8 @@ class Registry:
             self._index = self._build_index()
         primary = primary_name(name)
         found: list[Publisher] = []
-        for key in (name_key(primary), " ".join(strip_tail(name_tokens(primary)))):
+        tokens = name_tokens(primary)
+        for key in (" ".join(tokens), " ".join(strip_tail(tokens))):
             for entry in self._index.get(key, []):
                 if entry not in found:
                     found.append(entry)
