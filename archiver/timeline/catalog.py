@@ -5,7 +5,7 @@ form computed by courlan (trafilatura's own URL library: lower-case scheme and
 host, default port dropped, path normalised, tracking parameters such as
 ``utm_*``, ``fbclid`` and ``gclid`` dropped) plus dropping the fragment.
 Registrable domains come from the Public Suffix List snapshot bundled with
-tldextract, never fetched over the network.
+publicsuffixlist (ICANN section), never fetched over the network.
 """
 
 from __future__ import annotations
@@ -17,13 +17,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
-import tldextract
 from courlan import normalize_url
+from publicsuffixlist import PublicSuffixList
 
 from ..models import Citation, Event, Finding, FindingKind, Link, Severity
 
-# Offline PSL: no suffix-list download, no cache directory (bundled snapshot only).
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+
+@lru_cache(maxsize=1)
+def _suffixes() -> PublicSuffixList:
+    """The Public Suffix List bundled with publicsuffixlist (its ICANN section: the registrable domain
+    of a blog on a hosting service is the service's), read once, when a domain is first asked for."""
+    return PublicSuffixList(only_icann=True)
+
 
 #: RFC 2606 / RFC 6761 names reserved for documentation: a citation of them is a placeholder.
 PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
@@ -123,10 +128,7 @@ def registrable_domain(host: str) -> str:
     host = host.lower().rstrip(".")
     if not host or _is_ip(host):
         return host
-    ext = _EXTRACT(host)
-    if ext.domain and ext.suffix:
-        return f"{ext.domain}.{ext.suffix}"
-    return host
+    return _suffixes().privatesuffix(host) or host
 
 
 def host_of(url: str) -> str:
