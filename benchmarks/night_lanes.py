@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import shutil
@@ -173,6 +174,9 @@ def measure(root: Path, world: World, doubles: dict[str, MementoDouble], wayback
     bounds = {f"wayback {kind}": n / (RATES[kind] * speedup / 60) for kind, n in wb_calls.items()}
     bounds.update({a: calls[a] / (pm * speedup / 60) for a, pm, _ in ARCHIVES})
     busiest = max(bounds, key=lambda k: bounds[k])
+    report = json.loads((root / "reports" / "report.json").read_text("utf-8"))
+    lanes = report["run"].get("archives", {}).get("lanes", {})
+    left = report["run"].get("archives", {}).get("left", {})
     asks: dict[str, list[int]] = {"copy": [], "only others hold, no copy": [], "nowhere": []}
     for url in world.links:
         rec = store.states[canonical_url(url)].archives
@@ -190,6 +194,9 @@ def measure(root: Path, world: World, doubles: dict[str, MementoDouble], wayback
         "calls": " ".join(f"{k}={v}" for k, v in {**wb_calls, **calls}.items() if v),
         "wall": f"{seconds:.1f}s ({seconds * speedup:.0f}s real)",
         "busiest lane": f"{busiest} {bounds[busiest]:.1f}s",
+        "lanes (done/left, busy s)": "; ".join(f"{k} {v['done']}/{v['left']} {v['busy_seconds']:.0f}s"
+                                               for k, v in lanes.items()) or "-",
+        "left for the next run": ", ".join(f"{n} {k}" for k, n in left.items()) or "-",
         "TimeMaps a link asked": "; ".join(f"{k} {len(v)} links, {sum(v) / len(v):.1f}" for k, v in asks.items()
                                            if v) or "-",
     }

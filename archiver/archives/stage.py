@@ -75,6 +75,11 @@ class _Want:
     #: archives the link was sent to the back of the queue of, as a long shot
     deferred: set[str] = field(default_factory=set)
     counted: bool = False
+    #: the link's site (its host without ``www.``), what the archives' odds are learned by
+    host: str = ""
+
+    def __post_init__(self) -> None:
+        self.host = self.host or site_host(self.link.url)
 
 
 @dataclass(eq=False, slots=True)
@@ -202,7 +207,7 @@ class _Run(Copies):
 
     def preference(self, want: _Want) -> list[str]:
         """The archives still to ask about the link, likeliest first (this host's hits, then the archive's)."""
-        host, key = site_host(want.link.url), want.link.normalized_url
+        host, key = want.host, want.link.normalized_url
         left = [a for a in want.allowed if a not in want.tried and a not in self.client.rested]
         return sorted(left, key=lambda a: (-self.rates.score(host, a), zlib.crc32(f"{a} {key}".encode())))
 
@@ -213,7 +218,7 @@ class _Run(Copies):
         order = self.preference(want)
         if not order:
             return
-        archive_id, host = order[0], site_host(want.link.url)
+        archive_id, host = order[0], want.host
         self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
                        rank=(want.order,), odds=self.odds(host, archive_id),
                        long_shot=self.rates.missed(host, archive_id))
@@ -235,7 +240,7 @@ class _Run(Copies):
             if lane is None:
                 continue
             moved = [i for i in lane.items if isinstance(i.job, _Ask) and not i.job.stolen
-                     and site_host(i.job.want.link.url) == host]
+                     and i.job.want.host == host]
             if not moved:
                 continue
             lane.items = [i for i in lane.items if i not in moved]
@@ -259,7 +264,7 @@ class _Run(Copies):
                 job = item.job
                 if not isinstance(job, _Ask) or me not in job.want.allowed or me in job.want.tried:
                     continue
-                if (best is None or item < best[1]) and not self.rates.missed(site_host(job.want.link.url), me):
+                if (best is None or item < best[1]) and not self.rates.missed(job.want.host, me):
                     best = (queue, item)
         if best is None:
             return None
@@ -275,7 +280,7 @@ class _Run(Copies):
         (or text) ends the link's asks, else it moves on to the next likeliest archive. When what the run
         learned since the link was queued makes another archive likelier, the link moves there first."""
         link, state = want.link, want.state
-        self.waiting[site_host(link.url)] -= 1
+        self.waiting[want.host] -= 1
         if self.late():
             return
         if not stolen and archive_id not in self.client.rested and self.moved_on(want, archive_id):
@@ -304,7 +309,7 @@ class _Run(Copies):
     def moved_on(self, want: _Want, archive_id: str) -> bool:
         """What the night learned since the link was queued here: a likelier archive (the link moves there),
         or that this archive holds none of the site's pages (the link waits behind the rest as a long shot)."""
-        host = site_host(want.link.url)
+        host = want.host
         best = self.preference(want)
         if best and best[0] != archive_id and \
                 self.rates.score(host, best[0]) > self.rates.score(host, archive_id) + 1e-9:
@@ -337,8 +342,9 @@ class _Run(Copies):
         state.archives = rec
         self.store.save(state)
         if answer.kind != "unknown":
-            self.rates.add(site_host(link.url), archive_id, bool(answer.mementos))
-            self.relearn(site_host(link.url))
+            host = site_host(link.url)
+            self.rates.add(host, archive_id, bool(answer.mementos))
+            self.relearn(host)
 
     def rest(self, archive_id: str) -> None:
         """A rested archive's queued links move on to their next archive (it is unknown for them)."""
@@ -349,7 +355,7 @@ class _Run(Copies):
         for item in self.lanes.drop(archive_id, left=False):
             job = item.job
             if isinstance(job, _Ask):
-                self.waiting[site_host(job.want.link.url)] -= 1
+                self.waiting[job.want.host] -= 1
                 job.want.tried.add(archive_id)
                 rec = ArchivesRecord.ensure(job.want.state)
                 rec.unknown[archive_id] = why

@@ -37,7 +37,7 @@ from ..support import asyncrun
 from ..support.timefmt import iso
 from ..timeline.edit import apply_fills
 from ..timeline.load import load_timeline
-from .night import CheckOutcome, all_archives, run_night
+from .night import CheckOutcome, all_archives, archives_record, run_night
 from .stored import stored_report
 from .summary import ExitCode, FailOn, fail_reason, run_summary
 
@@ -148,6 +148,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
     record["notes"] = notes + outcome.notes
     record.setdefault("stage_seconds", {})["wayback"] = round(outcome.seconds, 3)
     record["wayback"] = {"summary": outcome.summary, "lookups_left": outcome.lookups_left}
+    record["archives"] = archives_record(outcome)
     store.write_run(record)
 
 

@@ -263,6 +263,13 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     return archived
 
 
+def archives_record(archived: WaybackOutcome) -> dict[str, Any]:
+    """``run.archives`` of report.json: the other archives' summary, the archive step's seconds, each lane's
+    counts and what the night left for the next run, by kind."""
+    return {"summary": archived.others_summary, "seconds": round(archived.seconds, 1), "lanes": archived.lanes,
+            "left": {work.key: n for work, n in archived.left.items()}}
+
+
 def left_by_kind(lanes: Lanes, lookups: Iterable[str], store: StateStore) -> dict[Work, int]:
     """What the night could not do, by kind: the items still queued (or dropped when their archive stopped),
     and the links whose Wayback lookup did not happen (beyond the ``max_lookups`` budget, or stopped) and that
@@ -327,8 +334,7 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
     report["run"]["hosts"] = run.hosts
     if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
         report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
-        report["run"]["archives"] = {"summary": archived.others_summary, "seconds": round(archived.seconds, 1),
-                                     "lanes": archived.lanes, "left": {w.key: n for w, n in archived.left.items()}}
+        report["run"]["archives"] = archives_record(archived)
     return report
 
 

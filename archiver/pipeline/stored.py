@@ -21,7 +21,7 @@ from ..timeline.load import LoadResult, load_timeline
 from .findings import link_findings
 
 #: what the run record holds beyond RunInfo, copied into the report as it was
-RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback")
+RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback", "archives")
 
 
 def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
