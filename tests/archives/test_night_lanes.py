@@ -190,3 +190,42 @@ def test_an_archive_that_held_the_sites_pages_before_is_asked_first_and_alone(fa
     _, store, _ = night(w)
     assert copy_of(store, url) == ("ukwa", True)
     assert other.hits() == [] and [h[1] for h in likely.hits()] == ["timemap", "memento"]
+
+
+def test_the_text_of_live_pages_is_extracted_while_the_archive_lanes_work(farm: Farm, tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``archiver run``: the live pages' text is extracted (in the process pool) while the Wayback lookups go on,
+    not before or after them: long pages still being extracted when the check ends, the first lookup goes out
+    before the last text is written."""
+    from click.testing import CliRunner
+
+    from archiver.cli import cli
+    from tests.support.farm import Conn, Request
+    from tests.support.wayback_double import WaybackDouble
+    from tests.wayback.test_wayback_budget import timeline
+
+    paragraph = "<p>" + "The council met again on Tuesday to discuss the cameras and the budget. " * 12 + "</p>"
+
+    async def long_page(req: Request, conn: Conn) -> None:  # about 1 MB: seconds of extraction in all
+        await conn.send(200, f"<html><head><title>Story {req.path}</title></head><body><article><h1>Story</h1>"
+                             f"{paragraph * 1200}</article></body></html>".encode())
+
+    news = farm.add("long-news", long_page)
+    double = WaybackDouble().start(farm)
+    urls = [news.url(f"/news/story-{i}") for i in range(6)]
+    timeline(tmp_path, urls)
+    env = {k: None for k in __import__("os").environ if k.startswith(("ARCHIVER_", "IA_"))}
+    env.update({"ARCHIVER_WAYBACK_URL": double.base_url, "ARCHIVER_AVAILABILITY_URL": double.base_url,
+                "ARCHIVER_ALLOW_NETWORKS": "127.0.0.0/8", "ARCHIVER_CDX_PER_MINUTE": "600",
+                "ARCHIVER_PER_HOST_GAP": "0", "ARCHIVER_NOW": "2024-05-01T02:00:00Z",
+                "ARCHIVER_SNAPSHOT_PAGES": "true", "ARCHIVER_SOFT404_PROBE": "false", "ARCHIVER_EXTRACT_WORKERS": "1"})
+    monkeypatch.chdir(tmp_path)
+    offset = time.time() - time.monotonic()
+    result = CliRunner().invoke(cli, ["run", "--events", "events", "--snapshots", "snapshots", "--report-dir",
+                                      "reports"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    snapshots = list((tmp_path / "snapshots").rglob("snapshot*.md"))
+    cdx = sorted(h.at for h in double.hits("cdx"))
+    assert len(snapshots) == 6 and len(cdx) == 6
+    written = max(p.stat().st_mtime for p in snapshots) - offset
+    assert cdx[0] < written, "the archive lanes waited for the text extraction"
