@@ -38,7 +38,7 @@ from ..history.schedule import has_text, work_for
 from ..history.store import StateStore
 from ..models import FAILING_STATUSES, Link, LinkStatus
 from ..snapshots.store import SnapshotStore
-from ..support.lanes import Item, Lane, Lanes, Work
+from ..support.lanes import Item, Lane, LanePart, Lanes, Work
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog, parse_archive_url
 from ..wayback import policy
@@ -420,7 +420,7 @@ class _Run(Copies):
                 return
         self.place(want)
 
-class ArchivesNight:
+class ArchivesNight(LanePart[_Run]):
     """The other archives' part of a night, on the night's lanes (one lane per archive)::
 
         part = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
@@ -449,18 +449,6 @@ class ArchivesNight:
         offered to the others now (those offered before keep their place)."""
         self.run.wayback_down = True
         self.run.offer_all(self.catalog.links)
-
-    async def __aenter__(self) -> _Run:
-        if self.own:
-            await self.client.__aenter__()
-        return self.run
-
-    async def __aexit__(self, *exc: object) -> None:
-        try:
-            await self.run.aclose()
-        finally:
-            if self.own:
-                await self.client.__aexit__(None, None, None)
 
     def outcome(self) -> ArchivesOutcome:
         run, client = self.run, self.client

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any, Generic, Protocol, TypeVar
 
 
 class Work(IntEnum):
@@ -308,3 +309,31 @@ class Lanes:
         return {name: {"done": lane.done, "failed": lane.failed, "left": lane.queued,
                        "busy_seconds": round(lane.busy, 1)}
                 for name, lane in sorted(self.lanes.items()) if lane.done or lane.failed or lane.queued}
+
+
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+RunT = TypeVar("RunT", bound=_Closable)
+
+
+class LanePart(Generic[RunT]):
+    """One stage's part of a night on the lanes (``async with part as run``): its run, closed at the end, and its
+    archive client, opened and closed here when the part made it (``own``)."""
+
+    run: RunT
+    client: Any  # an async context manager: the stage's archive client
+    own: bool
+
+    async def __aenter__(self) -> RunT:
+        if self.own:
+            await self.client.__aenter__()
+        return self.run
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.run.aclose()
+        finally:
+            if self.own:
+                await self.client.__aexit__(None, None, None)

@@ -47,7 +47,7 @@ from ..history.store import StateStore
 from ..history.wayback_record import Known, Saved, SaveError, WaybackRecord
 from ..models import FAILING_STATUSES, Link
 from ..snapshots.store import SnapshotStore
-from ..support.lanes import Lanes, Work
+from ..support.lanes import LanePart, Lanes, Work
 from ..support.progress import NightProgress
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog
@@ -278,7 +278,7 @@ class _Run(Rescues, Saves):
         self.handoff(link)
 
 
-class WaybackNight:
+class WaybackNight(LanePart[_Run]):
     """The Wayback Machine's part of a night, on the night's lanes::
 
         part = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
@@ -317,18 +317,6 @@ class WaybackNight:
                 f"{seconds:g} s")
         print(f"archiver: wayback: {text}", file=self.stream, flush=True)
         self.run.note(text)
-
-    async def __aenter__(self) -> _Run:
-        if self.own:
-            await self.client.__aenter__()
-        return self.run
-
-    async def __aexit__(self, *exc: object) -> None:
-        try:
-            await self.run.aclose()
-        finally:
-            if self.own:
-                await self.client.aclose()
 
     def outcome(self) -> WaybackOutcome:
         run, client = self.run, self.client
