@@ -442,7 +442,6 @@ class ArchivesNight(LanePart[_Run]):
         self.client = client or MementoClient(settings, self.archives, deadline=lanes.deadline)
         self.client.deadline = lanes.deadline
         self.run = _Run(settings, store, snapshot_store, self.client, self.archives, now, lanes, wayback_down)
-        self.down_since_start = wayback_down
 
     def wayback_unreachable(self) -> None:
         """The Wayback Machine cannot be reached in this run: every failing link without a verified copy is
