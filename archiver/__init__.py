@@ -1,8 +1,9 @@
 """archiver: source archiving and link verification for evidence timelines.
 
 The public API is the names in ``__all__``: settings, the timeline, the verdicts and findings
-(the report contract's types), the stages as library calls, the pipeline's commands and the
-report. Every other module is internal: importable, but free to change between releases.
+(the report contract's types), the stages as library calls, the pipeline's commands, the
+report and the errors (every one an ``ArchiverError``). Every other module is internal: importable,
+but free to change between releases.
 
 The names are imported lazily (PEP 562): ``import archiver`` costs nothing, and the HTTP stack,
 the archive client and the extractors are imported only when a name that needs them is used
@@ -19,7 +20,6 @@ _LAZY: dict[str, tuple[str, str]] = {
     # settings
     "Settings": ("archiver.config", "Settings"),
     "load_settings": ("archiver.config", "load_settings"),
-    "ConfigError": ("archiver.config", "ConfigError"),
     # the timeline
     "load_timeline": ("archiver.timeline.load", "load_timeline"),
     "Timeline": ("archiver.timeline.load", "Timeline"),
@@ -54,6 +54,16 @@ _LAZY: dict[str, tuple[str, str]] = {
     "stored_report": ("archiver.pipeline.stored", "stored_report"),
     "ExitCode": ("archiver.pipeline.summary", "ExitCode"),
     "FailOn": ("archiver.pipeline.summary", "FailOn"),
+    # the errors: one tree under ArchiverError (archiver/errors.py draws it)
+    "ArchiverError": ("archiver.errors", "ArchiverError"),
+    "ConfigError": ("archiver.errors", "ConfigError"),
+    "RegistryError": ("archiver.errors", "RegistryError"),
+    "EditError": ("archiver.errors", "EditError"),
+    "GitError": ("archiver.errors", "GitError"),
+    "LockError": ("archiver.errors", "LockError"),
+    "StoreError": ("archiver.errors", "StoreError"),
+    "ArchiveError": ("archiver.errors", "ArchiveError"),
+    "UsageError": ("archiver.errors", "UsageError"),
     # the report
     "build_report": ("archiver.report.build", "build_report"),
     "RunInfo": ("archiver.report.build", "RunInfo"),

@@ -4,7 +4,18 @@ two in step."""
 
 from archiver.audit.registry import Registry, load_registry
 from archiver.audit.rules import audit as audit_citations
-from archiver.config import ConfigError, Settings, load_settings
+from archiver.config import Settings, load_settings
+from archiver.errors import (
+    ArchiveError,
+    ArchiverError,
+    ConfigError,
+    EditError,
+    GitError,
+    LockError,
+    RegistryError,
+    StoreError,
+    UsageError,
+)
 from archiver.history.linkstate import LinkState
 from archiver.liveness.batch import check_links
 from archiver.models import CheckResult, Citation, Event, Finding, FindingKind, Link, LinkStatus, Severity, Source
@@ -22,26 +33,34 @@ __version__: str
 
 __all__ = [
     "REPORT_SCHEMA_ID",
+    "ArchiveError",
+    "ArchiverError",
     "Catalog",
     "CheckResult",
     "Citation",
     "ConfigError",
+    "EditError",
     "Event",
     "ExitCode",
     "FailOn",
     "Finding",
     "FindingKind",
+    "GitError",
     "Link",
     "LinkState",
     "LinkStatus",
     "LoadResult",
+    "LockError",
     "Registry",
+    "RegistryError",
     "RunInfo",
     "Settings",
     "Severity",
     "SnapshotStore",
     "Source",
+    "StoreError",
     "Timeline",
+    "UsageError",
     "__version__",
     "audit_citations",
     "audit_timeline",

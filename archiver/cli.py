@@ -13,9 +13,10 @@ from typing import Any
 import click
 
 from . import __version__
-from .config import ConfigError, Settings, load_settings
+from .config import Settings, load_settings
+from .errors import ArchiverError
 from .models import Finding
-from .pipeline.summary import ExitCode, FailOn
+from .pipeline.summary import ExitCode, FailOn, error_exit
 from .support import asyncrun
 from .timeline.load import load_timeline
 
@@ -26,11 +27,21 @@ config_option = click.option("--config", "config_file", type=click.Path(path_typ
 
 
 def settings_from(config_file: Path | None, **overrides: Any) -> Settings:
-    try:
-        return load_settings(overrides=overrides, config_file=config_file)
-    except ConfigError as exc:
-        click.echo(f"archiver: configuration error: {exc}", err=True)
-        sys.exit(ExitCode.FAILED)
+    """The settings of a command (a bad value raises ``ConfigError``: exit 2, see :class:`ArchiverGroup`)."""
+    return load_settings(overrides=overrides, config_file=config_file)
+
+
+class ArchiverGroup(click.Group):
+    """The command group: the one place an :class:`~archiver.errors.ArchiverError` that stops a command
+    becomes one line on standard error and its exit code (``pipeline.summary.ERROR_EXITS``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchiverError as exc:
+            code, line = error_exit(exc)
+            click.echo(line, err=True)
+            sys.exit(code)
 
 
 def format_finding(f: Finding) -> str:
@@ -38,7 +49,7 @@ def format_finding(f: Finding) -> str:
     return f"{where}: {f.severity}: {f.kind}: {f.message}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
 def cli() -> None:
     """Source archiving and link verification for evidence timelines."""
@@ -157,11 +168,7 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
     from .pipeline.commands import run_check
 
     settings = settings_from(config_file, events=events, **overrides)
-    try:
-        part = Shard.parse(shard) if shard else None
-    except ValueError as exc:
-        click.echo(f"archiver: {exc}", err=True)
-        sys.exit(ExitCode.FAILED)
+    part = Shard.parse(shard) if shard else None
     sys.exit(run_check(settings, progress=not quiet, shard=part))
 
 
@@ -362,18 +369,13 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
 def audit_command(events: Path | None, config_file: Path | None, fmt: str, write: bool) -> None:
     """Audit citations: publisher and tier against the publisher registry, missing fields,
     archive URLs. Findings are advisory: exit 0 (2 when the registry file is invalid)."""
-    from .audit.registry import RegistryError
     from .pipeline.commands import audit_timeline, fill_from_registry
 
     settings = settings_from(config_file, events=events)
-    try:
-        if write:
-            echo_edits(fill_from_registry(settings))
-            sys.exit(ExitCode.OK)
-        result = audit_timeline(settings)
-    except RegistryError as exc:
-        click.echo(f"archiver: invalid publisher registry: {exc}", err=True)
-        sys.exit(ExitCode.FAILED)
+    if write:
+        echo_edits(fill_from_registry(settings))
+        sys.exit(ExitCode.OK)
+    result = audit_timeline(settings)
     findings, counts = result.findings, result.counts
     if fmt == "json":
         summary = {"events": result.events, "citations": result.citations, "registry": result.registry,
@@ -424,11 +426,7 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
     from .pipeline.commands import run_pipeline
 
     settings = settings_from(config_file, events=events, **overrides)
-    try:
-        part = Shard.parse(shard) if shard else None
-    except ValueError as exc:
-        click.echo(f"archiver: {exc}", err=True)
-        sys.exit(ExitCode.FAILED)
+    part = Shard.parse(shard) if shard else None
     sys.exit(run_pipeline(settings, fail_on=fail_on, progress=not quiet, shard=part))
 
 
@@ -469,19 +467,19 @@ def pack_command(config_file: Path | None, snapshots: Path | None, warc_dir: str
                  runs: tuple[str, ...]) -> None:
     """Package the stored raw captures (WARC files) as one WACZ that ReplayWeb.page opens.
     Exit 0 when written, 2 when there is nothing to pack."""
-    from .snapshots.wacz import NothingToPack, pack, select_warcs
+    from .snapshots.wacz import pack, select_warcs
 
     settings = settings_from(config_file, snapshots=snapshots, warc_dir=warc_dir)
     folder = settings.warc_folder
     if folder is None:
         click.echo("archiver: warc_dir is off: no WARC files to pack", err=True)
         sys.exit(ExitCode.FAILED)
-    try:
-        done = pack(select_warcs(folder, runs), out, now=settings.clock())
-    except NothingToPack:
+    warcs = select_warcs(folder, runs)
+    if not warcs:
         which = f" matching {', '.join(runs)}" if runs else ""
         click.echo(f"archiver: no finished WARC files{which} in {folder}", err=True)
         sys.exit(ExitCode.FAILED)
+    done = pack(warcs, out, now=settings.clock())
     click.echo(f"{done.path}: {done.pages} pages from {done.warcs} WARC file(s), {done.bytes} bytes")
     sys.exit(ExitCode.OK)
 

@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-
-
-class ConfigError(ValueError):
-    """A setting has a bad value; the message names the setting and its source."""
+from .errors import ConfigError as ConfigError  # its home before archiver.errors
 
 
 def _bool(value: Any) -> bool:

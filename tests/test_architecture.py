@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "archiver"
 
 #: the layers, lowest first: a module may import its own layer or a lower one, never a higher one
 LAYERS: list[set[str]] = [
-    {"support"},
+    {"support", "errors"},  # errors: the exception tree, importing nothing from the package
     {"models", "config"},
     {"timeline"},
     {"history"},

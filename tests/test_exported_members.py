@@ -45,6 +45,16 @@ def test_the_lazy_names_are_the_real_objects() -> None:
     assert archiver.REPORT_SCHEMA_ID == SCHEMA_ID == "archiver.report/1"
 
 
+def test_the_errors_are_exported_from_their_tree() -> None:
+    from archiver import errors
+
+    assert {"ArchiverError", "ConfigError", "LockError", "ArchiveError"} <= set(archiver.__all__)
+    for name in errors.__all__:
+        assert name in archiver.__all__, name
+        assert getattr(archiver, name) is getattr(errors, name)
+        assert issubclass(getattr(archiver, name), archiver.ArchiverError)
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     try:
         archiver.no_such_name  # noqa: B018

@@ -35,6 +35,7 @@ try:
 except ImportError:  # pragma: no cover - libyaml missing
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]  # pure-Python stand-in for CSafeLoader
 
+from ..errors import RegistryError as RegistryError  # its home before archiver.errors
 from ..timeline.catalog import host_of, parse_archive_url, registrable_domain
 from .names import name_key, name_tokens, primary_name, strip_tail
 
@@ -53,10 +54,6 @@ _ENTRY_FIELDS = frozenset({
 _TOP_FIELDS = frozenset({"version", "tiers", "publishers", "rules"})
 
 Via = Literal["host", "host_rule", "domain", "suffix_rule"]
-
-
-class RegistryError(ValueError):
-    """The registry file is invalid; the message names the file and the entry."""
 
 
 # --------------------------------------------------------------------------- entries

@@ -16,13 +16,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from ..errors import LockError as LockError  # its home before archiver.errors
 from ..support import atomic
 
 LOCK_FILE = ".archiver.lock"
-
-
-class LockError(RuntimeError):
-    """Another live run holds the lock."""
 
 
 def _pid_alive(pid: int) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
 from ..models import Link
 from ..support import atomic
 from .lock import LOCK_FILE
@@ -33,9 +34,9 @@ class Shard:
         try:
             k, n = (int(part) for part in text.split("/", 1))
         except ValueError:
-            raise ValueError(f"--shard takes K/N (e.g. 2/4), got {text!r}") from None
+            raise UsageError(f"--shard takes K/N (e.g. 2/4), got {text!r}") from None
         if not 1 <= k <= n:
-            raise ValueError(f"--shard {text}: K must be between 1 and N")
+            raise UsageError(f"--shard {text}: K must be between 1 and N")
         return cls(k, n)
 
     def holds(self, link: Link) -> bool:

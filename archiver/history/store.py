@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from ..errors import StoreError
 from ..models import Finding, FindingKind, Link, Severity
 from ..support import atomic
 from ..support.storepaths import link_dir, link_folders
@@ -94,12 +95,13 @@ class StateStore:
         return [os.path.join(folder, STATE_FILE) for folder in link_folders(self.root)]
 
     def save(self, state: LinkState) -> bool:
-        """Write one link's state atomically; False when nothing changed."""
+        """Write one link's state atomically; False when nothing changed. A failed write raises
+        :class:`~archiver.errors.StoreError` (an ``OSError``) naming the file."""
         self.states[state.normalized_url] = state
         text = dumps(state.to_dict())
         if self._written.get(state.normalized_url) == text:
             return False
-        atomic.write_text(self.path(state.normalized_url), text, fsync=False)
+        _write(self.path(state.normalized_url), text, fsync=False)
         self._written[state.normalized_url] = text
         self.writes += 1
         return True
@@ -123,4 +125,12 @@ class StateStore:
         return None
 
     def write_run(self, record: dict[str, Any]) -> None:
-        atomic.write_text(self.root / RUN_FILE, dumps(record))
+        _write(self.root / RUN_FILE, dumps(record))
+
+
+def _write(path: Path, text: str, *, fsync: bool = True) -> None:
+    """``atomic.write_text``, its ``OSError`` raised as a :class:`StoreError` that names the file."""
+    try:
+        atomic.write_text(path, text, fsync=fsync)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc}") from exc

@@ -129,7 +129,10 @@ class Saved(_Sub):
 
 @dataclass(frozen=True, slots=True)
 class SaveError(_Sub):
-    """Why the last save failed (Save Page Now's ``status_ext`` code, or ``unconfirmed``)."""
+    """Why the last save failed (Save Page Now's ``status_ext`` code, or ``unconfirmed``).
+
+    A stored record, not an exception (archiver's exceptions are in ``archiver/errors.py``); the name
+    is the key written in state files, so it stays."""
 
     code: str | None
     at: str | None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ..errors import ArchiverError
 from .addresses import ip_literal
 
 
@@ -62,7 +63,7 @@ TIMEOUT_KINDS: frozenset[FailureKind] = frozenset(
     {FailureKind.CONNECT_TIMEOUT, FailureKind.READ_TIMEOUT, FailureKind.TOTAL_TIMEOUT})
 
 
-class FetchFailure(Exception):
+class FetchFailure(ArchiverError):
     """A request that produced no usable HTTP answer; ``kind`` is a :class:`FailureKind`."""
 
     def __init__(self, kind: FailureKind | str, message: str, *, transient: bool, connection_level: bool = False,

@@ -39,7 +39,7 @@ from ..timeline.edit import apply_fills
 from ..timeline.load import load_timeline
 from .night import CheckOutcome, all_archives, archives_record, run_night
 from .stored import stored_report
-from .summary import ExitCode, FailOn, fail_reason, run_summary
+from .summary import ExitCode, FailOn, error_exit, fail_reason, run_summary
 
 if TYPE_CHECKING:
     from ..report.site import SiteResult
@@ -59,8 +59,9 @@ def _locked(settings: Settings, err: TextIO, what: str, body: Callable[[], T]) -
         with run_lock(settings.snapshots, err=err, also_clean=[(settings.report_dir, REPORT_FILES)]):
             return body()
     except LockError as exc:
-        print(f"archiver: {exc}", file=err)
-        return ExitCode.FAILED
+        code, line = error_exit(exc)
+        print(line, file=err)
+        return code
     except OSError as exc:
         print(f"archiver: {what} failed: {exc}", file=err)
         return ExitCode.FAILED

@@ -31,7 +31,7 @@ from ..support.atomic import write_text
 from ..timeline.catalog import build_catalog
 from ..timeline.changes import ChangedCitation, Changes, GitError, changed_citations
 from ..timeline.load import load_timeline
-from .summary import ExitCode
+from .summary import ExitCode, error_exit
 
 if TYPE_CHECKING:
     from ..wayback.client import WaybackClient
@@ -108,8 +108,9 @@ def run_pr(settings: Settings, base: str, *, fmt: str = "github", output: Path |
     try:
         changes = changed_citations(settings.events, base, loaded.events)
     except GitError as exc:
-        print(f"archiver: {exc}", file=err)
-        return ExitCode.FAILED
+        code, line = error_exit(exc)
+        print(line, file=err)
+        return code
     outcome = asyncrun.run(check_pull_request(settings, changes, loaded.events, stream=err))
     all_annotations = pr_annotations(outcome.items)
     kept, left_out = shown(all_annotations)

@@ -9,6 +9,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from ..config import Settings
+from ..errors import ArchiverError, ConfigError, RegistryError
 from ..models import FAILING_STATUSES, CheckResult, LinkStatus
 
 
@@ -21,6 +22,25 @@ class ExitCode(IntEnum):
     FINDINGS = 1
     #: the command could not do its job: bad configuration or usage, the lock held, the network offline
     FAILED = 2
+
+
+#: How an :class:`~archiver.errors.ArchiverError` that stops a command becomes its exit: (class, what the
+#: line says before the message, exit code); the first class the error is an instance of wins. The one
+#: place the CLI (``cli.ArchiverGroup``) and the commands' lock and git handling turn errors into exits.
+ERROR_EXITS: tuple[tuple[type[ArchiverError], str, ExitCode], ...] = (
+    (ConfigError, "configuration error: ", ExitCode.FAILED),
+    (RegistryError, "invalid publisher registry: ", ExitCode.FAILED),
+    # LockError, GitError, UsageError, StoreError, ArchiveError, FetchFailure, NothingToPack: the message alone
+    (ArchiverError, "", ExitCode.FAILED),
+)
+
+
+def error_exit(exc: ArchiverError) -> tuple[ExitCode, str]:
+    """The exit code for ``exc`` and the one line that says why (``archiver: ...``), from :data:`ERROR_EXITS`."""
+    for cls, prefix, code in ERROR_EXITS:
+        if isinstance(exc, cls):
+            return code, f"archiver: {prefix}{exc}"
+    return ExitCode.FAILED, f"archiver: {exc}"  # pragma: no cover - ERROR_EXITS ends with ArchiverError
 
 
 class FailOn(StrEnum):

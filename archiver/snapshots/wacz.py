@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..errors import ArchiverError
 from ..support import atomic
 from .warc import index_warc, warc_files
 
@@ -41,7 +42,7 @@ class Packed:
     bytes: int
 
 
-class NothingToPack(ValueError):
+class NothingToPack(ArchiverError, ValueError):
     """No finished WARC file matches."""
 
 

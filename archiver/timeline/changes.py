@@ -17,15 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import GitError as GitError  # its home before archiver.errors
 from ..models import Event, Finding, Source
 from .catalog import canonical_url
 from .load import _FileContext, parse_event_text
 
 GIT_TIMEOUT = 60
-
-
-class GitError(Exception):
-    """git could not answer: not a repository, the base ref or the merge base missing from the clone."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ try:
 except ImportError:  # pragma: no cover - libyaml missing
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]  # pure-Python stand-in for CSafeLoader
 
+from ..errors import EditError as EditError  # its home before archiver.errors
 from ..support import atomic
 from .load import PUBLISHER_KEYS
 
@@ -43,10 +44,6 @@ DEFAULT_KEY_ALIASES: Mapping[str, Sequence[str]] = {"publisher": PUBLISHER_KEYS}
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BOM = "\ufeff"
-
-
-class EditError(ValueError):
-    """The requested edit cannot be made minimally; the message says why."""
 
 
 def _frontmatter_bounds(lines: list[str]) -> tuple[int, int]:

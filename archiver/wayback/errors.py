@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import ArchiveError as ArchiveError  # its home before archiver.errors
+
 if TYPE_CHECKING:  # annotations only: the HTTP stack (httpcore, httpx) is not imported for them
     from ..liveness.transport import Answer
-
-
-class ArchiveError(Exception):
-    """An archive call that gave no usable answer (the message never holds credentials)."""
-
-    def __init__(self, message: str, *, status: int | None = None, transient: bool = True) -> None:
-        super().__init__(message)
-        self.status = status
-        self.transient = transient
 
 
 class RateLimited(ArchiveError):

@@ -83,7 +83,10 @@ class WaybackOutcome:
 
 
 class Stop(Exception):
-    """Ends one task of the run early (its reason is in ``stop_lookups`` / ``stop_saving``)."""
+    """Ends one task of the run early (its reason is in ``stop_lookups`` / ``stop_saving``).
+
+    Private control flow, caught inside the stage: deliberately not an ``ArchiverError``, so no
+    ``except ArchiverError`` elsewhere can swallow it."""
 
 
 class RunBase:
