@@ -37,7 +37,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from ..models import FINDING_SEVERITY, Event, Finding, FindingKind, Link, PageMeta, Severity, Source
@@ -208,7 +208,7 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
             return
     if match is None and _unknown_domain_mismatch(ctx, registry, cited):
         return
-    _check_site_name(ctx, registry, cited, entry, own=own, syndicated=syndicated)
+    _check_site_name(ctx, registry, cited, "own" if own else "syndicated" if syndicated else None)
 
 
 def _domain_mismatch(ctx: _Ctx, registry: Registry, cited: str, match: Match) -> None:
@@ -261,10 +261,14 @@ def _unknown_domain_mismatch(ctx: _Ctx, registry: Registry, cited: str) -> bool:
     return True
 
 
-def _check_site_name(ctx: _Ctx, registry: Registry, cited: str, entry: Publisher | None, *, own: bool,
-                     syndicated: bool) -> None:
+#: how the cited publisher stands to the URL's domain: its outlet, a wire it carries, or neither (or unknown)
+_Standing = Literal["own", "syndicated"] | None
+
+
+def _check_site_name(ctx: _Ctx, registry: Registry, cited: str, standing: _Standing) -> None:
     """publisher_mismatch from the page's site name (none on a platform's or an umbrella's page)."""
     page = ctx.page
+    entry = ctx.match.entry if ctx.match is not None else None
     if page is None or not page.site_name or (entry is not None and (entry.platform or entry.umbrella)):
         return
     site = page.site_name.strip()
@@ -278,7 +282,7 @@ def _check_site_name(ctx: _Ctx, registry: Registry, cited: str, entry: Publisher
     if site_entry is not None and names_match(cited, site_entry.names):
         return
     site_label = site_entry.name if site_entry is not None and site_entry.name else site
-    called = _site_name_reason(cited, site, site_entry, entry, own=own, syndicated=syndicated)
+    called = _site_name_reason(cited, site, site_entry, entry, standing)
     if called is None:
         return
     reason, fixed = called
@@ -286,16 +290,16 @@ def _check_site_name(ctx: _Ctx, registry: Registry, cited: str, entry: Publisher
             fix=f"{_publisher_key(ctx.source)}: {fixed or site_label}")
 
 
-def _site_name_reason(cited: str, site: str, site_entry: Publisher | None, entry: Publisher | None, *,
-                      own: bool, syndicated: bool) -> tuple[str, str | None] | None:
+def _site_name_reason(cited: str, site: str, site_entry: Publisher | None, entry: Publisher | None,
+                      standing: _Standing) -> tuple[str, str | None] | None:
     """Why a site name other than the cited publisher is a mismatch, and the fixed publisher when it is not
     the site's label; None when it is not worth a finding."""
-    if own and entry is not None:
+    if standing == "own" and entry is not None:
         # the citation names the domain's outlet: only a page naming another known outlet outweighs that
         if site_entry is None or site_entry is entry:
             return None
         return f"the page's site name is '{site}' ({site_entry.label}), not {entry.label}", None
-    if syndicated:
+    if standing == "syndicated":
         if site_entry is not None and site_entry is not entry:
             return None  # the page names a third outlet: too odd to call
         site_label = site_entry.name if site_entry is not None and site_entry.name else site
