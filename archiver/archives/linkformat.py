@@ -63,6 +63,9 @@ def parse_http_date(text: str | None) -> dt.datetime | None:
     return stamp.astimezone(dt.UTC)
 
 
+_SPACE = " \t\r\n"
+
+
 def parse_links(text: str) -> list[LinkEntry]:
     """Every link of a link-format document or ``Link`` header value, in document order.
 
@@ -80,54 +83,76 @@ def parse_links(text: str) -> list[LinkEntry]:
         if end < 0:
             break
         uri = text[start + 1:end].strip()
-        i = end + 1
-        params: dict[str, str] = {}
-        while i < n:
-            while i < n and text[i] in " \t\r\n":
-                i += 1
-            if i >= n or text[i] == ",":
-                i += 1
-                break
-            if text[i] == "<":  # a missing comma: the next entry starts
-                break
-            if text[i] != ";":
-                i += 1
-                continue
-            i += 1
-            while i < n and text[i] in " \t\r\n":
-                i += 1
-            name_start = i
-            while i < n and text[i] not in "=;,< \t\r\n":
-                i += 1
-            name = text[name_start:i].strip().lower()
-            while i < n and text[i] in " \t\r\n":
-                i += 1
-            value = ""
-            if i < n and text[i] == "=":
-                i += 1
-                while i < n and text[i] in " \t\r\n":
-                    i += 1
-                if i < n and text[i] == '"':
-                    i += 1
-                    chars: list[str] = []
-                    while i < n and text[i] != '"':
-                        if text[i] == "\\" and i + 1 < n:
-                            i += 1
-                        chars.append(text[i])
-                        i += 1
-                    i += 1  # the closing quote
-                    value = "".join(chars)
-                else:
-                    value_start = i
-                    while i < n and text[i] not in ";,":
-                        i += 1
-                    value = text[value_start:i].strip()
-            if name and name not in params:  # RFC 8288 §3: only the first occurrence of a parameter counts
-                params[name] = value
+        params, i = _params(text, end + 1)
         if uri:
             rels = frozenset(r.lower() for r in params.pop("rel", "").split())
             out.append(LinkEntry(uri, rels, params))
     return out
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _SPACE:
+        i += 1
+    return i
+
+
+def _params(text: str, i: int) -> tuple[dict[str, str], int]:
+    """The parameters of the entry whose ``<uri>`` ends before ``i``, and where the next entry may start."""
+    n = len(text)
+    params: dict[str, str] = {}
+    while i < n:
+        i = _skip_space(text, i)
+        if i >= n or text[i] == ",":
+            i += 1
+            break
+        if text[i] == "<":  # a missing comma: the next entry starts
+            break
+        if text[i] != ";":
+            i += 1
+            continue
+        name, value, i = _param(text, i + 1)
+        if name and name not in params:  # RFC 8288 §3: only the first occurrence of a parameter counts
+            params[name] = value
+    return params, i
+
+
+def _param(text: str, i: int) -> tuple[str, str, int]:
+    """One parameter starting after its ``;``: its name (lower case), its value ("" when none), where it ends."""
+    n = len(text)
+    i = _skip_space(text, i)
+    name_start = i
+    while i < n and text[i] not in "=;,< \t\r\n":
+        i += 1
+    name = text[name_start:i].strip().lower()
+    i = _skip_space(text, i)
+    value = ""
+    if i < n and text[i] == "=":
+        value, i = _param_value(text, i + 1)
+    return name, value, i
+
+
+def _param_value(text: str, i: int) -> tuple[str, int]:
+    """A parameter's value starting after its ``=``: quoted or a bare token, and where it ends."""
+    n = len(text)
+    i = _skip_space(text, i)
+    if i < n and text[i] == '"':
+        return _quoted(text, i + 1)
+    value_start = i
+    while i < n and text[i] not in ";,":
+        i += 1
+    return text[value_start:i].strip(), i
+
+
+def _quoted(text: str, i: int) -> tuple[str, int]:
+    """A quoted string starting after its opening quote, backslash escapes undone, and the index after its close."""
+    n = len(text)
+    chars: list[str] = []
+    while i < n and text[i] != '"':
+        if text[i] == "\\" and i + 1 < n:
+            i += 1
+        chars.append(text[i])
+        i += 1
+    return "".join(chars), i + 1  # past the closing quote
 
 
 def mementos(entries: list[LinkEntry]) -> list[Memento]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
@@ -251,46 +251,64 @@ def _entry(key: str, data: Any, where: str, origin: str, base: Publisher | None 
     if unknown:
         raise RegistryError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}; "
                             f"allowed: {', '.join(sorted(_ENTRY_FIELDS))}")
-    values: dict[str, Any] = {}
-    if "name" in data:
-        name = data["name"]
-        if name is not None and not (isinstance(name, str) and name.strip()):
-            raise RegistryError(f"{where}: 'name' must be a non-empty string")
-        values["name"] = name.strip() if isinstance(name, str) else None
-    if "tier" in data:
-        tier = data["tier"]
-        if tier is not None and (isinstance(tier, bool) or tier not in (1, 2, 3)):
-            raise RegistryError(f"{where}: 'tier' must be 1, 2 or 3 (or null), got {tier!r}")
-        values["tier"] = tier
-    if "kind" in data:
-        kind = data["kind"]
-        if kind is not None and kind not in KINDS:
-            raise RegistryError(f"{where}: 'kind' must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
-        values["kind"] = kind
-    for flag in ("platform", "umbrella"):
-        if flag in data:
-            if not isinstance(data[flag], bool):
-                raise RegistryError(f"{where}: '{flag}' must be true or false")
-            values[flag] = data[flag]
-    if "alias_of" in data:
-        target = data["alias_of"]
-        if target is not None and not (isinstance(target, str) and _HOST_KEY.match(target.strip().lower())):
-            raise RegistryError(f"{where}: 'alias_of' must be the key of another entry, like 'apnews.com'")
-        values["alias_of"] = target.strip().lower() if isinstance(target, str) else None
-    if "notes" in data:
-        if data["notes"] is not None and not isinstance(data["notes"], str):
-            raise RegistryError(f"{where}: 'notes' must be text")
-        values["notes"] = data["notes"]
+    values = {name: check(data[name], where, name) for name, check in _FIELD_CHECKS if name in data}
+    extend = base if not replace_all else None  # a timeline's aliases extend the built-in ones
     for listed in ("aliases", "syndicates"):
         if listed in data:
-            names = _check_names(data[listed], where, listed)
-            if base is not None and not replace_all:  # a timeline's aliases extend the built-in ones
-                names = tuple(dict.fromkeys((*getattr(base, listed), *names)))
-            values[listed] = names
+            values[listed] = _listed(data[listed], where, listed, extend)
     if base is not None and not replace_all:
         return replace(base, origin=origin, **values)
     return Publisher(key=key, origin=origin, **values)
 
+
+def _check_name(name: Any, where: str, what: str) -> str | None:
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        raise RegistryError(f"{where}: 'name' must be a non-empty string")
+    return name.strip() if isinstance(name, str) else None
+
+
+def _check_tier(tier: Any, where: str, what: str) -> Any:
+    if tier is not None and (isinstance(tier, bool) or tier not in (1, 2, 3)):
+        raise RegistryError(f"{where}: 'tier' must be 1, 2 or 3 (or null), got {tier!r}")
+    return tier
+
+
+def _check_kind(kind: Any, where: str, what: str) -> Any:
+    if kind is not None and kind not in KINDS:
+        raise RegistryError(f"{where}: 'kind' must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
+    return kind
+
+
+def _check_flag(value: Any, where: str, flag: str) -> bool:
+    if not isinstance(value, bool):
+        raise RegistryError(f"{where}: '{flag}' must be true or false")
+    return value
+
+
+def _check_alias_of(target: Any, where: str, what: str) -> str | None:
+    if target is not None and not (isinstance(target, str) and _HOST_KEY.match(target.strip().lower())):
+        raise RegistryError(f"{where}: 'alias_of' must be the key of another entry, like 'apnews.com'")
+    return target.strip().lower() if isinstance(target, str) else None
+
+
+def _check_notes(notes: Any, where: str, what: str) -> Any:
+    if notes is not None and not isinstance(notes, str):
+        raise RegistryError(f"{where}: 'notes' must be text")
+    return notes
+
+
+def _listed(value: Any, where: str, listed: str, extend: Publisher | None) -> tuple[str, ...]:
+    names = _check_names(value, where, listed)
+    if extend is not None:
+        names = tuple(dict.fromkeys((*getattr(extend, listed), *names)))
+    return names
+
+
+#: an entry's one-value fields, checked in this order (the first bad one is the error)
+_FIELD_CHECKS: tuple[tuple[str, Callable[[Any, str, str], Any]], ...] = (
+    ("name", _check_name), ("tier", _check_tier), ("kind", _check_kind), ("platform", _check_flag),
+    ("umbrella", _check_flag), ("alias_of", _check_alias_of), ("notes", _check_notes),
+)
 
 _HOST_KEY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 
@@ -298,6 +316,18 @@ _HOST_KEY = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-
 def _merge(registry: Registry, data: Any, origin: str) -> None:
     if data is None:
         return
+    _check_top(data, origin)
+    _merge_tiers(registry, data, origin)
+    _merge_publishers(registry, data, origin)
+    new_host, new_suffix = _rules(data, origin)
+    # a timeline's rules come first; among suffix rules the longest suffix wins
+    registry.host_rules[:0] = new_host
+    registry.suffix_rules = sorted([*new_suffix, *registry.suffix_rules], key=lambda r: -len(r.key))
+    registry.sources.append(origin)
+    registry._index = None
+
+
+def _check_top(data: Any, origin: str) -> None:
     if not isinstance(data, dict):
         raise RegistryError(f"{origin}: expected a mapping with 'publishers' (and optionally 'rules', 'tiers')")
     unknown = set(data) - _TOP_FIELDS
@@ -307,10 +337,16 @@ def _merge(registry: Registry, data: Any, origin: str) -> None:
     version = data.get("version", 1)
     if version != 1:
         raise RegistryError(f"{origin}: unsupported registry version {version!r} (this archiver reads version 1)")
+
+
+def _merge_tiers(registry: Registry, data: dict[Any, Any], origin: str) -> None:
     tiers = data.get("tiers") or {}
     if not isinstance(tiers, dict) or not all(k in (1, 2, 3) and isinstance(v, str) for k, v in tiers.items()):
         raise RegistryError(f"{origin}: 'tiers' must map 1, 2 and 3 to their meaning")
     registry.tiers.update(tiers)
+
+
+def _merge_publishers(registry: Registry, data: dict[Any, Any], origin: str) -> None:
     publishers = data.get("publishers") or {}
     if not isinstance(publishers, dict):
         raise RegistryError(f"{origin}: 'publishers' must be a mapping of domain or host -> entry")
@@ -323,6 +359,10 @@ def _merge(registry: Registry, data: Any, origin: str) -> None:
         if not entry.name and not entry.platform and not entry.umbrella:
             raise RegistryError(f"{where}: an entry needs a 'name' (unless it is a platform or umbrella)")
         registry.entries[key] = entry
+
+
+def _rules(data: dict[Any, Any], origin: str) -> tuple[list[Publisher], list[Publisher]]:
+    """The host rules and the suffix rules of ``data``, in their order."""
     rules = data.get("rules") or []
     if not isinstance(rules, list):
         raise RegistryError(f"{origin}: 'rules' must be a list")
@@ -334,20 +374,24 @@ def _merge(registry: Registry, data: Any, origin: str) -> None:
             raise RegistryError(f"{where}: a rule has exactly one of 'host' (a glob such as '*.blogspot.com') "
                                 "or 'suffix' (such as '.gov')")
         if "host" in rule:
-            pattern = str(rule["host"]).strip().lower()
-            if not pattern or " " in pattern:
-                raise RegistryError(f"{where}: bad host pattern {rule['host']!r}")
-            new_host.append(_entry(pattern, rule, where, origin))
+            new_host.append(_host_rule(rule, where, origin))
         else:
-            suffix = str(rule["suffix"]).strip().lower()
-            if not suffix.startswith(".") or len(suffix) < 3:
-                raise RegistryError(f"{where}: a suffix starts with a dot, like '.gov', got {rule['suffix']!r}")
-            new_suffix.append(_entry(suffix, rule, where, origin))
-    # a timeline's rules come first; among suffix rules the longest suffix wins
-    registry.host_rules[:0] = new_host
-    registry.suffix_rules = sorted([*new_suffix, *registry.suffix_rules], key=lambda r: -len(r.key))
-    registry.sources.append(origin)
-    registry._index = None
+            new_suffix.append(_suffix_rule(rule, where, origin))
+    return new_host, new_suffix
+
+
+def _host_rule(rule: dict[Any, Any], where: str, origin: str) -> Publisher:
+    pattern = str(rule["host"]).strip().lower()
+    if not pattern or " " in pattern:
+        raise RegistryError(f"{where}: bad host pattern {rule['host']!r}")
+    return _entry(pattern, rule, where, origin)
+
+
+def _suffix_rule(rule: dict[Any, Any], where: str, origin: str) -> Publisher:
+    suffix = str(rule["suffix"]).strip().lower()
+    if not suffix.startswith(".") or len(suffix) < 3:
+        raise RegistryError(f"{where}: a suffix starts with a dot, like '.gov', got {rule['suffix']!r}")
+    return _entry(suffix, rule, where, origin)
 
 
 def _parse(text: str, origin: str) -> Any:

@@ -37,7 +37,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from ..models import FINDING_SEVERITY, Event, Finding, FindingKind, Link, PageMeta, Severity, Source
@@ -194,56 +194,81 @@ def tier_entry(registry: Registry, match: Match, publisher: str | None) -> Publi
 
 def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
     """publisher_mismatch from the URL's domain, then from the page's site name."""
-    source, match, page = ctx.source, ctx.match, ctx.page
-    cited = source.publisher
+    match = ctx.match
+    cited = ctx.source.publisher
     if not cited:
         return
-    key = _publisher_key(source)
     entry = match.entry if match is not None else None
     own = syndicated = False
     if match is not None and entry is not None and not entry.platform:  # (entry is match.entry)
         own = names_match(cited, entry.names)
-        if not own and entry.syndicates and names_match(cited, entry.syndicates):
-            syndicated = True
+        syndicated = bool(not own and entry.syndicates and names_match(cited, entry.syndicates))
         if not own and not syndicated:
-            others = [e for e in registry.by_name(cited) if e is not entry]
-            if entry.umbrella:
-                # many bodies publish here: only the name of a news outlet is surely wrong
-                media = [e for e in others if e.kind in MEDIA_KINDS]
-                if media:
-                    ctx.add(FindingKind.PUBLISHER_MISMATCH,
-                            f"publisher '{cited}' is the news outlet {media[0].label} ({media[0].key}), but the "
-                            f"URL is on {_where(match)}",
-                            expected=match.fill_name or entry.name, actual=cited,
-                            fix=f"{key}: {match.fill_name or 'the body that published the page'}")
-                return
-            elsewhere = [e for e in registry.outlets_named(cited) if not registry.same_outlet(e, entry)]
-            if elsewhere:
-                ctx.add(FindingKind.PUBLISHER_MISMATCH,
-                        f"publisher '{cited}': {_elsewhere(registry, elsewhere[0], match)}",
-                        expected=entry.name, actual=cited, fix=f"{key}: {entry.name}",
-                        severity=_copy_severity(elsewhere[0], entry))
-                return
-            also = f"; '{primary_name(cited)}' is {others[0].label} ({others[0].key})" if others else ""
-            ctx.add(FindingKind.PUBLISHER_MISMATCH,
-                    f"publisher '{cited}' is not {entry.label}, the outlet of {match.host}{also}",
-                    expected=entry.name, actual=cited, fix=f"{key}: {entry.name}")
+            _domain_mismatch(ctx, registry, cited, match)
             return
-    if match is None and ctx.link is not None and ctx.link.checkable and ctx.link.host:
-        elsewhere = registry.outlets_named(cited)
-        site = page.site_name.strip() if page is not None and page.site_name else None
-        if elsewhere and not (site and names_match(site, elsewhere[0].names)):
-            # a known outlet cited for a page of a domain the registry does not know (when the page's own
-            # site name is that outlet, this is the outlet's other domain: only unknown_publisher then)
-            site_owner = registry.outlets_named(site) if site else []
-            fix = (f"{key}: {site}" if site and not site_owner
-                   else f"cite {primary_name(cited)}'s own page on {elsewhere[0].key}, or name the site that "
-                        "published this copy")
-            reason = _elsewhere(registry, elsewhere[0], match, ctx.link.domain or ctx.link.host)
+    if match is None and _unknown_domain_mismatch(ctx, registry, cited):
+        return
+    _check_site_name(ctx, registry, cited, "own" if own else "syndicated" if syndicated else None)
+
+
+def _domain_mismatch(ctx: _Ctx, registry: Registry, cited: str, match: Match) -> None:
+    """The cited publisher is neither the outlet of the URL's domain nor a wire it carries."""
+    entry, key = match.entry, _publisher_key(ctx.source)
+    others = [e for e in registry.by_name(cited) if e is not entry]
+    if entry.umbrella:
+        # many bodies publish here: only the name of a news outlet is surely wrong
+        media = [e for e in others if e.kind in MEDIA_KINDS]
+        if media:
             ctx.add(FindingKind.PUBLISHER_MISMATCH,
-                    f"publisher '{cited}': {reason}" + (f" (the page calls itself '{site}')" if site else ""),
-                    expected=site, actual=cited, fix=fix, severity=_copy_severity(elsewhere[0], None))
-            return
+                    f"publisher '{cited}' is the news outlet {media[0].label} ({media[0].key}), but the "
+                    f"URL is on {_where(match)}",
+                    expected=match.fill_name or entry.name, actual=cited,
+                    fix=f"{key}: {match.fill_name or 'the body that published the page'}")
+        return
+    elsewhere = [e for e in registry.outlets_named(cited) if not registry.same_outlet(e, entry)]
+    if elsewhere:
+        ctx.add(FindingKind.PUBLISHER_MISMATCH,
+                f"publisher '{cited}': {_elsewhere(registry, elsewhere[0], match)}",
+                expected=entry.name, actual=cited, fix=f"{key}: {entry.name}",
+                severity=_copy_severity(elsewhere[0], entry))
+        return
+    also = f"; '{primary_name(cited)}' is {others[0].label} ({others[0].key})" if others else ""
+    ctx.add(FindingKind.PUBLISHER_MISMATCH,
+            f"publisher '{cited}' is not {entry.label}, the outlet of {match.host}{also}",
+            expected=entry.name, actual=cited, fix=f"{key}: {entry.name}")
+
+
+def _unknown_domain_mismatch(ctx: _Ctx, registry: Registry, cited: str) -> bool:
+    """A known outlet cited for a page of a domain the registry does not know; True when flagged."""
+    link, page = ctx.link, ctx.page
+    if link is None or not link.checkable or not link.host:
+        return False
+    elsewhere = registry.outlets_named(cited)
+    site = page.site_name.strip() if page is not None and page.site_name else None
+    if not elsewhere or (site and names_match(site, elsewhere[0].names)):
+        # (when the page's own site name is that outlet, this is the outlet's other domain: only
+        # unknown_publisher then)
+        return False
+    key = _publisher_key(ctx.source)
+    site_owner = registry.outlets_named(site) if site else []
+    fix = (f"{key}: {site}" if site and not site_owner
+           else f"cite {primary_name(cited)}'s own page on {elsewhere[0].key}, or name the site that "
+                "published this copy")
+    reason = _elsewhere(registry, elsewhere[0], ctx.match, link.domain or link.host)
+    ctx.add(FindingKind.PUBLISHER_MISMATCH,
+            f"publisher '{cited}': {reason}" + (f" (the page calls itself '{site}')" if site else ""),
+            expected=site, actual=cited, fix=fix, severity=_copy_severity(elsewhere[0], None))
+    return True
+
+
+#: how the cited publisher stands to the URL's domain: its outlet, a wire it carries, or neither (or unknown)
+_Standing = Literal["own", "syndicated"] | None
+
+
+def _check_site_name(ctx: _Ctx, registry: Registry, cited: str, standing: _Standing) -> None:
+    """publisher_mismatch from the page's site name (none on a platform's or an umbrella's page)."""
+    page = ctx.page
+    entry = ctx.match.entry if ctx.match is not None else None
     if page is None or not page.site_name or (entry is not None and (entry.platform or entry.umbrella)):
         return
     site = page.site_name.strip()
@@ -257,24 +282,33 @@ def _check_publisher(ctx: _Ctx, registry: Registry) -> None:
     if site_entry is not None and names_match(cited, site_entry.names):
         return
     site_label = site_entry.name if site_entry is not None and site_entry.name else site
-    fix = f"{key}: {site_label}"
-    if own and entry is not None:
+    called = _site_name_reason(cited, site, site_entry, entry, standing)
+    if called is None:
+        return
+    reason, fixed = called
+    ctx.add(FindingKind.PUBLISHER_MISMATCH, f"publisher '{cited}': {reason}", expected=site_label, actual=cited,
+            fix=f"{_publisher_key(ctx.source)}: {fixed or site_label}")
+
+
+def _site_name_reason(cited: str, site: str, site_entry: Publisher | None, entry: Publisher | None,
+                      standing: _Standing) -> tuple[str, str | None] | None:
+    """Why a site name other than the cited publisher is a mismatch, and the fixed publisher when it is not
+    the site's label; None when it is not worth a finding."""
+    if standing == "own" and entry is not None:
         # the citation names the domain's outlet: only a page naming another known outlet outweighs that
         if site_entry is None or site_entry is entry:
-            return
-        reason = f"the page's site name is '{site}' ({site_entry.label}), not {entry.label}"
-    elif syndicated:
+            return None
+        return f"the page's site name is '{site}' ({site_entry.label}), not {entry.label}", None
+    if standing == "syndicated":
         if site_entry is not None and site_entry is not entry:
-            return  # the page names a third outlet: too odd to call
-        reason = (f"the page is a syndicated copy (its site name is '{site}'): cite {primary_name(cited)}'s own "
-                  "URL, or name both")
-        fix = f"{key}: {primary_name(cited)} via {site_label}"
-    else:  # a domain the registry does not know: flag only when a known outlet is involved
-        if site_entry is None:
-            return  # (a cited known outlet was flagged from the domain above)
-        reason = f"the page's site name is '{site}'"
-    ctx.add(FindingKind.PUBLISHER_MISMATCH, f"publisher '{cited}': {reason}", expected=site_label, actual=cited,
-            fix=fix)
+            return None  # the page names a third outlet: too odd to call
+        site_label = site_entry.name if site_entry is not None and site_entry.name else site
+        return (f"the page is a syndicated copy (its site name is '{site}'): cite {primary_name(cited)}'s own "
+                "URL, or name both"), f"{primary_name(cited)} via {site_label}"
+    # a domain the registry does not know: flag only when a known outlet is involved
+    if site_entry is None:
+        return None  # (a cited known outlet was flagged from the domain above)
+    return f"the page's site name is '{site}'", None
 
 
 def _elsewhere(registry: Registry, outlet: Publisher, match: Match | None, domain: str | None = None) -> str:

@@ -71,25 +71,14 @@ async def check_links(
     started = time.monotonic()
     ordered = interleave_by_host(links)
     monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), settings)
-    results: dict[str, CheckResult] = {}
+    verdicts = _Verdicts(monitor, on_result, stop_when_offline)
     queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
-    stopped: str | None = None
-    early: NetworkState | None = None
 
     async with Checker(settings, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
-
-        async def run_one(link: Link) -> None:
-            try:
-                result = await checker.check(link)
-            except Exception as exc:  # a bug must not end the run; the verdict says so
-                result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=settings.clock(),
-                                     error=f"internal error: {type(exc).__name__}: {exc}")
-            queue.put_nowait((link, result))
-
         for link in ordered:
             if link.checkable:
                 checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)
-        tasks = [asyncio.create_task(run_one(link)) for link in ordered]
+        tasks = [asyncio.create_task(_check_one(checker, settings, link, queue)) for link in ordered]
         try:
             for _ in range(len(tasks)):
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -97,18 +86,10 @@ async def check_links(
                     async with asyncio.timeout(timeout):
                         link, result = await queue.get()
                 except TimeoutError:
-                    stopped = "time_budget"
+                    verdicts.stopped = "time_budget"
                     break
-                results[link.normalized_url] = result
-                if link.checkable:
-                    monitor.record(link.host or host_of(link.url), result)
-                if on_result is not None:
-                    on_result(link, result)
-                if stop_when_offline and early is None:
-                    early = monitor.sample_state()
-                    if early is not None and early.status == "offline":
-                        stopped = "network_offline"
-                        break
+                if verdicts.take(link, result):
+                    break
         finally:
             for task in tasks:
                 task.cancel()
@@ -116,10 +97,46 @@ async def check_links(
         requests, probes = checker.fetcher.requests, checker.prober.probes
 
     network = monitor.final()
+    early = verdicts.early
     if early is not None and early.status == "offline" and network.status != "offline":
         network = early
-    downgrade_connection_failures(results.values(), network)
+    downgrade_connection_failures(verdicts.results.values(), network)
     hosts = len({link.host or host_of(link.url) for link in ordered if link.checkable})
-    return CheckRun(results=results, network=network, complete=stopped is None, stopped=stopped,
-                    elapsed=time.monotonic() - started, requests=requests, probes=probes, hosts=hosts)
+    return CheckRun(results=verdicts.results, network=network, complete=verdicts.stopped is None,
+                    stopped=verdicts.stopped, elapsed=time.monotonic() - started, requests=requests, probes=probes,
+                    hosts=hosts)
+
+
+async def _check_one(checker: Checker, settings: Settings, link: Link,
+                     queue: asyncio.Queue[tuple[Link, CheckResult]]) -> None:
+    try:
+        result = await checker.check(link)
+    except Exception as exc:  # a bug must not end the run; the verdict says so
+        result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=settings.clock(),
+                             error=f"internal error: {type(exc).__name__}: {exc}")
+    queue.put_nowait((link, result))
+
+
+class _Verdicts:
+    """The verdicts of a run as they arrive, and whether (and why) the run stops early."""
+
+    def __init__(self, monitor: NetworkMonitor, on_result: ResultCallback | None, stop_when_offline: bool) -> None:
+        self.monitor, self.on_result, self.stop_when_offline = monitor, on_result, stop_when_offline
+        self.results: dict[str, CheckResult] = {}
+        self.stopped: str | None = None
+        self.early: NetworkState | None = None
+
+    def take(self, link: Link, result: CheckResult) -> bool:
+        """Record one verdict; True when the first hosts' verdicts show the network is offline (stop)."""
+        self.results[link.normalized_url] = result
+        if link.checkable:
+            self.monitor.record(link.host or host_of(link.url), result)
+        if self.on_result is not None:
+            self.on_result(link, result)
+        if self.stop_when_offline and self.early is None:
+            self.early = self.monitor.sample_state()
+            if self.early is not None and self.early.status == "offline":
+                self.stopped = "network_offline"
+                return True
+        return False
 

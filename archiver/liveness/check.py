@@ -138,6 +138,51 @@ def _reason(answer: Answer) -> str:
     return f"HTTP {answer.status}" + (f" {answer.reason}" if answer.reason else "")
 
 
+#: a verdict: the status, its evidence and the error (None: the evidence, or none when alive)
+_Verdict = tuple[LinkStatus, str, str | None]
+
+
+def _settle(result: CheckResult, verdict: _Verdict) -> CheckResult:
+    status, evidence, error = verdict
+    result.status, result.evidence = status, evidence
+    result.error = error if error is not None else (None if status is LinkStatus.ALIVE else evidence)
+    return result
+
+
+def _refusal_verdict(answer: Answer, after: str) -> _Verdict | None:
+    """Status codes other than 2xx, 404 and 410: refused, rate limited, server errors, dead-end redirects."""
+    code = answer.status
+    if code in BLOCKED_STATUSES:
+        return LinkStatus.BLOCKED, f"{_reason(answer)}: the site refuses automated checks{after}", None
+    if code == 429:
+        wait = answer.headers.get("retry-after")
+        asked = f" (Retry-After: {wait})" if wait else ""
+        return LinkStatus.BLOCKED, f"{_reason(answer)}{asked}: rate limited, still after retries", None
+    if code >= 500:
+        return LinkStatus.ERROR, f"inconclusive: {_reason(answer)} after retries{after}", _reason(answer)
+    if 300 <= code < 400:
+        return LinkStatus.ERROR, f"inconclusive: {_reason(answer)} without a usable Location", _reason(answer)
+    if not 200 <= code < 300:
+        return LinkStatus.ERROR, f"inconclusive: {_reason(answer)}", _reason(answer)
+    return None
+
+
+def _redirect_wall(url: str, chain: Chain, answer: Answer) -> _Verdict | None:
+    """A consent wall first (the page is behind it: neither a login nor a generic redirect), then a login."""
+    if evidence := consent_redirect(url, [*(h.url for h in chain.hops[1:]), answer.url]):
+        return LinkStatus.BLOCKED, evidence, None
+    if evidence := login_redirect(url, answer.url):
+        return LinkStatus.BLOCKED, evidence, None
+    return None
+
+
+def _alive_verdict(answer: Answer, moved_to: str | None, redirected: bool) -> _Verdict:
+    note = f" ({answer.body_error})" if answer.body_error else ""
+    if moved_to:
+        return LinkStatus.ALIVE, f"{_reason(answer)}; permanently moved to {moved_to}{note}", None
+    return LinkStatus.ALIVE, _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note, None
+
+
 class Checker:
     """Checks links one by one (call :meth:`check` concurrently); owns a :class:`Fetcher`."""
 
@@ -353,78 +398,75 @@ class Checker:
                            error=failure_message, evidence=evidence, connection_failure=failure.connection_level)
 
     async def _answer_result(self, url: str, chain: Chain, answer: Answer, checked_at: datetime) -> CheckResult:
+        """The verdict on an HTTP answer: its status code's rules, then its content's, else alive."""
         info = page_info(answer.body, answer.headers.get("content-type"))
         result = CheckResult(url=url, status=LinkStatus.ALIVE, checked_at=checked_at, http_status=answer.status,
                              final_url=answer.url, redirects=list(chain.hops), content_type=answer.content_type,
                              content_type_header=answer.headers.get("content-type"),
                              body_truncated=answer.truncated)
-        code = answer.status
         redirected = bool(chain.hops)
+        found = await self._status_verdict(answer, info, redirected)
+        if found is None:
+            if self.keep_bodies:
+                result.body = answer.body
+                result.exchange = answer.exchange
+            found = await self._content_verdict(url, chain, answer, info)
+        if found is None:
+            result.moved_to = moved_target(url, chain.hops, answer.url)
+            found = _alive_verdict(answer, result.moved_to, redirected)
+        return _settle(result, found)
+
+    async def _status_verdict(self, answer: Answer, info: PageInfo, redirected: bool) -> _Verdict | None:
+        """Rules on the status code (a bot challenge first); None for a 2xx that passes them."""
+        code = answer.status
         after = f" after redirect to {answer.url}" if redirected else ""
-
-        def verdict(status: LinkStatus, evidence: str, error: str | None = None) -> CheckResult:
-            result.status, result.evidence = status, evidence
-            result.error = error if error is not None else (None if status is LinkStatus.ALIVE else evidence)
-            return result
-
         challenge = detect_challenge(code, answer.headers, info.title, info.head)
         if challenge:
-            return verdict(LinkStatus.BLOCKED, f"{challenge} (HTTP {code})")
+            return LinkStatus.BLOCKED, f"{challenge} (HTTP {code})", None
         if code in (404, 410):
             gone_status, gone_evidence = await self._not_found(answer, after)
-            return verdict(gone_status, gone_evidence, _reason(answer) + after)
-        if code in BLOCKED_STATUSES:
-            return verdict(LinkStatus.BLOCKED, f"{_reason(answer)}: the site refuses automated checks{after}")
-        if code == 429:
-            wait = answer.headers.get("retry-after")
-            asked = f" (Retry-After: {wait})" if wait else ""
-            return verdict(LinkStatus.BLOCKED, f"{_reason(answer)}{asked}: rate limited, still after retries")
-        if code >= 500:
-            return verdict(LinkStatus.ERROR, f"inconclusive: {_reason(answer)} after retries{after}", _reason(answer))
-        if 300 <= code < 400:
-            return verdict(LinkStatus.ERROR, f"inconclusive: {_reason(answer)} without a usable Location",
-                           _reason(answer))
-        if not 200 <= code < 300:
-            return verdict(LinkStatus.ERROR, f"inconclusive: {_reason(answer)}", _reason(answer))
+            return gone_status, gone_evidence, _reason(answer) + after
+        return _refusal_verdict(answer, after)
 
-        if self.keep_bodies:
-            result.body = answer.body
-            result.exchange = answer.exchange
-        if redirected:
-            # a consent wall first: the page is behind it, so it is neither a login nor a generic redirect
-            if evidence := consent_redirect(url, [*(h.url for h in chain.hops[1:]), answer.url]):
-                return verdict(LinkStatus.BLOCKED, evidence)
-            if evidence := login_redirect(url, answer.url):
-                return verdict(LinkStatus.BLOCKED, evidence)
+    async def _content_verdict(self, url: str, chain: Chain, answer: Answer, info: PageInfo) -> _Verdict | None:
+        """Rules on a 2xx answer: redirect walls, a parked domain, a generic redirect, a soft 404 page."""
+        redirected = bool(chain.hops)
+        if redirected and (found := _redirect_wall(url, chain, answer)):
+            return found
         text: str | None = None
         if info.is_html and needs_text(answer.body, info):
             text = await _text_of(answer.body, info.encoding)
             if not on_parking_service(url) and (evidence := await self._parked(answer, info, text, redirected)):
-                return verdict(LinkStatus.DEAD, evidence)
+                return LinkStatus.DEAD, evidence, None
         if redirected and (evidence := generic_redirect(url, answer.url)):
-            if self.settings.soft404_probe and "home page" in evidence and has_deep_path(url):
-                # every path of the old site going to another site's home page: absorbed, not moved
-                probe = await self.prober.probe(_origin(url))
-                evidence = absorbed_redirect(url, answer.url, probe) or evidence
-            return verdict(LinkStatus.SOFT_404, evidence)
+            return LinkStatus.SOFT_404, await self._absorbed(url, answer, evidence), None
         if info.is_html:
-            if evidence := page_rules(url, answer.url, answer.body, info, text):
-                return verdict(LinkStatus.SOFT_404, evidence)
-            if self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url):
-                probe = await self.prober.probe(_origin(answer.url))
-                if probe.answers_2xx:
-                    if text is None:
-                        text = await _text_of(answer.body, info.encoding)
-                    evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
-                                                  self.settings.soft404_similarity)
-                    if evidence:
-                        return verdict(LinkStatus.SOFT_404, evidence)
-        result.moved_to = moved_target(url, chain.hops, answer.url)
-        note = f" ({answer.body_error})" if answer.body_error else ""
-        if result.moved_to:
-            return verdict(LinkStatus.ALIVE, f"{_reason(answer)}; permanently moved to {result.moved_to}{note}")
-        return verdict(LinkStatus.ALIVE,
-                       _reason(answer) + (f" after redirect to {answer.url}" if redirected else "") + note)
+            return await self._page_verdict(url, answer, info, text, redirected)
+        return None
+
+    async def _absorbed(self, url: str, answer: Answer, evidence: str) -> str:
+        """A generic redirect's evidence, or, when every path of the old site goes to another site's home
+        page, that the site was absorbed (not moved)."""
+        if self.settings.soft404_probe and "home page" in evidence and has_deep_path(url):
+            probe = await self.prober.probe(_origin(url))
+            evidence = absorbed_redirect(url, answer.url, probe) or evidence
+        return evidence
+
+    async def _page_verdict(self, url: str, answer: Answer, info: PageInfo, text: str | None,
+                            redirected: bool) -> _Verdict | None:
+        """A soft 404 told by the page itself, or by a random path of the same host showing the same page."""
+        if evidence := page_rules(url, answer.url, answer.body, info, text):
+            return LinkStatus.SOFT_404, evidence, None
+        if not (self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url)):
+            return None
+        probe = await self.prober.probe(_origin(answer.url))
+        if not probe.answers_2xx:
+            return None
+        if text is None:
+            text = await _text_of(answer.body, info.encoding)
+        evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
+                                      self.settings.soft404_similarity)
+        return (LinkStatus.SOFT_404, evidence, None) if evidence else None
 
     async def _parked(self, answer: Answer, info: PageInfo, text: str, redirected: bool) -> str | None:
         """Evidence that the answer is a parked domain's page: decided by its content alone when the

@@ -469,36 +469,42 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
                 await resp.aclose()
     except FetchFailure:
         raise
-    except TimeoutError:
+    except (TimeoutError, httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError) as exc:
+        raise _fetch_failure(exc, client, url, status, total_timeout) from None
+
+
+def _fetch_failure(exc: Exception, client: httpx.AsyncClient, url: str, status: int | None,
+                   total_timeout: float) -> FetchFailure:
+    """The failure that ``fetch_once`` raises for ``exc`` (``status``: the answer's, when one came)."""
+    if isinstance(exc, TimeoutError):
         if status is not None:  # answered, then trickled: another try would do the same
-            raise FetchFailure(FailureKind.TOTAL_TIMEOUT,
-                               f"timed out after {total_timeout:g}s reading the body "
-                               "(the server sends data too slowly)",
-                               transient=False, status=status) from None
-        raise FetchFailure(FailureKind.TOTAL_TIMEOUT, f"timed out after {total_timeout:g}s waiting for an answer",
-                           transient=True) from None
-    except httpx.ConnectTimeout:
-        raise FetchFailure(FailureKind.CONNECT_TIMEOUT, "connecting timed out", transient=True,
-                           connection_level=True) from None
-    except (httpx.ReadTimeout, httpx.WriteTimeout):
+            return FetchFailure(FailureKind.TOTAL_TIMEOUT,
+                                f"timed out after {total_timeout:g}s reading the body "
+                                "(the server sends data too slowly)",
+                                transient=False, status=status)
+        return FetchFailure(FailureKind.TOTAL_TIMEOUT, f"timed out after {total_timeout:g}s waiting for an answer",
+                            transient=True)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return FetchFailure(FailureKind.CONNECT_TIMEOUT, "connecting timed out", transient=True,
+                            connection_level=True)
+    if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
         what = "for the rest of the body" if status is not None else "for the response headers"
-        raise FetchFailure(FailureKind.READ_TIMEOUT, f"no data for {client.timeout.read:g}s while waiting {what}",
-                           transient=True, status=status) from None
-    except httpx.PoolTimeout:
-        raise FetchFailure(FailureKind.TOTAL_TIMEOUT, "no free connection in time", transient=True) from None
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        raise FetchFailure(FailureKind.PROTOCOL, _protocol_message(exc), transient=True, status=status) from None
-    except httpx.ConnectError as exc:
+        return FetchFailure(FailureKind.READ_TIMEOUT, f"no data for {client.timeout.read:g}s while waiting {what}",
+                            transient=True, status=status)
+    if isinstance(exc, httpx.PoolTimeout):
+        return FetchFailure(FailureKind.TOTAL_TIMEOUT, "no free connection in time", transient=True)
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return FetchFailure(FailureKind.PROTOCOL, _protocol_message(exc), transient=True, status=status)
+    if isinstance(exc, httpx.ConnectError):
         kind, message = _classify_connect_error(exc)
         if kind == "tls":
-            raise TLSFailure(message) from None
-        raise FetchFailure(kind if kind in ("refused", "unreachable") else "unreachable", message, transient=True,
-                           connection_level=True) from None
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError, ValueError) as exc:
-        raise FetchFailure(FailureKind.BAD_URL, f"cannot request {url}: {exc}", transient=False) from None
-    except httpx.HTTPError as exc:
-        raise FetchFailure(FailureKind.PROTOCOL, f"{type(exc).__name__}: {exc}", transient=True,
-                           status=status) from None
+            return TLSFailure(message)
+        return FetchFailure(kind if kind in ("refused", "unreachable") else "unreachable", message, transient=True,
+                            connection_level=True)
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.LocalProtocolError, UnicodeError,
+                        ValueError)):
+        return FetchFailure(FailureKind.BAD_URL, f"cannot request {url}: {exc}", transient=False)
+    return FetchFailure(FailureKind.PROTOCOL, f"{type(exc).__name__}: {exc}", transient=True, status=status)
 
 
 def _latin1(value: bytes) -> str:

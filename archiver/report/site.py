@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from markupsafe import Markup
 
 from ..snapshots.store import SnapshotInfo, SnapshotStore
@@ -92,6 +93,21 @@ class _Writer:
         return removed
 
 
+@dataclass(slots=True)
+class _Site:
+    """What every page of one build needs."""
+
+    report: Mapping[str, Any]
+    view: ReportView
+    events: Mapping[str, EventView]
+    store: SnapshotStore
+    env: jinja2.Environment
+    common: dict[str, Any]
+    writer: _Writer
+    #: each archived link's snapshots, by normalized URL
+    versions: dict[str, list[SnapshotInfo]]
+
+
 def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store: SnapshotStore,
                out: str | os.PathLike[str]) -> SiteResult:
     """Write the reading room into ``out`` from a report dict, the events and the snapshot store."""
@@ -101,7 +117,15 @@ def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store
     css = asset("site.css")
     common = {"css": Markup(css), "csp": content_security_policy(css, None)}  # Markup: the hash is of these bytes
     writer = _Writer(root)
+    site = _Site(report, view, events, store, env, common, writer, _versions(view, store))
+    _write_snapshot_pages(site)
+    index_rows = _write_event_pages(site)
+    _write_index(site, index_rows)
+    removed = writer.prune("e") + writer.prune("s")
+    return SiteResult(out=root, pages=writer.pages, written=writer.written, removed=removed)
 
+
+def _versions(view: ReportView, store: SnapshotStore) -> dict[str, list[SnapshotInfo]]:
     versions: dict[str, list[SnapshotInfo]] = {}
     for link in view.links:
         key = str(link.get("normalized_url") or "")
@@ -109,19 +133,22 @@ def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store
             found = store.versions(key)
             if found:
                 versions[key] = found
+    return versions
 
-    # snapshot pages
-    page_tpl = env.get_template("site_snapshot.html.j2")
-    for link in view.links:
+
+def _write_snapshot_pages(site: _Site) -> None:
+    page_tpl = site.env.get_template("site_snapshot.html.j2")
+    events = site.events
+    for link in site.view.links:
         key = str(link.get("normalized_url") or "")
-        infos = versions.get(key, [])
+        infos = site.versions.get(key, [])
         for n, info in enumerate(infos):
-            snap = store.read(key, info.path.name)
+            snap = site.store.read(key, info.path.name)
             if snap is None:
                 continue
             citing = sorted({str(c.get("event")) for c in link.get("citations") or []})
-            writer.write(snapshot_page(key, n), page_tpl.render(
-                **common, title=str(snap.info.header.get("title") or link.get("url")),
+            site.writer.write(snapshot_page(key, n), page_tpl.render(
+                **site.common, title=str(snap.info.header.get("title") or link.get("url")),
                 header=_header_rows(snap.info.header), paragraphs=_paragraphs(snap.text),
                 file=f"snapshots/{info.rel}", status=str(link.get("status")),
                 status_label=STATUS_LABELS.get(str(link.get("status")), ""), n=n, count=len(infos),
@@ -130,45 +157,57 @@ def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store
                 events=[{"href": f"../e/{anchor(e)}.html", "label": (events[e].title if e in events and
                          events[e].title else e)} for e in citing]))
 
-    # event pages and the index
-    event_tpl = env.get_template("site_event.html.j2")
+
+def _write_event_pages(site: _Site) -> list[dict[str, Any]]:
+    """One page per event (cited or known), in date order; the index's rows."""
+    events = site.events
+    event_tpl = site.env.get_template("site_event.html.j2")
     by_event: dict[str, list[tuple[int, Mapping[str, Any], Mapping[str, Any]]]] = {}
-    for link in view.links:
+    for link in site.view.links:
         for c in link.get("citations") or []:
             by_event.setdefault(str(c.get("event")), []).append((int(c.get("source_index") or 0), c, link))
     index_rows = []
     for event_id in sorted(set(by_event) | set(events), key=lambda e: ((events[e].date or "") if e in events
                                                                      else "", e)):
         ev = events.get(event_id)
-        sources = []
-        for index, c, link in sorted(by_event.get(event_id, []), key=lambda t: t[0]):
-            src = ev.sources.get(index) if ev else None
-            key = str(link.get("normalized_url") or "")
-            status = str(link.get("status"))
-            copy = archived_copy(link)
-            sources.append({
-                "index": index, "line": c.get("line"), "s": status, "label": STATUS_LABELS.get(status, status),
-                "title": (src.title if src and src.title else None) or str(link.get("url", "")),
-                "url": str(link.get("url", "")), "href": safe_href(link.get("url")),
-                "publisher": src.publisher if src else None, "date": src.date if src else None,
-                "why": "" if status == "alive" else verdict(link),
-                "archived": copy if safe_href(copy.url) and safe_href(link.get("url")) else None,
-                "snapshots": [{"href": "../" + snapshot_page(key, i), "captured": day(v.captured_at)}
-                              for i, v in enumerate(versions.get(key, []))],
-            })
+        sources = [_source_row(site, ev, index, c, link)
+                   for index, c, link in sorted(by_event.get(event_id, []), key=lambda t: t[0])]
         title = (ev.title if ev and ev.title else None) or event_id
         page = f"e/{anchor(event_id)}.html"
-        writer.write(page, event_tpl.render(**common, title=title, date=(ev.date if ev else None) or "",
-                                            file=(ev.file if ev else "") or "", event_id=event_id,
-                                            sources=sources))
+        site.writer.write(page, event_tpl.render(**site.common, title=title, date=(ev.date if ev else None) or "",
+                                                 file=(ev.file if ev else "") or "", event_id=event_id,
+                                                 sources=sources))
         index_rows.append({"href": page, "title": title, "date": (ev.date if ev else None) or "",
                            "sources": [(s["s"], s["label"]) for s in sources],
                            "bad": sum(1 for s in sources if s["s"] in FAILING),
                            "archived": sum(1 for s in sources if s["snapshots"])})
+    return index_rows
+
+
+def _source_row(site: _Site, ev: EventView | None, index: int, c: Mapping[str, Any],
+                link: Mapping[str, Any]) -> dict[str, Any]:
+    """One source of an event's page: citation ``c`` of ``link``, the event's source ``index``."""
+    src = ev.sources.get(index) if ev else None
+    key = str(link.get("normalized_url") or "")
+    status = str(link.get("status"))
+    copy = archived_copy(link)
+    return {
+        "index": index, "line": c.get("line"), "s": status, "label": STATUS_LABELS.get(status, status),
+        "title": (src.title if src and src.title else None) or str(link.get("url", "")),
+        "url": str(link.get("url", "")), "href": safe_href(link.get("url")),
+        "publisher": src.publisher if src else None, "date": src.date if src else None,
+        "why": "" if status == "alive" else verdict(link),
+        "archived": copy if safe_href(copy.url) and safe_href(link.get("url")) else None,
+        "snapshots": [{"href": "../" + snapshot_page(key, i), "captured": day(v.captured_at)}
+                      for i, v in enumerate(site.versions.get(key, []))],
+    }
+
+
+def _write_index(site: _Site, index_rows: list[dict[str, Any]]) -> None:
+    report, view = site.report, site.view
     counts = view.status_counts
-    writer.write("index.html", env.get_template("site_index.html.j2").render(
-        **common, events=index_rows, links=len(view.links), snapshots=sum(len(v) for v in versions.values()),
+    site.writer.write("index.html", site.env.get_template("site_index.html.j2").render(
+        **site.common, events=index_rows, links=len(view.links),
+        snapshots=sum(len(v) for v in site.versions.values()),
         counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_LABELS if counts.get(s)],
         generated=day((report.get("run") or {}).get("started_at")) or day(report.get("generated_at"))))
-    removed = writer.prune("e") + writer.prune("s")
-    return SiteResult(out=root, pages=writer.pages, written=writer.written, removed=removed)

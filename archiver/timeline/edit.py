@@ -151,6 +151,22 @@ def set_source_fields(
     lines = body.splitlines(keepends=True)
     open_i, close_i = _frontmatter_bounds(lines)
     fm_lines = lines[open_i + 1:close_i]
+    item = _source_item(fm_lines, source_index)
+    replacements, inserts = _plan_edits(item, source_index, fields, only_if_missing, key_aliases)
+    if not replacements and not inserts:
+        return text
+    out_fm = _replaced(fm_lines, replacements)
+    if inserts:
+        _insert(out_fm, _insert_after(item, fm_lines, replacements), item, inserts, lines[close_i])
+    return bom + "".join(lines[:open_i + 1] + out_fm + lines[close_i:])
+
+
+#: planned in-place edits: fm line -> (end line, start col, end col, text)
+_Replacements = dict[int, tuple[int, int, int, str]]
+
+
+def _source_item(fm_lines: list[str], source_index: int) -> yaml.MappingNode:
+    """The block mapping of source ``source_index`` in the frontmatter's lines (EditError when not editable)."""
     try:
         root = yaml.compose("".join(fm_lines), Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -167,8 +183,13 @@ def set_source_fields(
         raise EditError(f"source {source_index} is a flow mapping ({{...}}); write it in block style to add fields")
     if not item.value:
         raise EditError(f"source {source_index} is an empty mapping")
+    return item
 
-    replacements: dict[int, tuple[int, int, int, str]] = {}  # fm line -> (end line, start col, end col, text)
+
+def _plan_edits(item: yaml.MappingNode, source_index: int, fields: Mapping[str, str | int], only_if_missing: bool,
+                key_aliases: Mapping[str, Sequence[str]]) -> tuple[_Replacements, list[str]]:
+    """The in-place value replacements and the new ``key: value`` lines that set ``fields`` on ``item``."""
+    replacements: _Replacements = {}
     inserts: list[str] = []
     quote = _item_style(item)
     for name, value in fields.items():
@@ -189,29 +210,37 @@ def set_source_fields(
         style = node.style if node.style in ("'", '"') else (quote if isinstance(value, str) else None)
         replacements[node.start_mark.line] = (node.end_mark.line, node.start_mark.column, node.end_mark.column,
                                               render_scalar(value, style))
+    return replacements, inserts
 
-    if not replacements and not inserts:
-        return text
+
+def _replaced(fm_lines: list[str], replacements: _Replacements) -> list[str]:
+    """The frontmatter's lines with the in-place replacements made, bottom-up so line numbers stay valid."""
     out_fm = list(fm_lines)
-    # in-place replacements, bottom-up so line numbers stay valid
     for start_line, (end_line, start_col, end_col, rendered) in sorted(replacements.items(), reverse=True):
         head = out_fm[start_line][:start_col]
         tail = out_fm[end_line][end_col:]
         if start_line == end_line and start_col == end_col and not head.endswith(" "):
             rendered = " " + rendered  # 'outlet:' with no value
         out_fm[start_line:end_line + 1] = [head + rendered + tail]
-    if inserts:
-        # replacements never change the number of lines before the item's end except multi-line
-        # values, which we refuse above for block scalars; recompute the end on the original lines
-        last = _last_content_line(item, fm_lines)
-        shift = sum((end - start) for start, (end, *_rest) in replacements.items() if start <= last)
-        last -= shift
-        newline = _newline(out_fm[last]) or _newline(lines[close_i]) or "\n"
-        if not _newline(out_fm[last]):
-            out_fm[last] += newline
-        indent = " " * item.value[0][0].start_mark.column
-        out_fm[last + 1:last + 1] = [indent + line + newline for line in inserts]
-    return bom + "".join(lines[:open_i + 1] + out_fm + lines[close_i:])
+    return out_fm
+
+
+def _insert_after(item: yaml.MappingNode, fm_lines: list[str], replacements: _Replacements) -> int:
+    """The index, in the replaced lines, of the item's last line: new keys go after it."""
+    # replacements never change the number of lines before the item's end except multi-line
+    # values, which _plan_edits refuses for block scalars; recompute the end on the original lines
+    last = _last_content_line(item, fm_lines)
+    shift = sum((end - start) for start, (end, *_rest) in replacements.items() if start <= last)
+    return last - shift
+
+
+def _insert(out_fm: list[str], last: int, item: yaml.MappingNode, inserts: list[str], closing: str) -> None:
+    """Add the ``inserts`` lines after line ``last``, at the item's indent (``closing``: the ``---`` line)."""
+    newline = _newline(out_fm[last]) or _newline(closing) or "\n"
+    if not _newline(out_fm[last]):
+        out_fm[last] += newline
+    indent = " " * item.value[0][0].start_mark.column
+    out_fm[last + 1:last + 1] = [indent + line + newline for line in inserts]
 
 
 def changed_lines(old: str, new: str) -> int:
