@@ -40,7 +40,6 @@ from archiver.models import CheckResult  # noqa: E402
 from archiver.snapshots.store import SnapshotStore  # noqa: E402
 from archiver.timeline.catalog import build_catalog, canonical_url  # noqa: E402
 from archiver.timeline.load import load_events  # noqa: E402
-from archiver.wayback.limiter import LIMITER  # noqa: E402
 from archiver.wayback.stage import wayback_stage  # noqa: E402
 from tests.support.farm import Farm  # noqa: E402
 from tests.support.memento_double import MementoDouble  # noqa: E402
@@ -72,7 +71,6 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     farm = Farm().start()
-    LIMITER.reset()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -153,7 +151,6 @@ def main() -> None:
             for note in out.notes:
                 print("  note:", note)
     finally:
-        LIMITER.reset()
         farm.stop()
 
 

@@ -48,7 +48,6 @@ from archiver.models import CheckResult  # noqa: E402
 from archiver.snapshots.store import SnapshotStore  # noqa: E402
 from archiver.timeline.catalog import build_catalog, canonical_url  # noqa: E402
 from archiver.timeline.load import load_events  # noqa: E402
-from archiver.wayback.limiter import LIMITER  # noqa: E402
 from archiver.wayback.stage import WaybackOutcome, wayback_stage  # noqa: E402
 from tests.support.farm import Farm  # noqa: E402
 from tests.support.wayback_double import Hit, WaybackDouble, article, urlkey  # noqa: E402
@@ -252,7 +251,6 @@ def main() -> None:
     parser.add_argument("--real-rate", type=int, default=0, metavar="N",
                         help="also time N lookups at the default 24 CDX calls a minute")
     args = parser.parse_args()
-    LIMITER.reset()
     with tempfile.TemporaryDirectory(prefix="archiver-wayback-") as tmp:
         spec = WaybackDouble()
         bench = Bench(Path(tmp), spec, args.links, args.seed)
@@ -324,7 +322,6 @@ def main() -> None:
 
 def real_rate(count: int) -> None:
     """``count`` never-seen links looked up at the default limit (24/min), measured at the double."""
-    LIMITER.reset()
     with tempfile.TemporaryDirectory(prefix="archiver-wayback-real-") as tmp:
         spec = WaybackDouble()
         spec.cdx_limit = (30, 60.0)  # the archive's own limit: more than 30 in a minute answer 429

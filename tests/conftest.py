@@ -26,14 +26,9 @@ def corpus() -> Path:
 
 @pytest.fixture
 def farm() -> Iterator[Farm]:
-    """Local hosts on loopback for one test; the process-wide archive limiter starts and ends clean, so no test
-    inherits another's pacing or pause."""
-    from archiver.wayback.limiter import LIMITER
-
+    """Local hosts on loopback for one test (archive limiters belong to each night: nothing to reset)."""
     f = Farm().start()
-    LIMITER.reset()
     try:
         yield f
     finally:
-        LIMITER.reset()
         f.stop()

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from ..config import Settings
 from ..models import RawExchange
 from ..wayback.errors import DeadlineReached
-from ..wayback.limiter import LIMITER
+from ..wayback.limiter import ArchiveLimiter
 from . import linkformat
 from .linkformat import Memento
 from .registry import Archive
@@ -80,10 +80,16 @@ class _Lane:
 
 
 class MementoClient:
-    """All calls of one run to the other archives; ``async with MementoClient(settings, archives)``."""
+    """All calls of one run to the other archives; ``async with MementoClient(settings, archives)``.
 
-    def __init__(self, settings: Settings, archives: list[Archive], *, deadline: float | None = None) -> None:
+    ``limiter`` paces the replays of the Wayback Machine's own captures: the night's, shared with the
+    :class:`~archiver.wayback.client.WaybackClient` (one pace for the archive); a fresh one by default.
+    """
+
+    def __init__(self, settings: Settings, archives: list[Archive], *, deadline: float | None = None,
+                 limiter: ArchiveLimiter | None = None) -> None:
         self.settings = settings
+        self.limiter = limiter if limiter is not None else ArchiveLimiter()
         self.archives = {a.id: a for a in archives}
         self.deadline = deadline
         self._fetcher: Fetcher | None = None
@@ -124,10 +130,10 @@ class MementoClient:
 
     async def _slot(self, archive: Archive) -> None:
         """Wait for the archive's next start (called holding its lane: one request in flight per archive).
-        Replays of the Wayback Machine's captures take the Wayback client's replay pace (one pace for the
-        archive, whichever stage asks)."""
+        Replays of the Wayback Machine's captures take the replay pace of the night's limiter, which the Wayback
+        client shares (one pace for the archive, whichever stage asks)."""
         if archive.id == WAYBACK_ID:
-            await LIMITER.acquire("replay", self.settings.replay_per_minute, self.deadline)
+            await self.limiter.acquire("replay", self.settings.replay_per_minute, self.deadline)
             self.calls[archive.id] += 1
             self.starts.setdefault(archive.id, []).append(time.monotonic())
             return

@@ -43,6 +43,7 @@ from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import Catalog, parse_archive_url
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
+from ..wayback.limiter import ArchiveLimiter
 from ..wayback.run import REPLAY, WaybackOutcome
 from .client import MementoClient, TimeMap
 from .copies import NOTE_PREFIX, WAYBACK, ArchivesOutcome, Copies, archive_name
@@ -429,17 +430,20 @@ class ArchivesNight(LanePart[_Run]):
             await lanes.run()
         outcome = part.outcome()
 
-    Standing alone (:func:`archives_stage`) every link is offered at once (``run.offer_all``).
+    Standing alone (:func:`archives_stage`) every link is offered at once (``run.offer_all``). ``limiter`` is
+    the night's :class:`~archiver.wayback.limiter.ArchiveLimiter`, shared with the Wayback Machine's part: the
+    client built here paces its replays of the Wayback Machine's captures with it (a fresh one when none is
+    given). A ``client`` passed in keeps its own.
     """
 
     def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                  now: dt.datetime, lanes: Lanes, wayback_down: bool = False,
-                 client: MementoClient | None = None) -> None:
+                 client: MementoClient | None = None, limiter: ArchiveLimiter | None = None) -> None:
         self.started = time.monotonic()
         self.catalog, self.store = catalog, store
         self.archives = load_archives(settings)
         self.own = client is None
-        self.client = client or MementoClient(settings, self.archives, deadline=lanes.deadline)
+        self.client = client or MementoClient(settings, self.archives, deadline=lanes.deadline, limiter=limiter)
         self.client.deadline = lanes.deadline
         self.run = _Run(settings, store, snapshot_store, self.client, self.archives, now, lanes, wayback_down)
 
@@ -472,11 +476,14 @@ class ArchivesNight(LanePart[_Run]):
 
 async def archives_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                          now: dt.datetime, wayback: WaybackOutcome | None = None, deadline: float | None = None,
-                         stream: TextIO | None = None, client: MementoClient | None = None) -> ArchivesOutcome:
+                         stream: TextIO | None = None, client: MementoClient | None = None,
+                         limiter: ArchiveLimiter | None = None) -> ArchivesOutcome:
     """Ask the other archives alone (see the module docstring); ``wayback`` is the Wayback stage's outcome of
-    this run (its ``unreachable`` turns on the lookups of every failing link without a verified copy)."""
+    this run (its ``unreachable`` turns on the lookups of every failing link without a verified copy). Replays
+    of the Wayback Machine's captures are paced by ``limiter``, or by a limiter of its own when none is passed."""
     lanes = Lanes(deadline)
     part = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, client=client,
+                         limiter=limiter if limiter is not None else ArchiveLimiter(),
                          wayback_down=bool(wayback is not None and wayback.unreachable))
     if wayback is not None:
         part.run.wayback_failed = set(wayback.lookup_failed)

@@ -232,13 +232,16 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     join the Wayback stage's (one archive step, in ``archiver run`` and ``archiver wayback``)."""
     # the archive clients (httpx) are imported only when the stage runs
     from ..archives.stage import ArchivesNight
+    from ..wayback.limiter import ArchiveLimiter
     from ..wayback.stage import WaybackNight
 
     lanes = Lanes(deadline)
     errors: list[str] = []
     lanes.on_error = lambda lane, exc: errors.append(f"archives: an item on the {lane} lane failed: {exc!r}")
-    wayback = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, stream=stream)
-    others = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
+    limiter = ArchiveLimiter()  # the night's: one pace (and one 429 pause) for the Wayback Machine, both parts
+    wayback = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, stream=stream,
+                           limiter=limiter)
+    others = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, limiter=limiter)
     async with wayback as wayback_run, others as others_run:
         others_run.wayback_failed = wayback_run.out.lookup_failed  # the same set: filled as lookups fail
         others_run.extractor = wayback_run.extractor  # one extraction worker for every archive's rescues

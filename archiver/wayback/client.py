@@ -1,6 +1,6 @@
 """The Wayback Machine client: CDX lookups, the availability fallback, replay, and Save Page Now 2.
 
-Every call to the archive goes through one process-wide :class:`ArchiveLimiter`:
+Every call to the archive goes through the night's :class:`ArchiveLimiter` (passed in):
 
 * CDX lookups (and the availability API, which answers from the same index) at most
   ``cdx_per_minute`` a minute (24 by default: the CDX server and timemaps share a limit
@@ -42,7 +42,7 @@ from ..config import Settings
 from ..models import RawExchange
 from .cdx import TIMESTAMP, CdxQuery, CdxRow, HttpxCdx, WaybackpyCdx
 from .errors import ArchiveError, AuthRejected, RateLimited, blocked_site, status_error
-from .limiter import LIMITER, STATUS_PER_MINUTE, ArchiveLimiter, Credentials, Grant
+from .limiter import STATUS_PER_MINUTE, ArchiveLimiter, Credentials, Grant
 
 if TYPE_CHECKING:  # the HTTP stack (httpx, httpcore, lxml) is imported with the client's first call
     from ..liveness.fetcher import Fetcher
@@ -131,7 +131,8 @@ class WaybackClient:
 
     ``on_pause(seconds, what)`` is called when a 429 pauses every archive call, so the
     caller can say so at once. ``calls`` counts calls by kind (cdx, availability,
-    replay, save, status, user).
+    replay, save, status, user). ``limiter`` paces the calls: the night's, shared with every
+    other client of the night that calls the Wayback Machine; a fresh one of its own by default.
     """
 
     def __init__(self, settings: Settings, *, credentials: Credentials | None = None,
@@ -139,7 +140,7 @@ class WaybackClient:
                  on_pause: Callable[[float, str], None] | None = None, deadline: float | None = None) -> None:
         self.settings = settings
         self.credentials = credentials
-        self.limiter = limiter or LIMITER
+        self.limiter = limiter if limiter is not None else ArchiveLimiter()
         self.base = settings.wayback_url.rstrip("/")
         self.availability_base = settings.availability_url.rstrip("/")
         self._cdx = cdx

@@ -1,7 +1,10 @@
-"""The pacing of every archive call (one process-wide :class:`ArchiveLimiter`) and the SPN2 keys.
+"""The pacing of every archive call (one :class:`ArchiveLimiter` per night) and the SPN2 keys.
 
 CDX lookups, replays, saves and status polls each have their own rate; a 429 from any of
-them pauses every archive call (see :mod:`archiver.wayback.client` for the figures).
+them pauses every archive call of the night (see :mod:`archiver.wayback.client` for the
+figures). There is no process-wide limiter: the night creates one and passes it to every
+client that calls the Wayback Machine, so two nights in one process never share a pace or
+a pause.
 The Internet Archive keys (:class:`Credentials`) come from the environment only.
 """
 
@@ -52,7 +55,10 @@ class Credentials:
 
 
 class ArchiveLimiter:
-    """One process-wide pacing of archive calls, by kind, with a shared pause after a 429.
+    """The pacing of one night's archive calls, by kind, with a shared pause after a 429.
+
+    The night owns it and passes it to each client (:class:`~archiver.wayback.client.WaybackClient`,
+    :class:`~archiver.archives.client.MementoClient`) that calls the Wayback Machine.
 
     Thread-safe and loop-agnostic: a slot is reserved under a lock (starts of one kind are
     spaced ``60 / per_minute`` seconds apart, times :data:`SLACK`), then awaited. A pause
@@ -66,14 +72,6 @@ class ArchiveLimiter:
         self._unsent: dict[str, int] = {}
         self.paused_until = 0.0
         self.pauses = 0
-
-    def reset(self) -> None:
-        with self._lock:
-            self._next.clear()
-            self._last.clear()
-            self._unsent.clear()
-            self.paused_until = 0.0
-            self.pauses = 0
 
     def _reserve(self, kind: str, per_minute: float) -> float:
         with self._lock:
@@ -150,7 +148,3 @@ class Grant:
         if self.open:  # failed before its request went out
             self.open = False
             self.limiter._sent(self.kind, out=False)
-
-
-#: the one limiter of the process: every WaybackClient shares it
-LIMITER = ArchiveLimiter()

@@ -54,7 +54,7 @@ from ..timeline.catalog import Catalog
 from . import policy
 from .client import STATUS_TTL_SECONDS, WaybackClient
 from .errors import ArchiveError, DeadlineReached, Excluded, RateLimited
-from .limiter import Credentials
+from .limiter import ArchiveLimiter, Credentials
 from .rescue import Rescues
 from .run import CDX, MAX_CDX_FAILURES, NOTE_PREFIX, REPLAY, STATUS, Stop, WaybackOutcome
 from .saves import Saves
@@ -291,19 +291,23 @@ class WaybackNight(LanePart[_Run]):
     ``snapshot_store`` the text snapshots (rescues are written there), ``now`` the run's clock; the
     lanes' deadline (a :func:`time.monotonic` value) is the time after which no archive call starts.
     Saving needs ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY`` in ``env`` (the process environment by
-    default); without them no Save Page Now call is made at all.
+    default); without them no Save Page Now call is made at all. ``limiter`` is the night's
+    :class:`ArchiveLimiter` (shared with the other archives' part, which replays the Wayback Machine's
+    captures too); the client built here takes it (a fresh one when none is given). A ``client`` passed in
+    keeps its own.
     """
 
     def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                  now: dt.datetime, lanes: Lanes, env: Mapping[str, str] | None = None,
-                 stream: TextIO | None = None, client: WaybackClient | None = None) -> None:
+                 stream: TextIO | None = None, client: WaybackClient | None = None,
+                 limiter: ArchiveLimiter | None = None) -> None:
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.catalog = catalog
         self.credentials = Credentials.from_env(env)
         self.own = client is None
         if client is None:
-            client = WaybackClient(settings, credentials=self.credentials, on_pause=self.on_pause,
+            client = WaybackClient(settings, credentials=self.credentials, limiter=limiter, on_pause=self.on_pause,
                                    deadline=lanes.deadline)
         else:
             client.on_pause = client.on_pause or self.on_pause
@@ -336,12 +340,13 @@ class WaybackNight(LanePart[_Run]):
 async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
                         now: dt.datetime, deadline: float | None = None, env: Mapping[str, str] | None = None,
                         stream: TextIO | None = None, client: WaybackClient | None = None,
-                        progress: bool = False) -> WaybackOutcome:
+                        limiter: ArchiveLimiter | None = None, progress: bool = False) -> WaybackOutcome:
     """Look up, rescue, check and save the catalog's links within the archive's limits: the Wayback
-    Machine's lanes alone (see :class:`WaybackNight`; ``archiver run`` runs them with the other archives')."""
+    Machine's lanes alone (see :class:`WaybackNight`; ``archiver run`` runs them with the other archives').
+    Its calls are paced by ``limiter``, or by a limiter of its own when none is passed."""
     lanes = Lanes(deadline)
     part = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, env=env, stream=stream,
-                        client=client)
+                        client=client, limiter=limiter if limiter is not None else ArchiveLimiter())
     lanes.on_error = lambda lane, exc: part.run.note(f"an archive call on the {lane} lane failed: {exc!r}")
     async with part as run:
         run.plan()

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 
 from archiver.report.pr import Annotation, escape_data, escape_property, shown, workflow_command
-from archiver.wayback.limiter import LIMITER
 from tests.support.farm import Conn, Farm, FarmHost, Request
 from tests.support.farm_sites import article
 from tests.support.wayback_double import WaybackDouble
@@ -55,13 +54,11 @@ class World:
 @pytest.fixture
 def world() -> Iterator[World]:
     farm = Farm().start()
-    LIMITER.reset()
     double = WaybackDouble(access=KEYS["IA_ACCESS_KEY"], secret=KEYS["IA_SECRET_KEY"], clock=lambda: NOW)
     double.start(farm)
     try:
         yield World(farm, farm.add("news", news), farm.add("blocked", forbidden), farm.add("old", news), double)
     finally:
-        LIMITER.reset()
         farm.stop()
 
 

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from archiver.wayback.limiter import LIMITER
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble
 from tests.wayback.test_wayback_stage import NOW
@@ -15,11 +14,9 @@ from tests.wayback.test_wayback_stage import NOW
 @pytest.fixture
 def double() -> Iterator[WaybackDouble]:
     farm = Farm().start()
-    LIMITER.reset()
     d = WaybackDouble(access="IAKEY-access-7f3a", secret="IAKEY-secret-9c2b", clock=lambda: NOW)
     d.start(farm)
     try:
         yield d
     finally:
-        LIMITER.reset()
         farm.stop()

@@ -15,7 +15,7 @@ from archiver.config import Settings, load_settings
 from archiver.wayback.cdx import CdxQuery, parse_cdx_json
 from archiver.wayback.client import WaybackClient
 from archiver.wayback.errors import ArchiveError, AuthRejected, Excluded, RateLimited
-from archiver.wayback.limiter import LIMITER, Credentials
+from archiver.wayback.limiter import Credentials
 from tests.support.farm import Farm
 from tests.support.wayback_double import WaybackDouble, article, urlkey
 
@@ -25,7 +25,6 @@ URL = "https://www.rivertongazette.com/news/2024/03/12/council-cameras/"
 @pytest.fixture
 def double() -> Iterator[WaybackDouble]:
     farm = Farm().start()
-    LIMITER.reset()
     d = WaybackDouble().start(farm)
     d.add(URL, "20240301120000", "200", article(URL))
     d.add(URL, "20240310120000", "404", b"<html><title>Not found</title></html>")
@@ -35,7 +34,6 @@ def double() -> Iterator[WaybackDouble]:
     try:
         yield d
     finally:
-        LIMITER.reset()
         farm.stop()
 
 
