@@ -229,3 +229,22 @@ def test_the_text_of_live_pages_is_extracted_while_the_archive_lanes_work(farm: 
     assert len(snapshots) == 6 and len(cdx) == 6
     written = max(p.stat().st_mtime for p in snapshots) - offset
     assert cdx[0] < written, "the archive lanes waited for the text extraction"
+
+
+def test_two_nights_in_one_process_do_not_share_a_pause(farm: Farm, tmp_path: Path) -> None:
+    """Each night owns its archive limiter (issue 20): a 429 pauses that night's archive calls only. A night
+    that follows one cut short by a long pause, in the same process, makes its calls at once."""
+    w = World(tmp_path, farm, [])
+    for i in range(3):
+        dead(w, SITE + f"paused-{i}/")
+    w.double.cdx_429 = 1
+    _, _, said = night(w, budget=1.5, wayback_pause=30.0)
+    assert [h.status for h in w.double.hits("cdx")] == [429]  # the rest of the night waits past its budget
+    assert "every archive call pauses for 30 s" in said
+    before = len(w.double.hits("cdx"))
+    started = time.monotonic()
+    second, _, _ = night(w, budget=10.0, wayback_pause=30.0)
+    after = w.double.hits("cdx")[before:]
+    assert after and all(h.status == 200 for h in after)
+    assert min(h.at for h in after) - started < 5.0  # not held by the first night's 30 s pause
+    assert second.calls.get("cdx", 0) == len(after)
