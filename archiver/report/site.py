@@ -22,11 +22,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..models import FAILING_STATUSES, STATUS_LABELS
 from ..snapshots.store import SnapshotInfo, SnapshotStore
 from ..support import atomic
 from ..support.storepaths import url_hash
 from .html import anchor, asset, content_security_policy, environment
-from .view import FAILING, STATUS_LABELS, EventView, ReportView, archived_copy, day, safe_href, verdict
+from .view import EventView, ReportView, archived_copy, day, safe_href, verdict
 
 #: provenance fields shown first, in this order (the rest follow as stored)
 HEADER_ORDER = ("title", "url", "final_url", "captured_at", "http_status", "content_type", "origin", "wayback_url",
@@ -179,7 +180,7 @@ def _write_event_pages(site: _Site) -> list[dict[str, Any]]:
                                                  sources=sources))
         index_rows.append({"href": page, "title": title, "date": (ev.date if ev else None) or "",
                            "sources": [(s["s"], s["label"]) for s in sources],
-                           "bad": sum(1 for s in sources if s["s"] in FAILING),
+                           "bad": sum(1 for s in sources if s["s"] in FAILING_STATUSES),
                            "archived": sum(1 for s in sources if s["snapshots"])})
     return index_rows
 
