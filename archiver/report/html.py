@@ -190,7 +190,7 @@ def _archived_html(link: Mapping[str, Any]) -> str:
 def _why(link: Mapping[str, Any]) -> str:
     if link.get("moved_to"):
         return f"moved to {link['moved_to']}"
-    return "" if link.get("status") == "alive" else _short(verdict(link))
+    return "" if link.get("status") == LinkStatus.ALIVE else _short(verdict(link))
 
 
 def _link_row(link: Mapping[str, Any], snaps: SnapshotLinks, rank: dict[str, int]) -> str:

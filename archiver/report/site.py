@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..models import FAILING_STATUSES, STATUS_LABELS
+from ..models import FAILING_STATUSES, STATUS_LABELS, LinkStatus
 from ..snapshots.store import SnapshotInfo, SnapshotStore
 from ..support import atomic
 from ..support.storepaths import url_hash
@@ -197,7 +197,7 @@ def _source_row(site: _Site, ev: EventView | None, index: int, c: Mapping[str, A
         "title": (src.title if src and src.title else None) or str(link.get("url", "")),
         "url": str(link.get("url", "")), "href": safe_href(link.get("url")),
         "publisher": src.publisher if src else None, "date": src.date if src else None,
-        "why": "" if status == "alive" else verdict(link),
+        "why": "" if status == LinkStatus.ALIVE else verdict(link),
         "archived": copy if safe_href(copy.url) and safe_href(link.get("url")) else None,
         "snapshots": [{"href": "../" + snapshot_page(key, i), "captured": day(v.captured_at)}
                       for i, v in enumerate(site.versions.get(key, []))],

@@ -38,13 +38,15 @@ from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import night_bucket
 from ..history.wayback_record import Known, WaybackRecord
-from ..models import FAILING_STATUSES, Finding, FindingKind, Link, Severity
+from ..models import FAILING_STATUSES, Finding, FindingKind, Link, LinkStatus, Severity
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import canonical_url, parse_archive_url
 from .cdx import CdxQuery, CdxRow
 from .client import STATUS_TTL_SECONDS
 from .priority import LookupPriority, SavePriority
 
+#: statuses whose pages a capture can still save (dead ones too, until confirmed)
+_SAVABLE = frozenset({LinkStatus.ALIVE, LinkStatus.BLOCKED})
 #: the checker's evidence for a parked domain starts with this
 PARKED = "the domain is parked"
 #: the checker's evidence for a domain that no longer resolves
@@ -349,7 +351,7 @@ def definitive_failure(state: LinkState | None) -> str | None:
     evidence = state.evidence or ""
     if evidence.startswith(PARKED):
         return "the domain is parked"
-    if state.status != "dead":
+    if state.status != LinkStatus.DEAD:
         return None
     if state.http_status in (404, 410):
         return f"dead from HTTP {state.http_status}"
@@ -364,7 +366,7 @@ def save_eligible(state: LinkState | None) -> bool:
     them). Never a soft 404 (a save would archive the error page) nor a definitive failure."""
     if state is None or definitive_failure(state):
         return False
-    return state.status in ("alive", "blocked") or (state.status == "dead" and not state.confirmed)
+    return state.status in _SAVABLE or (state.status == LinkStatus.DEAD and not state.confirmed)
 
 
 def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
@@ -388,11 +390,11 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
     newest = newest_ok(wb)
     if newest is not None and (now - ts_datetime(newest)).total_seconds() < settings.save_max_age_days * 86400:
         return None
-    if state.status == "dead":
+    if state.status == LinkStatus.DEAD:
         if newest is not None:
             return None  # a dead page with an older capture: nothing better to save
         return SavePriority.REST, "", _desc(newest_cited(link)) + link.normalized_url
-    if state.status != "alive":  # blocked: after the live ones, the oldest copy first
+    if state.status != LinkStatus.ALIVE:  # blocked: after the live ones, the oldest copy first
         return SavePriority.REST, newest or "", _desc(newest_cited(link)) + link.normalized_url
     if newest is None:
         return SavePriority.NEVER, _desc(newest_cited(link)), link.normalized_url
