@@ -24,10 +24,11 @@ class Severity(StrEnum):
     @property
     def order(self) -> int:
         """Sort rank: errors first, then warnings, then infos."""
-        return _SEVERITY_ORDER[self]
+        return SEVERITY_ORDER[self]
 
 
-_SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+#: Sort rank of each severity (keyed by str, so a report's plain ``"error"`` looks it up too).
+SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
 
 class LinkStatus(StrEnum):
@@ -48,11 +49,26 @@ class LinkStatus(StrEnum):
     #: never checked yet
     UNCHECKED = "unchecked"
 
+    @property
+    def label(self) -> str:
+        """How people read the status in the reports ("soft 404", not ``soft_404``)."""
+        return STATUS_LABELS[self]
+
 
 #: Link statuses of the report contract, in the schema's order.
 LINK_STATUSES: tuple[LinkStatus, ...] = tuple(LinkStatus)
 #: Statuses that are evidence of rot (and may become ``confirmed``).
 FAILING_STATUSES: frozenset[LinkStatus] = frozenset({LinkStatus.DEAD, LinkStatus.SOFT_404})
+#: Statuses that say nothing either way (the site refused, or no verdict was possible).
+INCONCLUSIVE_STATUSES: frozenset[LinkStatus] = frozenset({LinkStatus.BLOCKED, LinkStatus.ERROR})
+#: Statuses of links that were never really checked (not a URL, or not yet).
+UNCHECKED_STATUSES: frozenset[LinkStatus] = frozenset({LinkStatus.INVALID, LinkStatus.UNCHECKED})
+#: Statuses in the order people care about them (the reports' display order): failures first.
+STATUS_ORDER: tuple[LinkStatus, ...] = (LinkStatus.DEAD, LinkStatus.SOFT_404, LinkStatus.ERROR, LinkStatus.BLOCKED,
+                                        LinkStatus.INVALID, LinkStatus.UNCHECKED, LinkStatus.ALIVE)
+#: The human label of every status, in the schema's order; keyed by str so a report's plain
+#: ``"soft_404"`` looks it up as well as ``LinkStatus.SOFT_404`` (:attr:`LinkStatus.label`).
+STATUS_LABELS: dict[str, str] = {s: s.value.replace("_", " ") for s in LinkStatus}
 
 
 class FindingKind(StrEnum):

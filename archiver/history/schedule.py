@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from enum import IntEnum
 
 from ..config import Settings
 from ..models import FAILING_STATUSES, LinkStatus
@@ -20,8 +21,19 @@ from .linkstate import LinkState
 _UNSETTLED = frozenset({LinkStatus.ERROR, LinkStatus.UNCHECKED})
 
 
-#: priority of due work (lower first)
-PRIORITY_NEW, PRIORITY_FAILING, PRIORITY_ERROR, PRIORITY_STALE, PRIORITY_DEAD = 0, 1, 2, 3, 4
+class CheckPriority(IntEnum):
+    """How urgent a due check is (lower first; :func:`due_priority`)."""
+
+    #: never checked
+    NEW = 0
+    #: failing but not confirmed (after ``failing_recheck_hours``), or a page that missed its snapshot
+    FAILING = 1
+    #: inconclusive or never settled (after ``failing_recheck_hours``)
+    ERROR = 2
+    #: alive, blocked or invalid: every ``recheck_days``, spread over the nights
+    STALE = 3
+    #: confirmed dead: every ``dead_recheck_days`` (pages come back)
+    DEAD = 4
 
 
 def night_bucket(url: str, cycle: int) -> int:
@@ -83,21 +95,21 @@ def resting(states: dict[str, LinkState], normalized_urls: list[str], now: dt.da
     return count, first
 
 
-def due_priority(state: LinkState | None, now: dt.datetime, settings: Settings) -> int | None:
+def due_priority(state: LinkState | None, now: dt.datetime, settings: Settings) -> CheckPriority | None:
     """The link's priority when a check is due now, else None."""
     if state is None or state.last_checked is None:
-        return PRIORITY_NEW
+        return CheckPriority.NEW
     if settings.snapshot_pages and state.status == LinkStatus.ALIVE and state.extracted != state.last_checked:
         # its page was checked but never reached the snapshot store (a killed run): due at once, no wait
-        return PRIORITY_FAILING
+        return CheckPriority.FAILING
     if state.confirmed:
-        return PRIORITY_DEAD if _cycle_due(state, now, settings.dead_recheck_days) else None
+        return CheckPriority.DEAD if _cycle_due(state, now, settings.dead_recheck_days) else None
     if state.failing or state.failures:
-        return PRIORITY_FAILING if rested(state, now, settings) else None
+        return CheckPriority.FAILING if rested(state, now, settings) else None
     if state.status in _UNSETTLED:
-        return PRIORITY_ERROR if rested(state, now, settings) else None
+        return CheckPriority.ERROR if rested(state, now, settings) else None
     # alive, blocked and invalid (refused for safety): every recheck_days, spread over the nights
-    return PRIORITY_STALE if _cycle_due(state, now, settings.recheck_days) else None
+    return CheckPriority.STALE if _cycle_due(state, now, settings.recheck_days) else None
 
 
 def select_due(

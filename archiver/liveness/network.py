@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..config import Settings
-from ..models import CheckResult
+from ..models import UNCHECKED_STATUSES, CheckResult
 
 NetworkStatus = Literal["ok", "degraded", "offline"]
 
@@ -61,7 +61,7 @@ def assess(hosts: int, failed: int, settings: Settings) -> NetworkState:
 
 def counts_for_network(result: CheckResult) -> bool:
     """Results that say something about connectivity (not refused for safety, not invalid)."""
-    return result.status not in ("invalid", "unchecked")
+    return result.status not in UNCHECKED_STATUSES
 
 
 class NetworkMonitor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..history.linkstate import LinkState
-from ..models import Finding, FindingKind, Link, Severity
+from ..models import Finding, FindingKind, Link, LinkStatus, Severity
 
 
 def link_findings(link: Link, state: LinkState | None) -> list[Finding]:
@@ -23,22 +23,22 @@ def link_findings(link: Link, state: LinkState | None) -> list[Finding]:
         archived = link.archive_urls[0] if link.archive_urls else None
         fix = (f"cite the archived copy {archived}" if archived
                else "find the page's new address, or cite an archived copy (web.archive.org)")
-        if state.status == "dead":
+        if state.status == LinkStatus.DEAD:
             out.append(Finding(
                 kind=FindingKind.DEAD_LINK, severity=Severity.ERROR if state.confirmed else Severity.WARNING,
                 message=f"{prefix} is dead: {state.evidence or state.error}; {confirmed}",
                 actual=state.http_status if state.http_status is not None else state.error, fix=fix, **where))
-        elif state.status == "soft_404":
+        elif state.status == LinkStatus.SOFT_404:
             out.append(Finding(
                 kind=FindingKind.SOFT_404, severity=Severity.ERROR if state.confirmed else Severity.WARNING,
                 message=f"{prefix} no longer shows the cited page: {state.evidence}; {confirmed}",
                 actual=state.final_url or link.url, fix=fix, **where))
-        elif state.status == "blocked":
+        elif state.status == LinkStatus.BLOCKED:
             out.append(Finding(
                 kind=FindingKind.BLOCKED, severity=Severity.INFO,
                 message=f"{prefix} could not be verified, the site blocks automated checks ({state.evidence}); "
                         "this is not evidence that the page is gone", **where))
-        if state.moved_to and state.status == "alive":
+        if state.moved_to and state.status == LinkStatus.ALIVE:
             out.append(Finding(
                 kind=FindingKind.MOVED, severity=Severity.INFO,
                 message=f"{prefix} permanently redirects to {state.moved_to}",

@@ -24,7 +24,7 @@ from ..history.schedule import has_text, work_for
 from ..history.shards import Shard
 from ..history.store import StateStore
 from ..liveness.network import CheckRun, nothing_checked
-from ..models import CheckResult, Finding, Link
+from ..models import CheckResult, Finding, Link, LinkStatus
 from ..report.build import RunInfo, build_report, write_reports
 from ..report.view import event_views
 from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
@@ -207,7 +207,7 @@ def mark_extracted(store: StateStore, processed: Iterable[str]) -> None:
     """4. A live page the snapshot stage dealt with is not extracted again until it is checked again."""
     for key in processed:
         state = store.states.get(key)
-        if state is not None and state.status == "alive":
+        if state is not None and state.status == LinkStatus.ALIVE:
             state.extracted = state.last_checked
             store.save(state)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import ArchiverError, ConfigError, RegistryError
-from ..models import FAILING_STATUSES, CheckResult, LinkStatus
+from ..models import FAILING_STATUSES, LINK_STATUSES, CheckResult, LinkStatus
 
 
 class ExitCode(IntEnum):
@@ -57,9 +57,8 @@ class FailOn(StrEnum):
 def status_counts(results: Iterable[CheckResult]) -> str:
     """The verdicts of this run as "3 alive, 1 dead", in a fixed order."""
     counts = Counter(r.status for r in results)
-    order = (LinkStatus.ALIVE, LinkStatus.DEAD, LinkStatus.SOFT_404, LinkStatus.BLOCKED, LinkStatus.ERROR,
-             LinkStatus.INVALID)
-    return ", ".join(f"{counts[s]} {s}" for s in order if counts[s]) or "nothing checked"
+    shown = (s for s in LINK_STATUSES if s != LinkStatus.UNCHECKED and counts[s])  # the schema's order
+    return ", ".join(f"{counts[s]} {s}" for s in shown) or "nothing checked"
 
 
 def fail_reason(report: dict[str, Any], fail_on: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from ..history.linkstate import LinkState
-from ..models import Finding, Link
+from ..models import Finding, Link, LinkStatus
 from ..support import atomic
 from ..support.timefmt import iso_precise
 from .view import EventView
@@ -66,9 +66,9 @@ class RunInfo:
 def link_entry(link: Link, state: LinkState | None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One ``links[]`` entry: the link as cited with its latest known state."""
     if not link.checkable:
-        status, error = "invalid", link.invalid_reason
+        status, error = LinkStatus.INVALID, link.invalid_reason
     else:
-        status, error = (state.status, state.error) if state else ("unchecked", None)
+        status, error = (state.status, state.error) if state else (LinkStatus.UNCHECKED, None)
     entry: dict[str, Any] = {
         "url": link.url,
         "normalized_url": link.normalized_url,

@@ -29,12 +29,10 @@ import jinja2
 import orjson
 from markupsafe import Markup, escape
 
+from ..models import FAILING_STATUSES, LINK_STATUSES, STATUS_LABELS, STATUS_ORDER, UNCHECKED_STATUSES, LinkStatus
 from .markdown import run_line, totals_line
 from .view import (
     CHANGE_LABELS,
-    FAILING,
-    STATUS_LABELS,
-    STATUS_ORDER,
     Bar,
     EventView,
     ReportView,
@@ -170,11 +168,17 @@ def _a(href: str | None, text: str, cls: str = "") -> str:
     return f"<span{c}>{_e(text)}</span>" if c else str(_e(text))
 
 
+#: statuses whose links get no Wayback search link (nothing to rescue)
+_NO_SEARCH = UNCHECKED_STATUSES | {LinkStatus.ALIVE}
+#: statuses that get a summary card even at zero
+_ALWAYS_CARDED = FAILING_STATUSES | {LinkStatus.ALIVE}
+
+
 def _archived_html(link: Mapping[str, Any]) -> str:
     """The Wayback copy (or the citation's archive URL); a Wayback search only where a copy is needed."""
     copy = archived_copy(link)
     if copy.kind == "search":
-        if link.get("status") in ("alive", "invalid", "unchecked") or safe_href(link.get("url")) is None:
+        if link.get("status") in _NO_SEARCH or safe_href(link.get("url")) is None:
             return ""
         return f'<a href="{_e(copy.url)}" class="muted">search</a>'
     if safe_href(copy.url) is None:
@@ -186,14 +190,14 @@ def _archived_html(link: Mapping[str, Any]) -> str:
 def _why(link: Mapping[str, Any]) -> str:
     if link.get("moved_to"):
         return f"moved to {link['moved_to']}"
-    return "" if link.get("status") == "alive" else _short(verdict(link))
+    return "" if link.get("status") == LinkStatus.ALIVE else _short(verdict(link))
 
 
 def _link_row(link: Mapping[str, Any], snaps: SnapshotLinks, rank: dict[str, int]) -> str:
     status = str(link.get("status"))
     events = sorted({str(c.get("event")) for c in link.get("citations") or []})
     conf = ""
-    if status in FAILING:
+    if status in FAILING_STATUSES:
         conf = "confirmed" if link.get("confirmed") else f"{link.get('failures') or 0} failed check(s)"
     snap = link.get("snapshot") or {}
     snap_href = snaps.href(snap.get("path"))
@@ -235,7 +239,7 @@ def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], d
                             src.publisher if src else None, src.date if src else None, i, c.get("line")])
         data[key] = sources
         statuses = [str(link.get("status")) for _, _, link in items]
-        bad = sum(1 for st in statuses if st in FAILING)
+        bad = sum(1 for st in statuses if st in FAILING_STATUSES)
         file = (ev.file if ev else "") or str(items[0][1].get("file") or "")
         date = (ev.date if ev else None) or ""
         title = (ev.title if ev else None) or event_id
@@ -286,13 +290,12 @@ def _finding_row(f: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
-    rank = {s: i for i, s in enumerate(STATUS_ORDER)}
+    rank: dict[str, int] = {s: i for i, s in enumerate(STATUS_ORDER)}
     counts = view.status_counts
     cards = [{"status": s, "label": STATUS_LABELS[s], "count": f"{counts.get(s, 0):,}",
               "confirmed": (f"{sum(1 for x in view.links if x.get('status') == s and x.get('confirmed')):,}"
-                            if s in FAILING else None)}
-             for s in ("alive", "dead", "soft_404", "blocked", "error", "invalid", "unchecked") if counts.get(s)
-             or s in ("alive", "dead", "soft_404")]
+                            if s in FAILING_STATUSES else None)}
+             for s in LINK_STATUSES if counts.get(s) or s in _ALWAYS_CARDED]
     snaps = SnapshotLinks(report_dir)
     ordered = sorted(view.links, key=lambda x: (rank.get(str(x.get("status")), 9), not x.get("confirmed"),
                                                 str(x.get("url", ""))))

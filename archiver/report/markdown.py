@@ -22,11 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from ..models import FAILING_STATUSES, LINK_STATUSES, STATUS_LABELS, STATUS_ORDER, UNCHECKED_STATUSES, LinkStatus
 from .view import (
     CHANGE_LABELS,
-    FAILING,
-    STATUS_LABELS,
-    STATUS_ORDER,
     Cited,
     EventGroup,
     EventView,
@@ -100,12 +98,12 @@ def url_link(url: Any) -> str:
 def totals_line(view: ReportView) -> str:
     counts = view.status_counts
     parts = []
-    for status in ("alive", "dead", "soft_404", "blocked", "error", "invalid", "unchecked"):
+    for status in LINK_STATUSES:
         n = counts.get(status, 0)
-        if not n and status in ("invalid", "unchecked"):
+        if not n and status in UNCHECKED_STATUSES:
             continue
         label = f"{n:,} {STATUS_LABELS[status]}"
-        if status in FAILING:
+        if status in FAILING_STATUSES:
             confirmed = sum(1 for x in view.links if x.get("status") == status and x.get("confirmed"))
             label += f" ({confirmed:,} confirmed)"
         parts.append(label)
@@ -134,7 +132,8 @@ def headline(view: ReportView) -> str:
                 "the states below are from earlier runs.")
     if view.quiet:
         counts = view.status_counts
-        rest = ", ".join(f"{counts[s]:,} {STATUS_LABELS[s]}" for s in STATUS_ORDER if s != "alive" and counts.get(s))
+        rest = ", ".join(f"{counts[s]:,} {STATUS_LABELS[s]}" for s in STATUS_ORDER
+                         if s != LinkStatus.ALIVE and counts.get(s))
         extra = "" if view.findings_compared else " (first run: findings recorded as the baseline)"
         return (f"Quiet night: no link changed status and no new findings{extra}; {plural(len(view.links), 'link')}, "
                 f"{counts.get('alive', 0):,} alive" + (f", {rest}" if rest else "") + ".")

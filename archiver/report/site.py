@@ -22,11 +22,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..models import FAILING_STATUSES, STATUS_LABELS, LinkStatus
 from ..snapshots.store import SnapshotInfo, SnapshotStore
 from ..support import atomic
 from ..support.storepaths import url_hash
 from .html import anchor, asset, content_security_policy, environment
-from .view import FAILING, STATUS_LABELS, EventView, ReportView, archived_copy, day, safe_href, verdict
+from .view import EventView, ReportView, archived_copy, day, safe_href, verdict
 
 #: provenance fields shown first, in this order (the rest follow as stored)
 HEADER_ORDER = ("title", "url", "final_url", "captured_at", "http_status", "content_type", "origin", "wayback_url",
@@ -179,7 +180,7 @@ def _write_event_pages(site: _Site) -> list[dict[str, Any]]:
                                                  sources=sources))
         index_rows.append({"href": page, "title": title, "date": (ev.date if ev else None) or "",
                            "sources": [(s["s"], s["label"]) for s in sources],
-                           "bad": sum(1 for s in sources if s["s"] in FAILING),
+                           "bad": sum(1 for s in sources if s["s"] in FAILING_STATUSES),
                            "archived": sum(1 for s in sources if s["snapshots"])})
     return index_rows
 
@@ -196,7 +197,7 @@ def _source_row(site: _Site, ev: EventView | None, index: int, c: Mapping[str, A
         "title": (src.title if src and src.title else None) or str(link.get("url", "")),
         "url": str(link.get("url", "")), "href": safe_href(link.get("url")),
         "publisher": src.publisher if src else None, "date": src.date if src else None,
-        "why": "" if status == "alive" else verdict(link),
+        "why": "" if status == LinkStatus.ALIVE else verdict(link),
         "archived": copy if safe_href(copy.url) and safe_href(link.get("url")) else None,
         "snapshots": [{"href": "../" + snapshot_page(key, i), "captured": day(v.captured_at)}
                       for i, v in enumerate(site.versions.get(key, []))],

@@ -18,20 +18,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from ..history.known_findings import LINK_KINDS, fingerprint, tracked
-from ..models import Event
+from ..models import FAILING_STATUSES, INCONCLUSIVE_STATUSES, SEVERITY_ORDER, UNCHECKED_STATUSES, Event
 
 #: where to look for captures of a link when none is known (a search, not a copy)
 WAYBACK_SEARCH = "https://web.archive.org/web/*/"
-FAILING = ("dead", "soft_404")
-INCONCLUSIVE = ("blocked", "error")
-#: statuses in the order people care about them
-STATUS_ORDER = ("dead", "soft_404", "error", "blocked", "invalid", "unchecked", "alive")
-STATUS_LABELS = {"alive": "alive", "dead": "dead", "soft_404": "soft 404", "blocked": "blocked",
-                 "error": "error", "invalid": "invalid", "unchecked": "unchecked"}
 CHANGE_KINDS = ("newly_confirmed", "newly_failing", "recovered", "moved")
 CHANGE_LABELS = {"newly_confirmed": "Newly confirmed dead", "newly_failing": "Newly failing",
                  "recovered": "Recovered", "moved": "Moved"}
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 #: citation years before this are shown as one bar (the web began in 1991)
 EARLY_YEAR = 2000
 
@@ -236,7 +229,7 @@ class ReportView:
 
     @cached_property
     def confirmed(self) -> int:
-        return sum(1 for link in self.links if link.get("confirmed") and link.get("status") in FAILING)
+        return sum(1 for link in self.links if link.get("confirmed") and link.get("status") in FAILING_STATUSES)
 
     @property
     def citations(self) -> int:
@@ -288,7 +281,7 @@ class ReportView:
         """Dead and soft-404 links (confirmed or not yet), grouped by citing event, by file."""
         groups: dict[str, EventGroup] = {}
         for link in self.links:
-            if link.get("status") not in FAILING or bool(link.get("confirmed")) != confirmed:
+            if link.get("status") not in FAILING_STATUSES or bool(link.get("confirmed")) != confirmed:
                 continue
             for citation in link.get("citations") or []:
                 cited = self.cited(link, citation)
@@ -306,7 +299,7 @@ class ReportView:
         rows: dict[str, DomainRow] = {}
         for link in self.links:
             status = str(link.get("status"))
-            if status not in INCONCLUSIVE:
+            if status not in INCONCLUSIVE_STATUSES:
                 continue
             domain = str(link.get("domain") or "") or "(no domain)"
             row = rows.get(domain)
@@ -354,14 +347,14 @@ class ReportView:
         checked: Counter[str] = Counter()
         failing: Counter[str] = Counter()
         for link in self.links:
-            if link.get("status") in ("unchecked", "invalid"):
+            if link.get("status") in UNCHECKED_STATUSES:
                 continue
             year = self.link_year(link)
             if year is None:
                 continue
             label = f"<{EARLY_YEAR}" if year < EARLY_YEAR else str(year)
             checked[label] += 1
-            if link.get("status") in FAILING:
+            if link.get("status") in FAILING_STATUSES:
                 failing[label] += 1
         labels = sorted(checked, key=lambda s: (not s.startswith("<"), s))
         return [Bar(lab, failing[lab] / checked[lab], failing[lab], checked[lab]) for lab in labels]
@@ -373,7 +366,7 @@ class ReportView:
         for link in self.links:
             name = outlet(link)
             links[name] += 1
-            if link.get("status") in FAILING:
+            if link.get("status") in FAILING_STATUSES:
                 bad[name][str(link.get("status"))] += 1
         ranked = sorted(bad, key=lambda n: (-sum(bad[n].values()), n))[:top]
         return [Bar(n, float(sum(bad[n].values())), sum(bad[n].values()), links[n], dict(bad[n])) for n in ranked]

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any
 
 from ..config import Settings
-from ..models import CheckResult, Finding, Link, RawExchange
+from ..models import CheckResult, Finding, Link, LinkStatus, RawExchange
 from ..support.paths import display_path
 from ..timeline.catalog import canonical_url
 from .extract import Extraction, ExtractOptions
@@ -101,7 +101,7 @@ class SnapshotStage:
         """Take the body of a checked page (every result: bodies are dropped here); queue live ones."""
         body, result.body = result.body, None
         exchange, result.exchange = result.exchange, None
-        if result.status != "alive":
+        if result.status != LinkStatus.ALIVE:
             return
         if not body:
             self._empty.add(link.normalized_url)
@@ -297,7 +297,7 @@ async def _snapshot_one(url: str, settings: Settings, store: SnapshotStore, cite
     async with Checker(settings, keep_bodies=True) as checker:
         result = await checker.check(url)
     body, result.body = result.body, None
-    if result.status != "alive" or not body:
+    if result.status != LinkStatus.ALIVE or not body:
         return OneSnapshot(result=result, extraction=None, outcome=None)
     link = Link(url=url, normalized_url=normalized, archive_urls=list(archive_urls))
     pool = ExtractorPool(ExtractOptions.from_settings(settings), workers=1, timeout=settings.extract_timeout)

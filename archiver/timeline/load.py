@@ -195,10 +195,9 @@ class _FileContext:
         self.findings = findings
         self.event: str | None = None
 
-    def add(self, kind: str, severity: str, message: str, line: int | None = None, **kw: Any) -> None:
+    def add(self, kind: FindingKind, severity: Severity, message: str, line: int | None = None, **kw: Any) -> None:
         self.findings.append(
-            Finding(kind=FindingKind(kind), severity=Severity(severity), message=message, file=self.rel, line=line,
-                    event=self.event, **kw)
+            Finding(kind=kind, severity=severity, message=message, file=self.rel, line=line, event=self.event, **kw)
         )
 
 
@@ -208,18 +207,20 @@ def _line_of_offset(data: bytes, offset: int) -> int:
 
 def _decode(data: bytes, ctx: _FileContext) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
-        ctx.add("encoding", "warning", "file starts with a UTF-8 byte-order mark (BOM); loaded without it", line=1)
+        ctx.add(FindingKind.ENCODING, Severity.WARNING,
+                "file starts with a UTF-8 byte-order mark (BOM); loaded without it", line=1)
         data = data[3:]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = _line_of_offset(data, exc.start)
-        ctx.add("encoding", "error",
+        ctx.add(FindingKind.ENCODING, Severity.ERROR,
                 f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); "
                 "read as Windows-1252, re-save it as UTF-8", line=line)
         text = data.decode("cp1252", errors="replace")
     if "\r\n" in text:
-        ctx.add("line_endings", "info", "file uses CRLF (Windows) line endings; loaded normally", line=1)
+        ctx.add(FindingKind.LINE_ENDINGS, Severity.INFO, "file uses CRLF (Windows) line endings; loaded normally",
+                line=1)
         text = text.replace("\r\n", "\n")
     return text
 
@@ -235,10 +236,11 @@ def _parse_source(raw: Any, index: int, line: int | None, ctx: _FileContext) -> 
     if isinstance(raw, str):
         url = raw.strip()
         if not url:
-            ctx.add("missing_url", "error", f"source {index} is an empty string", line=line, source_index=index)
+            ctx.add(FindingKind.MISSING_URL, Severity.ERROR, f"source {index} is an empty string", line=line,
+                    source_index=index)
         return Source(index=index, line=line, url=url or None)
     if not isinstance(raw, dict):
-        ctx.add("invalid_source", "error",
+        ctx.add(FindingKind.INVALID_SOURCE, Severity.ERROR,
                 f"source {index} is a {type(raw).__name__}, expected a mapping with a url", line=line,
                 source_index=index)
         return None
@@ -253,7 +255,7 @@ def _parse_source(raw: Any, index: int, line: int | None, ctx: _FileContext) -> 
     tier, problem = parse_tier(data.get("tier"))
     if problem:
         raw_tier = data.get("tier")
-        ctx.add("invalid_tier", "error", f"source {index}: {problem}", line=line, source_index=index,
+        ctx.add(FindingKind.INVALID_TIER, Severity.ERROR, f"source {index}: {problem}", line=line, source_index=index,
                 actual=raw_tier if isinstance(raw_tier, (int, str)) else str(raw_tier), expected="1, 2 or 3")
     date = normalise_date(data.get("date"))
     if date is None and data.get("year") is not None:
@@ -263,9 +265,9 @@ def _parse_source(raw: Any, index: int, line: int | None, ctx: _FileContext) -> 
         raw_url = str(raw_url)
     known = {"url", "title", "date", "year", "tier", "archive_url", *PUBLISHER_KEYS}
     if "url" not in data:
-        ctx.add("missing_url", "error", f"source {index} has no url", line=line, source_index=index)
+        ctx.add(FindingKind.MISSING_URL, Severity.ERROR, f"source {index} has no url", line=line, source_index=index)
     elif not (isinstance(raw_url, str) and raw_url.strip()):
-        ctx.add("missing_url", "error", f"source {index} has an empty url ({data.get('url')!r})",
+        ctx.add(FindingKind.MISSING_URL, Severity.ERROR, f"source {index} has an empty url ({data.get('url')!r})",
                 line=line, source_index=index)
     return Source(
         index=index,
@@ -284,11 +286,11 @@ def _parse_source(raw: Any, index: int, line: int | None, ctx: _FileContext) -> 
 def parse_event_text(text: str, rel: str, ctx: _FileContext, stem: str) -> Event | None:
     """Parse one event file's text; findings go to ``ctx``."""
     if not text.strip():
-        ctx.add("empty_file", "error", "file is empty", line=1)
+        ctx.add(FindingKind.EMPTY_FILE, Severity.ERROR, "file is empty", line=1)
         return None
     if not _HANDLER.detect(text):
         is_readme = stem.lower() in ("readme", "index", "_index")
-        ctx.add("missing_frontmatter", "warning" if is_readme else "error",
+        ctx.add(FindingKind.MISSING_FRONTMATTER, Severity.WARNING if is_readme else Severity.ERROR,
                 "no YAML frontmatter (the file must start with a '---' line)"
                 + ("; not an event file" if is_readme else ""), line=1)
         return None
@@ -297,15 +299,16 @@ def parse_event_text(text: str, rel: str, ctx: _FileContext, stem: str) -> Event
         meta = _HANDLER.load(fm)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        ctx.add("parse_error", "error", f"invalid YAML frontmatter: {problem}", line=_yaml_error_line(exc))
+        ctx.add(FindingKind.PARSE_ERROR, Severity.ERROR, f"invalid YAML frontmatter: {problem}",
+                line=_yaml_error_line(exc))
         return None
     except ValueError:  # no closing boundary
-        ctx.add("parse_error", "error", "frontmatter is not closed by a '---' line", line=1)
+        ctx.add(FindingKind.PARSE_ERROR, Severity.ERROR, "frontmatter is not closed by a '---' line", line=1)
         return None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        ctx.add("parse_error", "error", "frontmatter is not a mapping of fields", line=2)
+        ctx.add(FindingKind.PARSE_ERROR, Severity.ERROR, "frontmatter is not a mapping of fields", line=2)
         return None
     event_id = _text(meta.get("id")) or stem
     ctx.event = event_id
@@ -313,9 +316,9 @@ def parse_event_text(text: str, rel: str, ctx: _FileContext, stem: str) -> Event
     raw_sources = meta.get("sources")
     sources: list[Source] = []
     if raw_sources is None:
-        ctx.add("no_sources", "warning", "event has no sources", line=1)
+        ctx.add(FindingKind.NO_SOURCES, Severity.WARNING, "event has no sources", line=1)
     elif not isinstance(raw_sources, list):
-        ctx.add("invalid_sources", "error",
+        ctx.add(FindingKind.INVALID_SOURCES, Severity.ERROR,
                 f"'sources' is a {type(raw_sources).__name__}, expected a list", line=1)
     else:
         lines = item_lines.get("sources", [])
@@ -493,18 +496,18 @@ def _load_file(path: Path, rel: str, ctx: _FileContext, max_file_bytes: int) -> 
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > max_file_bytes:
-                ctx.add("file_too_large", "error",
+                ctx.add(FindingKind.FILE_TOO_LARGE, Severity.ERROR,
                         f"file is {size:,} bytes, over the {max_file_bytes:,}-byte limit for an event; skipped")
                 return None
             data = handle.read()
     except OSError as exc:
-        ctx.add("read_error", "error", f"cannot read file: {exc.strerror or exc}")
+        ctx.add(FindingKind.READ_ERROR, Severity.ERROR, f"cannot read file: {exc.strerror or exc}")
         return None
     text = _decode(data, ctx)
     try:
         return parse_event_text(text, rel, ctx, path.stem)
     except RecursionError:  # a value nested hundreds of levels deep: no event file needs that
-        ctx.add("parse_error", "error", "frontmatter is nested too deeply to read", line=1)
+        ctx.add(FindingKind.PARSE_ERROR, Severity.ERROR, "frontmatter is nested too deeply to read", line=1)
         return None
 
 

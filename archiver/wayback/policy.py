@@ -38,17 +38,15 @@ from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import night_bucket
 from ..history.wayback_record import Known, WaybackRecord
-from ..models import FAILING_STATUSES, Finding, FindingKind, Link, Severity
+from ..models import FAILING_STATUSES, Finding, FindingKind, Link, LinkStatus, Severity
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import canonical_url, parse_archive_url
 from .cdx import CdxQuery, CdxRow
 from .client import STATUS_TTL_SECONDS
+from .priority import LookupPriority, SavePriority
 
-#: lookup priorities (lower first): failing links first (unconfirmed before confirmed), save jobs
-#: whose status records have expired, links never looked up, then periodic rechecks
-P_FAILING_UNCONFIRMED, P_FAILING, P_RECONCILE, P_NEW, P_RECHECK = range(5)
-#: save priorities: never-captured live links, live links with only old captures, the rest still eligible
-S_NEVER, S_STALE, S_REST = range(3)
+#: statuses whose pages a capture can still save (dead ones too, until confirmed)
+_SAVABLE = frozenset({LinkStatus.ALIVE, LinkStatus.BLOCKED})
 #: the checker's evidence for a parked domain starts with this
 PARKED = "the domain is parked"
 #: the checker's evidence for a domain that no longer resolves
@@ -278,7 +276,7 @@ def job_age(wb: WaybackRecord | None, now: dt.datetime) -> float | None:
     return (now - submitted).total_seconds() if submitted else None
 
 
-def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, settings: Settings) -> int | None:
+def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, settings: Settings) -> LookupPriority | None:
     """The link's lookup priority when its state calls for a CDX lookup now, else None."""
     if not link.checkable:
         return None
@@ -286,22 +284,22 @@ def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, setti
     failing = state is not None and state.status in FAILING_STATUSES
     if wb is None or not wb.looked_up:
         if failing:
-            return P_FAILING if state and state.confirmed else P_FAILING_UNCONFIRMED
-        return P_NEW
+            return LookupPriority.FAILING if state and state.confirmed else LookupPriority.FAILING_UNCONFIRMED
+        return LookupPriority.NEW
     assert state is not None
     age = job_age(wb, now)
     if age is not None and age >= STATUS_TTL_SECONDS:
-        return P_RECONCILE
+        return LookupPriority.RECONCILE
     looked = parse_iso(wb.looked_up)
     first = parse_iso(state.first_failed) if failing else None
     if failing and first is not None and looked is not None and looked < first:
-        return P_FAILING if state.confirmed else P_FAILING_UNCONFIRMED
+        return LookupPriority.FAILING if state.confirmed else LookupPriority.FAILING_UNCONFIRMED
     if wb.source == "availability":  # partial knowledge: ask CDX again
-        return P_RECHECK
+        return LookupPriority.RECHECK
     days = settings.wayback_recheck_days
     if not wb.excluded and newest_ok(wb) is None:
         days /= 4
-    return P_RECHECK if recheck_due(state, now, days) else None
+    return LookupPriority.RECHECK if recheck_due(state, now, days) else None
 
 
 def plan_lookups(links: Iterable[Link], states: Mapping[str, LinkState], now: dt.datetime,
@@ -353,7 +351,7 @@ def definitive_failure(state: LinkState | None) -> str | None:
     evidence = state.evidence or ""
     if evidence.startswith(PARKED):
         return "the domain is parked"
-    if state.status != "dead":
+    if state.status != LinkStatus.DEAD:
         return None
     if state.http_status in (404, 410):
         return f"dead from HTTP {state.http_status}"
@@ -368,11 +366,11 @@ def save_eligible(state: LinkState | None) -> bool:
     them). Never a soft 404 (a save would archive the error page) nor a definitive failure."""
     if state is None or definitive_failure(state):
         return False
-    return state.status in ("alive", "blocked") or (state.status == "dead" and not state.confirmed)
+    return state.status in _SAVABLE or (state.status == LinkStatus.DEAD and not state.confirmed)
 
 
 def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
-                  settings: Settings) -> tuple[int, str, str] | None:
+                  settings: Settings) -> tuple[SavePriority, str, str] | None:
     """Sort key when ``link`` needs a Save Page Now capture, else None (see the module docstring)."""
     if state is None or not link.checkable or not save_eligible(state):
         return None
@@ -392,15 +390,15 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
     newest = newest_ok(wb)
     if newest is not None and (now - ts_datetime(newest)).total_seconds() < settings.save_max_age_days * 86400:
         return None
-    if state.status == "dead":
+    if state.status == LinkStatus.DEAD:
         if newest is not None:
             return None  # a dead page with an older capture: nothing better to save
-        return S_REST, "", _desc(newest_cited(link)) + link.normalized_url
-    if state.status != "alive":  # blocked: after the live ones, the oldest copy first
-        return S_REST, newest or "", _desc(newest_cited(link)) + link.normalized_url
+        return SavePriority.REST, "", _desc(newest_cited(link)) + link.normalized_url
+    if state.status != LinkStatus.ALIVE:  # blocked: after the live ones, the oldest copy first
+        return SavePriority.REST, newest or "", _desc(newest_cited(link)) + link.normalized_url
     if newest is None:
-        return S_NEVER, _desc(newest_cited(link)), link.normalized_url
-    return S_STALE, newest, _desc(newest_cited(link)) + link.normalized_url
+        return SavePriority.NEVER, _desc(newest_cited(link)), link.normalized_url
+    return SavePriority.STALE, newest, _desc(newest_cited(link)) + link.normalized_url
 
 
 def needs_newest(link: Link, state: LinkState | None, rows: Iterable[CdxRow], now: dt.datetime,

@@ -55,6 +55,7 @@ from . import policy
 from .client import STATUS_TTL_SECONDS, WaybackClient
 from .errors import ArchiveError, DeadlineReached, Excluded, RateLimited
 from .limiter import ArchiveLimiter, Credentials
+from .priority import LookupPriority
 from .rescue import Rescues
 from .run import CDX, MAX_CDX_FAILURES, NOTE_PREFIX, REPLAY, STATUS, Stop, WaybackOutcome
 from .saves import Saves
@@ -95,7 +96,7 @@ class _Run(Rescues, Saves):
 
     def lookup_work(self, link: Link) -> Work:
         state = self.store.states.get(link.normalized_url)
-        if policy.lookup_priority(link, state, self.now, self.settings) == policy.P_RECONCILE:
+        if policy.lookup_priority(link, state, self.now, self.settings) == LookupPriority.RECONCILE:
             return Work.SAVE  # a save job's capture to confirm
         return work_for(state)
 

@@ -13,11 +13,7 @@ from archiver.config import Settings
 from archiver.history.linkstate import HISTORY_RUNS, LinkState, apply_result, new_state
 from archiver.history.lock import LockError, run_lock
 from archiver.history.schedule import (
-    PRIORITY_DEAD,
-    PRIORITY_ERROR,
-    PRIORITY_FAILING,
-    PRIORITY_NEW,
-    PRIORITY_STALE,
+    CheckPriority,
     due_priority,
     resting,
     select_due,
@@ -134,27 +130,27 @@ def test_moved_is_a_change_once() -> None:
 
 
 def test_priorities() -> None:
-    assert due_priority(None, T0, S) == PRIORITY_NEW
+    assert due_priority(None, T0, S) == CheckPriority.NEW
     failing = fresh()
     apply_result(failing, verdict("dead", day(0)), S)
     assert due_priority(failing, day(0.5), S) is None  # checked 12 h ago: a same-night rerun leaves it alone
-    assert due_priority(failing, day(21 / 24), S) == PRIORITY_FAILING  # failing, unconfirmed: every night
+    assert due_priority(failing, day(21 / 24), S) == CheckPriority.FAILING  # failing, unconfirmed: every night
     alive = fresh()
     apply_result(alive, verdict("alive", day(0)), S)
     assert due_priority(alive, day(0.5), S) is None
-    assert due_priority(alive, day(8.1), S) == PRIORITY_STALE  # overdue whatever its night
+    assert due_priority(alive, day(8.1), S) == CheckPriority.STALE  # overdue whatever its night
     dead = fresh()
     for n in range(4):
         apply_result(dead, verdict("dead", day(n)), S)
     assert due_priority(dead, day(3.5), S) is None
-    assert due_priority(dead, day(11.1), S) == PRIORITY_DEAD  # weekly: pages come back
+    assert due_priority(dead, day(11.1), S) == CheckPriority.DEAD  # weekly: pages come back
 
 
 @pytest.mark.parametrize("status", ["dead", "soft_404", "error"])
 def test_failing_and_inconclusive_links_wait_failing_recheck_hours(status: str) -> None:
     state = fresh()
     apply_result(state, verdict(status, day(0)), S)
-    priority = PRIORITY_ERROR if status == "error" else PRIORITY_FAILING
+    priority = CheckPriority.ERROR if status == "error" else CheckPriority.FAILING
     assert [due_priority(state, day(0) + dt.timedelta(hours=h), S) for h in (0, 3, 19.9, 20, 30)] == \
         [None, None, None, priority, priority]
     assert due_priority(state, day(0) + dt.timedelta(hours=3), Settings(snapshot_pages=False,
@@ -170,17 +166,17 @@ def test_a_failure_that_did_not_count_does_not_wait() -> None:
     state = fresh()
     apply_result(state, verdict("dead", day(0)), S)
     apply_result(state, verdict("dead", day(1)), S, counted=False)  # the network was degraded that night
-    assert due_priority(state, day(1) + dt.timedelta(hours=1), S) == PRIORITY_FAILING  # the retried job checks it
+    assert due_priority(state, day(1) + dt.timedelta(hours=1), S) == CheckPriority.FAILING  # the retried job checks it
     apply_result(state, verdict("dead", day(1) + dt.timedelta(hours=1)), S)
     assert state.failures == 2 and due_priority(state, day(1) + dt.timedelta(hours=2), S) is None
 
 
 def test_new_links_and_a_killed_runs_unsnapshotted_pages_never_wait() -> None:
     settings = Settings()
-    assert due_priority(None, T0, settings) == PRIORITY_NEW
+    assert due_priority(None, T0, settings) == CheckPriority.NEW
     state = fresh()
     apply_result(state, verdict("alive", day(0)), settings)  # checked, then the run was killed before the snapshot
-    assert due_priority(state, day(0) + dt.timedelta(minutes=30), settings) == PRIORITY_FAILING
+    assert due_priority(state, day(0) + dt.timedelta(minutes=30), settings) == CheckPriority.FAILING
 
 
 def _nights(reruns: list[float], recover_after: float | None = None, jitter: list[float] | None = None
@@ -244,7 +240,7 @@ def test_a_page_checked_but_never_snapshotted_is_due_again() -> None:
     settings = Settings()
     state = fresh()
     apply_result(state, verdict("alive", day(0)), settings)
-    assert due_priority(state, day(0.5), settings) == PRIORITY_FAILING  # the run died before the snapshot
+    assert due_priority(state, day(0.5), settings) == CheckPriority.FAILING  # the run died before the snapshot
     state.extracted = state.last_checked
     assert due_priority(state, day(0.5), settings) is None
 

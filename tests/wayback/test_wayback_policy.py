@@ -14,6 +14,7 @@ from archiver.timeline.catalog import canonical_url
 from archiver.wayback import policy
 from archiver.wayback.cdx import CdxRow
 from archiver.wayback.policy import Known
+from archiver.wayback.priority import LookupPriority, SavePriority
 
 NOW = dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC)
 URL = "https://www.rivertongazette.com/news/2024/03/12/council-approves-license-plate-cameras/"
@@ -110,17 +111,18 @@ def test_the_stored_dict_is_ordered_and_a_lookup_that_learns_nothing_writes_noth
 
 def test_what_calls_for_a_lookup() -> None:
     lk = link()
-    assert policy.lookup_priority(lk, None, NOW, SETTINGS) == policy.P_NEW
+    assert policy.lookup_priority(lk, None, NOW, SETTINGS) == LookupPriority.NEW
     dead = state("dead", failures=1)
-    assert policy.lookup_priority(lk, dead, NOW, SETTINGS) == policy.P_FAILING_UNCONFIRMED
+    assert policy.lookup_priority(lk, dead, NOW, SETTINGS) == LookupPriority.FAILING_UNCONFIRMED
     confirmed = state("dead", failures=3, confirmed=True)
-    assert policy.lookup_priority(lk, confirmed, NOW, SETTINGS) == policy.P_FAILING
+    assert policy.lookup_priority(lk, confirmed, NOW, SETTINGS) == LookupPriority.FAILING
     alive = state()
     policy.learned(alive, policy.with_captures(None, lk, alive, [Known("20240301000000", 200)], BASE), NOW)
     assert policy.lookup_priority(lk, alive, NOW + dt.timedelta(days=1), SETTINGS) is None
     # known before it failed: a newly failing link is looked up again, once
     alive.status, alive.first_failed = "dead", "2024-06-03T02:00:00Z"
-    assert policy.lookup_priority(lk, alive, NOW + dt.timedelta(days=2), SETTINGS) == policy.P_FAILING_UNCONFIRMED
+    later = NOW + dt.timedelta(days=2)
+    assert policy.lookup_priority(lk, alive, later, SETTINGS) == LookupPriority.FAILING_UNCONFIRMED
     alive.status, alive.first_failed = "alive", None
     # stale knowledge: once per 30 days, on the link's own night
     nights = [d for d in range(1, 90) if policy.lookup_priority(lk, alive, NOW + dt.timedelta(days=d), SETTINGS)]
@@ -128,7 +130,7 @@ def test_what_calls_for_a_lookup() -> None:
     # a save job whose status record has expired: reconcile through CDX
     WaybackRecord.ensure(alive).save_job = SaveJob("spn2-1", "2024-06-01T02:00:00Z")
     assert policy.lookup_priority(lk, alive, NOW + dt.timedelta(minutes=20), SETTINGS) is None
-    assert policy.lookup_priority(lk, alive, NOW + dt.timedelta(hours=2), SETTINGS) == policy.P_RECONCILE
+    assert policy.lookup_priority(lk, alive, NOW + dt.timedelta(hours=2), SETTINGS) == LookupPriority.RECONCILE
 
 
 def test_lookups_are_planned_failing_first_then_newest_events() -> None:
@@ -179,7 +181,7 @@ def test_save_priority() -> None:
         None, None]
     # alive without a capture, then alive with the oldest newest capture first, then blocked and refused
     assert keys["never"] < keys["older"] < keys["stale"] < keys["blocked"] < keys["blocked_stale"]  # type: ignore[operator]
-    assert keys["stale"] < keys["refused"] and keys["refused"][0] == policy.S_REST  # type: ignore[operator,index]
+    assert keys["stale"] < keys["refused"] and keys["refused"][0] == SavePriority.REST  # type: ignore[operator,index]
     WaybackRecord.ensure(never).save_job = SaveJob("spn2-1", "2024-06-01T02:00:00Z")
     assert policy.save_priority(lk, never, NOW, SETTINGS) is None  # never asked twice
     WaybackRecord.ensure(stale).saved = Saved("2024-05-01T02:00:00Z", None)
