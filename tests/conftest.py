@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.farm import Farm
+from tests.support.farm_sites import Sites, build_sites
 
 #: the suite's rules: CI-required markers, the subprocess and corpus markers (see the module)
 pytest_plugins = ["tests.support.hygiene"]
@@ -32,3 +33,10 @@ def farm() -> Iterator[Farm]:
         yield f
     finally:
         f.stop()
+
+
+@pytest.fixture(scope="session")
+def sites() -> Sites:
+    """The checker's loopback web (tests/support/farm_sites.py), started once for the session, before any test:
+    its TLS hosts' certificates are made with openssl then, so no test is the one that happens to start it."""
+    return build_sites()

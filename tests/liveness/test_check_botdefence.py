@@ -22,13 +22,8 @@ from archiver.liveness.fetcher import retry_after_seconds
 from archiver.liveness.politeness import HostScheduler
 from tests.pipeline.test_check_cli import FAST, run_cli, write_event
 from tests.support.farm import Conn, FarmHost, Request
-from tests.support.farm_sites import Sites, article, build_sites, fast_settings, link_for, page
+from tests.support.farm_sites import Sites, article, fast_settings, link_for, page
 from tests.support.throttle_site import Throttle, throttle_handler
-
-
-@pytest.fixture
-def sites() -> Sites:
-    return build_sites()
 
 
 def _browser(req: Request) -> bool:

@@ -5,18 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 from archiver.config import Settings
 from archiver.liveness.batch import check_links, interleave_by_host
 from archiver.liveness.network import assess
-from tests.support.farm_sites import Sites, build_sites, fast_settings, link_for
-
-
-@pytest.fixture
-def sites() -> Sites:
-    """The loopback web, started once per process."""
-    return build_sites()
+from tests.support.farm_sites import Sites, fast_settings, link_for
 
 
 def live_links(sites: Sites) -> list:

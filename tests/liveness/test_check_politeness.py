@@ -7,17 +7,9 @@ import itertools
 import time
 import uuid
 
-import pytest
-
 from archiver.liveness.batch import check_links
 from archiver.liveness.politeness import HostScheduler
-from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings, link_for
-
-
-@pytest.fixture
-def sites() -> Sites:
-    """The loopback web, started once per process."""
-    return build_sites()
+from tests.support.farm_sites import Sites, check_one, fast_settings, link_for
 
 
 async def test_per_host_concurrency_never_exceeds_the_limit(sites: Sites) -> None:

@@ -9,13 +9,7 @@ import pytest
 
 from archiver.config import Settings
 from archiver.liveness.addresses import address_problem, parse_networks
-from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings
-
-
-@pytest.fixture
-def sites() -> Sites:
-    """The loopback web, started once per process."""
-    return build_sites()
+from tests.support.farm_sites import Sites, check_one, fast_settings
 
 
 @pytest.fixture

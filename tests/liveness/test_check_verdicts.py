@@ -8,13 +8,7 @@ import uuid
 import pytest
 
 from archiver.liveness.transport import build_ssl_context
-from tests.support.farm_sites import Sites, build_sites, check_one, fast_settings
-
-
-@pytest.fixture
-def sites() -> Sites:
-    """The loopback web, started once per process."""
-    return build_sites()
+from tests.support.farm_sites import Sites, check_one, fast_settings
 
 
 def token() -> str:

@@ -12,16 +12,12 @@ import jsonschema
 import pytest
 
 from archiver.report.build import load_schema
-from tests.support.farm_sites import Sites, build_sites
+from tests.support.farm_sites import Sites
 
 FAST = ["--per-host-gap", "0", "--connect-timeout", "1", "--read-timeout", "1", "--total-timeout", "2",
         "--attempts", "1", "--backoff-base", "0", "--quiet"]
 
 
-@pytest.fixture
-def sites() -> Sites:
-    """The loopback web, started once per process."""
-    return build_sites()
 
 
 def write_event(folder: Path, event_id: str, urls: list[str]) -> None:
