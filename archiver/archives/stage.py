@@ -76,6 +76,9 @@ class _Want:
     #: archives the link was sent to the back of the queue of, as a long shot
     deferred: set[str] = field(default_factory=set)
     counted: bool = False
+    #: the repository holds no text of the link (asked of the snapshot store once, at the first ask: a text
+    #: stored by this run's rescue ends the link's asks)
+    lacks_text: bool | None = None
     #: the link's site (its host without ``www.``), what the archives' odds are learned by
     host: str = ""
 
@@ -367,7 +370,7 @@ class _Run(Copies):
         """Judge the archive's closest captures (the Wayback rule's order, :func:`policy.choose`), up to
         ``REPLAYS_PER_ARCHIVE``; True once one is the page (stored as the text when the link has none)."""
         link, state = want.link, want.state
-        need_text = await self.needs_text(link)
+        need_text = await self.text_missing(want)
         skipped: set[ArchivedCapture] = set()
         for _ in range(REPLAYS_PER_ARCHIVE):
             rec = state.archives
@@ -390,7 +393,7 @@ class _Run(Copies):
     async def text_at(self, want: _Want, archive_id: str) -> bool:
         """The newest good capture's text from this archive for a blocked link (up to ``REPLAYS_PER_ARCHIVE``)."""
         link, state = want.link, want.state
-        if not await self.needs_text(link):
+        if not await self.text_missing(want):
             return True
         rec = state.archives
         captures = [c for c in rec.captures if c.usable and c.archive == archive_id] if rec is not None else []
@@ -401,12 +404,18 @@ class _Run(Copies):
                 return True
         return False
 
+    async def text_missing(self, want: _Want) -> bool:
+        """The repository holds no text of the link (one read of the snapshot store per link and run)."""
+        if want.lacks_text is None:
+            want.lacks_text = await self.needs_text(want.link)
+        return want.lacks_text
+
     async def wayback_text(self, want: _Want) -> None:
         """A blocked link's text from the Wayback Machine's known captures first (newest first), then from the
         other archives."""
         link, state = want.link, want.state
         self.out.stats["blocked_without_text"] += 1
-        if not await self.needs_text(link):
+        if not await self.text_missing(want):
             return
         wb_caps = sorted((c for c in policy.known(state.wayback) if c.usable), reverse=True)
         for known in wb_caps[:policy.VERIFY_TRIES]:

@@ -152,8 +152,6 @@ class Lanes:
         self.dropped: list[Item] = []
         self.started: float | None = None
         self.finished: float | None = None
-        #: items each lane started, with the time, for tests and benchmarks: (monotonic, lane, work, key)
-        self.log: list[tuple[float, str, Work, str]] = []
 
     # ------------------------------------------------------------------ building the night
 
@@ -242,7 +240,6 @@ class Lanes:
         start = time.monotonic()
         if lane.first_start is None:
             lane.first_start = start
-        self.log.append((start, lane.name, item.work, item.key))
         try:
             await item.job()
             lane.done += 1
