@@ -28,7 +28,7 @@ from ..snapshots.extract import Extraction, ExtractOptions
 from ..snapshots.pool import OnDemandExtractor
 from ..snapshots.store import Capture, SnapshotAction, SnapshotStore, stored_text
 from ..support.timefmt import iso
-from ..timeline.catalog import canonical_url
+from ..timeline.catalog import canonical_url, parse_archive_url
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
 from ..wayback.rescue import not_the_page
@@ -91,6 +91,16 @@ class Copies:
 
     def archive(self, archive_id: str) -> Archive | None:
         return self.wayback if archive_id == WAYBACK else self.archives.get(archive_id)
+
+    def declared_other(self, link: Link) -> list[tuple[str, Archive]]:
+        out = []
+        for url in sorted(link.archive_urls):
+            if parse_archive_url(url) is not None:
+                continue  # a Wayback URL: the Wayback stage's
+            owner = next((a for a in self.archives.values() if a.owns(url)), None)
+            if owner is not None:
+                out.append((url, owner))
+        return out
 
     async def needs_text(self, link: Link) -> bool:
         return await asyncio.to_thread(self.snapshots.first, link.normalized_url) is None

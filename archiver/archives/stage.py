@@ -40,7 +40,7 @@ from ..models import FAILING_STATUSES, Link, LinkStatus
 from ..snapshots.store import SnapshotStore
 from ..support.lanes import Item, Lane, LanePart, Lanes, Work
 from ..support.timefmt import iso, parse_iso
-from ..timeline.catalog import Catalog, parse_archive_url
+from ..timeline.catalog import Catalog
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
 from ..wayback.limiter import ArchiveLimiter
@@ -76,8 +76,7 @@ class _Want:
     #: archives the link was sent to the back of the queue of, as a long shot
     deferred: set[str] = field(default_factory=set)
     counted: bool = False
-    #: the repository holds no text of the link (asked of the snapshot store once, at the first ask: a text
-    #: stored by this run's rescue ends the link's asks)
+    #: no text of the link is stored (asked once: a text stored by its own rescue ends its asks)
     lacks_text: bool | None = None
     #: the link's site (its host without ``www.``), what the archives' odds are learned by
     host: str = ""
@@ -156,16 +155,6 @@ class _Run(Copies):
                                                     self.settings.wayback_recheck_days / 4):
                 due.add(archive_id)
         return due
-
-    def declared_other(self, link: Link) -> list[tuple[str, Archive]]:
-        out = []
-        for url in sorted(link.archive_urls):
-            if parse_archive_url(url) is not None:
-                continue  # a Wayback URL: the Wayback stage's
-            owner = next((a for a in self.archives.values() if a.owns(url)), None)
-            if owner is not None:
-                out.append((url, owner))
-        return out
 
     # ------------------------------------------------------------------ links offered to the lanes
 
