@@ -28,6 +28,7 @@ CREDENTIAL_VARS = {
     "file": "none (a folder)",
 }
 _SECRET_WORDS = ("SECRET", "KEY", "TOKEN", "PASSWORD", "SAS", "CREDENTIAL", "SIGNATURE", "SESSION")
+_FAMILIES = ("AWS_", "GOOGLE_", "AZURE_")
 _ROLE_VARS = ("AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
               "AWS_CONTAINER_CREDENTIALS_FULL_URI")
 
@@ -67,7 +68,11 @@ def open_store(options: StoreOptions, env: Mapping[str, str] | None = None) -> O
     """The obstore store of ``options.url`` (a folder is created when missing)."""
     from obstore.store import LocalStore, from_url
 
-    env = os.environ if env is None else env
+    if env is None:
+        env = os.environ
+        for name in [n for n, v in env.items() if n.startswith(_FAMILIES) and not v.strip()]:
+            # an unset repository secret reaches a workflow step as "": obstore would take it as a value
+            del os.environ[name]
     folder = options.folder
     if folder is not None:
         return LocalStore(folder, mkdir=True)
