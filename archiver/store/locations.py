@@ -3,9 +3,11 @@ offset and length, with the store and key once the file is pushed and verified."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from ..support import atomic
 from .ledger import Ledger
 from .options import StoreOptions
 
@@ -50,3 +52,30 @@ def add_locations(report: dict[str, Any], options: StoreOptions) -> None:
         record = header_record(Path(snapshot["path"]))
         if record.get("file"):
             snapshot["warc"] = {**record, **locate(options, ledger, record["file"])}
+
+
+def stamp_headers(snapshots: Path, pushed: dict[str, dict[str, Any]]) -> int:
+    """Add ``warc_store`` and ``warc_key`` to the header of every snapshot (``snapshot*.md`` under ``snapshots``)
+    whose ``warc_file`` was just pushed and verified (``pushed``: file name to ``{"store", "key"}``), each file
+    rewritten atomically; a header that has them already is left alone. The number of files stamped."""
+    if not pushed or not snapshots.is_dir():
+        return 0
+    stamped = 0
+    for path in snapshots.glob("*/*/snapshot*.md"):
+        record = header_record(path)
+        where = pushed.get(str(record.get("file")))
+        if where is not None and _stamp(path, where):
+            stamped += 1
+    return stamped
+
+
+def _stamp(path: Path, where: dict[str, Any]) -> bool:
+    text = path.read_text("utf-8")
+    end = text.find("\n---\n", 3)
+    if end < 0 or "\nwarc_store: " in text[:end]:
+        return False
+    lines = text[: end + 1].split("\n")
+    after = max(i for i, line in enumerate(lines) if line.startswith("warc_"))
+    lines[after + 1:after + 1] = [f"warc_store: {json.dumps(where['store'])}", f"warc_key: {json.dumps(where['key'])}"]
+    atomic.write_text(path, "\n".join(lines) + text[end + 1:])
+    return True

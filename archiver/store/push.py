@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .client import EvidenceStoreError, open_store, store_error
 from .ledger import Ledger
+from .locations import stamp_headers
 from .options import StoreOptions
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ def push(options: StoreOptions, extra: Iterable[Path] = ()) -> PushOutcome:
         out.pushed.append(key)
         out.bytes += ledger.pushed[key]["size"]
         ledger.save()
+        if key.endswith(".warc.gz"):  # the snapshots naming its records now say where it is kept
+            stamp_headers(options.ledger_path.parent, {path.name: {"store": options.public_url, "key": key}})
         if not options.keep_local and key.startswith("warcs/"):
             path.unlink(missing_ok=True)
     return out

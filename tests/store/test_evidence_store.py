@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from obstore.store import S3Store
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.models import RawExchange
+from archiver.snapshots.store import parse
 from archiver.snapshots.warc import WarcRun
 from archiver.store import push as push_module
 from archiver.store.ledger import Ledger
@@ -124,6 +126,12 @@ def test_a_run_pushes_its_warc_and_it_reads_back_byte_identical(weed: Weed, host
         records = [(r.rec_type, r.rec_headers.get_header("WARC-Record-ID"), r.content_stream().read())
                    for r in ArchiveIterator(io.BytesIO(member))]
         assert records == [("response", where["record_id"], ARTICLE.body)]
+    for snapshot in (tmp_path / "snaps").glob("*/*/snapshot.md"):  # the headers say where the record is kept
+        parsed = parse(snapshot.read_text("utf-8"))
+        assert parsed is not None
+        header = parsed[0]
+        assert (header["warc_store"], header["warc_key"]) == (f"s3://{BUCKET}/run1", f"warcs/{warc.name}")
+        assert isinstance(header["warc_offset"], int) and isinstance(header["warc_length"], int)
     _no_secret_anywhere(tmp_path, out, err)
 
 
@@ -138,7 +146,33 @@ def test_show_raw_reads_the_record_from_the_store_once_the_local_file_is_gone(we
     assert out.startswith("HTTP/1.1 200")
     assert out.endswith(ARTICLE.body.decode("utf-8"))  # the recorded body, after the status line and headers
     assert f"record read from s3://{BUCKET}/raw/warcs/archiver-20240313T020000Z.warc.gz" in err
-    _no_secret_anywhere(tmp_path, out, err)
+    # the runs kept in the store, packed from there (nothing local left)
+    code, pack_out, err = invoke(["pack", "--snapshots", "snaps", "--from-store", "--since", "2024-03-13",
+                                  "--until", "2024-03-13", "--out", "kept.wacz"], tmp_path, env=env)
+    assert code == 0, err
+    with zipfile.ZipFile(tmp_path / "kept.wacz") as zf:
+        assert "archive/archiver-20240313T020000Z.warc.gz" in zf.namelist()
+    code, _, err = invoke(["pack", "--snapshots", "snaps", "--from-store", "--since", "2024-03-14", "--out", "x.wacz"],
+                          tmp_path, env=env)
+    assert code == 2 and "no WARC files in the evidence store" in err
+    _no_secret_anywhere(tmp_path, out, err, pack_out)
+
+
+def test_show_raw_reads_the_local_file_with_the_default_store(host: FarmHost, tmp_path: Path) -> None:
+    env = {"ARCHIVER_NOW": "2024-03-13T02:00:00Z"}
+    code, out, err = _check(host, tmp_path, env)
+    assert code == 0, err
+    assert "evidence store" not in out  # the default: the WARC folder is where they are kept, nothing pushed
+    report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    assert "evidence_store" not in report["run"]
+    warc = tmp_path / "warcs" / "archiver-20240313T020000Z.warc.gz"
+    (where,) = {json.dumps(link["snapshot"]["warc"], sort_keys=True) for link in report["links"]
+                if link.get("snapshot") and link["url"].endswith("/news/one")}
+    assert json.loads(where)["store"] == "warcs" and "pending" not in where  # relative, as snapshot.path
+    code, out, err = invoke(["show", host.url("/news/one"), "--snapshots", "snaps", "--raw"], tmp_path, env=env)
+    assert code == 0, err
+    assert out.startswith("HTTP/1.1 200") and out.endswith(ARTICLE.body.decode("utf-8"))
+    assert f"record read from warcs/{warc.name}" in err
 
 
 def test_the_store_going_down_mid_push_loses_nothing(weed: Weed, tmp_path: Path,
@@ -203,6 +237,7 @@ def test_a_run_with_the_store_down_keeps_its_work_and_exit_code(weed: Weed, host
     assert record["pushed"] == 0 and record["pending"] == 2 and record["errors"]
     assert all(link["snapshot"]["warc"].get("pending") for link in report["links"] if link.get("snapshot"))
     assert (tmp_path / "warcs" / "archiver-20240313T020000Z.warc.gz").is_file()
+    assert not [p for p in (tmp_path / "snaps").glob("*/*/snapshot.md") if "warc_store" in p.read_text("utf-8")]
     _no_secret_anywhere(tmp_path, out, err)
 
 
