@@ -24,7 +24,7 @@ def run_push(settings: Settings, wacz: list[Path], *, out: TextIO | None = None,
     ones, and ``wacz``, under the run lock. Exit 0 when nothing is left pending, 2 when something is."""
     out, err = out or sys.stdout, err or sys.stderr
     options = StoreOptions.from_settings(settings)
-    if options.is_warc_folder:
+    if options.is_warc_folder or not options.url:
         print(f"archiver: evidence_store is not set: the WARC files stay in {options.warc_folder} "
               "(set ARCHIVER_EVIDENCE_STORE to a folder or s3://bucket/prefix)", file=err)
         return ExitCode.FAILED

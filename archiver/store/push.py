@@ -127,7 +127,7 @@ def upload(options: StoreOptions, store: ObjectStore, key: str, path: Path) -> d
 def push(options: StoreOptions, extra: Iterable[Path] = ()) -> PushOutcome:
     """Push every finished file not yet in the store (and the pending ones); never raises for the store."""
     out = PushOutcome(store=options.public_url)
-    if options.is_warc_folder:  # the default: the WARC files are where they are kept
+    if options.is_warc_folder or not options.url:  # the default (or warc_dir off): nothing to push
         out.active = False
         return out
     ledger = Ledger.load(options.ledger_path)

@@ -18,6 +18,7 @@ import pytest
 from obstore.store import S3Store
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.config import ConfigError, load_settings
 from archiver.models import RawExchange
 from archiver.snapshots.store import parse
 from archiver.snapshots.warc import WarcRun
@@ -33,7 +34,6 @@ from tests.support.seaweed import ACCESS_KEY, BUCKET, REGION, SECRET_KEY, Weed
 
 ARTICLE = page("riverton-gazette")
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "archiver/schema/report-v1.schema.json").read_text())
-pytestmark = pytest.mark.subprocess  # every test here starts weed (the module's server) or shares it
 
 
 async def _serve(req: Request, conn: Conn) -> None:
@@ -102,6 +102,7 @@ def _options(tmp_path: Path, url: str, **kw: Any) -> StoreOptions:
                         **kw)
 
 
+@pytest.mark.subprocess  # weed, or the check's extraction workers
 def test_a_run_pushes_its_warc_and_it_reads_back_byte_identical(weed: Weed, host: FarmHost, tmp_path: Path) -> None:
     code, out, err = _check(host, tmp_path, _env(weed, "run1"))
     assert code == 0, err
@@ -135,6 +136,7 @@ def test_a_run_pushes_its_warc_and_it_reads_back_byte_identical(weed: Weed, host
     _no_secret_anywhere(tmp_path, out, err)
 
 
+@pytest.mark.subprocess  # weed, or the check's extraction workers
 def test_show_raw_reads_the_record_from_the_store_once_the_local_file_is_gone(weed: Weed, host: FarmHost,
                                                                                tmp_path: Path) -> None:
     env = _env(weed, "raw")
@@ -158,6 +160,7 @@ def test_show_raw_reads_the_record_from_the_store_once_the_local_file_is_gone(we
     _no_secret_anywhere(tmp_path, out, err, pack_out)
 
 
+@pytest.mark.subprocess  # weed, or the check's extraction workers
 def test_show_raw_reads_the_local_file_with_the_default_store(host: FarmHost, tmp_path: Path) -> None:
     env = {"ARCHIVER_NOW": "2024-03-13T02:00:00Z"}
     code, out, err = _check(host, tmp_path, env)
@@ -175,6 +178,7 @@ def test_show_raw_reads_the_local_file_with_the_default_store(host: FarmHost, tm
     assert f"record read from warcs/{warc.name}" in err
 
 
+@pytest.mark.subprocess  # weed, or the check's extraction workers
 def test_the_store_going_down_mid_push_loses_nothing(weed: Weed, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     warcs = _warcs(tmp_path / "warcs", 3)
@@ -209,6 +213,7 @@ def test_the_store_going_down_mid_push_loses_nothing(weed: Weed, tmp_path: Path,
     assert push(options).pushed == []  # all done: nothing pushed twice
 
 
+@pytest.mark.subprocess  # weed, or the check's extraction workers
 def test_wrong_credentials_are_refused_clearly_and_the_local_copy_stays(weed: Weed, tmp_path: Path) -> None:
     warcs = _warcs(tmp_path / "warcs", 1)
     wrong = "wrong-SECRET-do-not-print-42"
@@ -227,6 +232,7 @@ def test_wrong_credentials_are_refused_clearly_and_the_local_copy_stays(weed: We
     assert "2 file(s) pushed" in out
 
 
+@pytest.mark.subprocess  # weed, or the check's extraction workers
 def test_a_run_with_the_store_down_keeps_its_work_and_exit_code(weed: Weed, host: FarmHost, tmp_path: Path) -> None:
     env = _env(weed, "down", AWS_ENDPOINT_URL="http://127.0.0.1:9")  # nothing listens there
     code, out, err = _check(host, tmp_path, env)
@@ -241,6 +247,7 @@ def test_a_run_with_the_store_down_keeps_its_work_and_exit_code(weed: Weed, host
     _no_secret_anywhere(tmp_path, out, err)
 
 
+@pytest.mark.subprocess  # weed, or the check's extraction workers
 def test_keys_are_never_overwritten(weed: Weed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     warcs = _warcs(tmp_path / "warcs", 2)
     for name, value in weed.env().items():
@@ -266,3 +273,14 @@ def test_a_folder_store_and_keep_local_off(tmp_path: Path) -> None:
     assert push(options).pushed == []
     default = _options(tmp_path, str(tmp_path / "warcs"))
     assert default.is_warc_folder and not push(default).active
+    off = StoreOptions.from_settings(load_settings(env={"ARCHIVER_WARC_DIR": "off"}, cwd=tmp_path))
+    assert off.url == "" and not push(off).active  # warc_dir off and no store: nothing to push, nothing said
+
+
+def test_the_setting_refuses_credentials_in_the_url() -> None:
+    with pytest.raises(ConfigError, match=r"evidence_store.*come from the environment") as caught:
+        load_settings(env={"ARCHIVER_EVIDENCE_STORE": "s3://AKIDX:hunter2secret@bucket/p"}, cwd=Path("/nonexistent"))
+    assert "hunter2secret" not in str(caught.value)
+    options = StoreOptions.from_settings(load_settings(env={"ARCHIVER_EVIDENCE_STORE": "s3://bucket/night?x=1"},
+                                                       cwd=Path("/nonexistent")))
+    assert options.public_url == "s3://bucket/night" and options.scheme == "s3"
