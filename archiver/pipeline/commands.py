@@ -249,4 +249,3 @@ def annotate_citations(settings: Settings, *, write: bool) -> Annotations:
     if write:
         result.edits = apply_fills(plan, result.display)
     return result
-

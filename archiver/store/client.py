@@ -34,8 +34,9 @@ _ROLE_VARS = ("AWS_ACCESS_KEY_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER
 
 
 class EvidenceStoreError(ArchiverError):
-    """The evidence store cannot be used: ``kind`` is ``credentials``, ``unreachable``, ``conflict`` or
-    ``failed``; the message is one line, naming the setting or the variables to fix, never a secret."""
+    """The evidence store cannot be used: ``kind`` is ``credentials``, ``unreachable``, ``conflict`` (the key
+    holds other bytes), ``local`` (the local file cannot be read) or ``failed``; the message is one line,
+    naming the setting or the variables to fix, never a secret."""
 
     def __init__(self, message: str, kind: str = "failed") -> None:
         super().__init__(message)

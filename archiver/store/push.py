@@ -104,7 +104,10 @@ def upload(options: StoreOptions, store: ObjectStore, key: str, path: Path) -> d
     import obstore
     from obstore.exceptions import AlreadyExistsError
 
-    size, sha = file_digest(path)
+    try:
+        size, sha = file_digest(path)
+    except OSError as exc:  # the local file went away or cannot be read: this file only
+        raise EvidenceStoreError(f"cannot read {path}: {exc.strerror or exc}", "local") from None
     existed = False
     try:
         obstore.put(store, key, path, mode="create")
@@ -144,7 +147,7 @@ def push(options: StoreOptions, extra: Iterable[Path] = ()) -> PushOutcome:
         try:
             ledger.mark_pushed(key, upload(options, store, key, path))
         except EvidenceStoreError as exc:
-            if exc.kind == "conflict":  # this key only: the others may go
+            if exc.kind in ("conflict", "local"):  # this key only (other bytes there, the local file unreadable)
                 _leave(ledger, out, [(key, path)], str(exc))
                 continue
             _leave(ledger, out, todo[n:], str(exc))  # store down or credentials refused: stop here

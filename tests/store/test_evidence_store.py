@@ -274,6 +274,9 @@ def test_a_folder_store_and_keep_local_off(tmp_path: Path) -> None:
     assert push(options).pushed == []
     default = _options(tmp_path, str(tmp_path / "warcs"))
     assert default.is_warc_folder and not push(default).active
+    (tmp_path / "warcs" / "gone.warc.gz").mkdir()  # a file that cannot be read: that one only is left pending
+    odd = push(_options(tmp_path, str(tmp_path / "other")))
+    assert odd.pending == ["warcs/gone.warc.gz"] and "cannot read" in odd.errors[0] and len(odd.pushed) == 0
     off = StoreOptions.from_settings(load_settings(env={"ARCHIVER_WARC_DIR": "off"}, cwd=tmp_path))
     assert off.url == "" and not push(off).active  # warc_dir off and no store: nothing to push, nothing said
 
