@@ -103,6 +103,17 @@ def _str(value: Any) -> str:
     return str(value)
 
 
+def _store_url(value: Any) -> str:
+    """A folder or an object-store URL; credentials in it are refused (they come from the environment)."""
+    from urllib.parse import urlsplit
+
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.password or parts.username or "secret" in parts.query.lower() or "sig=" in parts.query.lower():
+        raise ValueError("put no credentials in the URL: they come from the environment (AWS_ACCESS_KEY_ID, ...)")
+    return text
+
+
 def _now(value: Any) -> dt.datetime | None:
     if value is None or value == "":
         return None
@@ -260,6 +271,18 @@ class Settings:
     registry: Path | None = _setting(None, _optional(_path),
                                      "Extra publisher registry (YAML) extending the built-in one.")
     date_tolerance_days: float = _setting(3.0, _non_negative_float, "Cited vs page date gap before date_mismatch.")
+    # --- evidence store (issue 21): where the raw captures are kept for good
+    evidence_store: str | None = _setting(
+        None, _optional(_store_url), "Where finished WARC files, their CDXJ indexes and the night's WACZ are kept for "
+        "good: a folder, or s3://bucket/prefix (AWS, R2, B2, MinIO, SeaweedFS), gs://bucket/prefix, "
+        "az://container/prefix. Credentials only from the standard variables (AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL; GOOGLE_*, AZURE_*). Empty: the WARC folder itself.")
+    evidence_keep_local: bool = _setting(True, _bool,
+                                         "Keep a WARC file in the WARC folder after its upload is verified.")
+    evidence_timeout: float = _setting(60.0, _positive_float,
+                                       "Seconds one evidence-store request may take (uploads of a night's WARC).")
+    evidence_retries: int = _setting(3, _positive_int,
+                                     "Tries of one evidence-store request before the file is left pending.")
 
     @property
     def ua(self) -> str:
@@ -287,6 +310,7 @@ GROUPS = {
     "archives": "Other archives (Memento)",
     "snapshot_pages": "Text snapshots",
     "registry": "Citation audit",
+    "evidence_store": "Evidence store",
 }
 
 
