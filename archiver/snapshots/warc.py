@@ -48,6 +48,7 @@ from warcio.warcwriter import WARCWriter
 from .. import __version__
 from ..models import RawExchange
 from ..support import atomic
+from ..support.surt import surt
 
 
 class Recordable(Protocol):
@@ -109,25 +110,6 @@ def digest_hex(warc_digest: str) -> str:
     if algo != "sha256":
         raise ValueError(f"not a sha256 digest: {warc_digest}")
     return base64.b32decode(value).hex()
-
-
-def surt(url: str) -> str:
-    """The SURT sort key of ``url`` (``com,example)/path?a=1&b=2``), as CDXJ indexes use."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().strip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    key = ",".join(reversed(host.split("."))) if host else ""
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None and port != default:
-        key += f":{port}"
-    path = parts.path or "/"
-    query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
-    return f"{key}){path}{'?' + query if query else ''}".lower()
 
 
 def cdx_timestamp(when: dt.datetime) -> str:
