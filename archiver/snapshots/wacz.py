@@ -9,7 +9,9 @@ dependencies for the same few files):
   merged and sorted; a WARC without one is indexed on the fly);
 * ``pages/pages.jsonl``: a header line, then one page per captured URL (``url``, ``ts``);
 * ``datapackage.json``: the resources with their ``sha256:`` hashes and sizes, and
-  ``datapackage-digest.json``: the hash of ``datapackage.json``.
+  ``datapackage-digest.json``: the hash of ``datapackage.json``. A resource's ``name`` is its file
+  name in lower case (the Data Package schema allows no capitals; py-wacz's ``wacz validate``
+  rejects the package otherwise), its ``path`` the file as stored, ``archive/<WARC file name>``.
 
 Written to a temp file and renamed: a killed pack leaves no half package under its name.
 """
@@ -53,6 +55,13 @@ def select_warcs(folder: Path, runs: Iterable[str] = ()) -> list[Path]:
     return [p for p in warc_files(folder) if not wanted or any(r in p.name for r in wanted)]
 
 
+def resource_name(file_name: str) -> str:
+    """A file's resource name in ``datapackage.json``: lower case, as the Frictionless Data Package schema
+    requires (``^([-a-z0-9._/])+$``); the file keeps its own name in the zip (``archive/<name>``), the one
+    the snapshots' ``warc_file`` and the index's ``filename`` give."""
+    return file_name.lower()
+
+
 def _index_lines(warc: Path) -> list[str]:
     own = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
     if own.is_file():
@@ -77,9 +86,9 @@ def pack(warcs: list[Path], out: Path, *, title: str = "archiver captures", now:
     if not warcs:
         raise NothingToPack("no WARC files to pack")
     now = now or dt.datetime.now(dt.UTC)
-    names = [w.name for w in warcs]
+    names = [resource_name(w.name) for w in warcs]
     if len(set(names)) != len(names):
-        raise ValueError("two WARC files have the same name")
+        raise ValueError("two WARC files have the same name (but for case)")
     lines: list[str] = []
     for warc in warcs:
         lines.extend(_index_lines(warc))
@@ -96,7 +105,7 @@ def pack(warcs: list[Path], out: Path, *, title: str = "archiver captures", now:
         page_lines.append(json.dumps({"id": f"p{n}", "url": url, "ts": _iso(page["ts14"])}))
     texts = {"indexes/index.cdx": "".join(line + "\n" for line in lines).encode("utf-8"),
              "pages/pages.jsonl": "".join(line + "\n" for line in page_lines).encode("utf-8")}
-    resources = [{"name": w.name, "path": f"archive/{w.name}", "hash": f"sha256:{_sha256_file(w)}",
+    resources = [{"name": resource_name(w.name), "path": f"archive/{w.name}", "hash": f"sha256:{_sha256_file(w)}",
                   "bytes": w.stat().st_size} for w in warcs]
     resources += [{"name": Path(path).name, "path": path, "hash": f"sha256:{hashlib.sha256(data).hexdigest()}",
                    "bytes": len(data)} for path, data in texts.items()]

@@ -1,0 +1,115 @@
+"""A night's raw captures as other web-archive tools read them: py-wacz's ``wacz validate`` accepts the
+package of ``archiver pack``.
+
+The night: four pages on a loopback host, cited with the URL shapes whose keys used to differ from
+pywb's (a trailing ``/``, a ``//``, a ``%3d``, query arguments out of order), and two cited URLs that
+redirect (``/old`` 301 to the article; ``/chain`` 302, then 301, to the plain page).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.snapshots.test_snapshot_cli import FAST, invoke, write_event
+from tests.support.farm import Conn, Farm, FarmHost, Request
+from tests.support.pagefixtures import page
+
+ARTICLE = page("riverton-gazette")
+ECHO = page("echo-des-alpes-cp1252")
+HARBOR = page("harbor-herald-table")
+CONTINENTAL = page("continental-press")
+
+#: path -> (status, body or Location, content type)
+ROUTES: dict[str, tuple[int, bytes | str, str]] = {
+    "/News/Article/": (200, ARTICLE.body, ARTICLE.content_type),
+    "/plain?b=2&a=1": (200, ECHO.body, ECHO.content_type),
+    "/two//slashes/page": (200, HARBOR.body, HARBOR.content_type),
+    "/search?q=a%3db": (200, CONTINENTAL.body, CONTINENTAL.content_type),
+    "/old": (301, "/News/Article/", ""),
+    "/chain": (302, "/chain2", ""),
+    "/chain2": (301, "/plain?b=2&a=1", ""),
+}
+CITED = ["/News/Article/", "/plain?b=2&a=1", "/two//slashes/page", "/search?q=a%3db", "/old", "/chain"]
+
+
+async def _serve(req: Request, conn: Conn) -> None:
+    status, body, content_type = ROUTES.get(req.path, (404, b"<html><title>Not found</title></html>", "text/html"))
+    if isinstance(body, str):  # a redirect, with a small body as servers send
+        await conn.send(status, f"<html>Moved to <a href='{body}'>here</a></html>", headers={"Location": body})
+    else:
+        await conn.send(status, body, content_type=content_type)
+
+
+@dataclass(frozen=True)
+class Night:
+    root: Path
+    host: FarmHost
+
+    @property
+    def warcs(self) -> list[Path]:
+        return sorted((self.root / "warcs").glob("*.warc.gz"))
+
+    def url(self, path: str) -> str:
+        return self.host.url(path)
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Night]:
+    farm = Farm().start()
+    try:
+        host = farm.add("replay", _serve)
+        root = tmp_path_factory.mktemp("night")
+        (root / "events").mkdir()
+        write_event(root / "events", "2024-03-12--replay", [host.url(p) for p in CITED])
+        code, _, err = invoke(["check", "--events", "events", "--snapshots", "snaps", "--report-dir", "out",
+                               "--quiet", *FAST], root, env={"ARCHIVER_NOW": "2024-03-13T02:00:00Z"})
+        assert code == 0, err
+        code, _, err = invoke(["pack", "--snapshots", "snaps", "--out", "night.wacz"], root)
+        assert code == 0, err
+        yield Night(root, host)
+    finally:
+        farm.stop()
+
+
+def _validate(wacz: Path) -> subprocess.CompletedProcess[str]:
+    """py-wacz's own command line, ``wacz validate -f <file>`` (its console script's code: ``python -m wacz``
+    exits 0 whatever the verdict)."""
+    script = "import sys; from wacz.main import main; sys.exit(main())"
+    return subprocess.run([sys.executable, "-c", script, "validate", "-f", str(wacz)], capture_output=True,
+                          text=True, timeout=120, cwd=wacz.parent)
+
+
+def _rewrite(wacz: Path, out: Path, edit: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, edit.get(info.filename, src.read(info.filename)))
+
+
+@pytest.mark.subprocess
+def test_wacz_validate_accepts_the_packed_night(night: Night, tmp_path: Path) -> None:
+    wacz = night.root / "night.wacz"
+    done = _validate(wacz)
+    assert done.returncode == 0 and "Validation succeeded" in done.stdout, done.stdout + done.stderr
+    with zipfile.ZipFile(wacz) as zf:
+        package = json.loads(zf.read("datapackage.json"))
+    (warc,) = night.warcs
+    # the file keeps its name in the zip (the one snapshots give); its resource name is lower case
+    assert {"name": warc.name.lower(), "path": f"archive/{warc.name}"}.items() <= package["resources"][0].items()
+    assert warc.name != warc.name.lower()
+
+    # the validator is a real check: the resource named as the file (capitals), digest recomputed, fails
+    package["resources"][0]["name"] = warc.name
+    data = json.dumps(package).encode()
+    digest = json.dumps({"path": "datapackage.json", "hash": f"sha256:{hashlib.sha256(data).hexdigest()}"})
+    _rewrite(wacz, tmp_path / "upper.wacz", {"datapackage.json": data, "datapackage-digest.json": digest.encode()})
+    done = _validate(tmp_path / "upper.wacz")
+    assert done.returncode == 1 and "Frictionless has detected that this is an invalid package" in done.stdout
