@@ -7,7 +7,8 @@ dependencies for the same few files):
   gzipped record by record already, and readers seek into them by offset);
 * ``indexes/index.cdx``: the CDXJ index of every response record (the runs' own ``.cdxj`` files,
   merged and sorted; a WARC without one is indexed on the fly);
-* ``pages/pages.jsonl``: a header line, then one page per captured URL (``url``, ``ts``);
+* ``pages/pages.jsonl``: a header line, then one page per captured URL (``url``, ``ts``; redirects are
+  not pages);
 * ``datapackage.json``: the resources with their ``sha256:`` hashes and sizes, and
   ``datapackage-digest.json``: the hash of ``datapackage.json``. A resource's ``name`` is its file
   name in lower case (the Data Package schema allows no capitals; py-wacz's ``wacz validate``
@@ -98,6 +99,8 @@ def pack(warcs: list[Path], out: Path, *, title: str = "archiver captures", now:
         _key, ts, fields = line.split(" ", 2)
         entry = json.loads(fields)
         url = entry["url"]
+        if str(entry.get("status", "")).startswith("3"):  # a redirect hop: the page is where it leads
+            continue
         if url not in pages or ts > pages[url]["ts14"]:  # the newest capture of each page
             pages[url] = {"ts14": ts, "url": url}
     page_lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]

@@ -19,6 +19,12 @@ is written as three records, each its own gzip member:
   the response. A rescue's response has ``WARC-Target-URI`` = the original URL (so a replay
   tool shows it as that page) and ``WARC-Refers-To-Target-URI`` = the archive capture URL.
 
+A live capture reached through redirects is preceded by a ``response`` and a ``request`` record for
+each redirect answer, in order (the cited URL's 301 with its ``Location``, then the next hop's ...;
+a page that forwards with a meta refresh too, with its body), so a replay of the cited URL follows
+the chain to the page. Each response record, hop or page, has its own line in the CDXJ index (the
+hop's with its 3xx status), keyed by the canonical SURT (:mod:`archiver.support.surt`).
+
 The file is written under a temp name (``.<name>.XXXXXXXX.tmp``) and renamed into place when the
 run ends (:meth:`WarcRun.close`), after its CDXJ index (``<name>.cdxj``): a killed run leaves no
 half file under a final name (its temp file is ignored by ``archiver pack``).
@@ -46,7 +52,7 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from .. import __version__
-from ..models import RawExchange
+from ..models import RawExchange, RawHop
 from ..support import atomic
 from ..support.surt import surt
 
@@ -134,6 +140,15 @@ def _recorded_headers(exchange: RawExchange, body_len: int) -> list[tuple[str, s
     return out
 
 
+def _hop_headers(hop: RawHop, date: str) -> dict[str, str]:
+    headers = {"WARC-Date": date}
+    if hop.exchange.peer_ip:
+        headers["WARC-IP-Address"] = hop.exchange.peer_ip
+    if hop.truncated:
+        headers["WARC-Truncated"] = "length"
+    return headers
+
+
 def _request_line(exchange: RawExchange) -> str:
     parts = urlsplit(exchange.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -179,57 +194,71 @@ class WarcRun:
         return self._writer
 
     def write(self, capture: Recordable) -> WarcRef | None:
-        """Append the capture's request, response and metadata records; None without a raw exchange."""
+        """Append the capture's records: for each redirect answer that led to it a response and a request,
+        then its request, response and metadata records; None without a raw exchange."""
         exchange, body = capture.exchange, capture.body
         if exchange is None or body is None:
             return None
         rescue = capture.origin != "live"
         target = capture.url if rescue else exchange.url
         date = datetime_to_iso_date(capture.captured_at.astimezone(dt.UTC).replace(tzinfo=None), use_micros=False)
+        warc_headers: dict[str, str] = {"WARC-Date": date}
+        if exchange.peer_ip and not rescue:
+            warc_headers["WARC-IP-Address"] = exchange.peer_ip
+        if capture.extraction.truncated:
+            warc_headers["WARC-Truncated"] = "length"
+        if rescue:
+            warc_headers["WARC-Refers-To-Target-URI"] = exchange.url
         with self._lock:
-            writer = self._open()
-            assert self._fh is not None
-            warc_headers: dict[str, str] = {"WARC-Date": date}
-            if exchange.peer_ip and not rescue:
-                warc_headers["WARC-IP-Address"] = exchange.peer_ip
-            if capture.extraction.truncated:
-                warc_headers["WARC-Truncated"] = "length"
-            if rescue:
-                warc_headers["WARC-Refers-To-Target-URI"] = exchange.url
-            http = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
-                                    _recorded_headers(exchange, len(body)), protocol=exchange.http_version)
-            response = writer.create_warc_record(target, "response", payload=io.BytesIO(body), length=len(body),
-                                                 warc_headers_dict=warc_headers, http_headers=http)
+            for hop in exchange.hops:  # a replay follows the cited URL's redirects to the page
+                self._exchange(hop, hop.exchange.url, capture.captured_at, _hop_headers(hop, date))
+            response = self._exchange(RawHop(exchange, body), target, capture.captured_at, warc_headers,
+                                      source=exchange.url if rescue else None)
             record_id = response.rec_headers.get_header("WARC-Record-ID")
-            digest = response.rec_headers.get_header("WARC-Payload-Digest")
-            request_headers = [(k, v) for k, v in exchange.request_headers if k.lower() not in _NEVER_RECORDED]
-            request_http = StatusAndHeaders(_request_line(exchange), request_headers, is_http_request=True)
-            request = writer.create_warc_record(
-                target, "request", warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
-                http_headers=request_http)
             meta = {"cited-url": capture.url, "origin": capture.origin}
             if rescue:
                 meta["archive-capture-url"] = exchange.url
                 meta["memento-datetime"] = date
             fields = "".join(f"{k}: {v}\r\n" for k, v in meta.items()).encode("utf-8")
-            metadata = writer.create_warc_record(
+            writer = self._open()
+            assert self._fh is not None
+            writer.write_record(writer.create_warc_record(
                 target, "metadata", payload=io.BytesIO(fields), length=len(fields),
                 warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
-                warc_content_type="application/warc-fields")
-            offset = self._fh.tell()
-            writer.write_record(response)
-            length = self._fh.tell() - offset
-            writer.write_record(request)
-            writer.write_record(metadata)
+                warc_content_type="application/warc-fields"))
             self.records += 1
-            mime = next((v for k, v in exchange.headers if k.lower() == "content-type"), "")
-            entry: dict[str, Any] = {"url": target, "mime": mime.split(";")[0].strip().lower() or "unk",
-                                     "status": str(exchange.status), "digest": digest, "length": str(length),
-                                     "offset": str(offset), "filename": self.name}
-            if rescue:
-                entry["source"] = exchange.url
-            self._index.append(f"{surt(target)} {cdx_timestamp(capture.captured_at)} {json.dumps(entry)}")
+        digest = response.rec_headers.get_header("WARC-Payload-Digest")
         return WarcRef(file=self.name, record_id=str(record_id), payload_digest=str(digest))
+
+    def _exchange(self, raw: RawHop, target: str, when: dt.datetime, warc_headers: dict[str, str],
+                  source: str | None = None) -> Any:
+        """Write one answer's response record, then its request; index the response. Returns the response."""
+        writer = self._open()
+        assert self._fh is not None
+        exchange, body = raw.exchange, raw.body
+        http = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
+                                _recorded_headers(exchange, len(body)), protocol=exchange.http_version)
+        response = writer.create_warc_record(target, "response", payload=io.BytesIO(body), length=len(body),
+                                             warc_headers_dict=warc_headers, http_headers=http)
+        record_id = response.rec_headers.get_header("WARC-Record-ID")
+        request_headers = [(k, v) for k, v in exchange.request_headers if k.lower() not in _NEVER_RECORDED]
+        request = writer.create_warc_record(
+            target, "request", warc_headers_dict={"WARC-Date": warc_headers["WARC-Date"],
+                                                  "WARC-Concurrent-To": record_id},
+            http_headers=StatusAndHeaders(_request_line(exchange), request_headers, is_http_request=True))
+        offset = self._fh.tell()
+        writer.write_record(response)
+        length = self._fh.tell() - offset
+        writer.write_record(request)
+        mime = next((v for k, v in exchange.headers if k.lower() == "content-type"), "")
+        entry: dict[str, Any] = {"url": target, "mime": mime.split(";")[0].strip().lower() or "unk",
+                                 "status": str(exchange.status),
+                                 "digest": response.rec_headers.get_header("WARC-Payload-Digest"),
+                                 "length": str(length), "offset": str(offset), "filename": self.name}
+        if source is not None:
+            entry["source"] = source
+        self._index.append(f"{surt(target)} {cdx_timestamp(when)} {json.dumps(entry)}")
+        return response
 
     def close(self) -> Path | None:
         """Finish the file: its CDXJ index written, then the WARC renamed into place; its path (None if empty)."""
@@ -319,5 +348,8 @@ def index_warc(path: Path) -> list[str]:
             when = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
             entry = {"url": url, "mime": mime, "status": status, "digest": digest, "length": str(length),
                      "offset": str(offset), "filename": path.name}
+            if source := record.rec_headers.get_header("WARC-Refers-To-Target-URI"):
+                entry["source"] = source
             lines.append(f"{surt(url)} {cdx_timestamp(when)} {json.dumps(entry)}")
     return sorted(lines)
+

@@ -1,5 +1,6 @@
 """A night's raw captures as other web-archive tools read them: py-wacz's ``wacz validate`` accepts the
-package of ``archiver pack``.
+package of ``archiver pack``, and a cited URL that redirects replays as its chain (the 3xx records, then
+the page).
 
 The night: four pages on a loopback host, cited with the URL shapes whose keys used to differ from
 pywb's (a trailing ``/``, a ``//``, a ``%3d``, query arguments out of order), and two cited URLs that
@@ -18,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
+from archiver.support.surt import surt
 from tests.snapshots.test_snapshot_cli import FAST, invoke, write_event
 from tests.support.farm import Conn, Farm, FarmHost, Request
 from tests.support.pagefixtures import page
@@ -113,3 +116,45 @@ def test_wacz_validate_accepts_the_packed_night(night: Night, tmp_path: Path) ->
     _rewrite(wacz, tmp_path / "upper.wacz", {"datapackage.json": data, "datapackage-digest.json": digest.encode()})
     done = _validate(tmp_path / "upper.wacz")
     assert done.returncode == 1 and "Frictionless has detected that this is an invalid package" in done.stdout
+
+
+def _responses(warc: Path) -> list[tuple[str, int, str | None]]:
+    out = []
+    with open(warc, "rb") as fh:
+        for record in ArchiveIterator(fh):
+            if record.rec_type == "response":
+                http = record.http_headers
+                out.append((record.rec_headers.get_header("WARC-Target-URI"), int(http.get_statuscode()),
+                            http.get_header("Location")))
+    return out
+
+
+def test_redirect_hops_are_their_own_records_before_the_page(night: Night) -> None:
+    (warc,) = night.warcs
+    responses = _responses(warc)
+    old = responses.index((night.url("/old"), 301, "/News/Article/"))
+    assert responses[old + 1] == (night.url("/News/Article/"), 200, None)
+    chain = responses.index((night.url("/chain"), 302, "/chain2"))
+    assert responses[chain + 1: chain + 3] == [(night.url("/chain2"), 301, "/plain?b=2&a=1"),
+                                               (night.url("/plain?b=2&a=1"), 200, None)]
+    with open(warc, "rb") as fh:  # each hop's request is recorded too, concurrent to its response
+        requests = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh) if r.rec_type == "request"]
+    assert requests.count(night.url("/old")) == 1 and requests.count(night.url("/chain2")) == 1
+
+    index = {}
+    for line in warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj").read_text().splitlines():
+        key, _ts, fields = line.split(" ", 2)
+        entry = json.loads(fields)
+        index[entry["url"]] = (key, entry["status"])
+        with open(warc, "rb") as fh:  # the entry points at its record
+            fh.seek(int(entry["offset"]))
+            record = next(iter(ArchiveIterator(fh)))
+            assert record.rec_headers.get_header("WARC-Target-URI") == entry["url"]
+    assert index[night.url("/old")] == (surt(night.url("/old")), "301")
+    assert index[night.url("/chain")] == (surt(night.url("/chain")), "302")
+    assert index[night.url("/chain2")] == (surt(night.url("/chain2")), "301")
+    assert index[night.url("/News/Article/")][1] == "200"
+
+    with zipfile.ZipFile(night.root / "night.wacz") as zf:  # redirects are not pages of the package
+        pages = [json.loads(line)["url"] for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+    assert sorted(pages) == sorted(night.url(p) for p in CITED[:4])
