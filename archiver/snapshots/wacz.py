@@ -32,7 +32,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import ArchiverError
 from ..support import atomic
-from .warc import index_warc, warc_files
+from .warc import finish_unfinished, index_warc, warc_files
 
 WACZ_VERSION = "1.1.1"
 
@@ -50,8 +50,9 @@ class NothingToPack(ArchiverError, ValueError):
 
 
 def select_warcs(folder: Path, runs: Iterable[str] = ()) -> list[Path]:
-    """The finished WARC files of ``folder``; with ``runs``, those whose name contains one of them
-    (a run stamp such as ``20250101T020000Z``, a shard tail, or a file name)."""
+    """The finished WARC files of ``folder`` (killed runs' files finished first); with ``runs``, those whose
+    name contains one of them (a run stamp such as ``20250101T020000Z``, a shard tail, or a file name)."""
+    finish_unfinished(folder)
     wanted = [r for r in runs if r]
     return [p for p in warc_files(folder) if not wanted or any(r in p.name for r in wanted)]
 

@@ -25,9 +25,14 @@ a page that forwards with a meta refresh too, with its body), so a replay of the
 the chain to the page. Each response record, hop or page, has its own line in the CDXJ index (the
 hop's with its 3xx status), keyed by the canonical SURT (:mod:`archiver.support.surt`).
 
-The file is written under a temp name (``.<name>.XXXXXXXX.tmp``) and renamed into place when the
-run ends (:meth:`WarcRun.close`), after its CDXJ index (``<name>.cdxj``): a killed run leaves no
-half file under a final name (its temp file is ignored by ``archiver pack``).
+The file is written under a temp name (``.<name>.XXXXXXXX.tmp``, locked with ``flock`` while the run
+lives) and renamed into place when the run ends (:meth:`WarcRun.close`), after its CDXJ index
+(``<name>.cdxj``): a killed run leaves no half file under a final name. Each capture's records are
+flushed to the file before the snapshot naming them is written, so a killed run's snapshots name
+records that are in its temp file; the next run (:func:`open_run`) or ``archiver pack`` finishes that
+file (:func:`finish_unfinished`: cut after its last whole record, indexed, renamed to the name the
+snapshots give). A kill loses nothing a snapshot names; a power cut may (records are not fsynced
+one by one).
 """
 
 from __future__ import annotations
@@ -39,12 +44,19 @@ import hashlib
 import io
 import json
 import os
+import re
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import Field, dataclass, replace
 from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: no lock, a run's file is finished only by the run
+    fcntl = None  # type: ignore[assignment]
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
@@ -182,6 +194,7 @@ class WarcRun:
     def _open(self) -> _Sha256Writer:
         if self._writer is None:
             fd, self._tmp = atomic.open_temp(self.path)
+            _lock_file(fd)  # held until the file is closed or the process dies: the next run leaves it alone
             self._fh = os.fdopen(fd, "wb")
             self._writer = _Sha256Writer(self._fh, gzip=True, warc_version="1.1")
             info = self._writer.create_warcinfo_record(self.name, {
@@ -226,6 +239,7 @@ class WarcRun:
                 target, "metadata", payload=io.BytesIO(fields), length=len(fields),
                 warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
                 warc_content_type="application/warc-fields"))
+            self._fh.flush()  # in the file before a snapshot names the record: a killed run loses none of them
             self.records += 1
         digest = response.rec_headers.get_header("WARC-Payload-Digest")
         return WarcRef(file=self.name, record_id=str(record_id), payload_digest=str(digest))
@@ -276,11 +290,12 @@ class WarcRun:
             return self.path
 
     def abort(self) -> None:
-        """Drop the unfinished file (nothing under the final name)."""
+        """Stop writing after a failed :meth:`close`: a file with records stays under its temp name for the next
+        run to finish (snapshots name its records); an empty one is removed."""
         with self._lock:
             if self._fh is not None:
                 self._fh.close()
-            if self._tmp is not None:
+            if self._tmp is not None and self.records == 0:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self._tmp)
             self._fh = self._tmp = self._writer = None
@@ -303,13 +318,17 @@ def record_warc(warcs: WarcRun | None, capture: CaptureT) -> CaptureT:
 
 
 def open_run(settings: Any, started_at: dt.datetime, shard: object | None = None) -> WarcRun | None:
-    """The run's WARC file per the ``warc_dir`` setting (None when it is off)."""
+    """The run's WARC file per the ``warc_dir`` setting (None when it is off); the files of killed runs
+    are finished first (:func:`finish_unfinished`)."""
     folder = settings.warc_folder
-    return WarcRun(folder, started_at, str(shard) if shard else None) if folder is not None else None
+    if folder is None:
+        return None
+    finish_unfinished(folder)
+    return WarcRun(folder, started_at, str(shard) if shard else None)
 
 
 def finish_run(warcs: WarcRun | None) -> Path | None:
-    """Close the run's WARC file (renamed into place) or, after a failed write, drop it."""
+    """Close the run's WARC file (renamed into place) or, when that fails, leave it to the next run."""
     if warcs is None:
         return None
     try:
@@ -327,8 +346,9 @@ def warc_files(folder: str | os.PathLike[str]) -> Iterator[Path]:
     return iter(sorted(p for p in root.glob("*.warc.gz") if not p.name.startswith(".")))
 
 
-def index_warc(path: Path) -> list[str]:
-    """CDXJ lines of the ``response`` records of a WARC file (for a file whose own index is missing)."""
+def index_warc(path: Path, name: str | None = None) -> list[str]:
+    """CDXJ lines of the ``response`` records of a WARC file (for a file whose own index is missing), the
+    file named ``name`` in them (default: its own name)."""
     from warcio.archiveiterator import ArchiveIterator
 
     lines: list[str] = []
@@ -347,9 +367,81 @@ def index_warc(path: Path) -> list[str]:
             offset, length = it.get_record_offset(), it.get_record_length()
             when = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
             entry = {"url": url, "mime": mime, "status": status, "digest": digest, "length": str(length),
-                     "offset": str(offset), "filename": path.name}
+                     "offset": str(offset), "filename": name or path.name}
             if source := record.rec_headers.get_header("WARC-Refers-To-Target-URI"):
                 entry["source"] = source
             lines.append(f"{surt(url)} {cdx_timestamp(when)} {json.dumps(entry)}")
     return sorted(lines)
 
+
+# --------------------------------------------------------------------------- killed runs
+
+#: the temp name of a run's unfinished WARC file (archiver/support/atomic.py's ``open_temp``)
+_UNFINISHED = re.compile(r"^\.(?P<name>archiver-.+\.warc\.gz)\.[a-z0-9_]{8}\.tmp$")
+
+
+def _lock_file(fd: int) -> None:
+    """Take the writer's lock on an open file (raises :class:`BlockingIOError` when a live process holds it)."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def complete_length(path: str | os.PathLike[str]) -> int:
+    """The bytes of ``path`` that are whole gzip members (each WARC record is one): where a killed
+    writer's last record, cut short, begins."""
+    good = fed = 0  # the whole members' bytes; the bytes fed to the member being read
+    member = zlib.decompressobj(wbits=31)
+    data = b""
+    with open(path, "rb") as fh:
+        while data or (data := fh.read(1 << 20)):
+            try:
+                member.decompress(data)
+            except zlib.error:  # not gzip from here on
+                break
+            if not member.eof:
+                fed, data = fed + len(data), b""
+                continue
+            good += fed + len(data) - len(member.unused_data)
+            data, fed, member = member.unused_data, 0, zlib.decompressobj(wbits=31)
+    return good
+
+
+def finish_unfinished(folder: str | os.PathLike[str]) -> list[Path]:
+    """Finish the WARC files that killed runs left under their temp names, so every record a snapshot
+    names can be read: each is cut after its last whole record, indexed (``.cdxj``) and renamed to the
+    name the snapshots give. A file a live run still writes (locked) is left alone; an empty one is
+    removed. Returns the files finished."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    done = []
+    for tmp in sorted(root.iterdir()):
+        m = _UNFINISHED.match(tmp.name)
+        if m is not None and (path := _finish_one(tmp, root / m.group("name"))) is not None:
+            done.append(path)
+    return done
+
+
+def _finish_one(tmp: Path, final: Path) -> Path | None:
+    try:
+        fd = os.open(tmp, os.O_RDWR)
+    except FileNotFoundError:  # finished meanwhile by another run
+        return None
+    with os.fdopen(fd, "r+b") as fh:
+        try:
+            _lock_file(fd)
+        except BlockingIOError:  # a live run's file
+            return None
+        if not tmp.exists() or final.exists():  # taken by another run, or a name already used: left for a person
+            return None
+        fh.truncate(complete_length(tmp))
+        fh.flush()
+        os.fsync(fd)
+        lines = index_warc(tmp, final.name) if fh.seek(0, os.SEEK_END) else []
+        if not lines:
+            tmp.unlink()
+            return None
+        atomic.write_text(final.with_name(final.name.removesuffix(".warc.gz") + ".cdxj"),
+                          "".join(line + "\n" for line in lines))
+        os.replace(tmp, final)
+    return final
