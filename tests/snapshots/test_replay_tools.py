@@ -1,16 +1,21 @@
 """A night's raw captures as other web-archive tools read them: py-wacz's ``wacz validate`` accepts the
-package of ``archiver pack``, and a cited URL that redirects replays as its chain (the 3xx records, then
-the page).
+package of ``archiver pack``, pywb finds every capture through our CDXJ keys, and a cited URL that
+redirects replays as its chain (the 3xx records, then the page).
 
 The night: four pages on a loopback host, cited with the URL shapes whose keys used to differ from
 pywb's (a trailing ``/``, a ``//``, a ``%3d``, query arguments out of order), and two cited URLs that
 redirect (``/old`` 301 to the article; ``/chain`` 302, then 301, to the plain page).
+
+The pywb test runs pywb (2.10) from its own virtual environment, not the suite's (pywb installs
+brotlipy, whose ``brotli`` module would replace the one httpx decodes with): ``.ci/run`` makes it at
+``~/.cache/archiver/pywb`` (``ARCHIVER_PYWB`` overrides the folder); without it that test is skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -158,3 +163,47 @@ def test_redirect_hops_are_their_own_records_before_the_page(night: Night) -> No
     with zipfile.ZipFile(night.root / "night.wacz") as zf:  # redirects are not pages of the package
         pages = [json.loads(line)["url"] for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
     assert sorted(pages) == sorted(night.url(p) for p in CITED[:4])
+
+
+# --------------------------------------------------------------------------- pywb
+
+
+def _pywb_python() -> Path | None:
+    folder = Path(os.environ.get("ARCHIVER_PYWB") or Path.home() / ".cache" / "archiver" / "pywb")
+    python = folder / "bin" / "python"
+    return python if python.is_file() else None
+
+
+#: run by pywb's interpreter: pywb's own CDXJ index source and exact-URL lookup, as its replay does
+PYWB_LOOKUP = r"""
+import json, sys
+from pywb.warcserver.index.indexsource import FileIndexSource
+from pywb.warcserver.index.query import CDXQuery
+source = FileIndexSource(sys.argv[1])
+found = {}
+for url in json.loads(sys.argv[2]):
+    query = CDXQuery({"url": url, "matchType": "exact"})
+    found[url] = [(cdx["status"], cdx["filename"], cdx["offset"]) for cdx in source.load_index(query.params)]
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.subprocess
+def test_pywb_finds_every_capture_through_our_index(night: Night) -> None:
+    python = _pywb_python()
+    if python is None:
+        pytest.skip("pywb is not installed: .ci/run makes ~/.cache/archiver/pywb (python3 -m venv, pip install "
+                    "pywb==2.10.0); ARCHIVER_PYWB names another folder")
+    (warc,) = night.warcs
+    cdxj = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
+    entries = [json.loads(line.split(" ", 2)[2]) for line in cdxj.read_text().splitlines()]
+    # every capture, looked up by the URL as written in its record (pywb computes the key itself)
+    urls = [e["url"] for e in entries]
+    done = subprocess.run([str(python), "-c", PYWB_LOOKUP, str(cdxj), json.dumps(urls)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    # the 4 cited pages, the 2 pages reached by redirects (captured again for their cited URL), 3 redirect hops
+    assert len(urls) == 9 and sorted(e["status"] for e in entries) == ["200"] * 6 + ["301", "301", "302"]
+    for entry in entries:
+        assert [entry["status"], entry["filename"], entry["offset"]] in found[entry["url"]], entry["url"]
