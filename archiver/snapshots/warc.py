@@ -208,7 +208,7 @@ class WarcRun:
 
     def write(self, capture: Recordable) -> WarcRef | None:
         """Append the capture's records: for each redirect answer that led to it a response and a request,
-        then its request, response and metadata records; None without a raw exchange."""
+        then its own response, request and metadata records; None without a raw exchange."""
         exchange, body = capture.exchange, capture.body
         if exchange is None or body is None:
             return None
