@@ -6,7 +6,7 @@ dependencies for the same few files):
 * ``archive/<run>.warc.gz``: the runs' WARC files, stored uncompressed in the zip (they are
   gzipped record by record already, and readers seek into them by offset);
 * ``indexes/index.cdx``: the CDXJ index of every response record (the runs' own ``.cdxj`` files,
-  merged and sorted; a WARC without one is indexed on the fly);
+  keyed again with the canonical SURT, merged and sorted; a WARC without one is indexed on the fly);
 * ``pages/pages.jsonl``: a header line, then one page per captured URL (``url``, ``ts``; redirects are
   not pages);
 * ``datapackage.json``: the resources with their ``sha256:`` hashes and sizes, and
@@ -32,6 +32,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import ArchiverError
 from ..support import atomic
+from ..support.surt import surt
 from .warc import finish_unfinished, index_warc, warc_files
 
 WACZ_VERSION = "1.1.1"
@@ -65,10 +66,17 @@ def resource_name(file_name: str) -> str:
 
 
 def _index_lines(warc: Path) -> list[str]:
+    """The CDXJ lines of ``warc``: its own index, each line keyed again with the canonical SURT (runs before
+    it was the key wrote other keys, which replay tools miss), or the file indexed on the fly."""
     own = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
-    if own.is_file():
-        return [line for line in own.read_text("utf-8").splitlines() if line.strip()]
-    return index_warc(warc)
+    if not own.is_file():
+        return index_warc(warc)
+    lines = []
+    for line in own.read_text("utf-8").splitlines():
+        if line.strip():
+            _key, ts, fields = line.split(" ", 2)
+            lines.append(f"{surt(json.loads(fields)['url'])} {ts} {fields}")
+    return lines
 
 
 def _iso(ts14: str) -> str:

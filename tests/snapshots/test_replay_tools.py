@@ -13,6 +13,7 @@ brotlipy, whose ``brotli`` module would replace the one httpx decodes with): ``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -26,8 +27,12 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.models import RawExchange
+from archiver.snapshots.wacz import pack
+from archiver.snapshots.warc import WarcRun
 from archiver.support.surt import surt
 from tests.snapshots.test_snapshot_cli import FAST, invoke, write_event
+from tests.snapshots.test_warc import _capture
 from tests.support.farm import Conn, Farm, FarmHost, Request
 from tests.support.pagefixtures import page
 
@@ -207,3 +212,23 @@ def test_pywb_finds_every_capture_through_our_index(night: Night) -> None:
     assert len(urls) == 9 and sorted(e["status"] for e in entries) == ["200"] * 6 + ["301", "301", "302"]
     for entry in entries:
         assert [entry["status"], entry["filename"], entry["offset"]] in found[entry["url"]], entry["url"]
+
+
+def test_pack_keys_an_older_run_s_index_again(tmp_path: Path) -> None:
+    """A run from before the canonical key wrote its .cdxj with other keys: the package's index has pywb's."""
+    run = WarcRun(tmp_path, dt.datetime(2024, 3, 13, 2, tzinfo=dt.UTC))
+    urls = ["https://www.example.com/Story/", "https://example.com//a//b?z=1&q=a%3db"]
+    for url in urls:
+        run.write(_capture("live", url, RawExchange(url=url, headers=(("Content-Type", "text/html"),)), b"<p>x</p>"))
+    path = run.close()
+    assert path is not None
+    old_keys = {"https://www.example.com/Story/": "com,example)/story/",
+                "https://example.com//a//b?z=1&q=a%3db": "com,example)//a//b?q=a%3db&z=1"}
+    lines = [line.split(" ", 2) for line in run.index_path.read_text("utf-8").splitlines()]
+    run.index_path.write_text("".join(f"{old_keys[json.loads(f)['url']]} {ts} {f}\n" for _k, ts, f in lines))
+    pack([path], tmp_path / "old.wacz")
+    with zipfile.ZipFile(tmp_path / "old.wacz") as zf:
+        index = [line.split(" ", 2) for line in zf.read("indexes/index.cdx").decode().splitlines()]
+    assert sorted((key, json.loads(f)["url"]) for key, _ts, f in index) == sorted(
+        (surt(url), url) for url in urls)
+    assert {surt(url) for url in urls} == {"com,example)/story", "com,example)/a/b?q=a=b&z=1"}
