@@ -330,6 +330,18 @@ class RawExchange:
     request_headers: tuple[tuple[str, str], ...] = ()
     #: the server's address, when known
     peer_ip: str | None = None
+    #: the redirect answers that led here, oldest first, each written as its own WARC records
+    hops: tuple[RawHop, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawHop:
+    """One redirect answer (a 3xx with its Location, or a page that forwards with a meta refresh) as received,
+    with its (capped, decoded) body."""
+
+    exchange: RawExchange
+    body: bytes = b""
+    truncated: bool = False
 
 
 @dataclass(slots=True)

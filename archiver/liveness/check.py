@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
@@ -43,7 +43,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from ..config import Settings
-from ..models import CheckResult, Hop, Link, LinkStatus
+from ..models import CheckResult, Hop, Link, LinkStatus, RawHop
 from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
 from .fetcher import Fetcher
 from .pages import PageInfo, meta_refresh, page_info, visible_text
@@ -81,6 +81,15 @@ class Chain:
     answer: Answer | None = None
     failure: FetchFailure | None = None
     elapsed: float = 0.0
+    #: the redirect answers as received, for their WARC records (kept only by a checker that keeps bodies)
+    raw_hops: list[RawHop] = field(default_factory=list)
+
+
+def _with_hops(answer: Answer, hops: Sequence[RawHop]) -> Answer:
+    """``answer`` with the redirect answers before it in its raw exchange."""
+    if hops and answer.exchange is not None:
+        answer.exchange = replace(answer.exchange, hops=tuple(hops))
+    return answer
 
 
 @dataclass(slots=True)
@@ -243,9 +252,11 @@ class Checker:
                 cookies.jar.set_cookie(cookie)
             location = answer.location if answer.is_redirect else self._refresh_target(current, answer)
             if location is None:
-                chain.answer = answer
+                chain.answer = _with_hops(answer, chain.raw_hops)
                 return chain
             chain.hops.append(Hop(url=current, status=answer.status))
+            if answer.exchange is not None and self.keep_bodies:
+                chain.raw_hops.append(RawHop(answer.exchange, answer.body, answer.truncated))
             try:
                 target = str(httpx.URL(current).join(location))
             except (httpx.InvalidURL, ValueError) as exc:

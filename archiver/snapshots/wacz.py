@@ -6,10 +6,13 @@ dependencies for the same few files):
 * ``archive/<run>.warc.gz``: the runs' WARC files, stored uncompressed in the zip (they are
   gzipped record by record already, and readers seek into them by offset);
 * ``indexes/index.cdx``: the CDXJ index of every response record (the runs' own ``.cdxj`` files,
-  merged and sorted; a WARC without one is indexed on the fly);
-* ``pages/pages.jsonl``: a header line, then one page per captured URL (``url``, ``ts``);
+  keyed again with the canonical SURT, merged and sorted; a WARC without one is indexed on the fly);
+* ``pages/pages.jsonl``: a header line, then one page per captured URL (``url``, ``ts``; redirects are
+  not pages);
 * ``datapackage.json``: the resources with their ``sha256:`` hashes and sizes, and
-  ``datapackage-digest.json``: the hash of ``datapackage.json``.
+  ``datapackage-digest.json``: the hash of ``datapackage.json``. A resource's ``name`` is its file
+  name in lower case (the Data Package schema allows no capitals; py-wacz's ``wacz validate``
+  rejects the package otherwise), its ``path`` the file as stored, ``archive/<WARC file name>``.
 
 Written to a temp file and renamed: a killed pack leaves no half package under its name.
 """
@@ -29,7 +32,8 @@ from pathlib import Path
 from .. import __version__
 from ..errors import ArchiverError
 from ..support import atomic
-from .warc import index_warc, warc_files
+from ..support.surt import surt
+from .warc import finish_unfinished, index_warc, warc_files
 
 WACZ_VERSION = "1.1.1"
 
@@ -47,17 +51,32 @@ class NothingToPack(ArchiverError, ValueError):
 
 
 def select_warcs(folder: Path, runs: Iterable[str] = ()) -> list[Path]:
-    """The finished WARC files of ``folder``; with ``runs``, those whose name contains one of them
-    (a run stamp such as ``20250101T020000Z``, a shard tail, or a file name)."""
+    """The finished WARC files of ``folder`` (killed runs' files finished first); with ``runs``, those whose
+    name contains one of them (a run stamp such as ``20250101T020000Z``, a shard tail, or a file name)."""
+    finish_unfinished(folder)
     wanted = [r for r in runs if r]
     return [p for p in warc_files(folder) if not wanted or any(r in p.name for r in wanted)]
 
 
+def resource_name(file_name: str) -> str:
+    """A file's resource name in ``datapackage.json``: lower case, as the Frictionless Data Package schema
+    requires (``^([-a-z0-9._/])+$``); the file keeps its own name in the zip (``archive/<name>``), the one
+    the snapshots' ``warc_file`` and the index's ``filename`` give."""
+    return file_name.lower()
+
+
 def _index_lines(warc: Path) -> list[str]:
+    """The CDXJ lines of ``warc``: its own index, each line keyed again with the canonical SURT (runs before
+    it was the key wrote other keys, which replay tools miss), or the file indexed on the fly."""
     own = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj")
-    if own.is_file():
-        return [line for line in own.read_text("utf-8").splitlines() if line.strip()]
-    return index_warc(warc)
+    if not own.is_file():
+        return index_warc(warc)
+    lines = []
+    for line in own.read_text("utf-8").splitlines():
+        if line.strip():
+            _key, ts, fields = line.split(" ", 2)
+            lines.append(f"{surt(json.loads(fields)['url'])} {ts} {fields}")
+    return lines
 
 
 def _iso(ts14: str) -> str:
@@ -77,9 +96,9 @@ def pack(warcs: list[Path], out: Path, *, title: str = "archiver captures", now:
     if not warcs:
         raise NothingToPack("no WARC files to pack")
     now = now or dt.datetime.now(dt.UTC)
-    names = [w.name for w in warcs]
+    names = [resource_name(w.name) for w in warcs]
     if len(set(names)) != len(names):
-        raise ValueError("two WARC files have the same name")
+        raise ValueError("two WARC files have the same name (but for case)")
     lines: list[str] = []
     for warc in warcs:
         lines.extend(_index_lines(warc))
@@ -89,6 +108,8 @@ def pack(warcs: list[Path], out: Path, *, title: str = "archiver captures", now:
         _key, ts, fields = line.split(" ", 2)
         entry = json.loads(fields)
         url = entry["url"]
+        if str(entry.get("status", "")).startswith("3"):  # a redirect hop: the page is where it leads
+            continue
         if url not in pages or ts > pages[url]["ts14"]:  # the newest capture of each page
             pages[url] = {"ts14": ts, "url": url}
     page_lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
@@ -96,7 +117,7 @@ def pack(warcs: list[Path], out: Path, *, title: str = "archiver captures", now:
         page_lines.append(json.dumps({"id": f"p{n}", "url": url, "ts": _iso(page["ts14"])}))
     texts = {"indexes/index.cdx": "".join(line + "\n" for line in lines).encode("utf-8"),
              "pages/pages.jsonl": "".join(line + "\n" for line in page_lines).encode("utf-8")}
-    resources = [{"name": w.name, "path": f"archive/{w.name}", "hash": f"sha256:{_sha256_file(w)}",
+    resources = [{"name": resource_name(w.name), "path": f"archive/{w.name}", "hash": f"sha256:{_sha256_file(w)}",
                   "bytes": w.stat().st_size} for w in warcs]
     resources += [{"name": Path(path).name, "path": path, "hash": f"sha256:{hashlib.sha256(data).hexdigest()}",
                    "bytes": len(data)} for path, data in texts.items()]

@@ -19,9 +19,20 @@ is written as three records, each its own gzip member:
   the response. A rescue's response has ``WARC-Target-URI`` = the original URL (so a replay
   tool shows it as that page) and ``WARC-Refers-To-Target-URI`` = the archive capture URL.
 
-The file is written under a temp name (``.<name>.XXXXXXXX.tmp``) and renamed into place when the
-run ends (:meth:`WarcRun.close`), after its CDXJ index (``<name>.cdxj``): a killed run leaves no
-half file under a final name (its temp file is ignored by ``archiver pack``).
+A live capture reached through redirects is preceded by a ``response`` and a ``request`` record for
+each redirect answer, in order (the cited URL's 301 with its ``Location``, then the next hop's ...;
+a page that forwards with a meta refresh too, with its body), so a replay of the cited URL follows
+the chain to the page. Each response record, hop or page, has its own line in the CDXJ index (the
+hop's with its 3xx status), keyed by the canonical SURT (:mod:`archiver.support.surt`).
+
+The file is written under a temp name (``.<name>.XXXXXXXX.tmp``, locked with ``flock`` while the run
+lives) and renamed into place when the run ends (:meth:`WarcRun.close`), after its CDXJ index
+(``<name>.cdxj``): a killed run leaves no half file under a final name. Each capture's records are
+flushed to the file before the snapshot naming them is written, so a killed run's snapshots name
+records that are in its temp file; the next run (:func:`open_run`) or ``archiver pack`` finishes that
+file (:func:`finish_unfinished`: cut after its last whole record, indexed, renamed to the name the
+snapshots give). A kill loses nothing a snapshot names; a power cut may (records are not fsynced
+one by one).
 """
 
 from __future__ import annotations
@@ -33,12 +44,19 @@ import hashlib
 import io
 import json
 import os
+import re
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import Field, dataclass, replace
 from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: no lock, a run's file is finished only by the run
+    fcntl = None  # type: ignore[assignment]
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
@@ -46,8 +64,9 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from .. import __version__
-from ..models import RawExchange
+from ..models import RawExchange, RawHop
 from ..support import atomic
+from ..support.surt import surt
 
 
 class Recordable(Protocol):
@@ -114,25 +133,6 @@ def digest_hex(warc_digest: str) -> str:
     return base64.b32decode(value).hex()
 
 
-def surt(url: str) -> str:
-    """The SURT sort key of ``url`` (``com,example)/path?a=1&b=2``), as CDXJ indexes use."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower().strip(".")
-    if host.startswith("www."):
-        host = host[4:]
-    key = ",".join(reversed(host.split("."))) if host else ""
-    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is not None and port != default:
-        key += f":{port}"
-    path = parts.path or "/"
-    query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
-    return f"{key}){path}{'?' + query if query else ''}".lower()
-
-
 def cdx_timestamp(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S")
 
@@ -153,6 +153,15 @@ def _recorded_headers(exchange: RawExchange, body_len: int) -> list[tuple[str, s
             out.append((name, value))
     out.append(("Content-Length", str(body_len)))
     return out
+
+
+def _hop_headers(hop: RawHop, date: str) -> dict[str, str]:
+    headers = {"WARC-Date": date}
+    if hop.exchange.peer_ip:
+        headers["WARC-IP-Address"] = hop.exchange.peer_ip
+    if hop.truncated:
+        headers["WARC-Truncated"] = "length"
+    return headers
 
 
 def _request_line(exchange: RawExchange) -> str:
@@ -188,6 +197,7 @@ class WarcRun:
     def _open(self) -> _Sha256Writer:
         if self._writer is None:
             fd, self._tmp = atomic.open_temp(self.path)
+            _lock_file(fd)  # held until the file is closed or the process dies: the next run leaves it alone
             self._fh = os.fdopen(fd, "wb")
             self._writer = _Sha256Writer(self._fh, gzip=True, warc_version="1.1")
             info = self._writer.create_warcinfo_record(self.name, {
@@ -200,58 +210,74 @@ class WarcRun:
         return self._writer
 
     def write(self, capture: Recordable) -> WarcRef | None:
-        """Append the capture's request, response and metadata records; None without a raw exchange."""
+        """Append the capture's records: for each redirect answer that led to it a response and a request,
+        then its own response, request and metadata records; None without a raw exchange."""
         exchange, body = capture.exchange, capture.body
         if exchange is None or body is None:
             return None
         rescue = capture.origin != "live"
         target = capture.url if rescue else exchange.url
         date = datetime_to_iso_date(capture.captured_at.astimezone(dt.UTC).replace(tzinfo=None), use_micros=False)
+        warc_headers: dict[str, str] = {"WARC-Date": date}
+        if exchange.peer_ip and not rescue:
+            warc_headers["WARC-IP-Address"] = exchange.peer_ip
+        if capture.extraction.truncated:
+            warc_headers["WARC-Truncated"] = "length"
+        if rescue:
+            warc_headers["WARC-Refers-To-Target-URI"] = exchange.url
         with self._lock:
-            writer = self._open()
-            assert self._fh is not None
-            warc_headers: dict[str, str] = {"WARC-Date": date}
-            if exchange.peer_ip and not rescue:
-                warc_headers["WARC-IP-Address"] = exchange.peer_ip
-            if capture.extraction.truncated:
-                warc_headers["WARC-Truncated"] = "length"
-            if rescue:
-                warc_headers["WARC-Refers-To-Target-URI"] = exchange.url
-            http = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
-                                    _recorded_headers(exchange, len(body)), protocol=exchange.http_version)
-            response = writer.create_warc_record(target, "response", payload=io.BytesIO(body), length=len(body),
-                                                 warc_headers_dict=warc_headers, http_headers=http)
+            for hop in exchange.hops:  # a replay follows the cited URL's redirects to the page
+                self._exchange(hop, hop.exchange.url, capture.captured_at, _hop_headers(hop, date))
+            response, offset, length = self._exchange(RawHop(exchange, body), target, capture.captured_at,
+                                                      warc_headers, source=exchange.url if rescue else None)
             record_id = response.rec_headers.get_header("WARC-Record-ID")
-            digest = response.rec_headers.get_header("WARC-Payload-Digest")
-            request_headers = [(k, v) for k, v in exchange.request_headers if k.lower() not in _NEVER_RECORDED]
-            request_http = StatusAndHeaders(_request_line(exchange), request_headers, is_http_request=True)
-            request = writer.create_warc_record(
-                target, "request", warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
-                http_headers=request_http)
             meta = {"cited-url": capture.url, "origin": capture.origin}
             if rescue:
                 meta["archive-capture-url"] = exchange.url
                 meta["memento-datetime"] = date
             fields = "".join(f"{k}: {v}\r\n" for k, v in meta.items()).encode("utf-8")
-            metadata = writer.create_warc_record(
+            writer = self._open()
+            assert self._fh is not None
+            writer.write_record(writer.create_warc_record(
                 target, "metadata", payload=io.BytesIO(fields), length=len(fields),
                 warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
-                warc_content_type="application/warc-fields")
-            offset = self._fh.tell()
-            writer.write_record(response)
-            length = self._fh.tell() - offset
-            writer.write_record(request)
-            writer.write_record(metadata)
+                warc_content_type="application/warc-fields"))
+            self._fh.flush()  # in the file before a snapshot names the record: a killed run loses none of them
             self.records += 1
-            mime = next((v for k, v in exchange.headers if k.lower() == "content-type"), "")
-            entry: dict[str, Any] = {"url": target, "mime": mime.split(";")[0].strip().lower() or "unk",
-                                     "status": str(exchange.status), "digest": digest, "length": str(length),
-                                     "offset": str(offset), "filename": self.name}
-            if rescue:
-                entry["source"] = exchange.url
-            self._index.append(f"{surt(target)} {cdx_timestamp(capture.captured_at)} {json.dumps(entry)}")
+        digest = response.rec_headers.get_header("WARC-Payload-Digest")
         return WarcRef(file=self.name, record_id=str(record_id), payload_digest=str(digest), offset=offset,
                        length=length)
+
+    def _exchange(self, raw: RawHop, target: str, when: dt.datetime, warc_headers: dict[str, str],
+                  source: str | None = None) -> tuple[Any, int, int]:
+        """Write one answer's response record, then its request; index the response. Returns the response
+        and where it lies in the file (offset, length)."""
+        writer = self._open()
+        assert self._fh is not None
+        exchange, body = raw.exchange, raw.body
+        http = StatusAndHeaders(f"{exchange.status} {exchange.reason}".strip(),
+                                _recorded_headers(exchange, len(body)), protocol=exchange.http_version)
+        response = writer.create_warc_record(target, "response", payload=io.BytesIO(body), length=len(body),
+                                             warc_headers_dict=warc_headers, http_headers=http)
+        record_id = response.rec_headers.get_header("WARC-Record-ID")
+        request_headers = [(k, v) for k, v in exchange.request_headers if k.lower() not in _NEVER_RECORDED]
+        request = writer.create_warc_record(
+            target, "request", warc_headers_dict={"WARC-Date": warc_headers["WARC-Date"],
+                                                  "WARC-Concurrent-To": record_id},
+            http_headers=StatusAndHeaders(_request_line(exchange), request_headers, is_http_request=True))
+        offset = self._fh.tell()
+        writer.write_record(response)
+        length = self._fh.tell() - offset
+        writer.write_record(request)
+        mime = next((v for k, v in exchange.headers if k.lower() == "content-type"), "")
+        entry: dict[str, Any] = {"url": target, "mime": mime.split(";")[0].strip().lower() or "unk",
+                                 "status": str(exchange.status),
+                                 "digest": response.rec_headers.get_header("WARC-Payload-Digest"),
+                                 "length": str(length), "offset": str(offset), "filename": self.name}
+        if source is not None:
+            entry["source"] = source
+        self._index.append(f"{surt(target)} {cdx_timestamp(when)} {json.dumps(entry)}")
+        return response, offset, length
 
     def close(self) -> Path | None:
         """Finish the file: its CDXJ index written, then the WARC renamed into place; its path (None if empty)."""
@@ -269,11 +295,12 @@ class WarcRun:
             return self.path
 
     def abort(self) -> None:
-        """Drop the unfinished file (nothing under the final name)."""
+        """Stop writing after a failed :meth:`close`: a file with records stays under its temp name for the next
+        run to finish (snapshots name its records); an empty one is removed."""
         with self._lock:
             if self._fh is not None:
                 self._fh.close()
-            if self._tmp is not None:
+            if self._tmp is not None and self.records == 0:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self._tmp)
             self._fh = self._tmp = self._writer = None
@@ -300,13 +327,17 @@ def record_warc(warcs: WarcRun | None, capture: CaptureT) -> CaptureT:
 
 
 def open_run(settings: Any, started_at: dt.datetime, shard: object | None = None) -> WarcRun | None:
-    """The run's WARC file per the ``warc_dir`` setting (None when it is off)."""
+    """The run's WARC file per the ``warc_dir`` setting (None when it is off); the files of killed runs
+    are finished first (:func:`finish_unfinished`)."""
     folder = settings.warc_folder
-    return WarcRun(folder, started_at, str(shard) if shard else None) if folder is not None else None
+    if folder is None:
+        return None
+    finish_unfinished(folder)
+    return WarcRun(folder, started_at, str(shard) if shard else None)
 
 
 def finish_run(warcs: WarcRun | None) -> Path | None:
-    """Close the run's WARC file (renamed into place) or, after a failed write, drop it."""
+    """Close the run's WARC file (renamed into place) or, when that fails, leave it to the next run."""
     if warcs is None:
         return None
     try:
@@ -324,8 +355,9 @@ def warc_files(folder: str | os.PathLike[str]) -> Iterator[Path]:
     return iter(sorted(p for p in root.glob("*.warc.gz") if not p.name.startswith(".")))
 
 
-def index_warc(path: Path) -> list[str]:
-    """CDXJ lines of the ``response`` records of a WARC file (for a file whose own index is missing)."""
+def index_warc(path: Path, name: str | None = None) -> list[str]:
+    """CDXJ lines of the ``response`` records of a WARC file (for a file whose own index is missing), the
+    file named ``name`` in them (default: its own name)."""
     from warcio.archiveiterator import ArchiveIterator
 
     lines: list[str] = []
@@ -344,6 +376,81 @@ def index_warc(path: Path) -> list[str]:
             offset, length = it.get_record_offset(), it.get_record_length()
             when = dt.datetime.fromisoformat(date.replace("Z", "+00:00"))
             entry = {"url": url, "mime": mime, "status": status, "digest": digest, "length": str(length),
-                     "offset": str(offset), "filename": path.name}
+                     "offset": str(offset), "filename": name or path.name}
+            if source := record.rec_headers.get_header("WARC-Refers-To-Target-URI"):
+                entry["source"] = source
             lines.append(f"{surt(url)} {cdx_timestamp(when)} {json.dumps(entry)}")
     return sorted(lines)
+
+
+# --------------------------------------------------------------------------- killed runs
+
+#: the temp name of a run's unfinished WARC file (archiver/support/atomic.py's ``open_temp``)
+_UNFINISHED = re.compile(r"^\.(?P<name>archiver-.+\.warc\.gz)\.[a-z0-9_]{8}\.tmp$")
+
+
+def _lock_file(fd: int) -> None:
+    """Take the writer's lock on an open file (raises :class:`BlockingIOError` when a live process holds it)."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def complete_length(path: str | os.PathLike[str]) -> int:
+    """The bytes of ``path`` that are whole gzip members (each WARC record is one): where a killed
+    writer's last record, cut short, begins."""
+    good = fed = 0  # the whole members' bytes; the bytes fed to the member being read
+    member = zlib.decompressobj(wbits=31)
+    data = b""
+    with open(path, "rb") as fh:
+        while data or (data := fh.read(1 << 20)):
+            try:
+                member.decompress(data)
+            except zlib.error:  # not gzip from here on
+                break
+            if not member.eof:
+                fed, data = fed + len(data), b""
+                continue
+            good += fed + len(data) - len(member.unused_data)
+            data, fed, member = member.unused_data, 0, zlib.decompressobj(wbits=31)
+    return good
+
+
+def finish_unfinished(folder: str | os.PathLike[str]) -> list[Path]:
+    """Finish the WARC files that killed runs left under their temp names, so every record a snapshot
+    names can be read: each is cut after its last whole record, indexed (``.cdxj``) and renamed to the
+    name the snapshots give. A file a live run still writes (locked) is left alone; an empty one is
+    removed. Returns the files finished."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    done = []
+    for tmp in sorted(root.iterdir()):
+        m = _UNFINISHED.match(tmp.name)
+        if m is not None and (path := _finish_one(tmp, root / m.group("name"))) is not None:
+            done.append(path)
+    return done
+
+
+def _finish_one(tmp: Path, final: Path) -> Path | None:
+    try:
+        fd = os.open(tmp, os.O_RDWR)
+    except FileNotFoundError:  # finished meanwhile by another run
+        return None
+    with os.fdopen(fd, "r+b") as fh:
+        try:
+            _lock_file(fd)
+        except BlockingIOError:  # a live run's file
+            return None
+        if not tmp.exists() or final.exists():  # taken by another run, or a name already used: left for a person
+            return None
+        fh.truncate(complete_length(tmp))
+        fh.flush()
+        os.fsync(fd)
+        lines = index_warc(tmp, final.name) if fh.seek(0, os.SEEK_END) else []
+        if not lines:
+            tmp.unlink()
+            return None
+        atomic.write_text(final.with_name(final.name.removesuffix(".warc.gz") + ".cdxj"),
+                          "".join(line + "\n" for line in lines))
+        os.replace(tmp, final)
+    return final

@@ -79,6 +79,20 @@ async def test_redirect_chain_records_every_hop(sites: Sites) -> None:
     assert result.moved_to is None  # the chain starts with a temporary redirect
 
 
+async def test_the_redirect_answers_ride_with_the_page_s_exchange(sites: Sites) -> None:
+    """Each hop as received (for its WARC records), on the final answer's exchange, when bodies are kept."""
+    result = await check_one(sites.news.url("/chain/judge-hears-appeal"))
+    assert result.exchange is not None
+    hops = result.exchange.hops
+    assert [(h.exchange.url, h.exchange.status) for h in hops] == [(h.url, h.status) for h in result.redirects]
+    assert all(any(k.lower() == "location" for k, _ in h.exchange.headers) for h in hops)
+    refresh = await check_one(sites.news.url("/refresh-to/hearing-notes"))  # a meta refresh, with its page
+    assert refresh.exchange is not None and [h.exchange.status for h in refresh.exchange.hops] == [200]
+    assert b"refresh" in refresh.exchange.hops[0].body.lower()
+    lean = await check_one(sites.news.url("/chain/judge-hears-appeal"), keep_bodies=False)
+    assert lean.exchange is None and len(lean.redirects) == 3
+
+
 async def test_trailing_slash_redirect_is_not_a_move(sites: Sites) -> None:
     result = await check_one(sites.news.url("/trailing/court-rules"))
     assert result.status == "alive" and result.final_url == sites.news.url("/trailing/court-rules/")

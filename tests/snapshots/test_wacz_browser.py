@@ -1,10 +1,12 @@
 """The WACZ of ``archiver pack`` opened in ReplayWeb.page, in a real browser (headless Chromium over DevTools).
 
-Three pages with distinctive text are captured from a loopback farm by ``archiver check`` and packed.
+Three pages with distinctive text are captured from a loopback farm by ``archiver check`` and packed,
+with a fourth cited URL that answers 301 to the first page (its hop is a WARC record of its own).
 A second loopback host serves the WACZ, ReplayWeb.page's ``ui.js`` and ``sw.js`` (the npm package
 ``replaywebpage``, the build replayweb.page runs) and a page embedding ``<replay-web-page>``; its
 service worker registers (127.0.0.0/8 is a secure context) and replays each capture in an iframe.
-The test waits, with a deadline, until each page's distinctive text is rendered in the replay frame.
+The test waits, with a deadline, until each page's distinctive text is rendered in the replay frame, and
+until the redirecting URL's replay has followed its recorded 301 to the first page's text.
 
 Nothing may leave loopback: Chromium sends every non-loopback request to a recording proxy on
 loopback (which answers 502) and resolves no host name; the test asserts the proxy saw nothing
@@ -98,6 +100,10 @@ PAGES = [Captured(f"/{year}/{name}", _with_marker(p.body, p.encoding, marker), p
          for p in (PICKED[name],)]
 
 
+#: a cited URL that moved: 301 to the first page
+REDIRECT = "/go/riverton"
+
+
 @dataclass
 class Site:
     news: FarmHost
@@ -124,7 +130,9 @@ def site() -> Iterator[Site]:
 
     async def news(req: Request, conn: Conn) -> None:
         page = by_path.get(req.path)
-        if page is None:
+        if req.path == REDIRECT:
+            await conn.send(301, b"<html>Moved</html>", headers={"Location": PAGES[0].path})
+        elif page is None:
             await conn.send(404, b"<html><head><title>Not found</title></head><body>Not found</body></html>")
         else:
             await conn.send(200, page.body, content_type=page.content_type)
@@ -207,7 +215,7 @@ def test_replaywebpage_replays_the_packed_wacz(site: Site, tmp_path: Path) -> No
     events = tmp_path / "events"
     events.mkdir()
     urls = [site.news.url(c.path) for c in PAGES]
-    write_event(events, "2024-03-12--replay", urls)
+    write_event(events, "2024-03-12--replay", [*urls, site.news.url(REDIRECT)])
     code, _, err = invoke(["check", "--events", "events", "--snapshots", "snaps", "--report-dir", "out", "--quiet",
                            *FAST], tmp_path, env={"ARCHIVER_NOW": "2024-03-13T02:00:00Z"})
     assert code == 0, err
@@ -226,6 +234,7 @@ def test_replaywebpage_replays_the_packed_wacz(site: Site, tmp_path: Path) -> No
     site.files.update({
         "/": embed(""),
         **{f"/view/{i}": embed(url) for i, url in enumerate(urls)},
+        "/view/redirect": embed(site.news.url(REDIRECT)),
         "/ui.js": ((RWP / "ui.js").read_bytes(), "application/javascript"),
         "/replay/sw.js": ((RWP / "sw.js").read_bytes(), "application/javascript"),  # scope /replay/
         "/night.wacz": ((tmp_path / "night.wacz").read_bytes(), "application/wacz+zip"),
@@ -251,6 +260,13 @@ def test_replaywebpage_replays_the_packed_wacz(site: Site, tmp_path: Path) -> No
                 page.navigate(site.replay.url(f"/view/{i}"))
                 text = _replayed_text(page, url, time.monotonic() + 60)
             assert captured.marker in text, (url, text[:500], page.console_errors())
+        # the moved URL replays as its chain: the recorded 301, then the first page (the frame ends up on it)
+        page.navigate(site.replay.url("/view/redirect"))
+        text = _replayed_text(page, urls[0], time.monotonic() + 30)
+        if PAGES[0].marker not in text:
+            page.navigate(site.replay.url("/view/redirect"))
+            text = _replayed_text(page, urls[0], time.monotonic() + 60)
+        assert PAGES[0].marker in text, (text[:500], page.console_errors())
         assert page.evaluate("navigator.serviceWorker.getRegistration('/replay/').then(r => !!(r && r.active))")
         assert site.replay.hits("/night.wacz")  # the archive came from our server, read by the browser
         assert len(site.news.hits()) == checked  # the replay never fetched the live pages
