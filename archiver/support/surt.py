@@ -1,8 +1,9 @@
 """The canonical SURT key of a URL, as pywb, py-wacz and the Internet Archive's CDX servers index it.
 
-A port of the ``surt`` package (0.3.1, the Internet Archive's ``WaybackURLKeyMaker``) with its
-default canonicalizer, the Google rules then the IA rules, so an index of ours is looked up with
-the keys a replay tool computes:
+The rules of the Internet Archive's ``WaybackURLKeyMaker`` with its default canonicalizer, the
+Google rules then the IA rules (IIPC webarchive-commons, Apache-2.0: ``org.archive.url``), which
+the ``surt`` package (0.3.1) follows in Python, so an index of ours is looked up with the keys a
+replay tool computes:
 
 * the Google rules: the fragment dropped; the host unescaped repeatedly, IDNA-encoded, ``..``
   collapsed, dots stripped at both ends, a numeric host (``3232235777``, ``0x7f.1``) as a
@@ -18,7 +19,8 @@ the keys a replay tool computes:
   then path and query (``com,example)/a/b?x=1&y=2``).
 
 The ``surt`` package itself is not a dependency: it imports tldextract (and requests) for a
-rule the key never uses, and it is AGPL-licensed. tests/test_surt.py compares the two.
+rule the key never uses, its regexes warn when compiled, and it is AGPL-licensed; it is only the
+test's reference (tests/test_surt.py compares the two on tricky URLs and every corpus URL).
 """
 
 from __future__ import annotations
