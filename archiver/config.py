@@ -11,121 +11,30 @@ value raises :class:`ConfigError` naming the setting and where it came from.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from . import options
 from .errors import ConfigError as ConfigError  # its home before archiver.errors
 from .options import BROWSER_USER_AGENT as BROWSER_USER_AGENT
 from .options import DEFAULT_USER_AGENT as DEFAULT_USER_AGENT
-
-
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"expected true or false, got {value!r}")
-
-
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a whole number, got {value!r}")
-    n = int(value)
-    if n < 1:
-        raise ValueError(f"must be at least 1, got {n}")
-    return n
-
-
-def _non_negative_float(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, got {value!r}")
-    x = float(value)
-    if x < 0 or x != x:
-        raise ValueError(f"must be zero or more, got {value!r}")
-    return x
-
-
-def _positive_float(value: Any) -> float:
-    x = _non_negative_float(value)
-    if x == 0:
-        raise ValueError("must be more than zero")
-    return x
-
-
-def _fraction(value: Any) -> float:
-    x = _non_negative_float(value)
-    if x > 1:
-        raise ValueError(f"must be between 0 and 1, got {value!r}")
-    return x
-
-
-@dataclass(frozen=True)
-class _Optional:
-    """A converter that also takes "", "none" and "off" for None (``conv`` converts the rest)."""
-
-    conv: Callable[[Any], Any]
-
-    def __call__(self, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "off")):
-            return None
-        return self.conv(value)
-
-
-def _optional(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return _Optional(conv)
-
-
-def _networks(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    out = []
-    for item in items:
-        item = str(item).strip()
-        if not item:
-            continue
-        ipaddress.ip_network(item, strict=False)  # raises ValueError with a clear message
-        out.append(item)
-    return tuple(out)
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    return tuple(str(item).strip() for item in items if str(item).strip())
-
-
-def _path(value: Any) -> Path:
-    text = str(value).strip()
-    if not text:
-        raise ValueError("must not be empty")
-    return Path(text)
-
-
-def _str(value: Any) -> str:
-    return str(value)
-
-
-def _now(value: Any) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        stamp = value
-    else:
-        text = str(value).strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        stamp = dt.datetime.fromisoformat(text)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return stamp.astimezone(dt.UTC)
+from .support.convert import TYPES as _TYPES
+from .support.convert import Nullable as _Nullable
+from .support.convert import bool_ as _bool
+from .support.convert import fraction as _fraction
+from .support.convert import names as _names
+from .support.convert import networks as _networks
+from .support.convert import non_negative_float as _non_negative_float
+from .support.convert import now as _now
+from .support.convert import optional as _optional
+from .support.convert import path as _path
+from .support.convert import positive_float as _positive_float
+from .support.convert import positive_int as _positive_int
+from .support.convert import str_ as _str
 
 
 @dataclass(frozen=True)
@@ -144,12 +53,6 @@ FLAG = Flag()
 #: the stages a setting can belong to (``stage=`` below), in the order of the night; "run": the pipeline's
 #: own (budgets, the clock); "store": the folders of the stored state
 STAGES = ("run", "store", "timeline", "history", "checking", "snapshots", "wayback", "archives", "audit", "report")
-
-#: the Python type of each converter's values, for the command line's flags
-_TYPES: Mapping[Callable[[Any], Any], type] = MappingProxyType({
-    _positive_int: int, _non_negative_float: float, _positive_float: float, _fraction: float, _path: Path,
-    _bool: bool, _str: str})
-
 
 def _setting(default: Any, conv: Callable[[Any], Any], doc: str, env: str | None = None, *, stage: str,
              flag: Flag | None = None) -> Any:
@@ -426,7 +329,7 @@ def flag_type(name: str) -> type:
     if flag is not None and flag.type is not None:
         return flag.type
     conv = SETTINGS[name].metadata["conv"]
-    if isinstance(conv, _Optional):
+    if isinstance(conv, _Nullable):
         conv = conv.conv
     return _TYPES.get(conv, str)
 
