@@ -62,7 +62,7 @@ def cli() -> None:
 def validate(events: Path | None, config_file: Path | None, fmt: str) -> None:
     """Load every event and report problems in the timeline. Exit 1 on any error."""
     settings = settings_from(config_file, events=events)
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     findings = loaded.findings + catalog.findings
     errors = sum(1 for f in findings if f.severity == "error")
     by_severity = dict(sorted(Counter(f.severity for f in findings).items()))
@@ -88,7 +88,7 @@ def validate(events: Path | None, config_file: Path | None, fmt: str) -> None:
 def links(events: Path | None, config_file: Path | None, fmt: str) -> None:
     """Print the link catalog: distinct links with their citations."""
     settings = settings_from(config_file, events=events)
-    _, catalog = load_timeline(settings)
+    _, catalog = load_timeline(settings.timeline_options)
     if fmt == "json":
         click.echo(json.dumps([{
             "url": link.url, "normalized_url": link.normalized_url, "domain": link.domain,
@@ -295,11 +295,12 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
     cited_by: list[str] = []
     archive_urls: list[str] = []
     if settings.events.is_dir():
-        link = load_timeline(settings)[1].by_url().get(canonical_url(url))
+        link = load_timeline(settings.timeline_options)[1].by_url().get(canonical_url(url))
         if link is not None:
             cited_by = [c.event for c in link.citations]
             archive_urls = list(link.archive_urls)
-    one = asyncrun.run(snapshot_url(url, settings, cited_by=cited_by, archive_urls=archive_urls))
+    one = asyncrun.run(snapshot_url(url, settings.snapshot_options, settings.check_options, cited_by=cited_by,
+                                    archive_urls=archive_urls))
     result = one.result
     click.echo(f"{url}: {result.status} ({result.evidence or result.error or result.http_status})")
     if one.outcome is None:

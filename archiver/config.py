@@ -414,11 +414,10 @@ def _default_text(name: str) -> str:
 
 def settings_table(names: Iterable[str] | None = None) -> str:
     """A Markdown table of the settings (all, or ``names`` in that order), from the declarations above."""
-    rows = ["| setting | stage | flag | environment variable | default | meaning |", "|---|---|---|---|---|---|"]
+    rows = ["| setting | environment variable | default | flag | stage | meaning |", "|---|---|---|---|---|---|"]
     for name in SETTINGS if names is None else names:
-        flag = _flag_text(name)
-        rows.append(f"| `{name}` | {stage_of(name)} | {flag} | `{env_name(name)}` | `{_default_text(name)}` "
-                    f"| {SETTINGS[name].metadata['doc']} |")
+        rows.append(f"| `{name}` | `{env_name(name)}` | `{_default_text(name)}` | {_flag_text(name)} "
+                    f"| {stage_of(name)} | {SETTINGS[name].metadata['doc']} |")
     return "\n".join(rows)
 
 

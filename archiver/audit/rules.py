@@ -47,7 +47,7 @@ from .names import name_tokens, name_variants, names_match, primary_name
 from .registry import MEDIA_KINDS, Match, Publisher, Registry
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..options import AuditOptions
 
 #: A cited title and the page's title disagree when they share fewer than a third of
 #: the shorter one's content words (site-name suffixes and stop words dropped). Chosen
@@ -446,10 +446,10 @@ def audit(
     catalog: Catalog,
     registry: Registry,
     pages: Mapping[str, PageMeta] | None = None,
-    settings: Settings | None = None,
+    options: AuditOptions | None = None,
 ) -> list[Finding]:
     """Audit every citation; ``pages`` maps a link's ``normalized_url`` to its snapshot's metadata."""
-    tolerance = settings.date_tolerance_days if settings is not None else DEFAULT_DATE_TOLERANCE_DAYS
+    tolerance = options.date_tolerance_days if options is not None else DEFAULT_DATE_TOLERANCE_DAYS
     by_citation = _links_by_citation(catalog)
     lookups: dict[str, Match | None] = {}
     out: list[Finding] = []

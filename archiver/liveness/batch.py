@@ -9,8 +9,8 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 
-from ..config import Settings
 from ..models import CheckResult, Link, LinkStatus
+from ..options import CheckOptions
 from ..timeline.catalog import host_of
 from .check import Checker
 from .network import CheckRun, NetworkMonitor, NetworkState
@@ -48,7 +48,7 @@ def downgrade_connection_failures(results: Iterable[CheckResult], network: Netwo
 
 async def check_links(
     links: Iterable[Link],
-    settings: Settings,
+    options: CheckOptions,
     *,
     on_result: ResultCallback | None = None,
     keep_bodies: bool = True,
@@ -70,15 +70,15 @@ async def check_links(
     """
     started = time.monotonic()
     ordered = interleave_by_host(links)
-    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), settings)
+    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), options)
     verdicts = _Verdicts(monitor, on_result, stop_when_offline)
     queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
 
-    async with Checker(settings, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
+    async with Checker(options, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
         for link in ordered:
             if link.checkable:
                 checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)
-        tasks = [asyncio.create_task(_check_one(checker, settings, link, queue)) for link in ordered]
+        tasks = [asyncio.create_task(_check_one(checker, options, link, queue)) for link in ordered]
         try:
             for _ in range(len(tasks)):
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -107,12 +107,12 @@ async def check_links(
                     hosts=hosts)
 
 
-async def _check_one(checker: Checker, settings: Settings, link: Link,
+async def _check_one(checker: Checker, options: CheckOptions, link: Link,
                      queue: asyncio.Queue[tuple[Link, CheckResult]]) -> None:
     try:
         result = await checker.check(link)
     except Exception as exc:  # a bug must not end the run; the verdict says so
-        result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=settings.clock(),
+        result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=options.clock(),
                              error=f"internal error: {type(exc).__name__}: {exc}")
     queue.put_nowait((link, result))
 

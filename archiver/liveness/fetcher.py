@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
-from ..config import Settings
+from ..options import CheckOptions
 from ..timeline.catalog import host_of
 from .addresses import parse_networks
 from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
@@ -67,18 +67,18 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 class Fetcher:
-    def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None,
+    def __init__(self, options: CheckOptions, *, ssl_context: ssl.SSLContext | None = None,
                  scheduler: HostScheduler | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.settings = settings
-        self.resolver = Resolver(timeout=max(settings.connect_timeout, MIN_DNS_TIMEOUT))
-        self.backend = GuardedBackend(self.resolver, parse_networks(settings.allow_networks))
-        self.scheduler = scheduler or HostScheduler(settings.concurrency, settings.per_host_concurrency,
-                                                    settings.per_host_gap, max_gap=settings.max_per_host_gap)
+        self.options = options
+        self.resolver = Resolver(timeout=max(options.connect_timeout, MIN_DNS_TIMEOUT))
+        self.backend = GuardedBackend(self.resolver, parse_networks(options.allow_networks))
+        self.scheduler = scheduler or HostScheduler(options.concurrency, options.per_host_concurrency,
+                                                    options.per_host_gap, max_gap=options.max_per_host_gap)
         self.client: httpx.AsyncClient = make_client(
-            user_agent=settings.ua, connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-            total_timeout=settings.total_timeout, concurrency=settings.concurrency, backend=self.backend,
-            ssl_context=ssl_context, per_host=settings.per_host_concurrency)
+            user_agent=options.ua, connect_timeout=options.connect_timeout, read_timeout=options.read_timeout,
+            total_timeout=options.total_timeout, concurrency=options.concurrency, backend=self.backend,
+            ssl_context=ssl_context, per_host=options.per_host_concurrency)
         self._sleep = sleep
         self.requests = 0
         #: consecutive unanswered timeouts per host (a black-holed host would cost timeout x attempts per link)
@@ -101,10 +101,10 @@ class Fetcher:
         if (count := self._timeouts.get(key, 0)) >= HOST_TIMEOUT_LIMIT:
             raise FetchFailure(FailureKind.HOST_TIMEOUTS,
                                f"not requested: {key} timed out {count} times in a row in this run", transient=False)
-        if (pause := self.scheduler.hold_remaining(key)) > self.settings.retry_after_cap:
+        if (pause := self.scheduler.hold_remaining(key)) > self.options.retry_after_cap:
             raise FetchFailure(FailureKind.RATE_LIMITED,
                                f"not requested: {key} asked for a {pause:.0f}s pause (Retry-After), "
-                               f"longer than retry_after_cap ({self.settings.retry_after_cap:g}s)", transient=False)
+                               f"longer than retry_after_cap ({self.options.retry_after_cap:g}s)", transient=False)
 
     async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None, user_agent: str | None = None
                        ) -> Answer:
@@ -118,8 +118,8 @@ class Fetcher:
             self.requests += 1
             started = time.monotonic()
             try:
-                answer = await fetch_once(self.client, url, max_body=self.settings.max_body_bytes,
-                                          total_timeout=self.settings.total_timeout, cookies=cookies,
+                answer = await fetch_once(self.client, url, max_body=self.options.max_body_bytes,
+                                          total_timeout=self.options.total_timeout, cookies=cookies,
                                           on_sent=slot.sent, before_send=slot.wait_hold, user_agent=user_agent)
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
@@ -145,7 +145,7 @@ class Fetcher:
         if answer.status not in TRANSIENT_STATUSES:
             return False
         wait = self._retry_after(answer)
-        if wait is not None and wait > self.settings.retry_after_cap:
+        if wait is not None and wait > self.options.retry_after_cap:
             return False  # the server asks for a longer pause than we may give it
         info = page_info(answer.body, answer.headers.get("content-type"))
         return detect_challenge(answer.status, answer.headers, info.title, info.head) is None
@@ -155,9 +155,9 @@ class Fetcher:
         if outcome is not None and not outcome.failed:
             wait = self._retry_after(outcome.result())
             if wait is not None:
-                return min(wait, self.settings.retry_after_cap)
+                return min(wait, self.options.retry_after_cap)
         # 2.0, not 2: int ** int is typed Any (a negative exponent gives a float)
-        base = self.settings.backoff_base * (2.0 ** (state.attempt_number - 1))
+        base = self.options.backoff_base * (2.0 ** (state.attempt_number - 1))
         return min(MAX_BACKOFF, base * random.uniform(0.5, 1.5))
 
     async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None,
@@ -166,7 +166,7 @@ class Fetcher:
 
         ``user_agent`` replaces the configured User-Agent for this request."""
         key = host_of(url) or url
-        attempts = attempts or self.settings.attempts
+        attempts = attempts or self.options.attempts
         # The first attempt runs directly: most requests need no retry, and setting tenacity up
         # costs more CPU than the request itself on a fast host.
         first: Answer | FetchFailure

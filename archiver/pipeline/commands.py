@@ -160,7 +160,7 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     deadline = started + settings.time_budget if settings.time_budget else None
 
     def body() -> tuple[WaybackOutcome, Path]:
-        loaded, catalog = load_timeline(settings)
+        loaded, catalog = load_timeline(settings.timeline_options)
         store = StateStore(settings.snapshots).load()
         now = settings.clock()
         warcs = open_run(settings, now)  # the rescues' raw captures
@@ -207,11 +207,11 @@ def audit_timeline(settings: Settings) -> AuditResult:
     """``archiver audit``: publisher and tier against the registry, missing fields, archive URLs, and what
     the stored snapshots say about their pages. Raises ``RegistryError`` for an invalid registry."""
     registry = load_registry(settings.registry)
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     pages: dict[str, Any] = {}
     if settings.snapshots.is_dir():  # what the stored snapshots say about their pages: title, date, site name
         pages = SnapshotStore(settings.snapshots).page_meta(link.normalized_url for link in catalog.checkable)
-    findings = audit(loaded.events, catalog, registry, settings=settings, pages=pages)
+    findings = audit(loaded.events, catalog, registry, options=settings.audit_options, pages=pages)
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.source_index or 0))
     return AuditResult(events=len(loaded.events), citations=catalog.citations, registry=registry.sources,
                        findings=findings)
@@ -221,7 +221,7 @@ def fill_from_registry(settings: Settings) -> list[Any]:
     """``archiver audit --write``: fill missing publisher and tier from the registry, editing only those
     lines; the file edits. Raises ``RegistryError`` for an invalid registry."""
     registry = load_registry(settings.registry)
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     return apply_fills(planned_fills(loaded.events, catalog, registry), {e.path: e.file for e in loaded.events})
 
 
@@ -243,7 +243,7 @@ def annotate_citations(settings: Settings, *, write: bool) -> Annotations:
     files edited (only those lines)."""
     from ..wayback.annotate import planned_archive_urls  # the archive policy (httpx): only for this command
 
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
     result = Annotations(plan=dict(plan), display={e.path: e.file for e in loaded.events})
     if write:

@@ -124,7 +124,7 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
     finally:
         finish_run(night.warcs)  # the run's WARC file and its index, renamed into place
     with gc_paused():  # the findings and three reports: many objects, no cycles
-        audited = audit_stage(settings, plan.loaded.events, plan.catalog,  # 6. audit
+        audited = audit_stage(settings.audit_options, plan.loaded.events, plan.catalog,  # 6. audit
                               plan.scope if shard else None, checked.snapshot_store)
         findings = collect_findings(plan, checked, audited, archived)
         report = build(night, plan, checked, archived, audited, findings)  # 7. report
@@ -134,15 +134,15 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
 
 def load(night: Night) -> tuple[LoadResult, Catalog, StateStore]:
     """1. The events, their link catalog and the stored link state."""
-    loaded, catalog = load_timeline(night.settings)
+    loaded, catalog = load_timeline(night.settings.timeline_options)
     return loaded, catalog, StateStore(night.settings.snapshots).load()
 
 
 def select(night: Night, loaded: LoadResult, catalog: Catalog, store: StateStore) -> Plan:
     """2. The links in this run's shard, those due in priority order, and the ``max_links`` cut."""
     settings = night.settings
-    scope, due = select_links(catalog.links, store, night.started_at, settings, night.shard)
-    waiting = waiting_note(store, scope, night.started_at, settings)
+    scope, due = select_links(catalog.links, store, night.started_at, settings.history_options, night.shard)
+    waiting = waiting_note(store, scope, night.started_at, settings.history_options)
     plan = Plan(loaded, catalog, store, scope, due, due, waiting=waiting)
     if settings.max_links is not None and len(due) > settings.max_links:
         plan.to_check = due[: settings.max_links]
@@ -154,11 +154,13 @@ async def check_and_snapshot(night: Night, plan: Plan) -> Checked:
     """3. Check the links, recording each verdict as it comes; 4. the live pages' text is extracted meanwhile
     (and goes on in the background while the archive lanes work: :func:`finish_snapshots` waits for it)."""
     settings = night.settings
-    recorder = Recorder(plan.store, {link.normalized_url: link for link in plan.scope}, settings, night.started_at)
+    recorder = Recorder(plan.store, {link.normalized_url: link for link in plan.scope}, settings.history_options,
+                        night.started_at)
     # the HTTP stack and the extractors are imported only when there is work for them:
     # a night with nothing due starts in a fraction of the time
-    snapshots = (SnapshotStage(settings, store=SnapshotStore.from_settings(settings, warcs=night.warcs))
-                 if settings.snapshot_pages and plan.to_check else None)
+    wanted = settings.snapshot_pages and plan.to_check
+    store = SnapshotStore.from_settings(settings, warcs=night.warcs) if wanted else None
+    snapshots = SnapshotStage(settings.snapshot_options, store=store) if store is not None else None
     try:
         run = await check(night, plan, recorder, snapshots)
     except BaseException:
@@ -199,7 +201,7 @@ async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: Snapsho
                 snapshots.offer(link, result)  # takes the body: results keep none
             bar.advance()
 
-        return await check_links(plan.to_check, night.settings, on_result=on_result,
+        return await check_links(plan.to_check, night.settings.check_options, on_result=on_result,
                                  keep_bodies=snapshots is not None, deadline=night.deadline)
 
 
@@ -233,15 +235,16 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     # the archive clients (httpx) are imported only when the stage runs
     from ..archives.stage import ArchivesNight
     from ..wayback.limiter import ArchiveLimiter
+    from ..wayback.run import StageInput
     from ..wayback.stage import WaybackNight
 
     lanes = Lanes(deadline)
     errors: list[str] = []
     lanes.on_error = lambda lane, exc: errors.append(f"archives: an item on the {lane} lane failed: {exc!r}")
     limiter = ArchiveLimiter()  # the night's: one pace (and one 429 pause) for the Wayback Machine, both parts
-    wayback = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, stream=stream,
-                           limiter=limiter)
-    others = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, limiter=limiter)
+    given = StageInput(catalog, store, snapshot_store, now, stream=stream)
+    wayback = WaybackNight(settings.wayback_options, given, lanes=lanes, limiter=limiter)
+    others = ArchivesNight(settings.archives_options, given, lanes=lanes, limiter=limiter)
     async with wayback as wayback_run, others as others_run:
         others_run.wayback_failed = wayback_run.out.lookup_failed  # the same set: filled as lookups fail
         others_run.extractor = wayback_run.extractor  # one extraction worker for every archive's rescues

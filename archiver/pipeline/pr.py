@@ -104,7 +104,7 @@ def run_pr(settings: Settings, base: str, *, fmt: str = "github", output: Path |
            summary: Path | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """``archiver pr``: check, print the annotations (or text, or JUnit XML), write the summary; the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
-    loaded, _ = load_timeline(settings)
+    loaded, _ = load_timeline(settings.timeline_options)
     try:
         changes = changed_citations(settings.events, base, loaded.events)
     except GitError as exc:
@@ -151,7 +151,7 @@ async def check_pull_request(settings: Settings, changes: Changes, events: list[
         from ..liveness.batch import check_links  # the HTTP stack: only when there is a link to check
 
         deadline = t0 + settings.time_budget if settings.time_budget else None
-        run = await check_links(list(links.values()), settings, keep_bodies=False, deadline=deadline)
+        run = await check_links(list(links.values()), settings.check_options, keep_bodies=False, deadline=deadline)
         outcome.network, outcome.requests = run.network.status, run.requests
         apply_verdicts(items, links, run.results, changes)
         if run.network.status == "offline":
@@ -159,7 +159,7 @@ async def check_pull_request(settings: Settings, changes: Changes, events: list[
                                "were not judged; this says nothing about the pull request's links")
         elif run.network.message:
             outcome.notes.append(run.network.message)
-    audited = audit_stage(settings, touched, build_catalog(touched))
+    audited = audit_stage(settings.audit_options, touched, build_catalog(touched))
     for item in items:
         item.findings = [f for f in audited.findings if (f.event, f.source_index) == (item.event, item.source_index)]
     if audited.note:
@@ -199,7 +199,7 @@ async def archived_copies(settings: Settings, items: list[PrItem], links: dict[s
     stored = StateStore(settings.snapshots).load() if settings.snapshots.is_dir() else None
     credentials = Credentials.from_env()
     notes: list[str] = []
-    async with WaybackClient(settings, credentials=credentials, deadline=deadline) as client:
+    async with WaybackClient(settings.wayback_options, credentials=credentials, deadline=deadline) as client:
         lookups = 0
         for item in items:
             link = by_citation.get((item.event, item.source_index))

@@ -109,8 +109,8 @@ class HttpxCdx:
 
         url = f"{self.endpoint}?{urlencode(query.params())}"
         try:
-            answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.settings.max_body_bytes,
-                                      total_timeout=self.fetcher.settings.total_timeout, on_sent=on_sent)
+            answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.options.max_body_bytes,
+                                      total_timeout=self.fetcher.options.total_timeout, on_sent=on_sent)
         except FetchFailure as exc:
             raise ArchiveError(f"CDX lookup failed: {exc.message}", transient=exc.transient) from None
         if answer.status != 200:
