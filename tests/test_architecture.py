@@ -214,3 +214,17 @@ def test_the_docs_package_map_lists_every_module() -> None:
     actual.add("__init__.py")  # the public API, listed at the top
     assert sorted(actual - listed) == [], "modules missing from the docs' package map"
     assert sorted(listed - actual) == [], "the docs' package map names modules that do not exist"
+
+
+#: the stage packages: each takes its own options object (archiver/options.py), never the whole settings
+STAGE_PACKAGES = ("timeline", "history", "liveness", "snapshots", "wayback", "archives", "audit", "report")
+#: stage modules still importing archiver.config, with the reason (none today)
+CONFIG_IMPORTERS: dict[str, str] = {}
+
+
+def test_no_stage_package_imports_the_settings() -> None:
+    """Issue 20: only the pipeline and the command line read ``Settings`` and build each stage's options."""
+    found = sorted(name for name, targets in import_graph().items()
+                   if component(name) in STAGE_PACKAGES and any(t == "archiver.config" for t in targets))
+    assert [m for m in found if m not in CONFIG_IMPORTERS] == [], "stage modules importing archiver.config"
+    assert sorted(CONFIG_IMPORTERS) == [m for m in found if m in CONFIG_IMPORTERS], "stale CONFIG_IMPORTERS entries"
