@@ -335,8 +335,8 @@ def flag_type(name: str) -> type:
 
 
 def help_text(name: str) -> str:
-    """A setting's help on the command line: its one-line doc and environment variable."""
-    return f"{SETTINGS[name].metadata['doc']} [{env_name(name)}]"
+    """A setting's help on the command line: its one-line doc, default and environment variable."""
+    return f"{SETTINGS[name].metadata['doc']} [default: {_default_text(name)}; {env_name(name)}]"
 
 
 def _convert(name: str, value: Any, origin: str) -> Any:
