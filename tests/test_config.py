@@ -16,6 +16,8 @@ from archiver.config import (
     ConfigError,
     Settings,
     env_name,
+    flag_name,
+    flag_of,
     load_settings,
     settings_groups,
     settings_table,
@@ -92,6 +94,10 @@ def test_every_setting_is_in_the_generated_reference() -> None:
         assert f"`{name}`" in reference, f"setting {name} is not in the generated configuration reference"
         assert env_name(name) in reference, f"{env_name(name)} is not in the generated configuration reference"
         assert SETTINGS[name].metadata["doc"] in reference, f"the description of {name} is not in the reference"
+        row = next(line for line in reference.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"| {stage_of(name)} |" in row, f"the stage of {name} is not in its row"
+        if flag_of(name) is not None:
+            assert f"`{flag_name(name)}`" in row, f"the flag of {name} is not in its row"
 
 
 def test_settings_groups_cover_every_setting_in_declaration_order() -> None:
