@@ -207,15 +207,15 @@ def thin_reason(text: str, thin_chars: int) -> str | None:
 # --------------------------------------------------------------------------- HTML
 
 _TAG_OPEN = re.compile(rb"<[A-Za-z]")
-_log_quiet = False
+_NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer")
 
 
 def _quiet_logs() -> None:
-    global _log_quiet
-    if not _log_quiet:
-        for name in ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-        _log_quiet = True
+    """The extraction libraries log only what is critical (the loggers keep the level: no flag of our own)."""
+    for name in _NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level != logging.CRITICAL:
+            logger.setLevel(logging.CRITICAL)
 
 
 def _trafilatura() -> Any:
