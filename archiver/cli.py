@@ -177,18 +177,18 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
               help="Write the --format output to this file instead of standard output.")
 @click.option("--summary", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Append the Markdown job summary to this file (in a workflow: \"$GITHUB_STEP_SUMMARY\").")
-def pr_command(base: str, events: Path | None, config_file: Path | None, fmt: str, output: Path | None,
-               summary: Path | None, **overrides: Any) -> None:
+def pr_command(base: str, config_file: Path | None, fmt: str, output: Path | None, summary: Path | None,
+               **overrides: Any) -> None:
     """Check the citations a pull request adds or changes (the diff BASE...HEAD of the events folder):
     their links with the nightly rules, the citation audit, archived copies, and with IA_ACCESS_KEY and
     IA_SECRET_KEY a Save Page Now capture of each new live link. Exit 0 when no new link is dead, 1 when
     one is dead with definitive evidence, 2 with one clear line when it could not check (base ref or merge
     base missing from the clone, network offline, bad configuration)."""
-    from .pipeline.pr import run_pr
+    from .pipeline.pr import PrOutputs, run_pr
 
     overrides.pop("report_dir", None)
-    settings = settings_from(config_file, events=events, **overrides)
-    sys.exit(run_pr(settings, base, fmt=fmt, output=output, summary=summary))
+    settings = settings_from(config_file, **overrides)
+    sys.exit(run_pr(settings, base, outputs=PrOutputs(fmt, output, summary)))
 
 
 @cli.command()
@@ -242,16 +242,13 @@ def site(events: Path | None, config_file: Path | None, snapshots: Path | None, 
 @events_option
 @config_option
 @setting_options("snapshots", "report_dir", "max_lookups", "max_saves")
-def wayback_command(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None,
-                    max_lookups: str | None, max_saves: int | None) -> None:
+def wayback_command(config_file: Path | None, **overrides: Any) -> None:
     """Find, rescue and save Wayback Machine copies of the cited links, on the stored link state
     (the Wayback stage of the nightly run, alone), then write the reports again. Saving needs
     IA_ACCESS_KEY and IA_SECRET_KEY in the environment. Exit 0 when it ran, 2 when it could not."""
     from .pipeline.commands import run_wayback
 
-    settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir,
-                             max_lookups=max_lookups, max_saves=max_saves)
-    sys.exit(run_wayback(settings))
+    sys.exit(run_wayback(settings_from(config_file, **overrides)))
 
 
 @cli.command("snapshot")

@@ -54,12 +54,11 @@ FLAG = Flag()
 #: own (budgets, the clock); "store": the folders of the stored state
 STAGES = ("run", "store", "timeline", "history", "checking", "snapshots", "wayback", "archives", "audit", "report")
 
-def _setting(default: Any, conv: Callable[[Any], Any], doc: str, env: str | None = None, *, stage: str,
-             flag: Flag | None = None) -> Any:
-    """One setting's declaration: default, converter, one-line doc, environment variable (default
-    ``ARCHIVER_<NAME>``), the stage it belongs to and, when a command offers it, its flag."""
+def _setting(default: Any, conv: Callable[[Any], Any], doc: str, *, stage: str, flag: Flag | None = None) -> Any:
+    """One setting's declaration: default, converter, one-line doc, the stage it belongs to and, when a
+    command offers it, its flag. Its environment variable is ``ARCHIVER_<NAME>``."""
     assert stage in STAGES, stage
-    meta = {"conv": conv, "doc": doc, "env": env, "stage": stage, "flag": flag}
+    meta = {"conv": conv, "doc": doc, "stage": stage, "flag": flag}
     if isinstance(default, (list, dict, tuple)):
         return field(default_factory=lambda: default, metadata=meta)
     return field(default=default, metadata=meta)
@@ -160,7 +159,7 @@ class Settings:
     time_budget: float | None = _setting(None, _optional(_positive_float),
                                          "Seconds a run may take before it stops cleanly.", stage="run", flag=FLAG)
     now: dt.datetime | None = _setting(None, _now, "The run's clock (ISO 8601), to replay nightly runs.",
-                                       env="ARCHIVER_NOW", stage="run")
+                                       stage="run")
     # --- wayback
     wayback_url: str = _setting("https://web.archive.org", _str, "Wayback Machine base URL.", stage="wayback")
     availability_url: str = _setting("https://archive.org", _str, "Base URL of the availability API.", stage="wayback")
@@ -303,7 +302,7 @@ GROUPS = {
 
 
 def env_name(name: str) -> str:
-    return SETTINGS[name].metadata.get("env") or f"ARCHIVER_{name.upper()}"
+    return f"ARCHIVER_{name.upper()}"
 
 
 def stage_of(name: str) -> str:

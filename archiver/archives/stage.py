@@ -34,7 +34,7 @@ from ..history.linkstate import LinkState
 from ..history.schedule import has_text, work_for
 from ..models import FAILING_STATUSES, Link, LinkStatus
 from ..options import ArchivesOptions
-from ..support.lanes import Item, Lane, LanePart, Lanes, Work
+from ..support.lanes import Item, Lane, LanePart, Lanes, Place, Work
 from ..support.timefmt import iso, parse_iso
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
@@ -178,7 +178,8 @@ class _Run(Copies):
             want = self.want(link, state, Work.BLOCKED_TEXT, "text")
             if not self.wayback_down and any(c.usable for c in policy.known(state.wayback)):
                 self.offered.add(key)  # the Wayback Machine's known captures first
-                self.lanes.put(REPLAY, want.work, key, partial(self.wayback_text, want), rank=(want.order,))
+                self.lanes.put(REPLAY, want.work, key, partial(self.wayback_text, want),
+                               Place(rank=(want.order,)))
                 return
         else:
             return
@@ -211,8 +212,8 @@ class _Run(Copies):
             return
         archive_id, host = order[0], want.host
         self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
-                       rank=(want.order,), odds=self.odds(host, archive_id),
-                       long_shot=self.rates.missed(host, archive_id))
+                       Place(rank=(want.order,), odds=self.odds(host, archive_id),
+                             long_shot=self.rates.missed(host, archive_id)))
         self.waiting[host] += 1
 
     def odds(self, host: str, archive_id: str) -> float:
@@ -309,7 +310,7 @@ class _Run(Copies):
         if self.rates.missed(host, archive_id) and archive_id not in want.deferred:
             want.deferred.add(archive_id)
             self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
-                           rank=(want.order,), odds=self.rates.score(host, archive_id), long_shot=True)
+                           Place(rank=(want.order,), odds=self.rates.score(host, archive_id), long_shot=True))
             return True
         return False
 

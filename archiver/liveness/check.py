@@ -48,7 +48,7 @@ from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
 from .fetcher import Fetcher
 from .pages import PageInfo, meta_refresh, page_info, visible_text
 from .parking import on_parking_service, parked_page, parking_signs, same_page_as_probe, thin_text
-from .probe import Probe, Prober, compare_with_probe
+from .probe import PageSeen, Probe, Prober, compare_with_probe
 from .soft404 import (
     absorbed_redirect,
     consent_redirect,
@@ -464,7 +464,7 @@ class Checker:
             return None
         if text is None:
             text = await _text_of(answer.body, info.encoding)
-        evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
+        evidence = compare_with_probe(PageSeen(text, info.title, answer.url, redirected), probe,
                                       self.options.soft404_similarity)
         return (LinkStatus.SOFT_404, evidence, None) if evidence else None
 

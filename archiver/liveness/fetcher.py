@@ -27,6 +27,7 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -42,7 +43,7 @@ from .pages import page_info
 from .politeness import HostScheduler
 from .resolver import MIN_DNS_TIMEOUT, Resolver
 from .soft404 import detect_challenge
-from .transport import Answer, GuardedBackend, fetch_once, make_client
+from .transport import Answer, GuardedBackend, SendExtras, fetch_once, make_client
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, *range(520, 530)})
 MAX_BACKOFF = 60.0
@@ -66,6 +67,16 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One GET's what and how: the URL, its host (the politeness key), cookies and User-Agent to send."""
+
+    url: str
+    key: str
+    cookies: httpx.Cookies | None
+    user_agent: str | None
+
+
 class Fetcher:
     def __init__(self, options: CheckOptions, *, ssl_context: ssl.SSLContext | None = None,
                  scheduler: HostScheduler | None = None,
@@ -75,10 +86,7 @@ class Fetcher:
         self.backend = GuardedBackend(self.resolver, parse_networks(options.allow_networks))
         self.scheduler = scheduler or HostScheduler(options.concurrency, options.per_host_concurrency,
                                                     options.per_host_gap, max_gap=options.max_per_host_gap)
-        self.client: httpx.AsyncClient = make_client(
-            user_agent=options.ua, connect_timeout=options.connect_timeout, read_timeout=options.read_timeout,
-            total_timeout=options.total_timeout, concurrency=options.concurrency, backend=self.backend,
-            ssl_context=ssl_context, per_host=options.per_host_concurrency)
+        self.client: httpx.AsyncClient = make_client(options, self.backend, ssl_context)
         self._sleep = sleep
         self.requests = 0
         #: consecutive unanswered timeouts per host (a black-holed host would cost timeout x attempts per link)
@@ -106,8 +114,8 @@ class Fetcher:
                                f"not requested: {key} asked for a {pause:.0f}s pause (Retry-After), "
                                f"longer than retry_after_cap ({self.options.retry_after_cap:g}s)", transient=False)
 
-    async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None, user_agent: str | None = None
-                       ) -> Answer:
+    async def _attempt(self, request: _Request) -> Answer:
+        url, key = request.url, request.key
         self._check_host(key)
         async with self.scheduler.slot(key) as slot:
             try:
@@ -119,8 +127,8 @@ class Fetcher:
             started = time.monotonic()
             try:
                 answer = await fetch_once(self.client, url, max_body=self.options.max_body_bytes,
-                                          total_timeout=self.options.total_timeout, cookies=cookies,
-                                          on_sent=slot.sent, before_send=slot.wait_hold, user_agent=user_agent)
+                                          total_timeout=self.options.total_timeout, extras=SendExtras(
+                                              request.cookies, request.user_agent, slot.sent, slot.wait_hold))
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
                 if exc.kind in TIMEOUT_KINDS and exc.status is None:
@@ -165,13 +173,13 @@ class Fetcher:
         """GET ``url`` (no redirects followed) with politeness and retries; raises :class:`FetchFailure`.
 
         ``user_agent`` replaces the configured User-Agent for this request."""
-        key = host_of(url) or url
+        request = _Request(url, host_of(url) or url, cookies, user_agent)
         attempts = attempts or self.options.attempts
         # The first attempt runs directly: most requests need no retry, and setting tenacity up
         # costs more CPU than the request itself on a fast host.
         first: Answer | FetchFailure
         try:
-            first = await self._attempt(url, key, cookies, user_agent)
+            first = await self._attempt(request)
         except FetchFailure as exc:
             if not exc.transient or attempts <= 1:
                 raise
@@ -179,10 +187,9 @@ class Fetcher:
         else:
             if attempts <= 1 or not self._should_retry_answer(first):
                 return first
-        return await self._retry(url, key, cookies, attempts, first, user_agent)
+        return await self._retry(request, attempts, first)
 
-    async def _retry(self, url: str, key: str, cookies: httpx.Cookies | None, attempts: int,
-                     first: Answer | FetchFailure, user_agent: str | None = None) -> Answer:
+    async def _retry(self, request: _Request, attempts: int, first: Answer | FetchFailure) -> Answer:
         """Attempts 2..n with tenacity; attempt 1 is replayed from ``first`` so its wait rules apply."""
         replay: list[Answer | FetchFailure] = [first]
 
@@ -192,7 +199,7 @@ class Fetcher:
                 if isinstance(outcome, FetchFailure):
                     raise outcome
                 return outcome
-            return await self._attempt(url, key, cookies, user_agent)
+            return await self._attempt(request)
 
         def last_outcome(state: RetryCallState) -> Any:
             assert state.outcome is not None

@@ -48,6 +48,23 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Streams:
+    """Where a command prints: its summary on ``out``, progress lines, warnings and problems on ``err``
+    (standard output and standard error unless given)."""
+
+    out: TextIO | None = None
+    err: TextIO | None = None
+
+    @property
+    def stdout(self) -> TextIO:
+        return self.out or sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        return self.err or sys.stderr
+
+
 def _locked(settings: Settings, err: TextIO, what: str, body: Callable[[], T]) -> T | ExitCode:
     """``body()`` under the run lock (stale report files cleaned), or ``ExitCode.FAILED`` with one line on
     ``err`` when the events folder is missing, another run holds the lock, or the run fails to write
@@ -67,38 +84,39 @@ def _locked(settings: Settings, err: TextIO, what: str, body: Callable[[], T]) -
         return ExitCode.FAILED
 
 
-def run_check(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None,
-              progress: bool = True, shard: Shard | None = None) -> int:
+def run_check(settings: Settings, *, streams: Streams = Streams(), progress: bool = True,
+              shard: Shard | None = None) -> int:
     """``archiver check``: run the night without the Wayback stage, print the summary, return the exit code."""
-    outcome = _run_night_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=False)
+    outcome = _run_night_locked(settings, streams=streams, progress=progress, shard=shard, wayback=False)
     return outcome if isinstance(outcome, int) else outcome.exit_code
 
 
-def run_pipeline(settings: Settings, *, fail_on: str = FailOn.NEVER, out: TextIO | None = None,
-                 err: TextIO | None = None, progress: bool = True, shard: Shard | None = None) -> int:
+def run_pipeline(settings: Settings, *, fail_on: str = FailOn.NEVER, streams: Streams = Streams(),
+                 progress: bool = True, shard: Shard | None = None) -> int:
     """``archiver run``: the whole pipeline, a one-screen summary, and ``--fail-on``."""
-    out = out or sys.stdout
-    outcome = _run_night_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=True, quiet=True)
+    outcome = _run_night_locked(settings, streams=streams, progress=progress, shard=shard, wayback=True)
     if isinstance(outcome, int):
         return outcome
-    print(run_summary(outcome.report, settings), file=out)
+    print(run_summary(outcome.report, settings), file=streams.stdout)
     if outcome.exit_code != ExitCode.OK:
         return outcome.exit_code
     reason = fail_reason(outcome.report, fail_on)
     if reason:
-        print(f"archiver: failing the build (--fail-on {fail_on}): {reason}", file=err or sys.stderr)
+        print(f"archiver: failing the build (--fail-on {fail_on}): {reason}", file=streams.stderr)
         return ExitCode.FINDINGS
     return ExitCode.OK
 
 
-def _run_night_locked(settings: Settings, *, out: TextIO | None, err: TextIO | None, progress: bool,
-                      shard: Shard | None, wayback: bool, quiet: bool = False) -> CheckOutcome | int:
-    out, err = out or sys.stdout, err or sys.stderr
+def _run_night_locked(settings: Settings, *, streams: Streams, progress: bool, shard: Shard | None,
+                      wayback: bool) -> CheckOutcome | int:
+    """The night under the run lock; its one-line summary printed, except with ``wayback`` (``archiver run``,
+    which prints its one-screen summary instead)."""
+    out, err = streams.stdout, streams.stderr
     outcome = _locked(settings, err, "run", lambda: asyncrun.run(
         run_night(settings, stream=err, progress=progress, shard=shard, wayback=wayback)))
     if isinstance(outcome, int):
         return outcome
-    if not quiet:
+    if not wayback:
         print(outcome.summary, file=out)
     if outcome.problem:
         print(f"archiver: {outcome.problem}", file=err)

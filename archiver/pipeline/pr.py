@@ -100,10 +100,21 @@ def plan_items(changes: Changes, events: list[Event]) -> tuple[list[PrItem], dic
     return items, links, touched
 
 
-def run_pr(settings: Settings, base: str, *, fmt: str = "github", output: Path | None = None,
-           summary: Path | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+@dataclass(frozen=True)
+class PrOutputs:
+    """What ``archiver pr`` writes: ``fmt`` (github annotations, text lines or JUnit XML) to ``output`` (standard
+    output when None), and the Markdown job summary appended to ``summary`` (none when None)."""
+
+    fmt: str = "github"
+    output: Path | None = None
+    summary: Path | None = None
+
+
+def run_pr(settings: Settings, base: str, *, outputs: PrOutputs = PrOutputs(), out: TextIO | None = None,
+           err: TextIO | None = None) -> int:
     """``archiver pr``: check, print the annotations (or text, or JUnit XML), write the summary; the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
+    fmt, output, summary = outputs.fmt, outputs.output, outputs.summary
     loaded, _ = load_timeline(settings.timeline_options)
     try:
         changes = changed_citations(settings.events, base, loaded.events)

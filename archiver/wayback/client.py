@@ -299,7 +299,7 @@ class WaybackClient:
         import httpx
 
         from ..liveness.errors import FetchFailure
-        from ..liveness.transport import Answer, fetch_once
+        from ..liveness.transport import Answer, SendExtras, fetch_once
 
         try:
             if headers:
@@ -308,7 +308,7 @@ class WaybackClient:
                 return Answer(url=url, status=response.status_code, reason=response.reason_phrase,
                               headers=response.headers, body=response.content[: self.options.fetch.max_body_bytes])
             return await fetch_once(self.fetcher.client, url, max_body=self.options.fetch.max_body_bytes,
-                                    total_timeout=self.options.fetch.total_timeout, on_sent=on_sent)
+                                    total_timeout=self.options.fetch.total_timeout, extras=SendExtras(on_sent=on_sent))
         except FetchFailure as exc:
             raise ArchiveError(self._scrub(f"{what} failed: {exc.message}"), transient=exc.transient) from None
         except httpx.HTTPError as exc:

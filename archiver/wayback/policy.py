@@ -403,10 +403,11 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
 
 
 def needs_newest(link: Link, state: LinkState | None, rows: Iterable[CdxRow], now: dt.datetime,
-                 options: WaybackOptions, saving: bool) -> bool:
+                 options: WaybackOptions) -> bool:
     """Whether a second query (the newest captures) is needed after a closest-to-citation lookup:
-    only to decide a save, when the first answer shows no capture recent enough."""
-    if not saving or not cited_ts(link) or not save_eligible(state):
+    only to decide a save (the caller asks only when it can save), when the first answer shows no
+    capture recent enough."""
+    if not cited_ts(link) or not save_eligible(state):
         return False
     ok = [r.timestamp for r in rows if r.ok]
     if not ok:

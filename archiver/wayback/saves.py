@@ -17,7 +17,7 @@ from functools import partial
 from ..history.linkstate import LinkState
 from ..history.wayback_record import Known, Saved, SaveError, SaveJob, WaybackRecord
 from ..models import Link
-from ..support.lanes import Work
+from ..support.lanes import Place, Work
 from ..support.timefmt import iso
 from . import policy
 from .client import STATUS_TTL_SECONDS, SaveAnswer
@@ -40,7 +40,7 @@ class Saves(RunBase):
         key = policy.save_priority(link, state, self.now, self.options)
         if key is not None:
             self.enqueued.add(link.normalized_url)
-            self.lanes.put(SPN, Work.SAVE, link.normalized_url, partial(self.save_item, link), rank=key)
+            self.lanes.put(SPN, Work.SAVE, link.normalized_url, partial(self.save_item, link), Place(rank=key))
 
     async def save_item(self, link: Link) -> None:
         if self.stop_saving or self.saving_ended:
@@ -137,7 +137,7 @@ class Saves(RunBase):
             # every session is busy after all (another client's jobs): wait for one, ask once more
             self.retried.add(link.normalized_url)
             self.lanes.put(SPN, Work.SAVE, link.normalized_url, partial(self.save_item, link),
-                           rank=(-1, "", link.normalized_url))
+                           Place(rank=(-1, "", link.normalized_url)))
             return True
         self.out.stats["saves_requested"] += 1
         WaybackRecord.ensure(state).save_error = SaveError(code=code, at=iso(self.now))

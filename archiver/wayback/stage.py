@@ -42,7 +42,7 @@ from ..history.schedule import work_for
 from ..history.wayback_record import Known, Saved, SaveError, WaybackRecord
 from ..models import FAILING_STATUSES, Link
 from ..options import WaybackOptions
-from ..support.lanes import LanePart, Lanes, Work
+from ..support.lanes import LanePart, Lanes, Place, Work
 from ..support.progress import NightProgress
 from ..support.timefmt import iso, parse_iso
 from . import policy
@@ -79,7 +79,7 @@ class _Run(Rescues, Saves):
         self.cut = planned[len(todo):]  # beyond the max_lookups budget
         for i, link in enumerate(todo):
             self.lanes.put(CDX, self.lookup_work(link), link.normalized_url, partial(self.lookup_item, link),
-                           rank=(i,))
+                           Place(rank=(i,)))
         for link in self.links:
             if link.normalized_url not in planned_keys:
                 self.follow_up(link)
@@ -170,7 +170,7 @@ class _Run(Rescues, Saves):
                 await self.reconcile(link, state)
                 return
             rows = await self.cdx(policy.first_query(link, state))
-            if policy.needs_newest(link, state, rows, self.now, self.options, self.client.saving):
+            if self.client.saving and policy.needs_newest(link, state, rows, self.now, self.options):
                 rows = rows + await self.cdx(policy.newest_query(link))
         except Excluded:
             new = state.wayback.copy() if state.wayback is not None else WaybackRecord()
