@@ -170,7 +170,7 @@ class Copies:
             return why
         self.mark(link, state, capture, None)
         if rescue:
-            await self.store_text(link, state, capture, archive, replay, extraction)
+            await self.store_text(link, state, capture, replay, extraction)
         return None
 
     def mark(self, link: Link, state: LinkState, capture: ArchivedCapture, why: str | None) -> None:
@@ -208,8 +208,12 @@ class Copies:
             return why
         return extraction
 
-    async def store_text(self, link: Link, state: LinkState, capture: ArchivedCapture, archive: Archive,
-                         replay: MementoReplay, extraction: Extraction) -> None:
+    async def store_text(self, link: Link, state: LinkState, capture: ArchivedCapture, replay: MementoReplay,
+                         extraction: Extraction) -> None:
+        """Keep the verified capture's text as the link's snapshot (its archive named as the origin)."""
+        archive = self.archive(capture.archive)
+        if archive is None:  # judged, so known: the archive list does not change within a run
+            return
         is_wayback = archive.id == WAYBACK
         memento = archive.memento_url(capture.timestamp, link.url) if is_wayback else capture.url
         snap = Capture(url=link.url, normalized_url=link.normalized_url,

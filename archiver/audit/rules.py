@@ -156,8 +156,9 @@ class _Ctx:
     page: PageMeta | None
     out: list[Finding]
 
-    def add(self, kind: FindingKind, message: str, *, expected: object = None, actual: object = None,
-            fix: str | None = None, severity: Severity | None = None) -> None:
+    # more than 5 arguments (PLR0913): keyword-only, the optional fields of the one Finding it adds
+    def add(self, kind: FindingKind, message: str, *, expected: object = None,  # noqa: PLR0913
+            actual: object = None, fix: str | None = None, severity: Severity | None = None) -> None:
         self.out.append(Finding(
             kind=kind, severity=severity or FINDING_SEVERITY[kind], message=f"source {self.source.index}: {message}",
             file=self.event.file, line=self.source.line, event=self.event.id, source_index=self.source.index,

@@ -8,6 +8,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from ..models import CheckResult, Link, LinkStatus
 from ..options import CheckOptions
@@ -46,16 +47,20 @@ def downgrade_connection_failures(results: Iterable[CheckResult], network: Netwo
     return changed
 
 
-async def check_links(
-    links: Iterable[Link],
-    options: CheckOptions,
-    *,
-    on_result: ResultCallback | None = None,
-    keep_bodies: bool = True,
-    stop_when_offline: bool = True,
-    deadline: float | None = None,
-    ssl_context: ssl.SSLContext | None = None,
-) -> CheckRun:
+@dataclass(frozen=True)
+class BatchRules:
+    """How one batch runs, beyond the checker's options: live pages keep their body (``keep_bodies``, for the
+    snapshot stage), the run stops once the first hosts show the network offline (``stop_when_offline``) or
+    at ``deadline`` (a ``time.monotonic()`` value); ``ssl_context`` replaces the default trust (tests)."""
+
+    keep_bodies: bool = True
+    stop_when_offline: bool = True
+    deadline: float | None = None
+    ssl_context: ssl.SSLContext | None = None
+
+
+async def check_links(links: Iterable[Link], options: CheckOptions, *, on_result: ResultCallback | None = None,
+                      rules: BatchRules = BatchRules()) -> CheckRun:
     """Check every link politely and concurrently; decide the network state.
 
     ``on_result(link, result)`` is called as each verdict arrives. Those verdicts are
@@ -65,16 +70,17 @@ async def check_links(
     :attr:`CheckRun.results` are final.
 
     The run stops early (``complete=False``) when the first ``network_sample_hosts``
-    hosts show the network is offline (unless ``stop_when_offline`` is False), or at
-    ``deadline`` (a ``time.monotonic()`` value).
+    hosts show the network is offline (unless ``rules.stop_when_offline`` is False), or at
+    ``rules.deadline`` (a ``time.monotonic()`` value).
     """
+    deadline = rules.deadline
     started = time.monotonic()
     ordered = interleave_by_host(links)
     monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), options)
-    verdicts = _Verdicts(monitor, on_result, stop_when_offline)
+    verdicts = _Verdicts(monitor, on_result, rules.stop_when_offline)
     queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
 
-    async with Checker(options, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
+    async with Checker(options, ssl_context=rules.ssl_context, keep_bodies=rules.keep_bodies) as checker:
         for link in ordered:
             if link.checkable:
                 checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)

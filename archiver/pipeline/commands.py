@@ -157,7 +157,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
                finished: dt.datetime) -> None:
     """Put the Wayback stage's notes and time into ``run.json`` (so reports written later show them); a
     state without a run record (the stage run alone) gets one."""
-    from ..wayback.run import NOTE_PREFIX  # the archive client (httpx): only for the Wayback command
+    from ..wayback.run import NOTE_PREFIX  # the archive client (httpx): only for this command
 
     record = store.read_run() or {}
     record.setdefault("started_at", iso(started))
@@ -177,15 +177,16 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     started = time.monotonic()
     deadline = started + settings.time_budget if settings.time_budget else None
 
+    from ..wayback.run import StageInput  # the archive client (httpx): only for this command
+
     def body() -> tuple[WaybackOutcome, Path]:
         loaded, catalog = load_timeline(settings.timeline_options)
         store = StateStore(settings.snapshots).load()
         now = settings.clock()
         warcs = open_run(settings, now)  # the rescues' raw captures
         try:
-            outcome = asyncrun.run(all_archives(settings, catalog, store,
-                                                SnapshotStore.from_settings(settings, warcs=warcs),
-                                                now=now, deadline=deadline, stream=err, progress=False))
+            given = StageInput(catalog, store, SnapshotStore.from_settings(settings, warcs=warcs), now, stream=err)
+            outcome = asyncrun.run(all_archives(settings, given, deadline=deadline))
         finally:
             finish_run(warcs)
         record_run(store, outcome, started=now, finished=settings.clock())

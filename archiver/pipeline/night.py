@@ -40,7 +40,7 @@ from .recorder import Recorder, result_extras, select_links, waiting_note
 from .summary import ExitCode, status_counts
 
 if TYPE_CHECKING:
-    from ..wayback.run import WaybackOutcome
+    from ..wayback.run import StageInput, WaybackOutcome
 
 
 @dataclass(slots=True)
@@ -191,7 +191,7 @@ async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: Snapsho
     """3. The verdicts of the links to check, each handed to the recorder and the snapshot stage."""
     if not plan.to_check:
         return nothing_checked()
-    from ..liveness.batch import check_links  # the HTTP stack: only when something is due
+    from ..liveness.batch import BatchRules, check_links  # the HTTP stack: only when something is due
 
     with StageProgress("check", len(plan.to_check), stream=night.stream, enabled=night.progress) as bar:
 
@@ -202,7 +202,7 @@ async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: Snapsho
             bar.advance()
 
         return await check_links(plan.to_check, night.settings.check_options, on_result=on_result,
-                                 keep_bodies=snapshots is not None, deadline=night.deadline)
+                                 rules=BatchRules(keep_bodies=snapshots is not None, deadline=night.deadline))
 
 
 def mark_extracted(store: StateStore, processed: Iterable[str]) -> None:
@@ -221,13 +221,15 @@ async def archive(night: Night, plan: Plan, checked: Checked) -> WaybackOutcome 
         return None
     if night.progress:
         print("wayback: looking up, rescuing and saving archived copies", file=night.stream, flush=True)
+    from ..wayback.run import StageInput
+
     part = plan.catalog if night.shard is None else Catalog(links=plan.scope)
-    return await all_archives(night.settings, part, plan.store, checked.snapshot_store, now=night.started_at,
-                              deadline=night.deadline, stream=night.stream, progress=night.progress)
+    given = StageInput(part, plan.store, checked.snapshot_store, night.started_at, stream=night.stream,
+                       progress=night.progress)
+    return await all_archives(night.settings, given, deadline=night.deadline)
 
 
-async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
-                       now: dt.datetime, deadline: float | None, stream: TextIO, progress: bool) -> WaybackOutcome:
+async def all_archives(settings: Settings, given: StageInput, *, deadline: float | None) -> WaybackOutcome:
     """Every archive's work of the night on one set of lanes (:mod:`archiver.support.lanes`), all at once, the
     most valuable first: the Wayback Machine's lookups, replays, saves and polls, and each other archive
     (Memento) for what the Wayback Machine lacks, as soon as it is known to lack it. Their notes and findings
@@ -235,14 +237,13 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     # the archive clients (httpx) are imported only when the stage runs
     from ..archives.stage import ArchivesNight
     from ..wayback.limiter import ArchiveLimiter
-    from ..wayback.run import StageInput
     from ..wayback.stage import WaybackNight
 
     lanes = Lanes(deadline)
     errors: list[str] = []
     lanes.on_error = lambda lane, exc: errors.append(f"archives: an item on the {lane} lane failed: {exc!r}")
     limiter = ArchiveLimiter()  # the night's: one pace (and one 429 pause) for the Wayback Machine, both parts
-    given = StageInput(catalog, store, snapshot_store, now, stream=stream)
+    store, stream, progress = given.store, given.out, given.progress
     wayback = WaybackNight(settings.wayback_options, given, lanes=lanes, limiter=limiter)
     others = ArchivesNight(settings.archives_options, given, lanes=lanes, limiter=limiter)
     async with wayback as wayback_run, others as others_run:
@@ -313,8 +314,9 @@ def collect_findings(plan: Plan, checked: Checked, audited: AuditOutcome,
     return findings
 
 
-def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None, audited: AuditOutcome,
-          findings: list[Finding]) -> dict[str, Any]:
+# more than 5 arguments (PLR0913): a step of the recipe takes the earlier steps' results by name
+def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None,  # noqa: PLR0913
+          audited: AuditOutcome, findings: list[Finding]) -> dict[str, Any]:
     """7. report.json's content: the run record, the links with their extras, the findings."""
     run, snapshots = checked.run, checked.snapshots
     info = run_info(night, plan, checked, archived, audited)
@@ -373,8 +375,9 @@ def record(night: Night, plan: Plan, report: dict[str, Any]) -> Path:
     return write_reports(report, night.settings.report_dir, events=event_views(plan.loaded.events)).json
 
 
-def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None, report: dict[str, Any],
-            path: Path) -> CheckOutcome:
+# more than 5 arguments (PLR0913): a step of the recipe takes the earlier steps' results by name
+def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None,  # noqa: PLR0913
+            report: dict[str, Any], path: Path) -> CheckOutcome:
     """The one-line summary for people and the exit code (2 when the network was offline)."""
     run, snapshots = checked.run, checked.snapshots
     counts = status_counts(run.results.values()) if plan.due else "nothing due"

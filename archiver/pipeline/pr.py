@@ -159,10 +159,11 @@ async def check_pull_request(settings: Settings, changes: Changes, events: list[
     items, links, touched = plan_items(changes, events)
     outcome = PrOutcome(changes=changes, items=items, events=len(touched))
     if links:
-        from ..liveness.batch import check_links  # the HTTP stack: only when there is a link to check
+        from ..liveness.batch import BatchRules, check_links  # the HTTP stack: only with a link to check
 
         deadline = t0 + settings.time_budget if settings.time_budget else None
-        run = await check_links(list(links.values()), settings.check_options, keep_bodies=False, deadline=deadline)
+        run = await check_links(list(links.values()), settings.check_options,
+                                rules=BatchRules(keep_bodies=False, deadline=deadline))
         outcome.network, outcome.requests = run.network.status, run.requests
         apply_verdicts(items, links, run.results, changes)
         if run.network.status == "offline":

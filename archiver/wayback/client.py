@@ -129,15 +129,14 @@ _REPLAY = re.compile(r"/web/(?P<ts>\d{1,14})(?P<flag>[a-z]{2}_)?/(?P<original>.+
 class WaybackClient:
     """All archive calls of one run; use as ``async with WaybackClient(options) as wb``.
 
-    ``on_pause(seconds, what)`` is called when a 429 pauses every archive call, so the
-    caller can say so at once. ``calls`` counts calls by kind (cdx, availability,
+    ``on_pause(seconds, what)`` (an attribute the caller sets) is called when a 429 pauses every
+    archive call, so the caller can say so at once. ``calls`` counts calls by kind (cdx, availability,
     replay, save, status, user). ``limiter`` paces the calls: the night's, shared with every
     other client of the night that calls the Wayback Machine; a fresh one of its own by default.
     """
 
     def __init__(self, options: WaybackOptions, *, credentials: Credentials | None = None,
-                 limiter: ArchiveLimiter | None = None, cdx: str = "httpx",
-                 on_pause: Callable[[float, str], None] | None = None, deadline: float | None = None) -> None:
+                 limiter: ArchiveLimiter | None = None, cdx: str = "httpx", deadline: float | None = None) -> None:
         self.options = options
         self.credentials = credentials
         self.limiter = limiter if limiter is not None else ArchiveLimiter()
@@ -146,7 +145,8 @@ class WaybackClient:
         self._cdx = cdx
         self._fetcher: Fetcher | None = None
         self._cdx_backend: HttpxCdx | WaybackpyCdx | None = None
-        self.on_pause = on_pause
+        #: called when a 429 pauses every archive call (set by the stage, to say so at once)
+        self.on_pause: Callable[[float, str], None] | None = None
         self.deadline = deadline
         self.calls: Counter[str] = Counter()
         self.rate_limited = 0

@@ -299,11 +299,9 @@ class WaybackNight(LanePart[_Run]):
         self.credentials = Credentials.from_env(given.env)
         self.own = client is None
         if client is None:
-            client = WaybackClient(options, credentials=self.credentials, limiter=limiter, on_pause=self.on_pause,
-                                   deadline=lanes.deadline)
-        else:
-            client.on_pause = client.on_pause or self.on_pause
-            client.deadline = lanes.deadline
+            client = WaybackClient(options, credentials=self.credentials, limiter=limiter, deadline=lanes.deadline)
+        client.on_pause = client.on_pause or self.on_pause
+        client.deadline = lanes.deadline
         self.client = client
         self.run = _Run(options, given, client, lanes)
 
