@@ -228,3 +228,41 @@ def test_no_stage_package_imports_the_settings() -> None:
                    if component(name) in STAGE_PACKAGES and any(t == "archiver.config" for t in targets))
     assert [m for m in found if m not in CONFIG_IMPORTERS] == [], "stage modules importing archiver.config"
     assert sorted(CONFIG_IMPORTERS) == [m for m in found if m in CONFIG_IMPORTERS], "stale CONFIG_IMPORTERS entries"
+
+
+_MUTATORS = {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard",
+             "clear"}
+
+
+def module_state_mutations(source: str) -> list[str]:
+    """``global`` statements, and module-level names mutated in place (a method that changes a dict, list or set,
+    or an item or attribute assigned), in ``source``."""
+    tree = ast.parse(source)
+    names = {t.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            found.extend(f"{node.lineno}: global {name}" for name in node.names)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS
+              and isinstance(node.func.value, ast.Name) and node.func.value.id in names):
+            found.append(f"{node.lineno}: {node.func.value.id}.{node.func.attr}()")
+        elif isinstance(node, ast.Assign | ast.AugAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if (isinstance(target, ast.Subscript | ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id in names):
+                    found.append(f"{node.lineno}: {target.value.id} changed")
+    return found
+
+
+def test_no_module_level_state_is_mutated() -> None:
+    """Issue 20: no module keeps state of its own (limiters, caches, flags) that calls change; such state is passed
+    in (the night's ArchiveLimiter) or kept by what owns it. Memoized pure functions (``lru_cache``) are fine."""
+    found = [f"{path.relative_to(PACKAGE).as_posix()}:{hit}" for _, path in modules()
+             for hit in module_state_mutations(path.read_text("utf-8"))]
+    assert not found, f"module-level state changed at run time: {found}"
+
+
+def test_the_state_finder_finds_a_mutation() -> None:
+    source = "CACHE = {}\nFLAG = False\ndef f(k):\n    global FLAG\n    CACHE[k] = 1\n    CACHE.update(a=1)\n"
+    assert module_state_mutations(source) == ["4: global FLAG", "5: CACHE changed", "6: CACHE.update()"]
