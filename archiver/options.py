@@ -14,8 +14,9 @@ The pattern for a new stage's options (a ``StoreOptions`` is next):
    with another options class is built from the same settings (the Wayback stage's ``fetch``);
 3. add a ``store_options`` property to ``Settings`` and the class to :data:`OPTIONS`.
 
-``tests/test_config.py`` checks that every field is a setting of the same type, that each stage's
-settings all reach its options, and that no stage package imports ``archiver.config``.
+``tests/test_config.py`` checks that every field is a setting of the same type and that each stage's
+settings all reach its options; ``tests/test_architecture.py`` that no stage package imports
+``archiver.config``.
 """
 
 from __future__ import annotations
