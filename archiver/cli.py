@@ -1,4 +1,8 @@
-"""Command-line interface: a thin layer over the library API."""
+"""Command-line interface: a thin layer over the library API.
+
+The flags that set a setting are generated from the settings table (:func:`setting_options`); the
+work is in :mod:`archiver.pipeline`.
+"""
 
 from __future__ import annotations
 
@@ -301,8 +305,10 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
 @setting_option("snapshots")
 @click.option("--version", "which", default="first", show_default=True, metavar="first|latest|all|FILE",
               help="Which stored version: the first capture, the newest, all of them, or a file name.")
-def show_command(url: str, config_file: Path | None, snapshots: Path | None, which: str) -> None:
-    """Print the stored text snapshot of URL with its provenance header. Exit 1 when there is none."""
+@click.option("--raw", is_flag=True, help="The raw HTTP response of its WARC record (local file or evidence store).")
+def show_command(url: str, config_file: Path | None, snapshots: Path | None, which: str, raw: bool) -> None:
+    """Print the stored text snapshot of URL with its provenance header (--raw: the raw HTTP response
+    it was made from). Exit 1 when there is none."""
     from .snapshots.store import SnapshotStore
     from .timeline.catalog import canonical_url
 
@@ -326,6 +332,10 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
             click.echo(f"archiver: no version {which!r}; stored: {', '.join(v.path.name for v in versions)}",
                        err=True)
             sys.exit(ExitCode.FINDINGS)
+    if raw:
+        from .pipeline.evidence import show_raw
+
+        sys.exit(show_raw(settings, [info.path for info in chosen]))
     for i, info in enumerate(chosen):
         if i:
             click.echo("")
@@ -336,6 +346,19 @@ def show_command(url: str, config_file: Path | None, snapshots: Path | None, whi
         click.echo(f"archiver: {len(later)} other version(s): {', '.join(later)} (--version latest|all|FILE)",
                    err=True)
     sys.exit(ExitCode.OK)
+
+
+@cli.command("push")
+@config_option
+@click.option("--wacz", multiple=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A packed night (archiver pack) to push too, under wacz/<name>; repeatable.")
+def push_command(config_file: Path | None, wacz: tuple[Path, ...]) -> None:
+    """Push the finished WARC files with their CDXJ indexes (and --wacz files) to the evidence store
+    (ARCHIVER_EVIDENCE_STORE), with those left pending; keys are never overwritten, uploads are read
+    back. Exit 0 when nothing is left pending, 2 when something is."""
+    from .pipeline.evidence import run_push
+
+    sys.exit(run_push(settings_from(config_file), list(wacz)))
 
 
 @cli.command("audit")
@@ -437,13 +460,20 @@ def annotate(events: Path | None, config_file: Path | None, snapshots: Path | No
 @click.option("--runs", multiple=True, metavar="STAMP",
               help="Only the WARC files whose name contains STAMP (a run time such as 20250101T020000Z, "
                    "a shard such as shard-2-of-4); repeatable. Default: every finished WARC file.")
+@click.option("--from-store", is_flag=True, help="Pack the runs kept in the evidence store (evidence_store).")
+@click.option("--since", metavar="STAMP", help="With --from-store: runs from this one (2025-01-31, 20250131T02).")
+@click.option("--until", metavar="STAMP", help="With --from-store: runs up to this one (inclusive).")
 def pack_command(config_file: Path | None, snapshots: Path | None, warc_dir: str | None, out: Path,
-                 runs: tuple[str, ...]) -> None:
+                 runs: tuple[str, ...], **store_range: Any) -> None:
     """Package the stored raw captures (WARC files) as one WACZ that ReplayWeb.page opens.
     Exit 0 when written, 2 when there is nothing to pack."""
     from .snapshots.wacz import pack, select_warcs
 
     settings = settings_from(config_file, snapshots=snapshots, warc_dir=warc_dir)
+    if store_range.pop("from_store"):
+        from .pipeline.evidence import pack_from_store
+
+        sys.exit(pack_from_store(settings, out, runs, **store_range))
     folder = settings.warc_folder
     if folder is None:
         click.echo("archiver: warc_dir is off: no WARC files to pack", err=True)

@@ -34,6 +34,7 @@ from .support.convert import optional as _optional
 from .support.convert import path as _path
 from .support.convert import positive_float as _positive_float
 from .support.convert import positive_int as _positive_int
+from .support.convert import store_url as _store_url
 from .support.convert import str_ as _str
 
 
@@ -240,6 +241,22 @@ class Settings:
                                      "Extra publisher registry (YAML) extending the built-in one.", stage="audit")
     date_tolerance_days: float = _setting(3.0, _non_negative_float, "Cited vs page date gap before date_mismatch.",
         stage="audit")
+    # --- evidence store (issue 21): where the raw captures are kept for good
+    evidence_store: str | None = _setting(
+        None, _optional(_store_url), "Where finished WARC files, their CDXJ indexes and the night's WACZ are kept for "
+        "good: a folder, or s3://bucket/prefix (AWS, R2, B2, MinIO, SeaweedFS), gs://bucket/prefix, "
+        "az://container/prefix. Credentials only from the standard variables (AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL; GOOGLE_*, AZURE_*). Empty: the WARC folder itself.",
+        stage="store")
+    evidence_keep_local: bool = _setting(True, _bool,
+                                         "Keep a WARC file in the WARC folder after its upload is verified.",
+                                         stage="store")
+    evidence_timeout: float = _setting(60.0, _positive_float,
+                                       "Seconds one evidence-store request may take (uploads of a night's WARC).",
+                                       stage="store")
+    evidence_retries: int = _setting(3, _positive_int,
+                                     "Tries of one evidence-store request before the file is left pending.",
+                                     stage="store")
 
     @property
     def ua(self) -> str:
@@ -298,6 +315,7 @@ GROUPS = {
     "archives": "Other archives (Memento)",
     "snapshot_pages": "Text snapshots",
     "registry": "Citation audit",
+    "evidence_store": "Evidence store",
 }
 
 

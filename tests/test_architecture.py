@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
     {"history"},
     {"liveness"},
     {"snapshots"},
+    {"store"},  # the evidence store: the runs' WARC files pushed, pending and read back (issue 21)
     {"wayback"},
     {"archives"},  # the other archives (Memento): after the Wayback stage, using its rescue rules
     {"audit"},
@@ -217,7 +218,7 @@ def test_the_docs_package_map_lists_every_module() -> None:
 
 
 #: the stage packages: each takes its own options object (archiver/options.py), never the whole settings
-STAGE_PACKAGES = ("timeline", "history", "liveness", "snapshots", "wayback", "archives", "audit", "report")
+STAGE_PACKAGES = ("timeline", "history", "liveness", "snapshots", "wayback", "archives", "audit", "report", "store")
 #: stage modules still importing archiver.config, with the reason (none today)
 CONFIG_IMPORTERS: dict[str, str] = {}
 

@@ -184,8 +184,10 @@ def test_local_actions_are_used_with_their_declared_inputs() -> None:
 
 def test_workflow_commands_exist_and_are_the_documented_ones() -> None:
     nightly, sharded = archiver_commands(NIGHTLY), archiver_commands(SHARDED)
-    assert [c.split()[:2] for c in nightly] == [["archiver", "run"], ["archiver", "pack"], ["archiver", "site"]]
-    assert [c.split()[:2] for c in sharded] == [["archiver", "run"], ["archiver", "merge"]]
+    assert [c.split()[:2] for c in nightly] == [["archiver", "run"], ["archiver", "pack"], ["archiver", "push"],
+                                                ["archiver", "site"]]
+    assert [c.split()[:2] for c in sharded] == [["archiver", "run"], ["archiver", "merge"], ["archiver", "pack"],
+                                                ["archiver", "push"]]
     section = docs_page("nightly-job")
     for line in nightly + sharded:
         check_command_line(line)
@@ -277,12 +279,34 @@ def test_nightly_workflow_structure() -> None:
     assert step["env"]["IA_ACCESS_KEY"] == "${{ secrets.IA_ACCESS_KEY }}"
     assert step["env"]["IA_SECRET_KEY"] == "${{ secrets.IA_SECRET_KEY }}"
     assert step["env"]["TIME_BUDGET"] == f"${{{{ inputs.time-budget || {budget_default(doc)} }}}}"
-    secret_steps = [s for s in job["steps"] if "secrets." in json.dumps(s)]
+    secret_steps = [s for s in job["steps"] if "secrets.IA_" in json.dumps(s)]
     assert secret_steps == [step], "the IA keys reach the archiver step only"
+    assert_captures_kept(job, step)
     setup = step_using(NIGHTLY, "actions/setup-python@")
     assert setup and all(s["with"]["cache"] == "pip" for s in setup)
     assert step_using(NIGHTLY, "actions/checkout@")
     assert_reporting_steps(NIGHTLY, job)
+
+
+def assert_captures_kept(job: dict[str, Any], run: dict[str, Any] | None) -> None:
+    """The raw captures outlive the 90-day artifact: the evidence store's secrets reach the archiver run
+    (which pushes its WARC file) and the push of the WACZ only; without a store, the WACZ goes to the month's
+    release under a new asset name each night."""
+    store_steps = [s for s in job["steps"] if "secrets.AWS_SECRET_ACCESS_KEY" in json.dumps(s)]
+    pushes = [s for s in job["steps"] if "archiver push" in str(s.get("run", ""))]
+    assert len(pushes) == 1 and store_steps == [s for s in job["steps"] if s is run or s is pushes[0]]
+    for step in store_steps:
+        assert {"ARCHIVER_EVIDENCE_STORE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+                "AWS_ENDPOINT_URL"} <= set(step["env"])
+    assert pushes[0].get("continue-on-error") is True, "a store that is down must not fail the night"
+    release = next(s for s in job["steps"] if "gh release upload" in str(s.get("run", "")))
+    script = release["run"]
+    assert 'tag="captures-$(date -u +%Y-%m)"' in script and "--clobber" in script
+    assert "${RUN_ID}" in script and "%Y%m%dT%H%M%SZ" in script, "a new asset name every night"
+    assert release["env"]["HAS_STORE"] == "${{ secrets.ARCHIVER_EVIDENCE_STORE != '' }}"
+    assert "AWS_SECRET_ACCESS_KEY" not in json.dumps(release)
+    names = [s.get("name") for s in job["steps"]]
+    assert names.index(pushes[0]["name"]) > names.index("Pack the raw captures") < names.index(release["name"])
 
 
 def test_pages_job_publishes_the_docs_and_the_reading_room() -> None:
@@ -355,7 +379,7 @@ def test_sharded_workflow_structure() -> None:
     copy = next(s for s in check["steps"] if "cp -a snapshots shard-snapshots" in str(s.get("run", "")))
     assert check["steps"].index(copy) < check["steps"].index(step), "each shard starts from the committed state"
     uploads = [s for s in check["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
-    assert [u["with"]["name"] for u in uploads] == ["shard-${{ matrix.shard }}"]
+    assert [u["with"]["name"] for u in uploads] == ["shard-${{ matrix.shard }}", "warcs-${{ matrix.shard }}"]
     assert uploads[0]["with"]["path"].rstrip("/") == "shard-snapshots"
     assert merge["needs"] == "check" and "!cancelled()" in merge["if"]
     downloads = [s for s in merge["steps"] if str(s.get("uses", "")).startswith("actions/download-artifact@")]
@@ -363,6 +387,10 @@ def test_sharded_workflow_structure() -> None:
     merging = next(s for s in merge["steps"] if "archiver merge" in str(s.get("run", "")))
     assert merging["id"] == "run" and "shard-*/ --snapshots snapshots" in merging["run"]
     assert_reporting_steps(SHARDED, merge)
+    assert_captures_kept(merge, None)  # the merge job packs and keeps the shards' captures (merge pushes nothing)
+    assert "secrets.AWS_SECRET_ACCESS_KEY" in json.dumps(step), "each shard's run pushes its own WARC file"
+    warcs = [s for s in check["steps"] if s.get("with", {}).get("name") == "warcs-${{ matrix.shard }}"]
+    assert warcs and warcs[0]["with"]["path"].rstrip("/") == "warcs"
 
 
 def test_commit_and_issue_steps_are_shared_not_copied() -> None:

@@ -30,6 +30,9 @@ from ..report.view import event_views
 from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
 from ..snapshots.warc import WarcRun, finish_run, open_run
+from ..store.locations import add_locations
+from ..store.options import StoreOptions
+from ..store.push import PushOutcome, push
 from ..support.gcpause import gc_paused
 from ..support.lanes import Lanes, Work
 from ..support.progress import NightProgress, StageProgress
@@ -68,6 +71,8 @@ class Night:
     deadline: float | None  # time.monotonic() value at which the time budget runs out
     #: the run's WARC file of raw captures (None: ``warc_dir`` is off)
     warcs: WarcRun | None = None
+    #: what the push to the evidence store did at the end of the run (None before it)
+    evidence: PushOutcome | None = None
 
     @classmethod
     def begin(cls, settings: Settings, *, stream: TextIO | None, progress: bool, shard: Shard | None) -> Night:
@@ -123,6 +128,7 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
             await finish_snapshots(night, plan, checked)  # 4. the last pages' text (extracted meanwhile)
     finally:
         finish_run(night.warcs)  # the run's WARC file and its index, renamed into place
+    night.evidence = push(StoreOptions.from_settings(settings))  # finished WARC files kept for good
     with gc_paused():  # the findings and three reports: many objects, no cycles
         audited = audit_stage(settings.audit_options, plan.loaded.events, plan.catalog,  # 6. audit
                               plan.scope if shard else None, checked.snapshot_store)
@@ -343,6 +349,9 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
     if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
         report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
         report["run"]["archives"] = archives_record(archived)
+    if night.evidence is not None and night.evidence.active:
+        report["run"]["evidence_store"] = night.evidence.record()
+    add_locations(report, StoreOptions.from_settings(night.settings))
     return report
 
 
@@ -391,6 +400,8 @@ def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome
     if run.network.status == "offline":
         problem = run.network.message
         code = ExitCode.FAILED
+    if night.evidence is not None and night.evidence.active:
+        summary += f"\n{night.evidence.line()}"
     if archived is not None:
         summary += f"\n{archived.summary}"
         if archived.left:

@@ -15,13 +15,15 @@ from ..models import Finding
 from ..report.build import RunInfo, build_report
 from ..snapshots.stage import merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
+from ..store.locations import add_locations
+from ..store.options import StoreOptions
 from ..support.timefmt import parse_iso
 from ..timeline.catalog import Catalog, build_catalog
 from ..timeline.load import LoadResult, load_timeline
 from .findings import link_findings
 
 #: what the run record holds beyond RunInfo, copied into the report as it was
-RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback", "archives")
+RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback", "archives", "evidence_store")
 
 
 def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
@@ -55,6 +57,7 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     for key in RECORD_EXTRAS:
         if key in previous:
             report["run"][key] = previous[key]
+    add_locations(report, StoreOptions.from_settings(settings))  # where each snapshot's raw record lives
     if record_findings:
         store.write_run(report["run"])
     return report, loaded

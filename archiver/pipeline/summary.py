@@ -11,6 +11,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import ArchiverError, ConfigError, RegistryError
 from ..models import FAILING_STATUSES, LINK_STATUSES, CheckResult, LinkStatus
+from ..store.push import summary_line
 
 
 class ExitCode(IntEnum):
@@ -99,6 +100,8 @@ def run_summary(report: dict[str, Any], settings: Settings) -> str:
     ]
     if isinstance(run.get("wayback"), dict) and run["wayback"].get("summary"):
         lines.append(str(run["wayback"]["summary"]))
+    if isinstance(run.get("evidence_store"), dict):
+        lines.append(summary_line(run["evidence_store"]))
     lines.extend(f"note: {note}" for note in run.get("notes", [])[:5])
     lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.get("stage_seconds", {}).items()))
     lines.append(f"reports: {settings.report_dir}/report.md, report.html, report.json")

@@ -96,6 +96,9 @@ class WarcRef:
     file: str
     record_id: str
     payload_digest: str
+    #: the response record's gzip member in the file: byte offset and length (a range read gets exactly it)
+    offset: int | None = None
+    length: int | None = None
 
 
 def sha256_digest(body: bytes) -> str:
@@ -247,7 +250,8 @@ class WarcRun:
             if rescue:
                 entry["source"] = exchange.url
             self._index.append(f"{surt(target)} {cdx_timestamp(capture.captured_at)} {json.dumps(entry)}")
-        return WarcRef(file=self.name, record_id=str(record_id), payload_digest=str(digest))
+        return WarcRef(file=self.name, record_id=str(record_id), payload_digest=str(digest), offset=offset,
+                       length=length)
 
     def close(self) -> Path | None:
         """Finish the file: its CDXJ index written, then the WARC renamed into place; its path (None if empty)."""
@@ -275,12 +279,16 @@ class WarcRun:
             self._fh = self._tmp = self._writer = None
 
 
-def warc_fields(ref: WarcRef | None) -> dict[str, str]:
+def warc_fields(ref: WarcRef | None) -> dict[str, Any]:
     """The snapshot header fields naming a capture's WARC record (none for a capture without one:
     older snapshots and runs with ``warc_dir`` off stay valid)."""
     if ref is None:
         return {}
-    return {"warc_file": ref.file, "warc_record_id": ref.record_id, "warc_payload_digest": ref.payload_digest}
+    fields: dict[str, Any] = {"warc_file": ref.file, "warc_record_id": ref.record_id,
+                              "warc_payload_digest": ref.payload_digest}
+    if ref.offset is not None and ref.length is not None:
+        fields.update(warc_offset=ref.offset, warc_length=ref.length)
+    return fields
 
 
 def record_warc(warcs: WarcRun | None, capture: CaptureT) -> CaptureT:

@@ -102,6 +102,17 @@ def str_(value: Any) -> str:
     return str(value)
 
 
+def store_url(value: Any) -> str:
+    """A folder or an object-store URL; credentials in it are refused (they come from the environment)."""
+    from urllib.parse import urlsplit
+
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.password or parts.username or "secret" in parts.query.lower() or "sig=" in parts.query.lower():
+        raise ValueError("put no credentials in the URL: they come from the environment (AWS_ACCESS_KEY_ID, ...)")
+    return text
+
+
 def now(value: Any) -> dt.datetime | None:
     if value is None or value == "":
         return None
