@@ -20,6 +20,10 @@ _LAZY: dict[str, tuple[str, str]] = {
     # settings
     "Settings": ("archiver.config", "Settings"),
     "load_settings": ("archiver.config", "load_settings"),
+    # each stage's options, built from the settings (settings.check_options, ...)
+    "TimelineOptions": ("archiver.options", "TimelineOptions"),
+    "CheckOptions": ("archiver.options", "CheckOptions"),
+    "AuditOptions": ("archiver.options", "AuditOptions"),
     # the timeline
     "load_timeline": ("archiver.timeline.load", "load_timeline"),
     "Timeline": ("archiver.timeline.load", "Timeline"),
@@ -40,6 +44,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "LinkState": ("archiver.history.linkstate", "LinkState"),
     # the stages as a library
     "check_links": ("archiver.liveness.batch", "check_links"),
+    "BatchRules": ("archiver.liveness.batch", "BatchRules"),
     "audit_citations": ("archiver.audit.rules", "audit"),
     "load_registry": ("archiver.audit.registry", "load_registry"),
     "Registry": ("archiver.audit.registry", "Registry"),

@@ -17,8 +17,9 @@ from archiver.errors import (
     UsageError,
 )
 from archiver.history.linkstate import LinkState
-from archiver.liveness.batch import check_links
+from archiver.liveness.batch import BatchRules, check_links
 from archiver.models import CheckResult, Citation, Event, Finding, FindingKind, Link, LinkStatus, Severity, Source
+from archiver.options import AuditOptions, CheckOptions, TimelineOptions
 from archiver.pipeline.commands import audit_timeline, regenerate_report, run_check, run_pipeline, run_wayback
 from archiver.pipeline.night import run_night
 from archiver.pipeline.stored import stored_report
@@ -35,7 +36,10 @@ __all__ = [
     "REPORT_SCHEMA_ID",
     "ArchiveError",
     "ArchiverError",
+    "AuditOptions",
+    "BatchRules",
     "Catalog",
+    "CheckOptions",
     "CheckResult",
     "Citation",
     "ConfigError",
@@ -60,6 +64,7 @@ __all__ = [
     "Source",
     "StoreError",
     "Timeline",
+    "TimelineOptions",
     "UsageError",
     "__version__",
     "audit_citations",

@@ -1,7 +1,7 @@
 """Command-line interface: a thin layer over the library API.
 
-Over 500 lines: every command's click declarations are here (they shrink once the options are
-generated from the settings table); the work is in :mod:`archiver.pipeline`.
+The flags that set a setting are generated from the settings table (:func:`setting_options`); the
+work is in :mod:`archiver.pipeline`.
 """
 
 from __future__ import annotations
@@ -11,21 +11,49 @@ import io
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from . import __version__
-from .config import Settings, load_settings
+from .config import Settings, flag_name, flag_of, flag_type, help_text, load_settings
 from .errors import ArchiverError
 from .models import Finding
 from .pipeline.summary import ExitCode, FailOn, error_exit
 from .support import asyncrun
 from .timeline.load import load_timeline
 
-events_option = click.option("--events", "events", type=click.Path(path_type=Path), default=None,
-                             help="Events folder (default: setting 'events', i.e. ./events).")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setting_option(name: str) -> Callable[[F], F]:
+    """The flag of setting ``name``, all from the settings table (archiver/config.py): its name
+    (``--per-host-gap``), type, metavar and help (the setting's doc and environment variable). Its
+    default is None: a flag not given leaves the setting to the file, the environment or its default."""
+    flag = flag_of(name)
+    if flag is None:
+        raise ValueError(f"setting {name!r} is not offered on the command line (give it flag= in archiver/config.py)")
+    decl, kind = flag_name(name), flag_type(name)
+    if kind is bool:
+        return click.option(f"{decl}/--no-{decl[2:]}", name, default=None, help=help_text(name))
+    return click.option(decl, name, type=click.Path(path_type=Path) if kind is Path else kind, default=None,
+                        metavar=flag.metavar, help=help_text(name))
+
+
+def setting_options(*names: str) -> Callable[[F], F]:
+    """The flags of the settings ``names``, listed in that order in ``--help``."""
+
+    def decorate(func: F) -> F:
+        for name in reversed(names):
+            func = setting_option(name)(func)
+        return func
+
+    return decorate
+
+
+events_option = setting_option("events")
 config_option = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
                              default=None, help="Settings file (default: ./archiver.toml or ./pyproject.toml).")
 
@@ -66,7 +94,7 @@ def cli() -> None:
 def validate(events: Path | None, config_file: Path | None, fmt: str) -> None:
     """Load every event and report problems in the timeline. Exit 1 on any error."""
     settings = settings_from(config_file, events=events)
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     findings = loaded.findings + catalog.findings
     errors = sum(1 for f in findings if f.severity == "error")
     by_severity = dict(sorted(Counter(f.severity for f in findings).items()))
@@ -92,7 +120,7 @@ def validate(events: Path | None, config_file: Path | None, fmt: str) -> None:
 def links(events: Path | None, config_file: Path | None, fmt: str) -> None:
     """Print the link catalog: distinct links with their citations."""
     settings = settings_from(config_file, events=events)
-    _, catalog = load_timeline(settings)
+    _, catalog = load_timeline(settings.timeline_options)
     if fmt == "json":
         click.echo(json.dumps([{
             "url": link.url, "normalized_url": link.normalized_url, "domain": link.domain,
@@ -113,49 +141,12 @@ def links(events: Path | None, config_file: Path | None, fmt: str) -> None:
         click.echo(f"{len(catalog.links)} distinct links from {catalog.citations} citations", err=True)
 
 
-def _network_options(func: Any) -> Any:
-    options = [
-        click.option("--snapshots", type=click.Path(path_type=Path), default=None,
-                     help="Snapshots folder (setting 'snapshots')."),
-        click.option("--report-dir", type=click.Path(path_type=Path), default=None,
-                     help="Where report.json, report.md and report.html are written (default: reports/)."),
-        click.option("--allow-networks", default=None, metavar="CIDRS",
-                     help="Comma-separated CIDRs that may be fetched although private/loopback, e.g. 127.0.0.0/8 "
-                          "[ARCHIVER_ALLOW_NETWORKS]."),
-        click.option("--concurrency", type=int, default=None,
-                     help="Requests in flight across all hosts [ARCHIVER_CONCURRENCY]."),
-        click.option("--per-host-concurrency", type=int, default=None,
-                     help="Requests in flight to one host [ARCHIVER_PER_HOST_CONCURRENCY]."),
-        click.option("--per-host-gap", type=float, default=None,
-                     help="Seconds between request starts to one host [ARCHIVER_PER_HOST_GAP]."),
-        click.option("--connect-timeout", type=float, default=None,
-                     help="Seconds to connect [ARCHIVER_CONNECT_TIMEOUT]."),
-        click.option("--read-timeout", type=float, default=None,
-                     help="Seconds of silence allowed while reading [ARCHIVER_READ_TIMEOUT]."),
-        click.option("--total-timeout", type=float, default=None,
-                     help="Seconds for a whole request, body included [ARCHIVER_TOTAL_TIMEOUT]."),
-        click.option("--max-body-bytes", type=int, default=None,
-                     help="Decoded bytes read from a page [ARCHIVER_MAX_BODY_BYTES]."),
-        click.option("--max-redirects", type=int, default=None,
-                     help="Redirects followed before giving up [ARCHIVER_MAX_REDIRECTS]."),
-        click.option("--attempts", type=int, default=None,
-                     help="Tries for transient failures [ARCHIVER_ATTEMPTS]."),
-        click.option("--backoff-base", type=float, default=None,
-                     help="First retry wait in seconds [ARCHIVER_BACKOFF_BASE]."),
-        click.option("--retry-after-cap", type=float, default=None,
-                     help="Longest Retry-After honoured [ARCHIVER_RETRY_AFTER_CAP]."),
-        click.option("--user-agent", default=None, help="Full User-Agent header [ARCHIVER_USER_AGENT]."),
-        click.option("--contact-url", default=None,
-                     help="Contact URL in the default User-Agent [ARCHIVER_CONTACT_URL]."),
-        click.option("--soft404-probe/--no-soft404-probe", default=None,
-                     help="Probe each host with a random path to recognise soft 404s [ARCHIVER_SOFT404_PROBE]."),
-        click.option("--max-links", type=int, default=None, help="Check at most this many links [ARCHIVER_MAX_LINKS]."),
-        click.option("--time-budget", type=float, default=None,
-                     help="Seconds the run may take before it stops cleanly [ARCHIVER_TIME_BUDGET]."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+#: the settings of the commands that fetch (check, run, pr, snapshot)
+NETWORK_SETTINGS = ("snapshots", "report_dir", "allow_networks", "concurrency", "per_host_concurrency", "per_host_gap",
+                    "connect_timeout", "read_timeout", "total_timeout", "max_body_bytes", "max_redirects", "attempts",
+                    "backoff_base", "retry_after_cap", "user_agent", "contact_url", "soft404_probe", "max_links",
+                    "time_budget")
+_network_options = setting_options(*NETWORK_SETTINGS)
 
 
 @cli.command()
@@ -183,35 +174,32 @@ def check(events: Path | None, config_file: Path | None, quiet: bool, shard: str
 @events_option
 @config_option
 @_network_options
-@click.option("--max-lookups", default=None, metavar="N|none",
-              help="Archive lookups for the new citations (default 500; none: no limit) [ARCHIVER_MAX_LOOKUPS].")
-@click.option("--max-saves", type=int, default=None, help="Save Page Now requests [ARCHIVER_MAX_SAVES].")
+@setting_options("max_lookups", "max_saves")
 @click.option("--format", "fmt", type=click.Choice(["github", "text", "junit"]), default="github",
               show_default=True, help="github: workflow annotations; text: file:line lines; junit: JUnit XML.")
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the --format output to this file instead of standard output.")
 @click.option("--summary", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Append the Markdown job summary to this file (in a workflow: \"$GITHUB_STEP_SUMMARY\").")
-def pr_command(base: str, events: Path | None, config_file: Path | None, fmt: str, output: Path | None,
-               summary: Path | None, **overrides: Any) -> None:
+def pr_command(base: str, config_file: Path | None, fmt: str, output: Path | None, summary: Path | None,
+               **overrides: Any) -> None:
     """Check the citations a pull request adds or changes (the diff BASE...HEAD of the events folder):
     their links with the nightly rules, the citation audit, archived copies, and with IA_ACCESS_KEY and
     IA_SECRET_KEY a Save Page Now capture of each new live link. Exit 0 when no new link is dead, 1 when
     one is dead with definitive evidence, 2 with one clear line when it could not check (base ref or merge
     base missing from the clone, network offline, bad configuration)."""
-    from .pipeline.pr import run_pr
+    from .pipeline.pr import PrOutputs, run_pr
 
     overrides.pop("report_dir", None)
-    settings = settings_from(config_file, events=events, **overrides)
-    sys.exit(run_pr(settings, base, fmt=fmt, output=output, summary=summary))
+    settings = settings_from(config_file, **overrides)
+    sys.exit(run_pr(settings, base, outputs=PrOutputs(fmt, output, summary)))
 
 
 @cli.command()
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True))
 @events_option
 @config_option
-@click.option("--snapshots", type=click.Path(path_type=Path), default=None, help="The merged snapshots folder.")
-@click.option("--report-dir", type=click.Path(path_type=Path), default=None)
+@setting_options("snapshots", "report_dir")
 def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | None, snapshots: Path | None,
           report_dir: Path | None) -> None:
     """Merge the snapshots folders of shard runs (SHARDS...) into one, then write the reports."""
@@ -227,8 +215,7 @@ def merge(shards: tuple[Path, ...], events: Path | None, config_file: Path | Non
 @cli.command()
 @events_option
 @config_option
-@click.option("--snapshots", type=click.Path(path_type=Path), default=None)
-@click.option("--report-dir", type=click.Path(path_type=Path), default=None)
+@setting_options("snapshots", "report_dir")
 def report(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None) -> None:
     """Write report.json, report.md and report.html again from the stored link state, without the network."""
     from .pipeline.commands import regenerate_report
@@ -240,7 +227,7 @@ def report(events: Path | None, config_file: Path | None, snapshots: Path | None
 @cli.command()
 @events_option
 @config_option
-@click.option("--snapshots", type=click.Path(path_type=Path), default=None)
+@setting_option("snapshots")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("site"), show_default=True,
               help="Folder to write the static site into.")
 def site(events: Path | None, config_file: Path | None, snapshots: Path | None, out: Path) -> None:
@@ -258,23 +245,14 @@ def site(events: Path | None, config_file: Path | None, snapshots: Path | None, 
 @cli.command("wayback")
 @events_option
 @config_option
-@click.option("--snapshots", type=click.Path(path_type=Path), default=None,
-              help="Snapshots folder (setting 'snapshots').")
-@click.option("--report-dir", type=click.Path(path_type=Path), default=None,
-              help="Where report.json, report.md and report.html are written (default: reports/).")
-@click.option("--max-lookups", default=None, metavar="N|none",
-              help="Links looked up in CDX this run (default 500; none: no limit) [ARCHIVER_MAX_LOOKUPS].")
-@click.option("--max-saves", type=int, default=None, help="Save Page Now requests this run [ARCHIVER_MAX_SAVES].")
-def wayback_command(events: Path | None, config_file: Path | None, snapshots: Path | None, report_dir: Path | None,
-                    max_lookups: str | None, max_saves: int | None) -> None:
+@setting_options("snapshots", "report_dir", "max_lookups", "max_saves")
+def wayback_command(config_file: Path | None, **overrides: Any) -> None:
     """Find, rescue and save Wayback Machine copies of the cited links, on the stored link state
     (the Wayback stage of the nightly run, alone), then write the reports again. Saving needs
     IA_ACCESS_KEY and IA_SECRET_KEY in the environment. Exit 0 when it ran, 2 when it could not."""
     from .pipeline.commands import run_wayback
 
-    settings = settings_from(config_file, events=events, snapshots=snapshots, report_dir=report_dir,
-                             max_lookups=max_lookups, max_saves=max_saves)
-    sys.exit(run_wayback(settings))
+    sys.exit(run_wayback(settings_from(config_file, **overrides)))
 
 
 @cli.command("snapshot")
@@ -299,11 +277,12 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
     cited_by: list[str] = []
     archive_urls: list[str] = []
     if settings.events.is_dir():
-        link = load_timeline(settings)[1].by_url().get(canonical_url(url))
+        link = load_timeline(settings.timeline_options)[1].by_url().get(canonical_url(url))
         if link is not None:
             cited_by = [c.event for c in link.citations]
             archive_urls = list(link.archive_urls)
-    one = asyncrun.run(snapshot_url(url, settings, cited_by=cited_by, archive_urls=archive_urls))
+    one = asyncrun.run(snapshot_url(url, settings.snapshot_options, settings.check_options, cited_by=cited_by,
+                                    archive_urls=archive_urls))
     result = one.result
     click.echo(f"{url}: {result.status} ({result.evidence or result.error or result.http_status})")
     if one.outcome is None:
@@ -323,8 +302,7 @@ def snapshot_command(url: str, events: Path | None, config_file: Path | None, **
 @cli.command("show")
 @click.argument("url")
 @config_option
-@click.option("--snapshots", type=click.Path(path_type=Path), default=None,
-              help="Snapshots folder (setting 'snapshots').")
+@setting_option("snapshots")
 @click.option("--version", "which", default="first", show_default=True, metavar="first|latest|all|FILE",
               help="Which stored version: the first capture, the newest, all of them, or a file name.")
 @click.option("--raw", is_flag=True, help="The raw HTTP response of its WARC record (local file or evidence store).")
@@ -432,9 +410,7 @@ def echo_edits(edits: list[Any]) -> None:
 @events_option
 @config_option
 @_network_options
-@click.option("--max-saves", type=int, default=None, help="Save Page Now requests this run [ARCHIVER_MAX_SAVES].")
-@click.option("--max-lookups", default=None, metavar="N|none",
-              help="Archive lookups this run (default 500; none: no limit) [ARCHIVER_MAX_LOOKUPS].")
+@setting_options("max_saves", "max_lookups")
 @click.option("--fail-on", type=click.Choice([m.value for m in FailOn]), default=FailOn.NEVER.value, show_default=True,
               help="Exit 1 when a link was newly confirmed dead this run (new-dead) or any cited link is "
                    "confirmed dead (dead).")
@@ -456,7 +432,7 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
 @cli.command()
 @events_option
 @config_option
-@click.option("--snapshots", type=click.Path(path_type=Path), default=None)
+@setting_option("snapshots")
 @click.option("--write", is_flag=True, help="Edit the event files (otherwise only list what would change).")
 def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool) -> None:
     """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations
@@ -478,9 +454,7 @@ def annotate(events: Path | None, config_file: Path | None, snapshots: Path | No
 
 @cli.command("pack")
 @config_option
-@click.option("--snapshots", type=click.Path(path_type=Path), default=None,
-              help="Snapshots folder (a relative warc_dir is taken from the folder holding it).")
-@click.option("--warc-dir", default=None, help="Folder of the runs' WARC files (setting 'warc_dir', i.e. ./warcs).")
+@setting_options("snapshots", "warc_dir")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=Path("archiver.wacz"),
               show_default=True, help="The WACZ file to write.")
 @click.option("--runs", multiple=True, metavar="STAMP",

@@ -40,6 +40,7 @@ from archiver.models import CheckResult  # noqa: E402
 from archiver.snapshots.store import SnapshotStore  # noqa: E402
 from archiver.timeline.catalog import build_catalog, canonical_url  # noqa: E402
 from archiver.timeline.load import load_events  # noqa: E402
+from archiver.wayback.run import StageInput  # noqa: E402
 from archiver.wayback.stage import wayback_stage  # noqa: E402
 from tests.support.farm import Farm  # noqa: E402
 from tests.support.memento_double import MementoDouble  # noqa: E402
@@ -119,9 +120,9 @@ def main() -> None:
             store = StateStore(snapshots).load()
             snaps = SnapshotStore.from_settings(settings)
             started = time.monotonic()
-            wb = asyncio.run(wayback_stage(settings, catalog, store, snaps, now=NOW, env={}, stream=io.StringIO()))
-            out = asyncio.run(archives_stage(settings, catalog, store, snaps, now=NOW, wayback=wb,
-                                             stream=io.StringIO()))
+            given = StageInput(catalog, store, snaps, NOW, stream=io.StringIO(), env={})
+            wb = asyncio.run(wayback_stage(settings.wayback_options, given))
+            out = asyncio.run(archives_stage(settings.archives_options, given, wayback=wb))
             seconds = time.monotonic() - started
             failing = [u for u, k in urls.items() if k == "dead"]
             blocked = [u for u, k in urls.items() if k == "blocked"]

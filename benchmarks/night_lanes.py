@@ -227,7 +227,7 @@ def main() -> None:
                     "events": world_root / "events", "snapshots": world_root / "snapshots",
                     "wayback_url": wayback_url, "availability_url": wayback_url, "allow_networks": "127.0.0.0/8",
                     "per_host_gap": 0, "archives_file": world_root / "archives.yaml"}
-                write_state(world_root, world, load_settings(overrides=overrides, env={}))
+                write_state(world_root, world, load_settings(overrides=overrides, env={}).history_options)
                 env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCHIVER_", "IA_"))}
                 env.update({
                     "ARCHIVER_EVENTS": str(world_root / "events"), "ARCHIVER_WAYBACK_URL": wayback_url,

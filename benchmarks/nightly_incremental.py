@@ -139,7 +139,7 @@ def _sample_state(events: Path, snapshots: Path, when: dt.datetime) -> int:
     from archiver.history.wayback_record import WaybackRecord
     from archiver.wayback import policy
 
-    settings = Settings()
+    settings = Settings().history_options  # what apply_result and select_due read
     store = StateStore(snapshots)
     stamp = "20200102030405"
     links = [link for link in build_catalog(load_events(events, processes=1).events).links if link.checkable]
@@ -250,7 +250,7 @@ def main() -> None:
         return
     if not args.events.is_dir():
         sys.exit(f"corpus not found at {args.events}")
-    settings = Settings()
+    settings = Settings().history_options  # what apply_result and select_due read
     with tempfile.TemporaryDirectory(prefix="archiver-nightly-") as tmp:
         repo = Path(tmp)
         snapshots = repo / "snapshots"

@@ -48,6 +48,7 @@ from archiver.models import CheckResult  # noqa: E402
 from archiver.snapshots.store import SnapshotStore  # noqa: E402
 from archiver.timeline.catalog import build_catalog, canonical_url  # noqa: E402
 from archiver.timeline.load import load_events  # noqa: E402
+from archiver.wayback.run import StageInput  # noqa: E402
 from archiver.wayback.stage import WaybackOutcome, wayback_stage  # noqa: E402
 from tests.support.farm import Farm  # noqa: E402
 from tests.support.wayback_double import Hit, WaybackDouble, article, urlkey  # noqa: E402
@@ -223,8 +224,8 @@ class Bench:
         store = StateStore(self.snapshots).load()
         started = time.monotonic()
         env = {"IA_ACCESS_KEY": self.double.access, "IA_SECRET_KEY": self.double.secret}
-        outcome = asyncio.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings), now=now,
-                                            env=env, stream=io.StringIO()))
+        given = StageInput(catalog, store, SnapshotStore.from_settings(settings), now, stream=io.StringIO(), env=env)
+        outcome = asyncio.run(wayback_stage(settings.wayback_options, given))
         return outcome, time.monotonic() - started
 
 
@@ -341,8 +342,9 @@ def real_rate(count: int) -> None:
             catalog = build_catalog(load_events(events).events)
             store = StateStore(settings.snapshots).load()
             started = time.monotonic()
-            asyncio.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings), now=NIGHT1,
-                                      env={}, stream=io.StringIO()))
+            given = StageInput(catalog, store, SnapshotStore.from_settings(settings), NIGHT1, stream=io.StringIO(),
+                               env={})
+            asyncio.run(wayback_stage(settings.wayback_options, given))
             took = time.monotonic() - started
             calls = double.hits("cdx")
             print(f"\nreal rate: {len(calls)} CDX calls in {took:.1f} s at the default "

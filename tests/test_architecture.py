@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "archiver"
 #: the layers, lowest first: a module may import its own layer or a lower one, never a higher one
 LAYERS: list[set[str]] = [
     {"support", "errors"},  # errors: the exception tree, importing nothing from the package
-    {"models", "config"},
+    {"models", "config", "options"},  # options: each stage's few settings, built from config's table
     {"timeline"},
     {"history"},
     {"liveness"},
@@ -38,7 +38,6 @@ MAX_LINES = 500
 LONG_MODULES: dict[str, str] = {
     "timeline/load.py": "the YAML line loader, per-file parsing and the forked parallel parse share the file model",
     "liveness/transport.py": "the guarded backend, the bounded decoder and the client are one HTTP stack",
-    "cli.py": "every command's click declarations; shorter once options come from the settings table",
 }
 
 #: code reads as a recipe of named steps: no function in archiver/ over this many lines (issue 20;
@@ -216,3 +215,55 @@ def test_the_docs_package_map_lists_every_module() -> None:
     actual.add("__init__.py")  # the public API, listed at the top
     assert sorted(actual - listed) == [], "modules missing from the docs' package map"
     assert sorted(listed - actual) == [], "the docs' package map names modules that do not exist"
+
+
+#: the stage packages: each takes its own options object (archiver/options.py), never the whole settings
+STAGE_PACKAGES = ("timeline", "history", "liveness", "snapshots", "wayback", "archives", "audit", "report", "store")
+#: stage modules still importing archiver.config, with the reason (none today)
+CONFIG_IMPORTERS: dict[str, str] = {}
+
+
+def test_no_stage_package_imports_the_settings() -> None:
+    """Issue 20: only the pipeline and the command line read ``Settings`` and build each stage's options."""
+    found = sorted(name for name, targets in import_graph().items()
+                   if component(name) in STAGE_PACKAGES and any(t == "archiver.config" for t in targets))
+    assert [m for m in found if m not in CONFIG_IMPORTERS] == [], "stage modules importing archiver.config"
+    assert sorted(CONFIG_IMPORTERS) == [m for m in found if m in CONFIG_IMPORTERS], "stale CONFIG_IMPORTERS entries"
+
+
+_MUTATORS = {"append", "extend", "insert", "add", "update", "setdefault", "pop", "popitem", "remove", "discard",
+             "clear"}
+
+
+def module_state_mutations(source: str) -> list[str]:
+    """``global`` statements, and module-level names mutated in place (a method that changes a dict, list or set,
+    or an item or attribute assigned), in ``source``."""
+    tree = ast.parse(source)
+    names = {t.id for node in tree.body if isinstance(node, ast.Assign | ast.AnnAssign)
+             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            found.extend(f"{node.lineno}: global {name}" for name in node.names)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS
+              and isinstance(node.func.value, ast.Name) and node.func.value.id in names):
+            found.append(f"{node.lineno}: {node.func.value.id}.{node.func.attr}()")
+        elif isinstance(node, ast.Assign | ast.AugAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if (isinstance(target, ast.Subscript | ast.Attribute) and isinstance(target.value, ast.Name)
+                        and target.value.id in names):
+                    found.append(f"{node.lineno}: {target.value.id} changed")
+    return found
+
+
+def test_no_module_level_state_is_mutated() -> None:
+    """Issue 20: no module keeps state of its own (limiters, caches, flags) that calls change; such state is passed
+    in (the night's ArchiveLimiter) or kept by what owns it. Memoized pure functions (``lru_cache``) are fine."""
+    found = [f"{path.relative_to(PACKAGE).as_posix()}:{hit}" for _, path in modules()
+             for hit in module_state_mutations(path.read_text("utf-8"))]
+    assert not found, f"module-level state changed at run time: {found}"
+
+
+def test_the_state_finder_finds_a_mutation() -> None:
+    source = "CACHE = {}\nFLAG = False\ndef f(k):\n    global FLAG\n    CACHE[k] = 1\n    CACHE.update(a=1)\n"
+    assert module_state_mutations(source) == ["4: global FLAG", "5: CACHE changed", "6: CACHE.update()"]

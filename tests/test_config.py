@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import typing
 from pathlib import Path
 
 import pytest
@@ -10,12 +12,18 @@ import pytest
 from archiver.config import (
     GROUPS,
     SETTINGS,
+    STAGES,
     ConfigError,
+    Settings,
     env_name,
+    flag_name,
+    flag_of,
     load_settings,
     settings_groups,
     settings_table,
+    stage_of,
 )
+from archiver.options import OPTIONS, CheckOptions, StageOptions
 from tests.support.docs import config_reference
 
 
@@ -86,6 +94,10 @@ def test_every_setting_is_in_the_generated_reference() -> None:
         assert f"`{name}`" in reference, f"setting {name} is not in the generated configuration reference"
         assert env_name(name) in reference, f"{env_name(name)} is not in the generated configuration reference"
         assert SETTINGS[name].metadata["doc"] in reference, f"the description of {name} is not in the reference"
+        row = next(line for line in reference.splitlines() if line.startswith(f"| `{name}` |"))
+        assert f"| {stage_of(name)} |" in row, f"the stage of {name} is not in its row"
+        if flag_of(name) is not None:
+            assert f"`{flag_name(name)}`" in row, f"the flag of {name} is not in its row"
 
 
 def test_settings_groups_cover_every_setting_in_declaration_order() -> None:
@@ -93,3 +105,48 @@ def test_settings_groups_cover_every_setting_in_declaration_order() -> None:
     groups = settings_groups()
     assert [name for _, names in groups for name in names] == list(SETTINGS)
     assert [title for title, _ in groups] == list(GROUPS.values()), "the first setting opens the first group"
+
+
+# --------------------------------------------------------------------------- options per stage (issue 20)
+
+#: stages whose settings no options class of archiver/options.py carries: the pipeline's own (budgets, the
+#: clock) and the store's (archiver/store/options.py builds its StoreOptions by hand, from_settings, until it
+#: follows the pattern of archiver/options.py)
+NO_OPTIONS_CLASS = {"run", "store"}
+
+
+def test_every_setting_names_a_known_stage() -> None:
+    assert {stage_of(name) for name in SETTINGS} <= set(STAGES)
+    assert {cls.STAGE for cls in OPTIONS} | NO_OPTIONS_CLASS == set(STAGES)
+
+
+@pytest.mark.parametrize("cls", OPTIONS, ids=lambda c: c.__name__)
+def test_options_fields_are_settings_of_the_same_type(cls: type[StageOptions]) -> None:
+    hints, declared = typing.get_type_hints(cls), typing.get_type_hints(Settings)
+    for f in dataclasses.fields(cls):
+        if isinstance(hints[f.name], type) and issubclass(hints[f.name], StageOptions):
+            continue  # another stage's options, built from the same settings
+        assert f.name in SETTINGS, f"{cls.__name__}.{f.name} is not a setting"
+        assert hints[f.name] == declared[f.name], f"{cls.__name__}.{f.name} is not typed as the setting"
+        assert f.default is dataclasses.MISSING, f"{cls.__name__}.{f.name}: the default is the table's"
+
+
+@pytest.mark.parametrize("cls", OPTIONS, ids=lambda c: c.__name__)
+def test_each_stage_gets_all_its_settings(cls: type[StageOptions]) -> None:
+    own = {name for name in SETTINGS if stage_of(name) == cls.STAGE}
+    assert own <= {f.name for f in dataclasses.fields(cls)}, f"settings of stage {cls.STAGE} missing"
+
+
+def test_options_are_built_from_the_settings(tmp_path: Path) -> None:
+    s = load_settings(overrides={"concurrency": 7, "wayback_url": "http://127.0.0.1:9", "extract_timeout": 3,
+                                 "archive_timeout": 4, "date_tolerance_days": 0, "now": "2026-01-02T00:00:00Z"},
+                      env={}, cwd=tmp_path)
+    check = s.check_options
+    assert isinstance(check, CheckOptions) and check.concurrency == 7 and check.ua == s.ua
+    assert check.clock() == s.clock() == dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    archives = s.archives_options
+    assert archives.archive_timeout == 4 and archives.wayback.wayback_url == "http://127.0.0.1:9"
+    assert archives.wayback.fetch == check and archives.wayback.text.extract_timeout == 3
+    assert s.audit_options.date_tolerance_days == 0 and s.snapshot_options.warc_folder == s.warc_folder
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        check.concurrency = 1  # type: ignore[misc]  # frozen: the assignment is the point of the test

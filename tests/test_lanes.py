@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections import Counter
 
-from archiver.support.lanes import Item, Lane, Lanes, Work
+from archiver.support.lanes import Item, Lane, Lanes, Place, Work
 
 
 def test_a_lane_serves_its_most_valuable_item_first_then_rank_then_arrival_long_shots_last() -> None:
@@ -20,16 +20,16 @@ def test_a_lane_serves_its_most_valuable_item_first_then_rank_then_arrival_long_
 
     async def night() -> None:
         lanes = Lanes()
-        lanes.put("cdx", Work.NEW_FAILING, "long-shot", job("long-shot"), long_shot=True)
+        lanes.put("cdx", Work.NEW_FAILING, "long-shot", job("long-shot"), Place(long_shot=True))
         lanes.put("cdx", Work.LOOKUP, "alive", job("alive"))
         lanes.put("cdx", Work.SAVE, "save", job("save"))
-        lanes.put("cdx", Work.NEW_FAILING, "new-b", job("new-b"), rank=(2,))
-        lanes.put("cdx", Work.NEW_FAILING, "new-a", job("new-a"), rank=(1,))
+        lanes.put("cdx", Work.NEW_FAILING, "new-b", job("new-b"), Place(rank=(2,)))
+        lanes.put("cdx", Work.NEW_FAILING, "new-a", job("new-a"), Place(rank=(1,)))
         lanes.put("cdx", Work.BLOCKED_TEXT, "blocked", job("blocked"))
         await lanes.run()
         # with odds: a likely older failing link's copy before a long-odds ask for a newly failing one
-        lanes.put("loc", Work.NEW_FAILING, "new-unlikely", job("new-unlikely"), odds=0.2)
-        lanes.put("loc", Work.OLD_FAILING, "old-likely", job("old-likely"), odds=0.9)
+        lanes.put("loc", Work.NEW_FAILING, "new-unlikely", job("new-unlikely"), Place(odds=0.2))
+        lanes.put("loc", Work.OLD_FAILING, "old-likely", job("old-likely"), Place(odds=0.9))
         await lanes.run()
 
     asyncio.run(night())

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from archiver.support.progress import StageProgress, duration, eta
+from archiver.support.progress import Cadence, StageProgress, duration, eta
 
 
 def test_eta_from_the_pace_so_far_else_from_the_expected_rate() -> None:
@@ -25,7 +25,7 @@ def test_duration_reads_well() -> None:
 
 def test_plain_lines_show_the_time_left() -> None:
     out = io.StringIO()
-    with StageProgress("wayback lookups", 500, stream=out, every=0, rate=0.4) as bar:
+    with StageProgress("wayback lookups", 500, stream=out, cadence=Cadence(every=0, rate=0.4)) as bar:
         bar._start -= 10  # ten seconds have passed when the first lookup ends
         bar.advance()
     lines = out.getvalue().splitlines()

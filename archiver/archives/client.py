@@ -24,8 +24,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..config import Settings
 from ..models import RawExchange
+from ..options import ArchivesOptions
 from ..wayback.errors import DeadlineReached
 from ..wayback.limiter import ArchiveLimiter
 from . import linkformat
@@ -80,15 +80,15 @@ class _Lane:
 
 
 class MementoClient:
-    """All calls of one run to the other archives; ``async with MementoClient(settings, archives)``.
+    """All calls of one run to the other archives; ``async with MementoClient(options, archives)``.
 
     ``limiter`` paces the replays of the Wayback Machine's own captures: the night's, shared with the
     :class:`~archiver.wayback.client.WaybackClient` (one pace for the archive); a fresh one by default.
     """
 
-    def __init__(self, settings: Settings, archives: list[Archive], *, deadline: float | None = None,
+    def __init__(self, options: ArchivesOptions, archives: list[Archive], *, deadline: float | None = None,
                  limiter: ArchiveLimiter | None = None) -> None:
-        self.settings = settings
+        self.options = options
         self.limiter = limiter if limiter is not None else ArchiveLimiter()
         self.archives = {a.id: a for a in archives}
         self.deadline = deadline
@@ -102,7 +102,7 @@ class MementoClient:
         self.rested: dict[str, str] = {}
 
     def per_minute(self, archive: Archive) -> float:
-        return self.settings.archive_per_minute or archive.per_minute
+        return self.options.archive_per_minute or archive.per_minute
 
     @property
     def fetcher(self) -> Fetcher:
@@ -111,11 +111,11 @@ class MementoClient:
         if self._fetcher is None:
             from ..liveness.fetcher import Fetcher
 
-            settings, timeout = self.settings, self.settings.archive_timeout
-            self._fetcher = Fetcher(dataclasses.replace(
-                settings, connect_timeout=min(settings.connect_timeout, timeout),
-                read_timeout=min(settings.read_timeout, timeout), total_timeout=timeout, per_host_gap=0.0,
-                per_host_concurrency=max(settings.per_host_concurrency, 2)))
+            fetch, timeout = self.options.wayback.fetch, self.options.archive_timeout
+            self._fetcher = Fetcher(dataclasses.replace(  # this client's own copy of the fetch options
+                fetch, connect_timeout=min(fetch.connect_timeout, timeout),
+                read_timeout=min(fetch.read_timeout, timeout), total_timeout=timeout, per_host_gap=0.0,
+                per_host_concurrency=max(fetch.per_host_concurrency, 2)))
         return self._fetcher
 
     async def __aenter__(self) -> MementoClient:
@@ -133,7 +133,7 @@ class MementoClient:
         Replays of the Wayback Machine's captures take the replay pace of the night's limiter, which the Wayback
         client shares (one pace for the archive, whichever stage asks)."""
         if archive.id == WAYBACK_ID:
-            await self.limiter.acquire("replay", self.settings.replay_per_minute, self.deadline)
+            await self.limiter.acquire("replay", self.options.wayback.replay_per_minute, self.deadline)
             self.calls[archive.id] += 1
             self.starts.setdefault(archive.id, []).append(time.monotonic())
             return
@@ -150,7 +150,7 @@ class MementoClient:
 
     def _failed(self, archive: Archive, why: str) -> str:
         self.failures[archive.id] += 1
-        if self.failures[archive.id] >= self.settings.archive_max_failures and archive.id not in self.rested:
+        if self.failures[archive.id] >= self.options.archive_max_failures and archive.id not in self.rested:
             self.rested[archive.id] = f"{self.failures[archive.id]} failures in a row ({why})"
         return why
 

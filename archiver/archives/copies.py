@@ -12,26 +12,25 @@ snapshot store's never-worse rule. :class:`Copies` is the state these need; the 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..config import Settings
 from ..history.archives_record import ArchivedCapture, ArchivesRecord
 from ..history.linkstate import LinkState
-from ..history.store import StateStore
 from ..history.wayback_record import Known
 from ..models import Finding, Link
+from ..options import ArchivesOptions, WaybackOptions
 from ..snapshots.extract import Extraction, ExtractOptions
 from ..snapshots.pool import OnDemandExtractor
-from ..snapshots.store import Capture, SnapshotAction, SnapshotStore, stored_text
+from ..snapshots.store import Capture, SnapshotAction, stored_text
 from ..support.timefmt import iso
 from ..timeline.catalog import canonical_url, parse_archive_url
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
 from ..wayback.rescue import not_the_page
+from ..wayback.run import StageInput
 from .client import MementoClient, MementoReplay
 from .registry import Archive
 
@@ -59,11 +58,11 @@ class ArchivesOutcome:
                 f"{s['declared_checked']} declared archive URLs checked in {self.seconds:.1f}s")
 
 
-def wayback_archive(settings: Settings) -> Archive:
+def wayback_archive(options: WaybackOptions) -> Archive:
     """The Wayback Machine as a Memento archive, for replays of its known captures (pywb URL scheme)."""
-    return Archive(id=WAYBACK, name="Wayback Machine", base=settings.wayback_url.rstrip("/"),
+    return Archive(id=WAYBACK, name="Wayback Machine", base=options.wayback_url.rstrip("/"),
                    timemap="{base}/web/timemap/link/{url}", memento="{base}/web/{timestamp}/{url}",
-                   raw="{base}/web/{timestamp}id_/{url}", per_minute=settings.replay_per_minute)
+                   raw="{base}/web/{timestamp}id_/{url}", per_minute=options.replay_per_minute)
 
 
 def archive_name(archive_id: str | None, archives: dict[str, Archive] | None = None) -> str:
@@ -77,14 +76,15 @@ def archive_name(archive_id: str | None, archives: dict[str, Archive] | None = N
 class Copies:
     """The state of one run of the other archives that judging and keeping copies needs."""
 
-    def __init__(self, settings: Settings, store: StateStore, snapshots: SnapshotStore, client: MementoClient,
-                 archives: list[Archive], now: dt.datetime, deadline: float | None) -> None:
-        self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
+    def __init__(self, options: ArchivesOptions, given: StageInput, client: MementoClient, archives: list[Archive],
+                 deadline: float | None) -> None:
+        self.options, self.store, self.snapshots, self.client = options, given.store, given.snapshot_store, client
         self.archives = {a.id: a for a in archives}
-        self.wayback = wayback_archive(settings)
-        self.now, self.deadline = now, deadline
+        self.wayback = wayback_archive(options.wayback)
+        self.now, self.deadline = given.now, deadline
         self.out = ArchivesOutcome()
-        self.extractor = OnDemandExtractor(ExtractOptions.from_settings(settings), settings.extract_timeout)
+        text = options.wayback.text
+        self.extractor = OnDemandExtractor(ExtractOptions.from_options(text), text.extract_timeout)
 
     def late(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -170,12 +170,12 @@ class Copies:
             return why
         self.mark(link, state, capture, None)
         if rescue:
-            await self.store_text(link, state, capture, archive, replay, extraction)
+            await self.store_text(link, state, capture, replay, extraction)
         return None
 
     def mark(self, link: Link, state: LinkState, capture: ArchivedCapture, why: str | None) -> None:
         if capture.archive == WAYBACK:
-            base = self.settings.wayback_url.rstrip("/")
+            base = self.options.wayback.wayback_url.rstrip("/")
             if why is None:
                 policy.mark_verified(state, link, capture.timestamp, base)
             else:
@@ -208,8 +208,12 @@ class Copies:
             return why
         return extraction
 
-    async def store_text(self, link: Link, state: LinkState, capture: ArchivedCapture, archive: Archive,
-                         replay: MementoReplay, extraction: Extraction) -> None:
+    async def store_text(self, link: Link, state: LinkState, capture: ArchivedCapture, replay: MementoReplay,
+                         extraction: Extraction) -> None:
+        """Keep the verified capture's text as the link's snapshot (its archive named as the origin)."""
+        archive = self.archive(capture.archive)
+        if archive is None:  # judged, so known: the archive list does not change within a run
+            return
         is_wayback = archive.id == WAYBACK
         memento = archive.memento_url(capture.timestamp, link.url) if is_wayback else capture.url
         snap = Capture(url=link.url, normalized_url=link.normalized_url,

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from ..config import ConfigError, Settings
+from ..errors import ConfigError
+from ..options import ArchivesOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,9 @@ def shipped_text() -> str:
     return resources.files("archiver").joinpath("data/archives.yaml").read_text("utf-8")
 
 
-def load_archives(settings: Settings) -> list[Archive]:
+def load_archives(options: ArchivesOptions) -> list[Archive]:
     """The archives this run may ask, in list order (see the module docstring)."""
-    path: Path | None = settings.archives_file
+    path: Path | None = options.archives_file
     where = str(path) if path else "archiver/data/archives.yaml"
     try:
         data = yaml.safe_load(path.read_text("utf-8") if path else shipped_text())
@@ -81,7 +82,7 @@ def load_archives(settings: Settings) -> list[Archive]:
     if not isinstance(data, list):
         raise ConfigError(f"{where}: expected a list of archives")
     archives = [_archive(entry, where) for entry in data]
-    wanted = [name.strip() for name in settings.archives if name.strip()]
+    wanted = [name.strip() for name in options.archives if name.strip()]
     if wanted != ["all"]:
         known = {a.id for a in archives}
         unknown = [w for w in wanted if w not in known]
@@ -89,7 +90,7 @@ def load_archives(settings: Settings) -> list[Archive]:
             raise ConfigError(f"setting 'archives': unknown archive {', '.join(unknown)} (known: {', '.join(known)})")
         archives = [a for a in archives if a.id in wanted]
     overrides: dict[str, str] = {}
-    for item in settings.archive_base_urls:
+    for item in options.archive_base_urls:
         name, sep, base = item.partition("=")
         if not sep or not base.strip():
             raise ConfigError(f"setting 'archive_base_urls': expected id=URL, got {item!r}")

@@ -21,7 +21,6 @@ its time, so a night cut short resumes with the archives not asked yet."""
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import time
 import zlib
@@ -29,22 +28,18 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TextIO
 
-from ..config import Settings
 from ..history.archives_record import ArchivedCapture, ArchivesRecord
 from ..history.linkstate import LinkState
 from ..history.schedule import has_text, work_for
-from ..history.store import StateStore
 from ..models import FAILING_STATUSES, Link, LinkStatus
-from ..snapshots.store import SnapshotStore
-from ..support.lanes import Item, Lane, LanePart, Lanes, Work
+from ..options import ArchivesOptions
+from ..support.lanes import Item, Lane, LanePart, Lanes, Place, Work
 from ..support.timefmt import iso, parse_iso
-from ..timeline.catalog import Catalog
 from ..wayback import policy
 from ..wayback.errors import DeadlineReached
 from ..wayback.limiter import ArchiveLimiter
-from ..wayback.run import REPLAY, WaybackOutcome
+from ..wayback.run import REPLAY, StageInput, WaybackOutcome
 from .client import MementoClient, TimeMap
 from .copies import NOTE_PREFIX, WAYBACK, ArchivesOutcome, Copies, archive_name
 from .findings import archive_findings
@@ -102,10 +97,12 @@ class _Ask:
 class _Run(Copies):
     """One night of the other archives: links offered, placed on their likeliest archive's lane, asked."""
 
-    def __init__(self, settings: Settings, store: StateStore, snapshots: SnapshotStore, client: MementoClient,
-                 archives: list[Archive], now: dt.datetime, lanes: Lanes, wayback_down: bool) -> None:
-        super().__init__(settings, store, snapshots, client, archives, now, lanes.deadline)
-        self.lanes, self.wayback_down = lanes, wayback_down
+    def __init__(self, options: ArchivesOptions, given: StageInput, client: MementoClient, archives: list[Archive],
+                 lanes: Lanes) -> None:
+        super().__init__(options, given, client, archives, lanes.deadline)
+        self.lanes = lanes
+        #: the Wayback Machine cannot be reached in this run: every failing link without a verified copy asks
+        self.wayback_down = False
         #: links whose Wayback lookup failed in this run (the others stand in for them too)
         self.wayback_failed: set[str] = set()
         self.refusals: Counter[str] = Counter()
@@ -117,7 +114,7 @@ class _Run(Copies):
         #: links queued per site (not taken yet): what learning where a site's pages are is worth
         self.waiting: Counter[str] = Counter()
         self.rates = HitRates()
-        for state in store.states.values():
+        for state in given.store.states.values():
             self.rates.learn(state, self.archives)
         for archive in archives:  # a TimeMap and a replay a link, as a rule
             # two workers: one request in flight per archive (the client's rule) while another link's capture
@@ -152,7 +149,7 @@ class _Run(Copies):
             stale = asked is None or (first is not None and asked < first)
             unknown = rec is not None and archive_id in rec.unknown
             if stale or unknown or policy.cycle_due("archives " + state.normalized_url, when, self.now,
-                                                    self.settings.wayback_recheck_days / 4):
+                                                    self.options.wayback.wayback_recheck_days / 4):
                 due.add(archive_id)
         return due
 
@@ -171,7 +168,8 @@ class _Run(Copies):
         rec = state.archives
         if declared and key not in self.declared_queued and (
                 rec is None or set(rec.declared) != {u for u, _ in declared}
-                or policy.cycle_due("declared " + key, rec.looked_up, self.now, self.settings.wayback_recheck_days)):
+                or policy.cycle_due("declared " + key, rec.looked_up, self.now,
+                                    self.options.wayback.wayback_recheck_days)):
             self.declared_queued.add(key)
             self.lanes.put(declared[0][1].id, Work.DECLARED, key, partial(self.check_declared, link, state, declared))
         if self.wants_copy(state):
@@ -180,7 +178,8 @@ class _Run(Copies):
             want = self.want(link, state, Work.BLOCKED_TEXT, "text")
             if not self.wayback_down and any(c.usable for c in policy.known(state.wayback)):
                 self.offered.add(key)  # the Wayback Machine's known captures first
-                self.lanes.put(REPLAY, want.work, key, partial(self.wayback_text, want), rank=(want.order,))
+                self.lanes.put(REPLAY, want.work, key, partial(self.wayback_text, want),
+                               Place(rank=(want.order,)))
                 return
         else:
             return
@@ -213,8 +212,8 @@ class _Run(Copies):
             return
         archive_id, host = order[0], want.host
         self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
-                       rank=(want.order,), odds=self.odds(host, archive_id),
-                       long_shot=self.rates.missed(host, archive_id))
+                       Place(rank=(want.order,), odds=self.odds(host, archive_id),
+                             long_shot=self.rates.missed(host, archive_id)))
         self.waiting[host] += 1
 
     def odds(self, host: str, archive_id: str) -> float:
@@ -311,7 +310,7 @@ class _Run(Copies):
         if self.rates.missed(host, archive_id) and archive_id not in want.deferred:
             want.deferred.add(archive_id)
             self.lanes.put(archive_id, want.work, want.link.normalized_url, _Ask(self, want, archive_id),
-                           rank=(want.order,), odds=self.rates.score(host, archive_id), long_shot=True)
+                           Place(rank=(want.order,), odds=self.rates.score(host, archive_id), long_shot=True))
             return True
         return False
 
@@ -422,7 +421,7 @@ class _Run(Copies):
 class ArchivesNight(LanePart[_Run]):
     """The other archives' part of a night, on the night's lanes (one lane per archive)::
 
-        part = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
+        part = ArchivesNight(options, StageInput(catalog, store, snapshot_store, now), lanes=lanes)
         async with part as run:
             wayback_run.handoff = run.offer      # links the Wayback Machine is done with
             await lanes.run()
@@ -434,16 +433,15 @@ class ArchivesNight(LanePart[_Run]):
     given). A ``client`` passed in keeps its own.
     """
 
-    def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
-                 now: dt.datetime, lanes: Lanes, wayback_down: bool = False,
+    def __init__(self, options: ArchivesOptions, given: StageInput, *, lanes: Lanes,
                  client: MementoClient | None = None, limiter: ArchiveLimiter | None = None) -> None:
         self.started = time.monotonic()
-        self.catalog, self.store = catalog, store
-        self.archives = load_archives(settings)
+        self.catalog, self.store = given.catalog, given.store
+        self.archives = load_archives(options)
         self.own = client is None
-        self.client = client or MementoClient(settings, self.archives, deadline=lanes.deadline, limiter=limiter)
+        self.client = client or MementoClient(options, self.archives, deadline=lanes.deadline, limiter=limiter)
         self.client.deadline = lanes.deadline
-        self.run = _Run(settings, store, snapshot_store, self.client, self.archives, now, lanes, wayback_down)
+        self.run = _Run(options, given, self.client, self.archives, lanes)
 
     def wayback_unreachable(self) -> None:
         """The Wayback Machine cannot be reached in this run: every failing link without a verified copy is
@@ -472,20 +470,17 @@ class ArchivesNight(LanePart[_Run]):
         return out
 
 
-async def archives_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
-                         now: dt.datetime, wayback: WaybackOutcome | None = None, deadline: float | None = None,
-                         stream: TextIO | None = None, client: MementoClient | None = None,
-                         limiter: ArchiveLimiter | None = None) -> ArchivesOutcome:
+async def archives_stage(options: ArchivesOptions, given: StageInput, *, wayback: WaybackOutcome | None = None,
+                         deadline: float | None = None, client: MementoClient | None = None) -> ArchivesOutcome:
     """Ask the other archives alone (see the module docstring); ``wayback`` is the Wayback stage's outcome of
     this run (its ``unreachable`` turns on the lookups of every failing link without a verified copy). Replays
-    of the Wayback Machine's captures are paced by ``limiter``, or by a limiter of its own when none is passed."""
+    of the Wayback Machine's captures are paced by a limiter of its own (``client``'s when one is passed)."""
     lanes = Lanes(deadline)
-    part = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, client=client,
-                         limiter=limiter if limiter is not None else ArchiveLimiter(),
-                         wayback_down=bool(wayback is not None and wayback.unreachable))
+    part = ArchivesNight(options, given, lanes=lanes, client=client, limiter=ArchiveLimiter())
     if wayback is not None:
+        part.run.wayback_down = wayback.unreachable
         part.run.wayback_failed = set(wayback.lookup_failed)
     async with part as run:
-        run.offer_all(catalog.links)
+        run.offer_all(given.catalog.links)
         await lanes.run()
     return part.outcome()

@@ -47,7 +47,7 @@ from .names import name_tokens, name_variants, names_match, primary_name
 from .registry import MEDIA_KINDS, Match, Publisher, Registry
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..options import AuditOptions
 
 #: A cited title and the page's title disagree when they share fewer than a third of
 #: the shorter one's content words (site-name suffixes and stop words dropped). Chosen
@@ -156,8 +156,9 @@ class _Ctx:
     page: PageMeta | None
     out: list[Finding]
 
-    def add(self, kind: FindingKind, message: str, *, expected: object = None, actual: object = None,
-            fix: str | None = None, severity: Severity | None = None) -> None:
+    # more than 5 arguments (PLR0913): keyword-only, the optional fields of the one Finding it adds
+    def add(self, kind: FindingKind, message: str, *, expected: object = None,  # noqa: PLR0913
+            actual: object = None, fix: str | None = None, severity: Severity | None = None) -> None:
         self.out.append(Finding(
             kind=kind, severity=severity or FINDING_SEVERITY[kind], message=f"source {self.source.index}: {message}",
             file=self.event.file, line=self.source.line, event=self.event.id, source_index=self.source.index,
@@ -446,10 +447,10 @@ def audit(
     catalog: Catalog,
     registry: Registry,
     pages: Mapping[str, PageMeta] | None = None,
-    settings: Settings | None = None,
+    options: AuditOptions | None = None,
 ) -> list[Finding]:
     """Audit every citation; ``pages`` maps a link's ``normalized_url`` to its snapshot's metadata."""
-    tolerance = settings.date_tolerance_days if settings is not None else DEFAULT_DATE_TOLERANCE_DAYS
+    tolerance = options.date_tolerance_days if options is not None else DEFAULT_DATE_TOLERANCE_DAYS
     by_citation = _links_by_citation(catalog)
     lookups: dict[str, Match | None] = {}
     out: list[Finding] = []

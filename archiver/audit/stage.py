@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..config import Settings
 from ..models import Event, Finding, Link, PageMeta
+from ..options import AuditOptions
 from ..timeline.catalog import Catalog
 from .registry import Match, Registry, RegistryError, load_registry
 from .rules import audit
@@ -33,17 +33,17 @@ class AuditOutcome:
     seconds: float = 0.0
 
 
-def page_meta(settings: Settings, keys: Iterable[str], store: SnapshotStore | None = None) -> dict[str, PageMeta]:
+def page_meta(options: AuditOptions, keys: Iterable[str], store: SnapshotStore | None = None) -> dict[str, PageMeta]:
     """What each link's stored snapshot says about its page (none when there is no store yet).
 
     ``store``: the run's snapshot store, when it has one (its directory walk is reused).
     """
-    if not settings.snapshots.is_dir():
+    if not options.snapshots.is_dir():
         return {}
     if store is None:
         from ..snapshots.store import SnapshotStore
 
-        store = SnapshotStore(settings.snapshots)
+        store = SnapshotStore(options.snapshots)
     return store.page_meta(keys)
 
 
@@ -63,18 +63,18 @@ def outlets(links: Iterable[Link], registry: Registry | None) -> dict[str, dict[
     return out
 
 
-def audit_stage(settings: Settings, events: list[Event], catalog: Catalog, scope: list[Link] | None = None,
+def audit_stage(options: AuditOptions, events: list[Event], catalog: Catalog, scope: list[Link] | None = None,
                 snapshot_store: SnapshotStore | None = None) -> AuditOutcome:
     """Citation findings and outlets for the links in ``scope`` (all links when None)."""
     t0 = time.monotonic()
     links = catalog.links if scope is None else scope
     try:
-        registry = load_registry(settings.registry)
+        registry = load_registry(options.registry)
     except RegistryError as exc:
         return AuditOutcome(outlets=outlets(links, None), note=f"citation audit skipped: {exc}",
                             seconds=time.monotonic() - t0)
-    pages = page_meta(settings, (link.normalized_url for link in links if link.checkable), snapshot_store)
-    findings = audit(events, catalog, registry, pages=pages, settings=settings)
+    pages = page_meta(options, (link.normalized_url for link in links if link.checkable), snapshot_store)
+    findings = audit(events, catalog, registry, pages=pages, options=options)
     if scope is not None:
         cited = {(c.file, c.source_index) for link in scope for c in link.citations}
         findings = [f for f in findings if (f.file, f.source_index) in cited]

@@ -17,8 +17,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import Settings
 from ..models import FAILING_STATUSES, CheckResult, LinkStatus
+from ..options import HistoryOptions
 from ..support.timefmt import iso, parse_iso
 from .archives_record import ArchivesRecord
 from .wayback_record import WaybackRecord
@@ -162,7 +162,8 @@ def new_state(url: str, normalized_url: str, now: dt.datetime) -> LinkState:
     return LinkState(url=url, normalized_url=normalized_url, first_seen=iso(now))
 
 
-def apply_result(state: LinkState, result: CheckResult, settings: Settings, *, counted: bool = True) -> list[Change]:
+def apply_result(state: LinkState, result: CheckResult, options: HistoryOptions, *,
+                 counted: bool = True) -> list[Change]:
     """Record one verdict in ``state`` (in place) and say what changed.
 
     ``counted`` is False for checks made while the network was offline or degraded:
@@ -200,7 +201,7 @@ def apply_result(state: LinkState, result: CheckResult, settings: Settings, *, c
             state.first_failed = when
         if not was_failing and state.failures == 1:
             changes.append(Change(state.normalized_url, "newly_failing", result.status, previous))
-        if not state.confirmed and is_confirmable(state, result.checked_at, settings):
+        if not state.confirmed and is_confirmable(state, result.checked_at, options):
             state.confirmed = True
             changes.append(Change(state.normalized_url, "newly_confirmed", result.status, previous))
     # blocked / error, and failures seen while the network was down: recorded, but the
@@ -210,12 +211,12 @@ def apply_result(state: LinkState, result: CheckResult, settings: Settings, *, c
     return changes
 
 
-def is_confirmable(state: LinkState, now: dt.datetime, settings: Settings) -> bool:
+def is_confirmable(state: LinkState, now: dt.datetime, options: HistoryOptions) -> bool:
     first = parse_iso(state.first_failed)
     if first is None:
         return False
     span_days = (now - first).total_seconds() / 86400
-    return state.failures >= settings.confirm_checks and span_days >= settings.confirm_days
+    return state.failures >= options.confirm_checks and span_days >= options.confirm_days
 
 
 def _append_history(state: LinkState, result: CheckResult, when: str, *, counted: bool) -> None:

@@ -11,8 +11,8 @@ import datetime as dt
 import hashlib
 from enum import IntEnum
 
-from ..config import Settings
 from ..models import FAILING_STATUSES, LinkStatus
+from ..options import HistoryOptions
 from ..support.lanes import Work
 from ..support.timefmt import parse_iso
 from .linkstate import LinkState
@@ -60,7 +60,7 @@ def _cycle_due(state: LinkState, now: dt.datetime, days: float) -> bool:
     return age_days >= 20 / 24 and now.date().toordinal() % cycle == night_bucket(state.normalized_url, cycle)
 
 
-def rested(state: LinkState, now: dt.datetime, settings: Settings) -> bool:
+def rested(state: LinkState, now: dt.datetime, options: HistoryOptions) -> bool:
     """Whether a failing or inconclusive link has waited ``failing_recheck_hours`` since its last check.
 
     A same-night rerun (a retried CI job) does not check again what the first run checked a few
@@ -72,17 +72,17 @@ def rested(state: LinkState, now: dt.datetime, settings: Settings) -> bool:
     last = parse_iso(state.last_checked)
     if last is None or (state.history and not state.history[-1].counted):
         return True
-    return (now - last).total_seconds() >= settings.failing_recheck_hours * 3600
+    return (now - last).total_seconds() >= options.failing_recheck_hours * 3600
 
 
 def resting(states: dict[str, LinkState], normalized_urls: list[str], now: dt.datetime,
-            settings: Settings) -> tuple[int, dt.datetime | None]:
+            options: HistoryOptions) -> tuple[int, dt.datetime | None]:
     """Failing or inconclusive links not due now only because they were checked less than
     ``failing_recheck_hours`` ago: how many, and when the first of them is due again."""
     count, first = 0, None
     for key in normalized_urls:
         state = states.get(key)
-        if state is None or due_priority(state, now, settings) is not None or state.confirmed:
+        if state is None or due_priority(state, now, options) is not None or state.confirmed:
             continue
         if not (state.failing or state.failures or state.status in _UNSETTLED):
             continue
@@ -90,36 +90,36 @@ def resting(states: dict[str, LinkState], normalized_urls: list[str], now: dt.da
         if last is None:
             continue
         count += 1
-        again = last + dt.timedelta(hours=settings.failing_recheck_hours)
+        again = last + dt.timedelta(hours=options.failing_recheck_hours)
         first = again if first is None or again < first else first
     return count, first
 
 
-def due_priority(state: LinkState | None, now: dt.datetime, settings: Settings) -> CheckPriority | None:
+def due_priority(state: LinkState | None, now: dt.datetime, options: HistoryOptions) -> CheckPriority | None:
     """The link's priority when a check is due now, else None."""
     if state is None or state.last_checked is None:
         return CheckPriority.NEW
-    if settings.snapshot_pages and state.status == LinkStatus.ALIVE and state.extracted != state.last_checked:
+    if options.snapshot_pages and state.status == LinkStatus.ALIVE and state.extracted != state.last_checked:
         # its page was checked but never reached the snapshot store (a killed run): due at once, no wait
         return CheckPriority.FAILING
     if state.confirmed:
-        return CheckPriority.DEAD if _cycle_due(state, now, settings.dead_recheck_days) else None
+        return CheckPriority.DEAD if _cycle_due(state, now, options.dead_recheck_days) else None
     if state.failing or state.failures:
-        return CheckPriority.FAILING if rested(state, now, settings) else None
+        return CheckPriority.FAILING if rested(state, now, options) else None
     if state.status in _UNSETTLED:
-        return CheckPriority.ERROR if rested(state, now, settings) else None
+        return CheckPriority.ERROR if rested(state, now, options) else None
     # alive, blocked and invalid (refused for safety): every recheck_days, spread over the nights
-    return CheckPriority.STALE if _cycle_due(state, now, settings.recheck_days) else None
+    return CheckPriority.STALE if _cycle_due(state, now, options.recheck_days) else None
 
 
 def select_due(
-    states: dict[str, LinkState], normalized_urls: list[str], now: dt.datetime, settings: Settings,
+    states: dict[str, LinkState], normalized_urls: list[str], now: dt.datetime, options: HistoryOptions,
 ) -> list[str]:
     """Normalized URLs due now, most urgent first (stable within a priority: oldest check first)."""
     due: list[tuple[int, str, int, str]] = []
     for order, key in enumerate(normalized_urls):
         state = states.get(key)
-        priority = due_priority(state, now, settings)
+        priority = due_priority(state, now, options)
         if priority is not None:
             last = state.last_checked if state and state.last_checked else ""
             due.append((priority, last, order, key))

@@ -8,9 +8,10 @@ import asyncio
 import ssl
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from ..config import Settings
 from ..models import CheckResult, Link, LinkStatus
+from ..options import CheckOptions
 from ..timeline.catalog import host_of
 from .check import Checker
 from .network import CheckRun, NetworkMonitor, NetworkState
@@ -46,16 +47,20 @@ def downgrade_connection_failures(results: Iterable[CheckResult], network: Netwo
     return changed
 
 
-async def check_links(
-    links: Iterable[Link],
-    settings: Settings,
-    *,
-    on_result: ResultCallback | None = None,
-    keep_bodies: bool = True,
-    stop_when_offline: bool = True,
-    deadline: float | None = None,
-    ssl_context: ssl.SSLContext | None = None,
-) -> CheckRun:
+@dataclass(frozen=True)
+class BatchRules:
+    """How one batch runs, beyond the checker's options: live pages keep their body (``keep_bodies``, for the
+    snapshot stage), the run stops once the first hosts show the network offline (``stop_when_offline``) or
+    at ``deadline`` (a ``time.monotonic()`` value); ``ssl_context`` replaces the default trust (tests)."""
+
+    keep_bodies: bool = True
+    stop_when_offline: bool = True
+    deadline: float | None = None
+    ssl_context: ssl.SSLContext | None = None
+
+
+async def check_links(links: Iterable[Link], options: CheckOptions, *, on_result: ResultCallback | None = None,
+                      rules: BatchRules = BatchRules()) -> CheckRun:
     """Check every link politely and concurrently; decide the network state.
 
     ``on_result(link, result)`` is called as each verdict arrives. Those verdicts are
@@ -65,20 +70,21 @@ async def check_links(
     :attr:`CheckRun.results` are final.
 
     The run stops early (``complete=False``) when the first ``network_sample_hosts``
-    hosts show the network is offline (unless ``stop_when_offline`` is False), or at
-    ``deadline`` (a ``time.monotonic()`` value).
+    hosts show the network is offline (unless ``rules.stop_when_offline`` is False), or at
+    ``rules.deadline`` (a ``time.monotonic()`` value).
     """
+    deadline = rules.deadline
     started = time.monotonic()
     ordered = interleave_by_host(links)
-    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), settings)
-    verdicts = _Verdicts(monitor, on_result, stop_when_offline)
+    monitor = NetworkMonitor((link.host or host_of(link.url) for link in ordered if link.checkable), options)
+    verdicts = _Verdicts(monitor, on_result, rules.stop_when_offline)
     queue: asyncio.Queue[tuple[Link, CheckResult]] = asyncio.Queue()
 
-    async with Checker(settings, ssl_context=ssl_context, keep_bodies=keep_bodies) as checker:
+    async with Checker(options, ssl_context=rules.ssl_context, keep_bodies=rules.keep_bodies) as checker:
         for link in ordered:
             if link.checkable:
                 checker.fetcher.scheduler.expect(link.host or host_of(link.url), 1)
-        tasks = [asyncio.create_task(_check_one(checker, settings, link, queue)) for link in ordered]
+        tasks = [asyncio.create_task(_check_one(checker, options, link, queue)) for link in ordered]
         try:
             for _ in range(len(tasks)):
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -107,12 +113,12 @@ async def check_links(
                     hosts=hosts)
 
 
-async def _check_one(checker: Checker, settings: Settings, link: Link,
+async def _check_one(checker: Checker, options: CheckOptions, link: Link,
                      queue: asyncio.Queue[tuple[Link, CheckResult]]) -> None:
     try:
         result = await checker.check(link)
     except Exception as exc:  # a bug must not end the run; the verdict says so
-        result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=settings.clock(),
+        result = CheckResult(url=link.url, status=LinkStatus.ERROR, checked_at=options.clock(),
                              error=f"internal error: {type(exc).__name__}: {exc}")
     queue.put_nowait((link, result))
 

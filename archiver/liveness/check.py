@@ -42,13 +42,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from ..config import Settings
 from ..models import CheckResult, Hop, Link, LinkStatus, RawHop
+from ..options import CheckOptions
 from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
 from .fetcher import Fetcher
 from .pages import PageInfo, meta_refresh, page_info, visible_text
 from .parking import on_parking_service, parked_page, parking_signs, same_page_as_probe, thin_text
-from .probe import Probe, Prober, compare_with_probe
+from .probe import PageSeen, Probe, Prober, compare_with_probe
 from .soft404 import (
     absorbed_redirect,
     consent_redirect,
@@ -195,10 +195,10 @@ def _alive_verdict(answer: Answer, moved_to: str | None, redirected: bool) -> _V
 class Checker:
     """Checks links one by one (call :meth:`check` concurrently); owns a :class:`Fetcher`."""
 
-    def __init__(self, settings: Settings, *, fetcher: Fetcher | None = None,
+    def __init__(self, options: CheckOptions, *, fetcher: Fetcher | None = None,
                  ssl_context: ssl.SSLContext | None = None, keep_bodies: bool = True) -> None:
-        self.settings = settings
-        self.fetcher = fetcher or Fetcher(settings, ssl_context=ssl_context)
+        self.options = options
+        self.fetcher = fetcher or Fetcher(options, ssl_context=ssl_context)
         self.prober = Prober(self._probe)
         self.keep_bodies = keep_bodies
         #: per origin, the home-page check shared by every 404 of that origin in this run
@@ -232,7 +232,7 @@ class Checker:
         cookies = httpx.Cookies()
         seen: set[tuple[str, tuple[tuple[str, str, str, str], ...]]] = set()
         current = url
-        for _ in range(self.settings.max_redirects + 1):
+        for _ in range(self.options.max_redirects + 1):
             chain.url = current
             # a redirect back to the same URL with new cookies is a cookie check, not a loop
             key = (current, tuple(sorted((c.domain, c.path, c.name, c.value or "") for c in cookies.jar)))
@@ -272,7 +272,7 @@ class Checker:
                 return chain
             current = target.split("#", 1)[0]
         chain.failure = FetchFailure(FailureKind.TOO_MANY_REDIRECTS,
-                                     f"too many redirects (more than {self.settings.max_redirects})", transient=False)
+                                     f"too many redirects (more than {self.options.max_redirects})", transient=False)
         return chain
 
     @staticmethod
@@ -296,7 +296,7 @@ class Checker:
     # ------------------------------------------------------------------ the soft-404 probe
 
     async def _probe(self, url: str) -> Probe:
-        chain = await self.follow(url, attempts=min(2, self.settings.attempts))
+        chain = await self.follow(url, attempts=min(2, self.options.attempts))
         probe = Probe(url=url, final_url=chain.url, redirected=bool(chain.hops))
         if chain.answer is None:
             probe.error = chain.failure.message if chain.failure else "no answer"
@@ -326,9 +326,9 @@ class Checker:
         else:
             chain = await self.follow(home.url)
             home.status, home.failure = self._home_answer(chain)
-        if home.answers or not self.settings.browser_user_agent:
+        if home.answers or not self.options.browser_user_agent:
             return home
-        chain = await self.follow(home.url, user_agent=self.settings.browser_user_agent)
+        chain = await self.follow(home.url, user_agent=self.options.browser_user_agent)
         home.browser_status, home.browser_failure = self._home_answer(chain)
         return home
 
@@ -353,7 +353,7 @@ class Checker:
         else:
             what = (f"the site answers {answer.status} to the checker and its home page fails too "
                     f"({home.failure or f'HTTP {home.status}'})")
-        if not self.settings.browser_user_agent:
+        if not self.options.browser_user_agent:
             return LinkStatus.BLOCKED, (f"{what} (not counted as dead: the browser-like home page check is off, "
                                         f"so a bot defence cannot be told from a site that is gone)")
         browser = home.browser_status
@@ -370,7 +370,7 @@ class Checker:
     async def check(self, link: Link | str) -> CheckResult:
         """Check one link. Never raises for network trouble; the verdict says what happened."""
         url = link.url if isinstance(link, Link) else link
-        checked_at = self.settings.clock()
+        checked_at = self.options.clock()
         if isinstance(link, Link) and link.invalid_reason:
             return CheckResult(url=url, status=LinkStatus.INVALID, checked_at=checked_at, error=link.invalid_reason)
         chain = await self.follow(url)
@@ -458,7 +458,7 @@ class Checker:
     async def _absorbed(self, url: str, answer: Answer, evidence: str) -> str:
         """A generic redirect's evidence, or, when every path of the old site goes to another site's home
         page, that the site was absorbed (not moved)."""
-        if self.settings.soft404_probe and "home page" in evidence and has_deep_path(url):
+        if self.options.soft404_probe and "home page" in evidence and has_deep_path(url):
             probe = await self.prober.probe(_origin(url))
             evidence = absorbed_redirect(url, answer.url, probe) or evidence
         return evidence
@@ -468,15 +468,15 @@ class Checker:
         """A soft 404 told by the page itself, or by a random path of the same host showing the same page."""
         if evidence := page_rules(url, answer.url, answer.body, info, text):
             return LinkStatus.SOFT_404, evidence, None
-        if not (self.settings.soft404_probe and has_deep_path(url) and has_deep_path(answer.url)):
+        if not (self.options.soft404_probe and has_deep_path(url) and has_deep_path(answer.url)):
             return None
         probe = await self.prober.probe(_origin(answer.url))
         if not probe.answers_2xx:
             return None
         if text is None:
             text = await _text_of(answer.body, info.encoding)
-        evidence = compare_with_probe(text, info.title, answer.url, redirected, probe,
-                                      self.settings.soft404_similarity)
+        evidence = compare_with_probe(PageSeen(text, info.title, answer.url, redirected), probe,
+                                      self.options.soft404_similarity)
         return (LinkStatus.SOFT_404, evidence, None) if evidence else None
 
     async def _parked(self, answer: Answer, info: PageInfo, text: str, redirected: bool) -> str | None:
@@ -485,7 +485,7 @@ class Checker:
         if evidence := parked_page(info, text, answer.url, redirected):
             return evidence
         signs = parking_signs(info, text, answer.url, redirected)
-        if signs is None or not (signs.says or signs.service) or not thin_text(text) or not self.settings.soft404_probe:
+        if signs is None or not (signs.says or signs.service) or not thin_text(text) or not self.options.soft404_probe:
             return None
         probe = await self.prober.probe(_origin(answer.url))
         if same_page_as_probe(info.title, text, probe):

@@ -27,6 +27,7 @@ import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -34,7 +35,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 
-from ..config import Settings
+from ..options import CheckOptions
 from ..timeline.catalog import host_of
 from .addresses import parse_networks
 from .errors import TIMEOUT_KINDS, FailureKind, FetchFailure
@@ -42,7 +43,7 @@ from .pages import page_info
 from .politeness import HostScheduler
 from .resolver import MIN_DNS_TIMEOUT, Resolver
 from .soft404 import detect_challenge
-from .transport import Answer, GuardedBackend, fetch_once, make_client
+from .transport import Answer, GuardedBackend, SendExtras, fetch_once, make_client
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504, *range(520, 530)})
 MAX_BACKOFF = 60.0
@@ -66,19 +67,26 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One GET's what and how: the URL, its host (the politeness key), cookies and User-Agent to send."""
+
+    url: str
+    key: str
+    cookies: httpx.Cookies | None
+    user_agent: str | None
+
+
 class Fetcher:
-    def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None,
+    def __init__(self, options: CheckOptions, *, ssl_context: ssl.SSLContext | None = None,
                  scheduler: HostScheduler | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.settings = settings
-        self.resolver = Resolver(timeout=max(settings.connect_timeout, MIN_DNS_TIMEOUT))
-        self.backend = GuardedBackend(self.resolver, parse_networks(settings.allow_networks))
-        self.scheduler = scheduler or HostScheduler(settings.concurrency, settings.per_host_concurrency,
-                                                    settings.per_host_gap, max_gap=settings.max_per_host_gap)
-        self.client: httpx.AsyncClient = make_client(
-            user_agent=settings.ua, connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
-            total_timeout=settings.total_timeout, concurrency=settings.concurrency, backend=self.backend,
-            ssl_context=ssl_context, per_host=settings.per_host_concurrency)
+        self.options = options
+        self.resolver = Resolver(timeout=max(options.connect_timeout, MIN_DNS_TIMEOUT))
+        self.backend = GuardedBackend(self.resolver, parse_networks(options.allow_networks))
+        self.scheduler = scheduler or HostScheduler(options.concurrency, options.per_host_concurrency,
+                                                    options.per_host_gap, max_gap=options.max_per_host_gap)
+        self.client: httpx.AsyncClient = make_client(options, self.backend, ssl_context)
         self._sleep = sleep
         self.requests = 0
         #: consecutive unanswered timeouts per host (a black-holed host would cost timeout x attempts per link)
@@ -101,13 +109,13 @@ class Fetcher:
         if (count := self._timeouts.get(key, 0)) >= HOST_TIMEOUT_LIMIT:
             raise FetchFailure(FailureKind.HOST_TIMEOUTS,
                                f"not requested: {key} timed out {count} times in a row in this run", transient=False)
-        if (pause := self.scheduler.hold_remaining(key)) > self.settings.retry_after_cap:
+        if (pause := self.scheduler.hold_remaining(key)) > self.options.retry_after_cap:
             raise FetchFailure(FailureKind.RATE_LIMITED,
                                f"not requested: {key} asked for a {pause:.0f}s pause (Retry-After), "
-                               f"longer than retry_after_cap ({self.settings.retry_after_cap:g}s)", transient=False)
+                               f"longer than retry_after_cap ({self.options.retry_after_cap:g}s)", transient=False)
 
-    async def _attempt(self, url: str, key: str, cookies: httpx.Cookies | None, user_agent: str | None = None
-                       ) -> Answer:
+    async def _attempt(self, request: _Request) -> Answer:
+        url, key = request.url, request.key
         self._check_host(key)
         async with self.scheduler.slot(key) as slot:
             try:
@@ -118,9 +126,9 @@ class Fetcher:
             self.requests += 1
             started = time.monotonic()
             try:
-                answer = await fetch_once(self.client, url, max_body=self.settings.max_body_bytes,
-                                          total_timeout=self.settings.total_timeout, cookies=cookies,
-                                          on_sent=slot.sent, before_send=slot.wait_hold, user_agent=user_agent)
+                answer = await fetch_once(self.client, url, max_body=self.options.max_body_bytes,
+                                          total_timeout=self.options.total_timeout, extras=SendExtras(
+                                              request.cookies, request.user_agent, slot.sent, slot.wait_hold))
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
                 if exc.kind in TIMEOUT_KINDS and exc.status is None:
@@ -145,7 +153,7 @@ class Fetcher:
         if answer.status not in TRANSIENT_STATUSES:
             return False
         wait = self._retry_after(answer)
-        if wait is not None and wait > self.settings.retry_after_cap:
+        if wait is not None and wait > self.options.retry_after_cap:
             return False  # the server asks for a longer pause than we may give it
         info = page_info(answer.body, answer.headers.get("content-type"))
         return detect_challenge(answer.status, answer.headers, info.title, info.head) is None
@@ -155,9 +163,9 @@ class Fetcher:
         if outcome is not None and not outcome.failed:
             wait = self._retry_after(outcome.result())
             if wait is not None:
-                return min(wait, self.settings.retry_after_cap)
+                return min(wait, self.options.retry_after_cap)
         # 2.0, not 2: int ** int is typed Any (a negative exponent gives a float)
-        base = self.settings.backoff_base * (2.0 ** (state.attempt_number - 1))
+        base = self.options.backoff_base * (2.0 ** (state.attempt_number - 1))
         return min(MAX_BACKOFF, base * random.uniform(0.5, 1.5))
 
     async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None,
@@ -165,13 +173,13 @@ class Fetcher:
         """GET ``url`` (no redirects followed) with politeness and retries; raises :class:`FetchFailure`.
 
         ``user_agent`` replaces the configured User-Agent for this request."""
-        key = host_of(url) or url
-        attempts = attempts or self.settings.attempts
+        request = _Request(url, host_of(url) or url, cookies, user_agent)
+        attempts = attempts or self.options.attempts
         # The first attempt runs directly: most requests need no retry, and setting tenacity up
         # costs more CPU than the request itself on a fast host.
         first: Answer | FetchFailure
         try:
-            first = await self._attempt(url, key, cookies, user_agent)
+            first = await self._attempt(request)
         except FetchFailure as exc:
             if not exc.transient or attempts <= 1:
                 raise
@@ -179,10 +187,9 @@ class Fetcher:
         else:
             if attempts <= 1 or not self._should_retry_answer(first):
                 return first
-        return await self._retry(url, key, cookies, attempts, first, user_agent)
+        return await self._retry(request, attempts, first)
 
-    async def _retry(self, url: str, key: str, cookies: httpx.Cookies | None, attempts: int,
-                     first: Answer | FetchFailure, user_agent: str | None = None) -> Answer:
+    async def _retry(self, request: _Request, attempts: int, first: Answer | FetchFailure) -> Answer:
         """Attempts 2..n with tenacity; attempt 1 is replayed from ``first`` so its wait rules apply."""
         replay: list[Answer | FetchFailure] = [first]
 
@@ -192,7 +199,7 @@ class Fetcher:
                 if isinstance(outcome, FetchFailure):
                     raise outcome
                 return outcome
-            return await self._attempt(url, key, cookies, user_agent)
+            return await self._attempt(request)
 
         def last_outcome(state: RetryCallState) -> Any:
             assert state.outcome is not None

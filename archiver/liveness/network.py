@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from ..config import Settings
 from ..models import UNCHECKED_STATUSES, CheckResult
+from ..options import CheckOptions
 
 NetworkStatus = Literal["ok", "degraded", "offline"]
 
@@ -39,15 +39,15 @@ class NetworkState:
     message: str | None = None
 
 
-def assess(hosts: int, failed: int, settings: Settings) -> NetworkState:
+def assess(hosts: int, failed: int, options: CheckOptions) -> NetworkState:
     status: NetworkStatus = "ok"
     if hosts and failed:
         share = failed / hosts
-        if hosts < settings.network_min_hosts:
+        if hosts < options.network_min_hosts:
             status = "offline" if failed == hosts else "ok"
-        elif share >= settings.offline_fraction:
+        elif share >= options.offline_fraction:
             status = "offline"
-        elif share >= settings.degraded_fraction:
+        elif share >= options.degraded_fraction:
             status = "degraded"
     message = None
     if status == "offline":
@@ -65,10 +65,10 @@ def counts_for_network(result: CheckResult) -> bool:
 
 
 class NetworkMonitor:
-    def __init__(self, hosts_in_order: Iterable[str], settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, hosts_in_order: Iterable[str], options: CheckOptions) -> None:
+        self.options = options
         ordered = list(dict.fromkeys(hosts_in_order))
-        self.sample = ordered[: settings.network_sample_hosts]
+        self.sample = ordered[: options.network_sample_hosts]
         self._ok: dict[str, int] = {}
         self._failed: dict[str, int] = {}
         self._seen: set[str] = set()
@@ -84,7 +84,7 @@ class NetworkMonitor:
     def _judge(self, hosts: Iterable[str]) -> NetworkState:
         seen = [h for h in hosts if h in self._ok or h in self._failed]
         failed = sum(1 for h in seen if h not in self._ok)
-        return assess(len(seen), failed, self.settings)
+        return assess(len(seen), failed, self.options)
 
     def sample_state(self) -> NetworkState | None:
         """The state judged from the sample hosts, once each has at least one result."""

@@ -129,10 +129,18 @@ class PrioritySlots:
         self._free += 1
 
 
+@dataclass(frozen=True)
+class Timing:
+    """The scheduler's clock and sleep (a test's own, to run without waiting)."""
+
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
 class HostScheduler:
-    def __init__(self, concurrency: int, per_host: int, gap: float,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, max_gap: float = 30.0) -> None:
+    def __init__(self, concurrency: int, per_host: int, gap: float, max_gap: float = 30.0,
+                 timing: Timing = Timing()) -> None:
+        clock, sleep = timing.clock, timing.sleep
         self.concurrency = concurrency
         self.per_host = per_host
         self.gap = gap

@@ -59,9 +59,19 @@ class Prober:
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
 
-def compare_with_probe(page_text: str, page_title: str, page_final: str, page_redirected: bool,
-                       probe: Probe, threshold: float) -> str | None:
+@dataclass(frozen=True, slots=True)
+class PageSeen:
+    """What the checker saw of a page, to compare with the random-path probe's answer."""
+
+    text: str
+    title: str
+    final_url: str
+    redirected: bool
+
+
+def compare_with_probe(page: PageSeen, probe: Probe, threshold: float) -> str | None:
     """Evidence that the page is what the host serves for any unknown path, else None."""
+    page_text, page_title, page_final, page_redirected = page.text, page.title, page.final_url, page.redirected
     if not probe.answers_2xx or probe.text is None:
         return None
     if page_redirected and probe.redirected and probe.final_url == page_final:

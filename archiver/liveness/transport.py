@@ -34,6 +34,7 @@ import httpcore
 import httpx
 
 from ..models import RawExchange
+from ..options import CheckOptions
 from .addresses import IPNetwork, address_problem, ip_literal
 from .errors import ConnectFailure, FailureKind, FetchFailure, TLSFailure, UnsafeAddress
 from .resolver import Resolver
@@ -381,10 +382,14 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
             await pool.aclose()
 
 
-def make_client(*, user_agent: str, connect_timeout: float, read_timeout: float, total_timeout: float,
-                concurrency: int, backend: GuardedBackend, ssl_context: ssl.SSLContext | None = None,
-                per_host: int = 2) -> httpx.AsyncClient:
+def make_client(options: CheckOptions, backend: GuardedBackend,
+                ssl_context: ssl.SSLContext | None = None) -> httpx.AsyncClient:
+    """The guarded client: ``options``' User-Agent, timeouts and connection limits (``concurrency``,
+    ``per_host_concurrency``) over ``backend``."""
+    per_host, concurrency = options.per_host_concurrency, options.concurrency
     transport = _PerOriginTransport(ssl_context, backend, per_origin=per_host * 2 + 2, max_origins=concurrency * 2 + 16)
+    connect_timeout, read_timeout, total_timeout = options.connect_timeout, options.read_timeout, options.total_timeout
+    user_agent = options.ua
     return httpx.AsyncClient(
         transport=transport,
         timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=total_timeout),
@@ -434,17 +439,25 @@ def _status_line(resp: httpx.Response) -> str:
     return resp.reason_phrase or ""
 
 
-async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, total_timeout: float,
-                     cookies: httpx.Cookies | None = None, on_sent: Callable[[], None] | None = None,
-                     before_send: Callable[[], Awaitable[None]] | None = None,
-                     user_agent: str | None = None) -> Answer:
-    """GET ``url`` once (no redirects followed), reading at most ``max_body`` decoded bytes.
+@dataclass(frozen=True, slots=True)
+class SendExtras:
+    """What one GET adds to the client's defaults: ``cookies`` to send, a ``user_agent`` replacing the
+    client's, ``on_sent`` called once the request headers are written to the socket, ``before_send``
+    awaited just before they are (connected, nothing sent yet)."""
 
-    ``on_sent`` is called once the request headers are written to the socket; ``before_send``
-    is awaited just before they are (connected, nothing sent yet). ``user_agent`` replaces
-    the client's User-Agent for this request.
+    cookies: httpx.Cookies | None = None
+    user_agent: str | None = None
+    on_sent: Callable[[], None] | None = None
+    before_send: Callable[[], Awaitable[None]] | None = None
+
+
+async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, total_timeout: float,
+                     extras: SendExtras = SendExtras()) -> Answer:
+    """GET ``url`` once (no redirects followed), reading at most ``max_body`` decoded bytes, with ``extras``.
+
     Raises :class:`FetchFailure` for every failure that produced no HTTP answer.
     """
+    cookies, user_agent, on_sent, before_send = extras.cookies, extras.user_agent, extras.on_sent, extras.before_send
     start = time.monotonic()
     status: int | None = None
     try:

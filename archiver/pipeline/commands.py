@@ -48,6 +48,23 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Streams:
+    """Where a command prints: its summary on ``out``, progress lines, warnings and problems on ``err``
+    (standard output and standard error unless given)."""
+
+    out: TextIO | None = None
+    err: TextIO | None = None
+
+    @property
+    def stdout(self) -> TextIO:
+        return self.out or sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        return self.err or sys.stderr
+
+
 def _locked(settings: Settings, err: TextIO, what: str, body: Callable[[], T]) -> T | ExitCode:
     """``body()`` under the run lock (stale report files cleaned), or ``ExitCode.FAILED`` with one line on
     ``err`` when the events folder is missing, another run holds the lock, or the run fails to write
@@ -67,38 +84,39 @@ def _locked(settings: Settings, err: TextIO, what: str, body: Callable[[], T]) -
         return ExitCode.FAILED
 
 
-def run_check(settings: Settings, *, out: TextIO | None = None, err: TextIO | None = None,
-              progress: bool = True, shard: Shard | None = None) -> int:
+def run_check(settings: Settings, *, streams: Streams = Streams(), progress: bool = True,
+              shard: Shard | None = None) -> int:
     """``archiver check``: run the night without the Wayback stage, print the summary, return the exit code."""
-    outcome = _run_night_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=False)
+    outcome = _run_night_locked(settings, streams=streams, progress=progress, shard=shard, wayback=False)
     return outcome if isinstance(outcome, int) else outcome.exit_code
 
 
-def run_pipeline(settings: Settings, *, fail_on: str = FailOn.NEVER, out: TextIO | None = None,
-                 err: TextIO | None = None, progress: bool = True, shard: Shard | None = None) -> int:
+def run_pipeline(settings: Settings, *, fail_on: str = FailOn.NEVER, streams: Streams = Streams(),
+                 progress: bool = True, shard: Shard | None = None) -> int:
     """``archiver run``: the whole pipeline, a one-screen summary, and ``--fail-on``."""
-    out = out or sys.stdout
-    outcome = _run_night_locked(settings, out=out, err=err, progress=progress, shard=shard, wayback=True, quiet=True)
+    outcome = _run_night_locked(settings, streams=streams, progress=progress, shard=shard, wayback=True)
     if isinstance(outcome, int):
         return outcome
-    print(run_summary(outcome.report, settings), file=out)
+    print(run_summary(outcome.report, settings), file=streams.stdout)
     if outcome.exit_code != ExitCode.OK:
         return outcome.exit_code
     reason = fail_reason(outcome.report, fail_on)
     if reason:
-        print(f"archiver: failing the build (--fail-on {fail_on}): {reason}", file=err or sys.stderr)
+        print(f"archiver: failing the build (--fail-on {fail_on}): {reason}", file=streams.stderr)
         return ExitCode.FINDINGS
     return ExitCode.OK
 
 
-def _run_night_locked(settings: Settings, *, out: TextIO | None, err: TextIO | None, progress: bool,
-                      shard: Shard | None, wayback: bool, quiet: bool = False) -> CheckOutcome | int:
-    out, err = out or sys.stdout, err or sys.stderr
+def _run_night_locked(settings: Settings, *, streams: Streams, progress: bool, shard: Shard | None,
+                      wayback: bool) -> CheckOutcome | int:
+    """The night under the run lock; its one-line summary printed, except with ``wayback`` (``archiver run``,
+    which prints its one-screen summary instead)."""
+    out, err = streams.stdout, streams.stderr
     outcome = _locked(settings, err, "run", lambda: asyncrun.run(
         run_night(settings, stream=err, progress=progress, shard=shard, wayback=wayback)))
     if isinstance(outcome, int):
         return outcome
-    if not quiet:
+    if not wayback:
         print(outcome.summary, file=out)
     if outcome.problem:
         print(f"archiver: {outcome.problem}", file=err)
@@ -139,7 +157,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
                finished: dt.datetime) -> None:
     """Put the Wayback stage's notes and time into ``run.json`` (so reports written later show them); a
     state without a run record (the stage run alone) gets one."""
-    from ..wayback.run import NOTE_PREFIX  # the archive client (httpx): only for the Wayback command
+    from ..wayback.run import NOTE_PREFIX  # the archive client (httpx): only for this command
 
     record = store.read_run() or {}
     record.setdefault("started_at", iso(started))
@@ -159,15 +177,16 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
     started = time.monotonic()
     deadline = started + settings.time_budget if settings.time_budget else None
 
+    from ..wayback.run import StageInput  # the archive client (httpx): only for this command
+
     def body() -> tuple[WaybackOutcome, Path]:
-        loaded, catalog = load_timeline(settings)
+        loaded, catalog = load_timeline(settings.timeline_options)
         store = StateStore(settings.snapshots).load()
         now = settings.clock()
         warcs = open_run(settings, now)  # the rescues' raw captures
         try:
-            outcome = asyncrun.run(all_archives(settings, catalog, store,
-                                                SnapshotStore.from_settings(settings, warcs=warcs),
-                                                now=now, deadline=deadline, stream=err, progress=False))
+            given = StageInput(catalog, store, SnapshotStore.from_settings(settings, warcs=warcs), now, stream=err)
+            outcome = asyncrun.run(all_archives(settings, given, deadline=deadline))
         finally:
             finish_run(warcs)
         record_run(store, outcome, started=now, finished=settings.clock())
@@ -207,11 +226,11 @@ def audit_timeline(settings: Settings) -> AuditResult:
     """``archiver audit``: publisher and tier against the registry, missing fields, archive URLs, and what
     the stored snapshots say about their pages. Raises ``RegistryError`` for an invalid registry."""
     registry = load_registry(settings.registry)
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     pages: dict[str, Any] = {}
     if settings.snapshots.is_dir():  # what the stored snapshots say about their pages: title, date, site name
         pages = SnapshotStore(settings.snapshots).page_meta(link.normalized_url for link in catalog.checkable)
-    findings = audit(loaded.events, catalog, registry, settings=settings, pages=pages)
+    findings = audit(loaded.events, catalog, registry, options=settings.audit_options, pages=pages)
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.source_index or 0))
     return AuditResult(events=len(loaded.events), citations=catalog.citations, registry=registry.sources,
                        findings=findings)
@@ -221,7 +240,7 @@ def fill_from_registry(settings: Settings) -> list[Any]:
     """``archiver audit --write``: fill missing publisher and tier from the registry, editing only those
     lines; the file edits. Raises ``RegistryError`` for an invalid registry."""
     registry = load_registry(settings.registry)
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     return apply_fills(planned_fills(loaded.events, catalog, registry), {e.path: e.file for e in loaded.events})
 
 
@@ -243,7 +262,7 @@ def annotate_citations(settings: Settings, *, write: bool) -> Annotations:
     files edited (only those lines)."""
     from ..wayback.annotate import planned_archive_urls  # the archive policy (httpx): only for this command
 
-    loaded, catalog = load_timeline(settings)
+    loaded, catalog = load_timeline(settings.timeline_options)
     plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
     result = Annotations(plan=dict(plan), display={e.path: e.file for e in loaded.events})
     if write:

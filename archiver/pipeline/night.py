@@ -43,7 +43,7 @@ from .recorder import Recorder, result_extras, select_links, waiting_note
 from .summary import ExitCode, status_counts
 
 if TYPE_CHECKING:
-    from ..wayback.run import WaybackOutcome
+    from ..wayback.run import StageInput, WaybackOutcome
 
 
 @dataclass(slots=True)
@@ -130,7 +130,7 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
         finish_run(night.warcs)  # the run's WARC file and its index, renamed into place
     night.evidence = push(StoreOptions.from_settings(settings))  # finished WARC files kept for good
     with gc_paused():  # the findings and three reports: many objects, no cycles
-        audited = audit_stage(settings, plan.loaded.events, plan.catalog,  # 6. audit
+        audited = audit_stage(settings.audit_options, plan.loaded.events, plan.catalog,  # 6. audit
                               plan.scope if shard else None, checked.snapshot_store)
         findings = collect_findings(plan, checked, audited, archived)
         report = build(night, plan, checked, archived, audited, findings)  # 7. report
@@ -140,15 +140,15 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
 
 def load(night: Night) -> tuple[LoadResult, Catalog, StateStore]:
     """1. The events, their link catalog and the stored link state."""
-    loaded, catalog = load_timeline(night.settings)
+    loaded, catalog = load_timeline(night.settings.timeline_options)
     return loaded, catalog, StateStore(night.settings.snapshots).load()
 
 
 def select(night: Night, loaded: LoadResult, catalog: Catalog, store: StateStore) -> Plan:
     """2. The links in this run's shard, those due in priority order, and the ``max_links`` cut."""
     settings = night.settings
-    scope, due = select_links(catalog.links, store, night.started_at, settings, night.shard)
-    waiting = waiting_note(store, scope, night.started_at, settings)
+    scope, due = select_links(catalog.links, store, night.started_at, settings.history_options, night.shard)
+    waiting = waiting_note(store, scope, night.started_at, settings.history_options)
     plan = Plan(loaded, catalog, store, scope, due, due, waiting=waiting)
     if settings.max_links is not None and len(due) > settings.max_links:
         plan.to_check = due[: settings.max_links]
@@ -160,11 +160,13 @@ async def check_and_snapshot(night: Night, plan: Plan) -> Checked:
     """3. Check the links, recording each verdict as it comes; 4. the live pages' text is extracted meanwhile
     (and goes on in the background while the archive lanes work: :func:`finish_snapshots` waits for it)."""
     settings = night.settings
-    recorder = Recorder(plan.store, {link.normalized_url: link for link in plan.scope}, settings, night.started_at)
+    recorder = Recorder(plan.store, {link.normalized_url: link for link in plan.scope}, settings.history_options,
+                        night.started_at)
     # the HTTP stack and the extractors are imported only when there is work for them:
     # a night with nothing due starts in a fraction of the time
-    snapshots = (SnapshotStage(settings, store=SnapshotStore.from_settings(settings, warcs=night.warcs))
-                 if settings.snapshot_pages and plan.to_check else None)
+    wanted = settings.snapshot_pages and plan.to_check
+    store = SnapshotStore.from_settings(settings, warcs=night.warcs) if wanted else None
+    snapshots = SnapshotStage(settings.snapshot_options, store=store) if store is not None else None
     try:
         run = await check(night, plan, recorder, snapshots)
     except BaseException:
@@ -195,7 +197,7 @@ async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: Snapsho
     """3. The verdicts of the links to check, each handed to the recorder and the snapshot stage."""
     if not plan.to_check:
         return nothing_checked()
-    from ..liveness.batch import check_links  # the HTTP stack: only when something is due
+    from ..liveness.batch import BatchRules, check_links  # the HTTP stack: only when something is due
 
     with StageProgress("check", len(plan.to_check), stream=night.stream, enabled=night.progress) as bar:
 
@@ -205,8 +207,8 @@ async def check(night: Night, plan: Plan, recorder: Recorder, snapshots: Snapsho
                 snapshots.offer(link, result)  # takes the body: results keep none
             bar.advance()
 
-        return await check_links(plan.to_check, night.settings, on_result=on_result,
-                                 keep_bodies=snapshots is not None, deadline=night.deadline)
+        return await check_links(plan.to_check, night.settings.check_options, on_result=on_result,
+                                 rules=BatchRules(keep_bodies=snapshots is not None, deadline=night.deadline))
 
 
 def mark_extracted(store: StateStore, processed: Iterable[str]) -> None:
@@ -225,13 +227,15 @@ async def archive(night: Night, plan: Plan, checked: Checked) -> WaybackOutcome 
         return None
     if night.progress:
         print("wayback: looking up, rescuing and saving archived copies", file=night.stream, flush=True)
+    from ..wayback.run import StageInput
+
     part = plan.catalog if night.shard is None else Catalog(links=plan.scope)
-    return await all_archives(night.settings, part, plan.store, checked.snapshot_store, now=night.started_at,
-                              deadline=night.deadline, stream=night.stream, progress=night.progress)
+    given = StageInput(part, plan.store, checked.snapshot_store, night.started_at, stream=night.stream,
+                       progress=night.progress)
+    return await all_archives(night.settings, given, deadline=night.deadline)
 
 
-async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
-                       now: dt.datetime, deadline: float | None, stream: TextIO, progress: bool) -> WaybackOutcome:
+async def all_archives(settings: Settings, given: StageInput, *, deadline: float | None) -> WaybackOutcome:
     """Every archive's work of the night on one set of lanes (:mod:`archiver.support.lanes`), all at once, the
     most valuable first: the Wayback Machine's lookups, replays, saves and polls, and each other archive
     (Memento) for what the Wayback Machine lacks, as soon as it is known to lack it. Their notes and findings
@@ -245,9 +249,9 @@ async def all_archives(settings: Settings, catalog: Catalog, store: StateStore, 
     errors: list[str] = []
     lanes.on_error = lambda lane, exc: errors.append(f"archives: an item on the {lane} lane failed: {exc!r}")
     limiter = ArchiveLimiter()  # the night's: one pace (and one 429 pause) for the Wayback Machine, both parts
-    wayback = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, stream=stream,
-                           limiter=limiter)
-    others = ArchivesNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, limiter=limiter)
+    store, stream, progress = given.store, given.out, given.progress
+    wayback = WaybackNight(settings.wayback_options, given, lanes=lanes, limiter=limiter)
+    others = ArchivesNight(settings.archives_options, given, lanes=lanes, limiter=limiter)
     async with wayback as wayback_run, others as others_run:
         others_run.wayback_failed = wayback_run.out.lookup_failed  # the same set: filled as lookups fail
         others_run.extractor = wayback_run.extractor  # one extraction worker for every archive's rescues
@@ -316,8 +320,9 @@ def collect_findings(plan: Plan, checked: Checked, audited: AuditOutcome,
     return findings
 
 
-def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None, audited: AuditOutcome,
-          findings: list[Finding]) -> dict[str, Any]:
+# more than 5 arguments (PLR0913): a step of the recipe takes the earlier steps' results by name
+def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None,  # noqa: PLR0913
+          audited: AuditOutcome, findings: list[Finding]) -> dict[str, Any]:
     """7. report.json's content: the run record, the links with their extras, the findings."""
     run, snapshots = checked.run, checked.snapshots
     info = run_info(night, plan, checked, archived, audited)
@@ -379,8 +384,9 @@ def record(night: Night, plan: Plan, report: dict[str, Any]) -> Path:
     return write_reports(report, night.settings.report_dir, events=event_views(plan.loaded.events)).json
 
 
-def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None, report: dict[str, Any],
-            path: Path) -> CheckOutcome:
+# more than 5 arguments (PLR0913): a step of the recipe takes the earlier steps' results by name
+def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None,  # noqa: PLR0913
+            report: dict[str, Any], path: Path) -> CheckOutcome:
     """The one-line summary for people and the exit code (2 when the network was offline)."""
     run, snapshots = checked.run, checked.snapshots
     counts = status_counts(run.results.values()) if plan.due else "nothing due"

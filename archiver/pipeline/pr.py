@@ -100,11 +100,22 @@ def plan_items(changes: Changes, events: list[Event]) -> tuple[list[PrItem], dic
     return items, links, touched
 
 
-def run_pr(settings: Settings, base: str, *, fmt: str = "github", output: Path | None = None,
-           summary: Path | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+@dataclass(frozen=True)
+class PrOutputs:
+    """What ``archiver pr`` writes: ``fmt`` (github annotations, text lines or JUnit XML) to ``output`` (standard
+    output when None), and the Markdown job summary appended to ``summary`` (none when None)."""
+
+    fmt: str = "github"
+    output: Path | None = None
+    summary: Path | None = None
+
+
+def run_pr(settings: Settings, base: str, *, outputs: PrOutputs = PrOutputs(), out: TextIO | None = None,
+           err: TextIO | None = None) -> int:
     """``archiver pr``: check, print the annotations (or text, or JUnit XML), write the summary; the exit code."""
     out, err = out or sys.stdout, err or sys.stderr
-    loaded, _ = load_timeline(settings)
+    fmt, output, summary = outputs.fmt, outputs.output, outputs.summary
+    loaded, _ = load_timeline(settings.timeline_options)
     try:
         changes = changed_citations(settings.events, base, loaded.events)
     except GitError as exc:
@@ -148,10 +159,11 @@ async def check_pull_request(settings: Settings, changes: Changes, events: list[
     items, links, touched = plan_items(changes, events)
     outcome = PrOutcome(changes=changes, items=items, events=len(touched))
     if links:
-        from ..liveness.batch import check_links  # the HTTP stack: only when there is a link to check
+        from ..liveness.batch import BatchRules, check_links  # the HTTP stack: only with a link to check
 
         deadline = t0 + settings.time_budget if settings.time_budget else None
-        run = await check_links(list(links.values()), settings, keep_bodies=False, deadline=deadline)
+        run = await check_links(list(links.values()), settings.check_options,
+                                rules=BatchRules(keep_bodies=False, deadline=deadline))
         outcome.network, outcome.requests = run.network.status, run.requests
         apply_verdicts(items, links, run.results, changes)
         if run.network.status == "offline":
@@ -159,7 +171,7 @@ async def check_pull_request(settings: Settings, changes: Changes, events: list[
                                "were not judged; this says nothing about the pull request's links")
         elif run.network.message:
             outcome.notes.append(run.network.message)
-    audited = audit_stage(settings, touched, build_catalog(touched))
+    audited = audit_stage(settings.audit_options, touched, build_catalog(touched))
     for item in items:
         item.findings = [f for f in audited.findings if (f.event, f.source_index) == (item.event, item.source_index)]
     if audited.note:
@@ -199,7 +211,7 @@ async def archived_copies(settings: Settings, items: list[PrItem], links: dict[s
     stored = StateStore(settings.snapshots).load() if settings.snapshots.is_dir() else None
     credentials = Credentials.from_env()
     notes: list[str] = []
-    async with WaybackClient(settings, credentials=credentials, deadline=deadline) as client:
+    async with WaybackClient(settings.wayback_options, credentials=credentials, deadline=deadline) as client:
         lookups = 0
         for item in items:
             link = by_citation.get((item.event, item.source_index))

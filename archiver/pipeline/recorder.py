@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..config import Settings
 from ..history.linkstate import Change, LinkState, apply_result, new_state
 from ..history.schedule import resting, select_due
 from ..history.shards import Shard
 from ..history.store import StateStore
 from ..liveness.network import CheckRun
 from ..models import FAILING_STATUSES, CheckResult, Link
+from ..options import HistoryOptions
 from ..support.timefmt import iso
 
 
@@ -41,8 +41,8 @@ class Recorder:
     counted that the network state would have discounted.
     """
 
-    def __init__(self, store: StateStore, links: dict[str, Link], settings: Settings, now: dt.datetime) -> None:
-        self.store, self.links, self.settings, self.now = store, links, settings, now
+    def __init__(self, store: StateStore, links: dict[str, Link], options: HistoryOptions, now: dt.datetime) -> None:
+        self.store, self.links, self.options, self.now = store, links, options, now
         self.changes: list[Change] = []
         self._pending_failures: list[tuple[LinkState, CheckResult]] = []
         self._pending_connection: list[str] = []
@@ -62,16 +62,16 @@ class Recorder:
         state = self.state_for(key)
         if result.status in FAILING_STATUSES:
             self._pending_failures.append((_copy(state), result))
-            apply_result(state, result, self.settings, counted=False)
+            apply_result(state, result, self.options, counted=False)
         else:
-            self.changes.extend(apply_result(state, result, self.settings))
+            self.changes.extend(apply_result(state, result, self.options))
         self.store.save(state)
 
     def finish(self, run: CheckRun) -> None:
         counted = run.network.status == "ok"
         for before, result in self._pending_failures:
             if counted:
-                self.changes.extend(apply_result(before, result, self.settings))
+                self.changes.extend(apply_result(before, result, self.options))
                 self.store.save(before)
         if not counted:
             # with the network down or degraded, a DNS or connection failure says nothing about
@@ -82,25 +82,25 @@ class Recorder:
             if checked is None:
                 continue
             state = self.state_for(key)
-            self.changes.extend(apply_result(state, checked, self.settings))
+            self.changes.extend(apply_result(state, checked, self.options))
             self.store.save(state)
 
 
-def select_links(catalog_links: list[Link], store: StateStore, now: dt.datetime, settings: Settings,
+def select_links(catalog_links: list[Link], store: StateStore, now: dt.datetime, options: HistoryOptions,
                  shard: Shard | None) -> tuple[list[Link], list[Link]]:
     """(links this run reports on, links due now in priority order)."""
     scope = [link for link in catalog_links if shard is None or shard.holds(link)]
     checkable = {link.normalized_url: link for link in scope if link.checkable}
-    due_keys = select_due(store.states, list(checkable), now, settings)
+    due_keys = select_due(store.states, list(checkable), now, options)
     return scope, [checkable[key] for key in due_keys]
 
 
-def waiting_note(store: StateStore, scope: list[Link], now: dt.datetime, settings: Settings) -> str | None:
+def waiting_note(store: StateStore, scope: list[Link], now: dt.datetime, options: HistoryOptions) -> str | None:
     """One line on the failing and inconclusive links left alone because they were checked a few hours
     ago (a same-night rerun), or None."""
-    count, again = resting(store.states, [link.normalized_url for link in scope if link.checkable], now, settings)
+    count, again = resting(store.states, [link.normalized_url for link in scope if link.checkable], now, options)
     if not count or again is None:
         return None
     return (f"{count} failing or inconclusive link{'s' if count != 1 else ''} checked less than "
-            f"{settings.failing_recheck_hours:g} h ago (failing_recheck_hours) not rechecked; the first is due "
+            f"{options.failing_recheck_hours:g} h ago (failing_recheck_hours) not rechecked; the first is due "
             f"again at {iso(again)}")

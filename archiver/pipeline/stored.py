@@ -37,14 +37,14 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     (as saved), when the caller has them already.
     """
     if loaded is None:
-        loaded, built = load_timeline(settings)
+        loaded, built = load_timeline(settings.timeline_options)
         catalog = catalog or built
     catalog = catalog or build_catalog(loaded.events)
     store = store or StateStore(settings.snapshots).load()
     previous = store.read_run() or {}
     findings = stored_findings(loaded, catalog, store)
     snapshot_store = SnapshotStore.from_settings(settings)
-    audited = audit_stage(settings, loaded.events, catalog, snapshot_store=snapshot_store)
+    audited = audit_stage(settings.audit_options, loaded.events, catalog, snapshot_store=snapshot_store)
     findings.extend(audited.findings)
     info = run_info_from_record(previous, settings)
     if audited.note and audited.note not in info.notes:

@@ -32,7 +32,7 @@ from .. import __version__
 from .encoding import decode
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..options import SnapshotOptions
 
 ExtractKind = Literal["html", "pdf", "text", "binary", "empty", "failed"]
 
@@ -58,10 +58,10 @@ class ExtractOptions:
     fast: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ExtractOptions:
-        return cls(max_html_bytes=settings.max_html_bytes, max_html_elements=settings.max_html_elements,
-                   max_pdf_pages=settings.max_pdf_pages, max_pdf_bytes=settings.max_pdf_bytes,
-                   thin_chars=settings.thin_chars)
+    def from_options(cls, options: SnapshotOptions) -> ExtractOptions:
+        return cls(max_html_bytes=options.max_html_bytes, max_html_elements=options.max_html_elements,
+                   max_pdf_pages=options.max_pdf_pages, max_pdf_bytes=options.max_pdf_bytes,
+                   thin_chars=options.thin_chars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,15 +207,15 @@ def thin_reason(text: str, thin_chars: int) -> str | None:
 # --------------------------------------------------------------------------- HTML
 
 _TAG_OPEN = re.compile(rb"<[A-Za-z]")
-_log_quiet = False
+_NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer")
 
 
 def _quiet_logs() -> None:
-    global _log_quiet
-    if not _log_quiet:
-        for name in ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-        _log_quiet = True
+    """The extraction libraries log only what is critical (the loggers keep the level: no flag of our own)."""
+    for name in _NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level != logging.CRITICAL:
+            logger.setLevel(logging.CRITICAL)
 
 
 def _trafilatura() -> Any:

@@ -127,19 +127,27 @@ class _Worker:
             self.process.close()
 
 
+@dataclass(frozen=True)
+class Recycle:
+    """When a worker is replaced: after ``max_tasks`` pages, or once its memory passes ``max_rss_bytes``
+    (Linux; None: never for memory)."""
+
+    max_tasks: int = 1000
+    max_rss_bytes: int | None = 1024 ** 3
+
+
 class ExtractorPool:
     """``workers`` extraction processes with a per-page ``timeout`` (seconds)."""
 
     def __init__(self, options: ExtractOptions | None = None, *, workers: int = 2, timeout: float = 20.0,
-                 target: Target = extract, max_tasks: int = 1000, max_rss_bytes: int | None = 1024 ** 3) -> None:
+                 target: Target = extract, recycle: Recycle = Recycle()) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.options = options or ExtractOptions()
         self.workers = workers
         self.timeout = timeout
         self.target = target
-        self.max_tasks = max_tasks
-        self.max_rss_bytes = max_rss_bytes
+        self.max_tasks, self.max_rss_bytes = recycle.max_tasks, recycle.max_rss_bytes
         self.stats = PoolStats()
         self._ctx = _context()
         self._queue: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()

@@ -22,8 +22,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ..config import Settings
 from ..models import CheckResult, Finding, Link, LinkStatus, RawExchange
+from ..options import CheckOptions, SnapshotOptions
 from ..support.paths import display_path
 from ..timeline.catalog import canonical_url
 from .extract import Extraction, ExtractOptions
@@ -58,12 +58,12 @@ class _Item:
 class SnapshotStage:
     """Extract and store the text of live pages while the check runs."""
 
-    def __init__(self, settings: Settings, *, store: SnapshotStore | None = None, pool: ExtractorPool | None = None,
-                 max_pending_bytes: int = MAX_PENDING_BYTES) -> None:
-        self.settings = settings
-        self.store = store or SnapshotStore.from_settings(settings)
-        self.pool = pool or ExtractorPool(ExtractOptions.from_settings(settings), workers=settings.extract_workers,
-                                          timeout=settings.extract_timeout)
+    def __init__(self, options: SnapshotOptions, *, store: SnapshotStore | None = None,
+                 pool: ExtractorPool | None = None, max_pending_bytes: int = MAX_PENDING_BYTES) -> None:
+        self.options = options
+        self.store = store or SnapshotStore.from_settings(options)
+        self.pool = pool or ExtractorPool(ExtractOptions.from_options(options), workers=options.extract_workers,
+                                          timeout=options.extract_timeout)
         self.max_inflight = 2 * self.pool.workers
         self.max_pending_bytes = max_pending_bytes
         self.outcomes: dict[str, SaveOutcome] = {}
@@ -175,7 +175,7 @@ class SnapshotStage:
         budget), pages already fetched get ``grace`` more seconds (default: ``extract_timeout``) to be
         stored; the rest are skipped (and counted)."""
         if grace is None:
-            grace = self.settings.extract_timeout
+            grace = self.options.extract_timeout
         timeout = None if deadline is None else max(0.0, deadline + grace - time.monotonic())
         try:
             async with asyncio.timeout(timeout):
@@ -277,30 +277,30 @@ class OneSnapshot:
     outcome: SaveOutcome | None
 
 
-async def snapshot_url(url: str, settings: Settings, *, store: SnapshotStore | None = None,
-                       cited_by: Iterable[str] = (), archive_urls: Iterable[str] = ()) -> OneSnapshot:
-    """Check ``url`` through the project's own checker (safety rules, allowed networks,
+async def snapshot_url(url: str, options: SnapshotOptions, checking: CheckOptions, *, cited_by: Iterable[str] = (),
+                       archive_urls: Iterable[str] = ()) -> OneSnapshot:
+    """Check ``url`` through the project's own checker (``checking``: safety rules, allowed networks,
     politeness) and store its text if the page is alive and readable."""
-    warcs = open_run(settings, settings.clock()) if store is None else None
-    store = store or SnapshotStore.from_settings(settings, warcs=warcs)
+    warcs = open_run(options, options.clock())
+    store = SnapshotStore.from_settings(options, warcs=warcs)
+    link = Link(url=url, normalized_url=canonical_url(url), archive_urls=list(archive_urls))
     try:
-        return await _snapshot_one(url, settings, store, cited_by, archive_urls)
+        return await _snapshot_one(link, options, checking, store, cited_by)
     finally:
         finish_run(warcs)
 
 
-async def _snapshot_one(url: str, settings: Settings, store: SnapshotStore, cited_by: Iterable[str],
-                        archive_urls: Iterable[str]) -> OneSnapshot:
-    normalized = canonical_url(url)
+async def _snapshot_one(link: Link, options: SnapshotOptions, checking: CheckOptions, store: SnapshotStore,
+                        cited_by: Iterable[str]) -> OneSnapshot:
     from ..liveness.check import Checker  # the HTTP stack, only when a page is fetched
 
-    async with Checker(settings, keep_bodies=True) as checker:
+    url = link.url
+    async with Checker(checking, keep_bodies=True) as checker:
         result = await checker.check(url)
     body, result.body = result.body, None
     if result.status != LinkStatus.ALIVE or not body:
         return OneSnapshot(result=result, extraction=None, outcome=None)
-    link = Link(url=url, normalized_url=normalized, archive_urls=list(archive_urls))
-    pool = ExtractorPool(ExtractOptions.from_settings(settings), workers=1, timeout=settings.extract_timeout)
+    pool = ExtractorPool(ExtractOptions.from_options(options), workers=1, timeout=options.extract_timeout)
     try:
         extraction = await asyncio.wrap_future(
             pool.submit(body, result.content_type_header or result.content_type, result.final_url or url,

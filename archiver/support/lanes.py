@@ -77,6 +77,16 @@ WEIGHTS = {Work.NEW_FAILING: 1.0, Work.BLOCKED_TEXT: 0.9, Work.OLD_FAILING: 0.8,
 Job = Callable[[], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where an item stands on its lane: by its kind's weight times ``odds`` that it gives what its kind
+    is for (1: sure), a ``long_shot`` behind the rest, then by ``rank`` (the caller's own order)."""
+
+    rank: tuple[object, ...] = ()
+    odds: float = 1.0
+    long_shot: bool = False
+
+
 @dataclass(order=True, slots=True)
 class Item:
     """One piece of work on a lane: ordered by its expected value (:data:`WEIGHTS` of its kind times its odds:
@@ -166,12 +176,10 @@ class Lanes:
                 self._spawn(lane)
         return lane
 
-    def put(self, lane: str, work: Work, key: str, job: Job, rank: tuple[object, ...] = (), *,
-            odds: float = 1.0, long_shot: bool = False) -> None:
-        """Queue ``job`` on ``lane`` (added with one worker if new): ``odds`` that it gives what its kind is for
-        (1: sure), a ``long_shot`` waits behind the rest."""
-        order = (long_shot, -round(WEIGHTS[work] * odds, 4))
-        self.add(lane).items.append(Item(order, work, rank, next(self._seq), key, job, lane))
+    def put(self, lane: str, work: Work, key: str, job: Job, place: Place = Place()) -> None:
+        """Queue ``job`` on ``lane`` (added with one worker if new), where ``place`` says."""
+        order = (place.long_shot, -round(WEIGHTS[work] * place.odds, 4))
+        self.add(lane).items.append(Item(order, work, place.rank, next(self._seq), key, job, lane))
         self._notify()
 
     def drop(self, lane: str, *, left: bool = True) -> list[Item]:

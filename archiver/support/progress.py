@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sys
 import time
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
 
@@ -45,6 +46,15 @@ def is_interactive(stream: TextIO | None = None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+@dataclass(frozen=True)
+class Cadence:
+    """How often a progress display prints (a line every ``every`` seconds at most) and the rate (items a
+    second) its first estimate assumes before any item is done (None: no estimate until then)."""
+
+    every: float = 30.0
+    rate: float | None = None
+
+
 class StageProgress:
     """``with StageProgress("check", total) as p: p.advance()``.
 
@@ -53,12 +63,12 @@ class StageProgress:
     (:func:`eta`), then one at the end. ``rate`` (items a second) gives the first estimate.
     """
 
-    def __init__(self, label: str, total: int | None, stream: TextIO | None = None, every: float = 30.0,
-                 enabled: bool = True, rate: float | None = None) -> None:
+    def __init__(self, label: str, total: int | None, stream: TextIO | None = None, enabled: bool = True,
+                 cadence: Cadence = Cadence()) -> None:
         self.label = label
         self.total = total
         self.stream = stream or sys.stderr
-        self.every = every
+        self.every, rate = cadence.every, cadence.rate
         self.enabled = enabled
         self.done = 0
         self.rate = rate

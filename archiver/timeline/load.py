@@ -33,7 +33,7 @@ from ..models import Event, Finding, FindingKind, Severity, Source
 from .catalog import Catalog, build_catalog
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..options import TimelineOptions
 
 try:  # the C parser is ~10x faster; behaviour is the same safe subset
     from yaml import CSafeLoader as _BaseLoader
@@ -518,8 +518,8 @@ class Timeline(NamedTuple):
     catalog: Catalog
 
 
-def load_timeline(settings: Settings) -> Timeline:
-    """Load the events folder as ``settings`` says (size cap, parser processes) and build the catalog."""
-    loaded = load_events(settings.events, max_file_bytes=settings.max_event_bytes,
-                         processes=settings.parse_processes)
+def load_timeline(options: TimelineOptions) -> Timeline:
+    """Load the events folder as ``options`` says (size cap, parser processes) and build the catalog."""
+    loaded = load_events(options.events, max_file_bytes=options.max_event_bytes,
+                         processes=options.parse_processes)
     return Timeline(loaded, build_catalog(loaded.events))

@@ -105,12 +105,13 @@ class HttpxCdx:
 
     async def search(self, query: CdxQuery, on_sent: Callable[[], None] | None = None) -> list[CdxRow]:
         from ..liveness.errors import FetchFailure
-        from ..liveness.transport import fetch_once
+        from ..liveness.transport import SendExtras, fetch_once
 
         url = f"{self.endpoint}?{urlencode(query.params())}"
         try:
-            answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.settings.max_body_bytes,
-                                      total_timeout=self.fetcher.settings.total_timeout, on_sent=on_sent)
+            answer = await fetch_once(self.fetcher.client, url, max_body=self.fetcher.options.max_body_bytes,
+                                      total_timeout=self.fetcher.options.total_timeout,
+                                      extras=SendExtras(on_sent=on_sent))
         except FetchFailure as exc:
             raise ArchiveError(f"CDX lookup failed: {exc.message}", transient=exc.transient) from None
         if answer.status != 200:

@@ -38,8 +38,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from ..config import Settings
 from ..models import RawExchange
+from ..options import WaybackOptions
 from .cdx import TIMESTAMP, CdxQuery, CdxRow, HttpxCdx, WaybackpyCdx
 from .errors import ArchiveError, AuthRejected, RateLimited, blocked_site, status_error
 from .limiter import STATUS_PER_MINUTE, ArchiveLimiter, Credentials, Grant
@@ -127,26 +127,26 @@ _REPLAY = re.compile(r"/web/(?P<ts>\d{1,14})(?P<flag>[a-z]{2}_)?/(?P<original>.+
 
 
 class WaybackClient:
-    """All archive calls of one run; use as ``async with WaybackClient(settings) as wb``.
+    """All archive calls of one run; use as ``async with WaybackClient(options) as wb``.
 
-    ``on_pause(seconds, what)`` is called when a 429 pauses every archive call, so the
-    caller can say so at once. ``calls`` counts calls by kind (cdx, availability,
+    ``on_pause(seconds, what)`` (an attribute the caller sets) is called when a 429 pauses every
+    archive call, so the caller can say so at once. ``calls`` counts calls by kind (cdx, availability,
     replay, save, status, user). ``limiter`` paces the calls: the night's, shared with every
     other client of the night that calls the Wayback Machine; a fresh one of its own by default.
     """
 
-    def __init__(self, settings: Settings, *, credentials: Credentials | None = None,
-                 limiter: ArchiveLimiter | None = None, cdx: str = "httpx",
-                 on_pause: Callable[[float, str], None] | None = None, deadline: float | None = None) -> None:
-        self.settings = settings
+    def __init__(self, options: WaybackOptions, *, credentials: Credentials | None = None,
+                 limiter: ArchiveLimiter | None = None, cdx: str = "httpx", deadline: float | None = None) -> None:
+        self.options = options
         self.credentials = credentials
         self.limiter = limiter if limiter is not None else ArchiveLimiter()
-        self.base = settings.wayback_url.rstrip("/")
-        self.availability_base = settings.availability_url.rstrip("/")
+        self.base = options.wayback_url.rstrip("/")
+        self.availability_base = options.availability_url.rstrip("/")
         self._cdx = cdx
         self._fetcher: Fetcher | None = None
         self._cdx_backend: HttpxCdx | WaybackpyCdx | None = None
-        self.on_pause = on_pause
+        #: called when a 429 pauses every archive call (set by the stage, to say so at once)
+        self.on_pause: Callable[[float, str], None] | None = None
         self.deadline = deadline
         self.calls: Counter[str] = Counter()
         self.rate_limited = 0
@@ -158,13 +158,13 @@ class WaybackClient:
         if self._fetcher is None:
             from ..liveness.fetcher import Fetcher
 
-            self._fetcher = Fetcher(self.settings)
+            self._fetcher = Fetcher(self.options.fetch)
         return self._fetcher
 
     @property
     def cdx_backend(self) -> HttpxCdx | WaybackpyCdx:
         if self._cdx_backend is None:
-            self._cdx_backend = (WaybackpyCdx(self.base, self.settings.ua) if self._cdx == "waybackpy"
+            self._cdx_backend = (WaybackpyCdx(self.base, self.options.fetch.ua) if self._cdx == "waybackpy"
                                  else HttpxCdx(self.fetcher, self.base))
         return self._cdx_backend
 
@@ -188,9 +188,9 @@ class WaybackClient:
     # ------------------------------------------------------------------ pacing
 
     async def _slot(self, kind: str, *, track: bool = False) -> Grant:
-        status = max(STATUS_PER_MINUTE, 5 * self.settings.save_per_minute)
-        rate = {"cdx": self.settings.cdx_per_minute, "availability": self.settings.cdx_per_minute,
-                "replay": self.settings.replay_per_minute, "save": self.settings.save_per_minute,
+        status = max(STATUS_PER_MINUTE, 5 * self.options.save_per_minute)
+        rate = {"cdx": self.options.cdx_per_minute, "availability": self.options.cdx_per_minute,
+                "replay": self.options.replay_per_minute, "save": self.options.save_per_minute,
                 "status": status, "user": status}[kind]
         # the availability API answers from the CDX index: it shares the CDX pacing; user status polls
         # share the job status pacing
@@ -201,7 +201,7 @@ class WaybackClient:
 
     def _rate_limited(self, what: str) -> None:
         self.rate_limited += 1
-        seconds = self.settings.wayback_pause
+        seconds = self.options.wayback_pause
         self.limiter.pause(seconds)
         if self.on_pause is not None:
             self.on_pause(seconds, what)
@@ -299,16 +299,16 @@ class WaybackClient:
         import httpx
 
         from ..liveness.errors import FetchFailure
-        from ..liveness.transport import Answer, fetch_once
+        from ..liveness.transport import Answer, SendExtras, fetch_once
 
         try:
             if headers:
                 request = self.fetcher.client.build_request("GET", url, headers=dict(headers))
                 response = await self.fetcher.client.send(request)
                 return Answer(url=url, status=response.status_code, reason=response.reason_phrase,
-                              headers=response.headers, body=response.content[: self.settings.max_body_bytes])
-            return await fetch_once(self.fetcher.client, url, max_body=self.settings.max_body_bytes,
-                                    total_timeout=self.settings.total_timeout, on_sent=on_sent)
+                              headers=response.headers, body=response.content[: self.options.fetch.max_body_bytes])
+            return await fetch_once(self.fetcher.client, url, max_body=self.options.fetch.max_body_bytes,
+                                    total_timeout=self.options.fetch.total_timeout, extras=SendExtras(on_sent=on_sent))
         except FetchFailure as exc:
             raise ArchiveError(self._scrub(f"{what} failed: {exc.message}"), transient=exc.transient) from None
         except httpx.HTTPError as exc:

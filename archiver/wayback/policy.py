@@ -34,11 +34,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import night_bucket
 from ..history.wayback_record import Known, WaybackRecord
 from ..models import FAILING_STATUSES, Finding, FindingKind, Link, LinkStatus, Severity
+from ..options import WaybackOptions
 from ..support.timefmt import iso, parse_iso
 from ..timeline.catalog import canonical_url, parse_archive_url
 from .cdx import CdxQuery, CdxRow
@@ -276,7 +276,8 @@ def job_age(wb: WaybackRecord | None, now: dt.datetime) -> float | None:
     return (now - submitted).total_seconds() if submitted else None
 
 
-def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, settings: Settings) -> LookupPriority | None:
+def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime,
+                    options: WaybackOptions) -> LookupPriority | None:
     """The link's lookup priority when its state calls for a CDX lookup now, else None."""
     if not link.checkable:
         return None
@@ -296,19 +297,19 @@ def lookup_priority(link: Link, state: LinkState | None, now: dt.datetime, setti
         return LookupPriority.FAILING if state.confirmed else LookupPriority.FAILING_UNCONFIRMED
     if wb.source == "availability":  # partial knowledge: ask CDX again
         return LookupPriority.RECHECK
-    days = settings.wayback_recheck_days
+    days = options.wayback_recheck_days
     if not wb.excluded and newest_ok(wb) is None:
         days /= 4
     return LookupPriority.RECHECK if recheck_due(state, now, days) else None
 
 
 def plan_lookups(links: Iterable[Link], states: Mapping[str, LinkState], now: dt.datetime,
-                 settings: Settings) -> list[Link]:
+                 options: WaybackOptions) -> list[Link]:
     """Links due for a lookup, most urgent first (newest events first within a priority)."""
     due: list[tuple[int, str, str, Link]] = []
     for link in links:
         state = states.get(link.normalized_url)
-        priority = lookup_priority(link, state, now, settings)
+        priority = lookup_priority(link, state, now, options)
         if priority is not None:
             due.append((priority, _desc(newest_cited(link)), link.normalized_url, link))
     due.sort(key=lambda t: t[:3])
@@ -370,7 +371,7 @@ def save_eligible(state: LinkState | None) -> bool:
 
 
 def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
-                  settings: Settings) -> tuple[SavePriority, str, str] | None:
+                  options: WaybackOptions) -> tuple[SavePriority, str, str] | None:
     """Sort key when ``link`` needs a Save Page Now capture, else None (see the module docstring)."""
     if state is None or not link.checkable or not save_eligible(state):
         return None
@@ -381,14 +382,14 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
         return None  # a save is already on its way: never asked twice
     error = wb.save_error
     if error is not None and (at := parse_iso(error.at)) is not None and \
-            (now - at).total_seconds() < settings.wayback_recheck_days * 86400:
+            (now - at).total_seconds() < options.wayback_recheck_days * 86400:
         return None
     saved = wb.saved
     if saved is not None and (at := parse_iso(saved.submitted)) is not None and \
-            (now - at).total_seconds() < settings.save_max_age_days * 86400:
+            (now - at).total_seconds() < options.save_max_age_days * 86400:
         return None
     newest = newest_ok(wb)
-    if newest is not None and (now - ts_datetime(newest)).total_seconds() < settings.save_max_age_days * 86400:
+    if newest is not None and (now - ts_datetime(newest)).total_seconds() < options.save_max_age_days * 86400:
         return None
     if state.status == LinkStatus.DEAD:
         if newest is not None:
@@ -402,15 +403,16 @@ def save_priority(link: Link, state: LinkState | None, now: dt.datetime,
 
 
 def needs_newest(link: Link, state: LinkState | None, rows: Iterable[CdxRow], now: dt.datetime,
-                 settings: Settings, saving: bool) -> bool:
+                 options: WaybackOptions) -> bool:
     """Whether a second query (the newest captures) is needed after a closest-to-citation lookup:
-    only to decide a save, when the first answer shows no capture recent enough."""
-    if not saving or not cited_ts(link) or not save_eligible(state):
+    only to decide a save (the caller asks only when it can save), when the first answer shows no
+    capture recent enough."""
+    if not cited_ts(link) or not save_eligible(state):
         return False
     ok = [r.timestamp for r in rows if r.ok]
     if not ok:
         return False  # nothing near the citation date means nothing at all
-    return (now - ts_datetime(max(ok))).total_seconds() >= settings.save_max_age_days * 86400
+    return (now - ts_datetime(max(ok))).total_seconds() >= options.save_max_age_days * 86400
 
 
 # --------------------------------------------------------------------------- declared archive URLs
@@ -428,7 +430,7 @@ def declared_static(link: Link, archive_url: str) -> str | None:
     return None
 
 
-def declared_due(link: Link, state: LinkState | None, now: dt.datetime, settings: Settings) -> bool:
+def declared_due(link: Link, state: LinkState | None, now: dt.datetime, options: WaybackOptions) -> bool:
     if not link.archive_urls or state is None:
         return False
     wb = state.wayback
@@ -436,7 +438,7 @@ def declared_due(link: Link, state: LinkState | None, now: dt.datetime, settings
     if set(stored) != set(link.archive_urls):
         return True
     return cycle_due("declared " + link.normalized_url, wb.declared_checked if wb is not None else None, now,
-                     settings.wayback_recheck_days)
+                     options.wayback_recheck_days)
 
 
 # --------------------------------------------------------------------------- findings

@@ -7,6 +7,7 @@ metadata (:meth:`Rescues.settle`); the same replay is the rescue (see :mod:`arch
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 
 from ..history.linkstate import LinkState
 from ..history.wayback_record import Known, Rescued, WaybackRecord
@@ -33,6 +34,16 @@ def not_the_page(url: str, body: bytes, content_type: str | None) -> str | None:
     if status == "dead":  # "the domain is parked (...)" already says what the capture is
         return f"not the page: {why}"
     return f"an error page: {why}"
+
+
+@dataclass(slots=True)
+class _Tries:
+    """One failing link's rescue tries in this run: captures skipped (the archive cannot replay them now),
+    whether a rescue is still needed and the stored snapshot's size (a rescue must not be thinner)."""
+
+    skipped: set[str] = field(default_factory=set)
+    need_rescue: bool = True
+    stored_chars: int | None = None
 
 
 class Rescues(RunBase):
@@ -68,35 +79,34 @@ class Rescues(RunBase):
         """
         key = link.normalized_url
         cited, failed = policy.cited_ts(link), policy.failed_ts(state)
-        skipped: set[str] = set()
+        tries = _Tries()
         snapshot_known = False
-        need_rescue, stored_chars = True, None
         for _ in range(policy.VERIFY_TRIES):
             wb = state.wayback
             rescued = wb.rescued if wb is not None else None
-            chosen = policy.choose([c for c in policy.known(wb) if c.timestamp not in skipped], cited, failed)
+            chosen = policy.choose([c for c in policy.known(wb) if c.timestamp not in tries.skipped], cited, failed)
             if chosen is None:
                 return
             if rescued is not None and rescued.result == SnapshotAction.WRITTEN:
-                need_rescue = False
+                tries.need_rescue = False
                 if not chosen.verified and rescued.timestamp == chosen.timestamp:
                     # the rescue judged it already (the snapshot store's rules): no replay needed
                     policy.mark_verified(state, link, chosen.timestamp, self.base)
                     self.store.save(state)
                     continue
-            if chosen.verified and not need_rescue:
+            if chosen.verified and not tries.need_rescue:
                 return
             if not snapshot_known:
                 snapshot_known = True
                 info = await asyncio.to_thread(self.snapshots.first, key)
                 if info is not None:
-                    need_rescue = False
-                    stored_chars = int(info.header.get("text_chars") or 0) or None
-                if chosen.verified and not need_rescue:
+                    tries.need_rescue = False
+                    tries.stored_chars = int(info.header.get("text_chars") or 0) or None
+                if chosen.verified and not tries.need_rescue:
                     return
             if self.late():
                 return
-            why = await self.judge(link, state, chosen, failed, stored_chars, skipped, rescue=need_rescue)
+            why = await self.judge(link, state, chosen, tries)
             if why is None:
                 return
             if why:
@@ -104,17 +114,17 @@ class Rescues(RunBase):
                 self.store.save(state)
                 self.out.stats["captures_rejected"] += 1
 
-    async def judge(self, link: Link, state: LinkState, chosen: Known, failed: str | None,
-                    stored_chars: int | None, skipped: set[str], *, rescue: bool) -> str | None:
+    async def judge(self, link: Link, state: LinkState, chosen: Known, tries: _Tries) -> str | None:
         """Replay ``chosen`` and judge it: why it is not the page (``""``: not judged, try the next
-        one), or None once it was verified (and rescued when ``rescue``) or nothing more can be done."""
+        one), or None once it was verified (and rescued when ``tries.need_rescue``) or nothing more can be
+        done."""
         replay = await self.client.replay(link.url, chosen.timestamp)
         self.out.stats["replays_judged"] += 1
         if replay.kind in ("error", "redirect"):
             return f"the capture is {'an error page' if replay.kind == 'error' else 'a redirect'} " \
                    f"(HTTP {replay.status})"
         if replay.kind != "ok" or replay.timestamp is None:
-            skipped.add(chosen.timestamp)  # missing or blocked now: nothing learned about its content
+            tries.skipped.add(chosen.timestamp)  # missing or blocked now: nothing learned about its content
             return ""
         if replay.timestamp != chosen.timestamp:
             # the archive answers with another capture: judge that one on its own (a later try)
@@ -128,17 +138,17 @@ class Rescues(RunBase):
             return why
         extraction = await self.extract(replay.body, content_type, link.url, truncated=replay.truncated)
         if extraction.kind == "failed":
-            skipped.add(chosen.timestamp)  # not judged: it stays unverified
+            tries.skipped.add(chosen.timestamp)  # not judged: it stays unverified
             return ""
         if extraction.kind == "empty" or (extraction.kind != "binary" and not extraction.text.strip()):
             return "the capture is empty"
         if why := policy.thin_capture(len(stored_text(extraction.text)), extraction.reason if extraction.thin
-                                      else None, stored_chars):
+                                      else None, tries.stored_chars):
             return why
         policy.mark_verified(state, link, chosen.timestamp, self.base)
         self.store.save(state)
         self.out.stats["copies_verified"] += 1
-        if not rescue:
+        if not tries.need_rescue:
             return None
         capture = Capture(
             url=link.url, normalized_url=link.normalized_url, captured_at=policy.ts_datetime(replay.timestamp),

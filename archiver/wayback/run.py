@@ -10,15 +10,16 @@ on :data:`SPN` and job-status polls on :data:`STATUS`.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from ..config import Settings
 from ..history.store import StateStore
 from ..models import Finding, Link
+from ..options import WaybackOptions
 from ..snapshots.extract import ExtractOptions
 from ..snapshots.pool import OnDemandExtractor
 from ..snapshots.store import SnapshotStore
@@ -82,6 +83,27 @@ class WaybackOutcome:
         return "wayback: " + "; ".join(parts) + f" in {self.seconds:.1f}s"
 
 
+@dataclass(frozen=True)
+class StageInput:
+    """What an archive stage of the night works on: the catalog's links, their states (``store``, loaded;
+    each link's knowledge is saved as soon as it is known), the text snapshots (rescues are written there)
+    and the run's clock; where it reports (``stream``, standard error by default; ``progress`` lines) and
+    the environment its Save Page Now keys come from (``IA_ACCESS_KEY``, ``IA_SECRET_KEY``; the process
+    environment by default). Shared by the Wayback stage and the other archives'."""
+
+    catalog: Catalog
+    store: StateStore
+    snapshot_store: SnapshotStore
+    now: dt.datetime
+    stream: TextIO | None = None
+    progress: bool = False
+    env: Mapping[str, str] | None = None
+
+    @property
+    def out(self) -> TextIO:
+        return self.stream or sys.stderr
+
+
 class Stop(Exception):
     """Ends one task of the run early (its reason is in ``stop_lookups`` / ``stop_saving``).
 
@@ -92,13 +114,11 @@ class Stop(Exception):
 class RunBase:
     """The state of one run of the stage (see :func:`~archiver.wayback.stage.wayback_stage`)."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshots: SnapshotStore,
-                 client: WaybackClient, now: dt.datetime, deadline: float | None, stream: TextIO,
-                 progress: bool = False, lanes: Lanes | None = None) -> None:
-        self.settings, self.store, self.snapshots, self.client = settings, store, snapshots, client
-        self.now, self.deadline, self.stream, self.progress = now, deadline, stream, progress
-        self.links = [link for link in catalog.links if link.checkable]
-        self.base = settings.wayback_url.rstrip("/")
+    def __init__(self, options: WaybackOptions, given: StageInput, client: WaybackClient, lanes: Lanes) -> None:
+        self.options, self.store, self.snapshots, self.client = options, given.store, given.snapshot_store, client
+        self.now, self.deadline, self.stream, self.progress = given.now, lanes.deadline, given.out, given.progress
+        self.links = [link for link in given.catalog.links if link.checkable]
+        self.base = options.wayback_url.rstrip("/")
         self.out = WaybackOutcome(saving=client.saving)
         self.stop_lookups: str | None = None
         self.stop_saving: str | None = None
@@ -115,7 +135,7 @@ class RunBase:
         self.saving_ended = False
         #: a poll item is queued or running on the status lane
         self.polling = False
-        self.lanes = lanes or Lanes(deadline)
+        self.lanes = lanes
         #: links queued for a save in this run (never twice)
         self.enqueued: set[str] = set()
         #: save jobs being polled: job id -> (link, poll until, monotonic)
@@ -124,7 +144,7 @@ class RunBase:
         self.handoff: Callable[[Link], None] = lambda link: None
         #: called once when the CDX server is declared unreachable for the run
         self.on_unreachable: Callable[[], None] = lambda: None
-        self.extractor = OnDemandExtractor(ExtractOptions.from_settings(settings), settings.extract_timeout)
+        self.extractor = OnDemandExtractor(ExtractOptions.from_options(options.text), options.text.extract_timeout)
 
     # ------------------------------------------------------------------ helpers
 

@@ -17,7 +17,7 @@ from functools import partial
 from ..history.linkstate import LinkState
 from ..history.wayback_record import Known, Saved, SaveError, SaveJob, WaybackRecord
 from ..models import Link
-from ..support.lanes import Work
+from ..support.lanes import Place, Work
 from ..support.timefmt import iso
 from . import policy
 from .client import STATUS_TTL_SECONDS, SaveAnswer
@@ -37,10 +37,10 @@ class Saves(RunBase):
     def offer_save(self, link: Link, state: LinkState) -> None:
         if not self.client.saving or self.stop_saving or self.saving_ended or link.normalized_url in self.enqueued:
             return
-        key = policy.save_priority(link, state, self.now, self.settings)
+        key = policy.save_priority(link, state, self.now, self.options)
         if key is not None:
             self.enqueued.add(link.normalized_url)
-            self.lanes.put(SPN, Work.SAVE, link.normalized_url, partial(self.save_item, link), rank=key)
+            self.lanes.put(SPN, Work.SAVE, link.normalized_url, partial(self.save_item, link), Place(rank=key))
 
     async def save_item(self, link: Link) -> None:
         if self.stop_saving or self.saving_ended:
@@ -73,7 +73,7 @@ class Saves(RunBase):
                 return
         budget, free = self.save_limits_known
         state = self.store.states.get(link.normalized_url)
-        if state is None or policy.save_priority(link, state, self.now, self.settings) is None:
+        if state is None or policy.save_priority(link, state, self.now, self.options) is None:
             return
         if budget is not None and self.out.stats["saves_requested"] >= budget:
             left = 1 + self.lanes.lanes[SPN].queued
@@ -86,7 +86,7 @@ class Saves(RunBase):
                 return
         try:
             answer = await self.client.submit(link.url, if_not_archived_within=int(
-                self.settings.save_max_age_days * 86400))
+                self.options.save_max_age_days * 86400))
         except RateLimited:
             self.stop_saving = "Save Page Now answered 429 Too Many Requests"
             return
@@ -115,7 +115,7 @@ class Saves(RunBase):
             self.stop_saving = (f"the account's daily captures are used up ({user.daily_captures} of "
                                 f"{user.daily_captures_limit})")
             return None
-        budget = self.settings.max_saves
+        budget = self.options.max_saves
         if user.quota_left is not None:
             budget = user.quota_left if budget is None else min(budget, user.quota_left)
         return budget, user.available
@@ -130,14 +130,14 @@ class Saves(RunBase):
             wb.save_job, wb.saved_this_run = SaveJob(id=answer.job_id, submitted=iso(self.now)), True
             wb.save_error = None
             self.store.save(state)
-            self.in_flight[answer.job_id] = (link, time.monotonic() + self.settings.save_poll_seconds)
+            self.in_flight[answer.job_id] = (link, time.monotonic() + self.options.save_poll_seconds)
             return False
         code = answer.status_ext or "error:unknown"
         if code == SESSION_LIMIT and link.normalized_url not in self.retried:
             # every session is busy after all (another client's jobs): wait for one, ask once more
             self.retried.add(link.normalized_url)
             self.lanes.put(SPN, Work.SAVE, link.normalized_url, partial(self.save_item, link),
-                           rank=(-1, "", link.normalized_url))
+                           Place(rank=(-1, "", link.normalized_url)))
             return True
         self.out.stats["saves_requested"] += 1
         WaybackRecord.ensure(state).save_error = SaveError(code=code, at=iso(self.now))
@@ -151,7 +151,7 @@ class Saves(RunBase):
     async def wait_for_session(self) -> int:
         """Ask the account until a capture session is free (our jobs are polled meanwhile on the status lane),
         for at most ``save_poll_seconds`` (a capture takes a few minutes at most); the free sessions then (0: none)."""
-        until = time.monotonic() + self.settings.save_poll_seconds
+        until = time.monotonic() + self.options.save_poll_seconds
         while True:
             user = await self.client.user_status()
             if user.available > 0:
@@ -171,7 +171,7 @@ class Saves(RunBase):
                 continue
             assert wb.save_job is not None  # it has an age
             job_id = str(wb.save_job.id)
-            self.in_flight[job_id] = (link, time.monotonic() + self.settings.save_poll_seconds)
+            self.in_flight[job_id] = (link, time.monotonic() + self.options.save_poll_seconds)
         self.ensure_polling()
 
     def ensure_polling(self) -> None:

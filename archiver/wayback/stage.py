@@ -33,31 +33,25 @@ whose shared state is :class:`~archiver.wayback.run.RunBase`.
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
 import time
-from collections.abc import Mapping
 from functools import partial
-from typing import Any, TextIO
+from typing import Any
 
-from ..config import Settings
 from ..history.linkstate import LinkState
 from ..history.schedule import work_for
-from ..history.store import StateStore
 from ..history.wayback_record import Known, Saved, SaveError, WaybackRecord
 from ..models import FAILING_STATUSES, Link
-from ..snapshots.store import SnapshotStore
-from ..support.lanes import LanePart, Lanes, Work
+from ..options import WaybackOptions
+from ..support.lanes import LanePart, Lanes, Place, Work
 from ..support.progress import NightProgress
 from ..support.timefmt import iso, parse_iso
-from ..timeline.catalog import Catalog
 from . import policy
 from .client import STATUS_TTL_SECONDS, WaybackClient
 from .errors import ArchiveError, DeadlineReached, Excluded, RateLimited
 from .limiter import ArchiveLimiter, Credentials
 from .priority import LookupPriority
 from .rescue import Rescues
-from .run import CDX, MAX_CDX_FAILURES, NOTE_PREFIX, REPLAY, STATUS, Stop, WaybackOutcome
+from .run import CDX, MAX_CDX_FAILURES, NOTE_PREFIX, REPLAY, STATUS, StageInput, Stop, WaybackOutcome
 from .saves import Saves
 
 #: lookups in flight at once (the CDX pace spaces their starts; a second one goes out while a slow one answers)
@@ -75,17 +69,17 @@ class _Run(Rescues, Saves):
     def plan(self) -> None:
         """Queue the run's work on the lanes: lookups (most valuable first, within ``max_lookups``), the
         follow-ups of the links not looked up, the reconciliation of young save jobs."""
-        self.lanes.add(CDX, workers=LOOKUP_WORKERS, pace=self.settings.cdx_per_minute / 60)
-        self.lanes.add(REPLAY, workers=REPLAY_WORKERS, pace=self.settings.replay_per_minute / 60)
+        self.lanes.add(CDX, workers=LOOKUP_WORKERS, pace=self.options.cdx_per_minute / 60)
+        self.lanes.add(REPLAY, workers=REPLAY_WORKERS, pace=self.options.replay_per_minute / 60)
         self.clear_saved_flags()
-        planned = policy.plan_lookups(self.links, self.store.states, self.now, self.settings)
+        planned = policy.plan_lookups(self.links, self.store.states, self.now, self.options)
         planned_keys = {link.normalized_url for link in planned}
-        budget = self.settings.max_lookups
+        budget = self.options.max_lookups
         todo = planned if budget is None else planned[:budget]
         self.cut = planned[len(todo):]  # beyond the max_lookups budget
         for i, link in enumerate(todo):
             self.lanes.put(CDX, self.lookup_work(link), link.normalized_url, partial(self.lookup_item, link),
-                           rank=(i,))
+                           Place(rank=(i,)))
         for link in self.links:
             if link.normalized_url not in planned_keys:
                 self.follow_up(link)
@@ -96,7 +90,7 @@ class _Run(Rescues, Saves):
 
     def lookup_work(self, link: Link) -> Work:
         state = self.store.states.get(link.normalized_url)
-        if policy.lookup_priority(link, state, self.now, self.settings) == LookupPriority.RECONCILE:
+        if policy.lookup_priority(link, state, self.now, self.options) == LookupPriority.RECONCILE:
             return Work.SAVE  # a save job's capture to confirm
         return work_for(state)
 
@@ -176,7 +170,7 @@ class _Run(Rescues, Saves):
                 await self.reconcile(link, state)
                 return
             rows = await self.cdx(policy.first_query(link, state))
-            if policy.needs_newest(link, state, rows, self.now, self.settings, self.client.saving):
+            if self.client.saving and policy.needs_newest(link, state, rows, self.now, self.options):
                 rows = rows + await self.cdx(policy.newest_query(link))
         except Excluded:
             new = state.wayback.copy() if state.wayback is not None else WaybackRecord()
@@ -232,7 +226,7 @@ class _Run(Rescues, Saves):
             self.out.stats["reconciled"] += 1
         else:
             age = policy.job_age(wb, self.now) or 0.0
-            if age >= self.settings.save_reconcile_days * 86400:
+            if age >= self.options.save_reconcile_days * 86400:
                 wb.save_job, wb.save_error = None, SaveError(code="unconfirmed", at=iso(self.now))
                 self.out.stats["saves_unconfirmed"] += 1
             else:
@@ -248,7 +242,7 @@ class _Run(Rescues, Saves):
         if state is None:
             return
         failing = state.status in FAILING_STATUSES and state.wayback is not None
-        if failing or policy.declared_due(link, state, self.now, self.settings):
+        if failing or policy.declared_due(link, state, self.now, self.options):
             work = work_for(state) if failing else Work.DECLARED
             self.lanes.put(REPLAY, work, link.normalized_url, partial(self.follow_up_item, link))
             return
@@ -260,7 +254,7 @@ class _Run(Rescues, Saves):
         if state is None:
             return
         try:
-            if policy.declared_due(link, state, self.now, self.settings):
+            if policy.declared_due(link, state, self.now, self.options):
                 await self.check_declared(link, state)
             if state.status in FAILING_STATUSES and state.wayback:
                 self.out.stats["failing"] += 1
@@ -282,40 +276,34 @@ class _Run(Rescues, Saves):
 class WaybackNight(LanePart[_Run]):
     """The Wayback Machine's part of a night, on the night's lanes::
 
-        part = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes)
+        part = WaybackNight(options, StageInput(catalog, store, snapshot_store, now), lanes=lanes)
         async with part as run:
             run.plan()           # queue the lookups, follow-ups and saves
             await lanes.run()    # with the other archives' lanes, all at once
         outcome = part.outcome()
 
-    ``store`` holds the link states (loaded; each link's knowledge is saved as soon as it is known),
-    ``snapshot_store`` the text snapshots (rescues are written there), ``now`` the run's clock; the
-    lanes' deadline (a :func:`time.monotonic` value) is the time after which no archive call starts.
-    Saving needs ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY`` in ``env`` (the process environment by
-    default); without them no Save Page Now call is made at all. ``limiter`` is the night's
+    ``given`` is what it works on (:class:`~archiver.wayback.run.StageInput`); the lanes' deadline (a
+    :func:`time.monotonic` value) is the time after which no archive call starts. Saving needs
+    ``IA_ACCESS_KEY`` and ``IA_SECRET_KEY`` in ``given.env`` (the process environment by default);
+    without them no Save Page Now call is made at all. ``limiter`` is the night's
     :class:`ArchiveLimiter` (shared with the other archives' part, which replays the Wayback Machine's
     captures too); the client built here takes it (a fresh one when none is given). A ``client`` passed in
     keeps its own.
     """
 
-    def __init__(self, settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
-                 now: dt.datetime, lanes: Lanes, env: Mapping[str, str] | None = None,
-                 stream: TextIO | None = None, client: WaybackClient | None = None,
-                 limiter: ArchiveLimiter | None = None) -> None:
-        self.stream = stream or sys.stderr
+    def __init__(self, options: WaybackOptions, given: StageInput, *, lanes: Lanes,
+                 client: WaybackClient | None = None, limiter: ArchiveLimiter | None = None) -> None:
+        self.stream = given.out
         self.started = time.monotonic()
-        self.catalog = catalog
-        self.credentials = Credentials.from_env(env)
+        self.catalog = given.catalog
+        self.credentials = Credentials.from_env(given.env)
         self.own = client is None
         if client is None:
-            client = WaybackClient(settings, credentials=self.credentials, limiter=limiter, on_pause=self.on_pause,
-                                   deadline=lanes.deadline)
-        else:
-            client.on_pause = client.on_pause or self.on_pause
-            client.deadline = lanes.deadline
+            client = WaybackClient(options, credentials=self.credentials, limiter=limiter, deadline=lanes.deadline)
+        client.on_pause = client.on_pause or self.on_pause
+        client.deadline = lanes.deadline
         self.client = client
-        self.run = _Run(settings, catalog, store, snapshot_store, client, now, lanes.deadline, self.stream,
-                        lanes=lanes)
+        self.run = _Run(options, given, client, lanes)
 
     def on_pause(self, seconds: float, what: str) -> None:
         text = (f"the archive answered 429 Too Many Requests ({what}); every archive call pauses for "
@@ -338,19 +326,16 @@ class WaybackNight(LanePart[_Run]):
         return out
 
 
-async def wayback_stage(settings: Settings, catalog: Catalog, store: StateStore, snapshot_store: SnapshotStore, *,
-                        now: dt.datetime, deadline: float | None = None, env: Mapping[str, str] | None = None,
-                        stream: TextIO | None = None, client: WaybackClient | None = None,
-                        limiter: ArchiveLimiter | None = None, progress: bool = False) -> WaybackOutcome:
+async def wayback_stage(options: WaybackOptions, given: StageInput, *, deadline: float | None = None,
+                        client: WaybackClient | None = None) -> WaybackOutcome:
     """Look up, rescue, check and save the catalog's links within the archive's limits: the Wayback
     Machine's lanes alone (see :class:`WaybackNight`; ``archiver run`` runs them with the other archives').
-    Its calls are paced by ``limiter``, or by a limiter of its own when none is passed."""
+    Its calls are paced by a limiter of its own (``client``'s when one is passed)."""
     lanes = Lanes(deadline)
-    part = WaybackNight(settings, catalog, store, snapshot_store, now=now, lanes=lanes, env=env, stream=stream,
-                        client=client, limiter=limiter if limiter is not None else ArchiveLimiter())
+    part = WaybackNight(options, given, lanes=lanes, client=client, limiter=ArchiveLimiter())
     lanes.on_error = lambda lane, exc: part.run.note(f"an archive call on the {lane} lane failed: {exc!r}")
     async with part as run:
         run.plan()
-        async with NightProgress(lanes, stream=part.stream, enabled=progress):
+        async with NightProgress(lanes, stream=part.stream, enabled=given.progress):
             await lanes.run()
     return part.outcome()

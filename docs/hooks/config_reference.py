@@ -1,6 +1,6 @@
 """mkdocs hook: the configuration reference, generated from the settings' own declaration.
 
-``archiver/config.py`` declares every setting once (type, default, environment variable and
+``archiver/config.py`` declares every setting once (type, default, environment variable, flag, stage and
 a one-line description in the field's metadata). This hook puts the reference built from
 those declarations where ``docs/configuration.md`` says ``<!-- settings-reference -->``, so
 the page can never disagree with the code and no description is written twice.

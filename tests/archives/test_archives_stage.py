@@ -21,7 +21,7 @@ from archiver.history.store import StateStore
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
-from archiver.wayback.run import WaybackOutcome
+from archiver.wayback.run import StageInput, WaybackOutcome
 from tests.support.farm import Farm
 from tests.support.memento_double import MementoDouble, archives_file
 from tests.support.wayback_double import WaybackDouble, article
@@ -64,9 +64,9 @@ class World(Timeline):
         settings = self.settings(archives_file=self.list, archive_timeout=1.0, **extra)
         catalog = build_catalog(load_events(self.events).events)
         store = StateStore(self.snapshots).load()
-        outcome = asyncio.run(archives_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
-                                             now=now, wayback=WaybackOutcome(unreachable=self.wayback_down),
-                                             stream=io.StringIO()))
+        given = StageInput(catalog, store, SnapshotStore.from_settings(settings), now, stream=io.StringIO())
+        outcome = asyncio.run(archives_stage(settings.archives_options, given,
+                                             wayback=WaybackOutcome(unreachable=self.wayback_down)))
         return outcome, store
 
 
@@ -259,9 +259,9 @@ def test_a_rescue_from_another_archive_is_kept_as_warc_records(farm: Farm, tmp_p
     settings = w.settings(archives_file=w.list, archive_timeout=1.0)
     warcs = WarcRun(tmp_path / "warcs", NOW)
     store = StateStore(w.snapshots).load()
-    asyncio.run(archives_stage(settings, build_catalog(load_events(w.events).events), store,
-                               SnapshotStore.from_settings(settings, warcs=warcs), now=NOW,
-                               wayback=WaybackOutcome(unreachable=True), stream=io.StringIO()))
+    given = StageInput(build_catalog(load_events(w.events).events), store,
+                       SnapshotStore.from_settings(settings, warcs=warcs), NOW, stream=io.StringIO())
+    asyncio.run(archives_stage(settings.archives_options, given, wayback=WaybackOutcome(unreachable=True)))
     path = warcs.close()
     assert path is not None and path.exists()
     snap = SnapshotStore(w.snapshots).read(canonical_url(url))
@@ -308,9 +308,10 @@ def test_a_link_whose_wayback_lookup_failed_is_asked_of_the_others(farm: Farm, t
         loc.add(url, "20240301000000", article(url, ["as-cited"]))
     settings = w.settings(archives_file=w.list, archive_timeout=1.0)
     store = StateStore(w.snapshots).load()
-    asyncio.run(archives_stage(settings, build_catalog(load_events(w.events).events), store,
-                               SnapshotStore.from_settings(settings), now=NOW,
-                               wayback=WaybackOutcome(lookup_failed={canonical_url(failed)}), stream=io.StringIO()))
+    given = StageInput(build_catalog(load_events(w.events).events), store, SnapshotStore.from_settings(settings), NOW,
+                       stream=io.StringIO())
+    asyncio.run(archives_stage(settings.archives_options, given,
+                               wayback=WaybackOutcome(lookup_failed={canonical_url(failed)})))
     assert store.states[canonical_url(failed)].archives is not None
     assert store.states[canonical_url(waiting)].archives is None
     assert {h[1] for h in loc.hits()} <= {"timemap", "memento"} and len(loc.hits("timemap")) == 1

@@ -20,7 +20,7 @@ from archiver.snapshots.store import SnapshotStore
 from archiver.support.lanes import Work
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
-from archiver.wayback.run import WaybackOutcome
+from archiver.wayback.run import StageInput, WaybackOutcome
 from tests.archives.test_archives_stage import World
 from tests.support.farm import Farm
 from tests.support.memento_double import MementoDouble
@@ -38,8 +38,8 @@ def night(w: World, *, budget: float | None = None, now: dt.datetime = NOW,
     store = StateStore(w.snapshots).load()
     stream = io.StringIO()
     deadline = time.monotonic() + budget if budget is not None else None
-    outcome = asyncio.run(all_archives(settings, catalog, store, SnapshotStore.from_settings(settings), now=now,
-                                       deadline=deadline, stream=stream, progress=True))
+    given = StageInput(catalog, store, SnapshotStore.from_settings(settings), now, stream=stream, progress=True)
+    outcome = asyncio.run(all_archives(settings, given, deadline=deadline))
     return outcome, StateStore(w.snapshots).load(), stream.getvalue()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from archiver.audit.rules import TITLE_THRESHOLD, archived_original, audit, same
 from archiver.cli import cli
 from archiver.config import Settings
 from archiver.models import Event, Finding, PageMeta, Source
+from archiver.options import AuditOptions
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
 
@@ -29,11 +29,11 @@ def src(url: str | None, publisher: str | None = "X", tier: int | None = None, *
                   publisher_key=key if publisher else None, date=date, tier=tier, archive_url=archive_url)
 
 
-def run(*sources: Source, pages: dict[str, PageMeta] | None = None, settings: Settings | None = None,
+def run(*sources: Source, pages: dict[str, PageMeta] | None = None, options: AuditOptions | None = None,
         kinds: tuple[str, ...] | None = None) -> list[Finding]:
     event = Event(id="2024-01-01--e", file="events/2024-01-01--e.md", date="2024-01-01", title="E",
                   sources=list(sources))
-    findings = audit([event], build_catalog([event]), REG, pages=pages, settings=settings)
+    findings = audit([event], build_catalog([event]), REG, pages=pages, options=options)
     return [f for f in findings if kinds is None or f.kind in kinds]
 
 
@@ -272,8 +272,8 @@ def test_date_mismatch_uses_the_tolerance_setting() -> None:
     assert run(cited, pages=page(url, date="2020-01-08"), kinds=("date_mismatch",)) == []
     [f] = run(cited, pages=page(url, date="2020-01-01T12:00:00Z"), kinds=("date_mismatch",))
     assert (f.severity, f.expected, f.actual, f.fix) == ("info", "2020-01-01", "2020-01-10", "date: 2020-01-01")
-    strict = replace(Settings(), date_tolerance_days=0.0)
-    assert kinds_of(run(cited, pages=page(url, date="2020-01-09"), settings=strict,
+    strict = Settings(date_tolerance_days=0.0).audit_options
+    assert kinds_of(run(cited, pages=page(url, date="2020-01-09"), options=strict,
                         kinds=("date_mismatch",))) == ["date_mismatch"]
     assert run(src(url, "NPR", 1, date="2020"), pages=page(url, date="2019-01-01"), kinds=("date_mismatch",)) == []
 

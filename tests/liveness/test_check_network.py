@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from archiver.config import Settings
-from archiver.liveness.batch import check_links, interleave_by_host
+from archiver.liveness.batch import BatchRules, check_links, interleave_by_host
 from archiver.liveness.network import assess
 from tests.support.farm_sites import Sites, fast_settings, link_for
 
@@ -114,8 +114,8 @@ async def test_time_budget_stops_the_run_cleanly(sites: Sites) -> None:
     links = [link_for(sites.news.url(f"/slow-headers?budget={i}")) for i in range(3)]
     links.append(link_for(sites.news.url("/articles/quick-one")))
     started = time.monotonic()
-    run = await check_links(links, fast_settings(read_timeout=5, total_timeout=10),
-                            deadline=time.monotonic() + 0.5)
+    run = await check_links(links, fast_settings(read_timeout=5, total_timeout=10).check_options,
+                            rules=BatchRules(deadline=time.monotonic() + 0.5))
     assert time.monotonic() - started < 2
     assert run.stopped == "time_budget" and not run.complete
     assert [r.status for r in run.results.values()] == ["alive"]

@@ -11,7 +11,7 @@ import pytest
 
 from archiver.liveness.pages import PageInfo, page_info, visible_text
 from archiver.liveness.parking import parked_page
-from archiver.liveness.probe import Probe, compare_with_probe
+from archiver.liveness.probe import PageSeen, Probe, compare_with_probe
 from archiver.liveness.soft404 import absorbed_redirect, consent_redirect, content_verdict, error_page, is_consent_url
 from tests.pipeline.test_check_cli import FAST, run_cli, write_event
 from tests.support.farm_sites import (
@@ -295,6 +295,7 @@ def test_compare_with_probe_on_non_english_templates(template: str, title: str) 
     probe = Probe(url="https://a.de/archiver-probe-1a2b", status=200, final_url="https://a.de/archiver-probe-1a2b",
                   title=title, text=template.format(path="/archiver-probe-1a2b"))
     page_text = template.format(path="/2019/verschwundener-beitrag")
-    assert compare_with_probe(page_text, title, "https://a.de/2019/verschwundener-beitrag", False, probe, 0.9)
-    assert compare_with_probe(prose("de-article", 300), title, "https://a.de/2019/x", False, probe, 0.9) is None
+    assert compare_with_probe(PageSeen(page_text, title, "https://a.de/2019/verschwundener-beitrag", False), probe, 0.9)
+    article = PageSeen(prose("de-article", 300), title, "https://a.de/2019/x", False)
+    assert compare_with_probe(article, probe, 0.9) is None
 

@@ -16,7 +16,7 @@ from archiver.liveness.check import moved_target
 from archiver.liveness.errors import DNSFailure
 from archiver.liveness.fetcher import retry_after_seconds
 from archiver.liveness.pages import page_info, similarity, sniff_encoding, words
-from archiver.liveness.probe import Probe, compare_with_probe
+from archiver.liveness.probe import PageSeen, Probe, compare_with_probe
 from archiver.liveness.resolver import Resolver
 from archiver.liveness.soft404 import detect_challenge, error_page, generic_redirect, is_error_phrase, login_redirect
 from archiver.liveness.transport import BoundedDecoder
@@ -116,13 +116,14 @@ def test_similarity_and_probe_comparison() -> None:
     template = "We could not locate the item. Try our search or browse the latest headlines " * 3
     probe = Probe(url="https://a.org/archiver-probe-1", status=200, final_url="https://a.org/archiver-probe-1",
                   title="Acme", text=template + " archiver probe 1")
-    assert compare_with_probe(template + " old story", "Acme", "https://a.org/old/story", False, probe, 0.9)
+    assert compare_with_probe(PageSeen(template + " old story", "Acme", "https://a.org/old/story", False), probe, 0.9)
     article = "The council approved the budget after a long hearing " * 20
-    assert compare_with_probe(article, "Budget approved | Acme", "https://a.org/budget", False, probe, 0.9) is None
+    budget = PageSeen(article, "Budget approved | Acme", "https://a.org/budget", False)
+    assert compare_with_probe(budget, probe, 0.9) is None
     shell = Probe(url="https://a.org/p", status=200, final_url="https://a.org/p", title="App", text="Enable JavaScript")
-    assert compare_with_probe("Enable JavaScript", "App", "https://a.org/deep/x", False, shell, 0.9) is None
+    assert compare_with_probe(PageSeen("Enable JavaScript", "App", "https://a.org/deep/x", False), shell, 0.9) is None
     not_found = Probe(url="https://a.org/p", status=404, final_url="https://a.org/p", title="404", text="")
-    assert compare_with_probe(template, "Acme", "https://a.org/x", False, not_found, 0.9) is None
+    assert compare_with_probe(PageSeen(template, "Acme", "https://a.org/x", False), not_found, 0.9) is None
     assert similarity(words("a b c d"), words("a b c d")) == 1.0
     assert similarity(words("a b c d"), words("w x y z")) < 0.5
 

@@ -404,7 +404,7 @@ def link_for(url: str, event: str = "e1", index: int = 0) -> Link:
 
 
 async def check_one(url: str, settings: Settings | None = None, **kw: Any) -> CheckResult:
-    async with Checker(settings or fast_settings(), **kw) as checker:
+    async with Checker((settings or fast_settings()).check_options, **kw) as checker:
         return await checker.check(url)
 
 

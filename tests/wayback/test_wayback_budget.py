@@ -21,6 +21,7 @@ from archiver.report.build import load_schema
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog
 from archiver.timeline.load import load_events
+from archiver.wayback.run import StageInput
 from archiver.wayback.stage import wayback_stage
 from tests.support.docs import config_reference, page
 from tests.support.farm import Conn, Farm, FarmHost, Request
@@ -121,8 +122,8 @@ def test_lookups_cut_by_the_deadline_say_so_not_the_budget(farm: Farm, tmp_path:
                         availability_url=double.base_url, allow_networks=("127.0.0.0/8",), max_lookups=2)
     catalog = build_catalog(load_events(settings.events).events)
     store = StateStore(settings.snapshots).load()
-    outcome = asyncio.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings),
-                                        now=settings.clock(), deadline=time.monotonic() - 1, env={},
-                                        stream=io.StringIO()))
+    given = StageInput(catalog, store, SnapshotStore.from_settings(settings), settings.clock(), stream=io.StringIO(),
+                       env={})
+    outcome = asyncio.run(wayback_stage(settings.wayback_options, given, deadline=time.monotonic() - 1))
     assert outcome.lookups_left == 3 and not double.hits("cdx")  # 1 beyond the budget, 2 cut by the deadline
     assert "3 lookups left for the next run (the time budget)" in outcome.summary

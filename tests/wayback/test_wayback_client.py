@@ -51,7 +51,7 @@ def run(coro: Any) -> Any:
 
 async def _with(d: WaybackDouble, fn: Any, *, keys: bool = True, cdx: str = "httpx", **extra: Any) -> Any:
     creds = Credentials(d.access, d.secret) if keys else None
-    async with WaybackClient(settings_for(d, **extra), credentials=creds, cdx=cdx) as wb:
+    async with WaybackClient(settings_for(d, **extra).wayback_options, credentials=creds, cdx=cdx) as wb:
         return await fn(wb)
 
 

@@ -19,7 +19,8 @@ from archiver.wayback.priority import LookupPriority, SavePriority
 NOW = dt.datetime(2024, 6, 1, 2, 0, tzinfo=dt.UTC)
 URL = "https://www.rivertongazette.com/news/2024/03/12/council-approves-license-plate-cameras/"
 BASE = "https://web.archive.org"
-SETTINGS = load_settings(env={})
+SETTINGS = load_settings(env={}).wayback_options
+HISTORY = load_settings(env={}).history_options
 
 
 def link(url: str = URL, dates: tuple[str | None, ...] = ("2024-03-12",), archive_urls: tuple[str, ...] = ()) -> Link:
@@ -34,10 +35,10 @@ def state(status: str = "alive", when: dt.datetime = NOW, *, failures: int = 1, 
     if status in ("dead", "soft_404"):
         for i in range(failures):
             apply_result(s, CheckResult(URL, status, when - dt.timedelta(days=4 * (failures - 1 - i)),
-                                        http_status=404), SETTINGS)
+                                        http_status=404), HISTORY)
         s.confirmed = confirmed
     else:
-        apply_result(s, CheckResult(URL, status, when, http_status=200), SETTINGS)
+        apply_result(s, CheckResult(URL, status, when, http_status=200), HISTORY)
     return s
 
 
@@ -147,7 +148,7 @@ def looked_up(s: LinkState, captures: list[Known], lk: Link | None = None) -> Li
 
 def checked(status: str, http_status: int | None, evidence: str, *, confirmed: bool = False) -> LinkState:
     s = new_state(URL, canonical_url(URL), NOW - dt.timedelta(days=30))
-    apply_result(s, CheckResult(URL, status, NOW, http_status=http_status, evidence=evidence), SETTINGS)
+    apply_result(s, CheckResult(URL, status, NOW, http_status=http_status, evidence=evidence), HISTORY)
     s.confirmed = confirmed
     return s
 

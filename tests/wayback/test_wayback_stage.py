@@ -23,6 +23,7 @@ from archiver.report.build import load_schema
 from archiver.snapshots.store import SnapshotStore, parse
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
+from archiver.wayback.run import StageInput
 from archiver.wayback.stage import SAVING_OFF, WaybackOutcome, wayback_stage
 from tests.history.test_wayback_record import roundtrip_state_files
 from tests.support.wayback_double import WaybackDouble, article, urlkey
@@ -87,8 +88,9 @@ class Timeline:
         settings = self.settings(**extra)
         catalog = build_catalog(load_events(self.events).events)
         store = StateStore(self.snapshots).load()
-        outcome = asyncio.run(wayback_stage(settings, catalog, store, SnapshotStore.from_settings(settings), now=now,
-                                            env=self.keys() if keys else {}, stream=err or io.StringIO()))
+        given = StageInput(catalog, store, SnapshotStore.from_settings(settings), now, stream=err or io.StringIO(),
+                           env=self.keys() if keys else {})
+        outcome = asyncio.run(wayback_stage(settings.wayback_options, given))
         return outcome, store
 
     def state(self, url: str) -> LinkState:
