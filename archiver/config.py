@@ -303,6 +303,10 @@ class Settings:
     def report_options(self) -> options.ReportOptions:
         return options.build(options.ReportOptions, self)
 
+    @property
+    def store_options(self) -> options.StoreOptions:
+        return options.build(options.StoreOptions, self)
+
 
 SETTINGS = {f.name: f for f in fields(Settings)}
 

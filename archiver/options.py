@@ -6,7 +6,7 @@ and the command line build them, from the one settings table (``archiver/config.
 setting's metadata names the stage it belongs to), with ``settings.check_options`` and its siblings
 or :func:`build`.
 
-The pattern for a new stage's options (a ``StoreOptions`` is next):
+The pattern for a new stage's options (``StoreOptions`` was the last to follow it):
 
 1. give the settings it reads ``stage="store"`` in the table (``_setting(..., stage="store")``);
 2. declare ``class StoreOptions(StageOptions)`` here with ``STAGE = "store"`` and one field per
@@ -26,6 +26,7 @@ import typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from . import __version__
 
@@ -218,7 +219,76 @@ class ReportOptions(StageOptions):
     STAGE: ClassVar[str] = "report"
     report_dir: Path
 
+#: the schemes obstore reaches as object stores (anything else is a folder)
+OBJECT_SCHEMES = ("s3", "s3a", "gs", "az", "azure", "abfs", "abfss", "adl")
+
+
+def public_url(url: str) -> str:
+    """``url`` without what could carry a secret (user info, query string, fragment)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+@dataclass(frozen=True)
+class StoreOptions(StageOptions):
+    """The evidence store: where finished WARC files go for good and how hard to try it (``archiver.store``)."""
+
+    STAGE: ClassVar[str] = "store"
+    evidence_store: str | None
+    evidence_keep_local: bool
+    evidence_timeout: float
+    evidence_retries: int
+    snapshots: Path
+    warc_dir: Path | None
+
+    @property
+    def warc_folder(self) -> Path | None:
+        """The folder holding the runs' WARC files, None when WARC records are off."""
+        return warc_folder(self.warc_dir, self.snapshots)
+
+    @property
+    def url(self) -> str:
+        """The store URL as configured (a folder, ``file://``, ``s3://bucket/prefix``...); the WARC folder by
+        default ("" when WARC records are off)."""
+        folder = self.warc_folder
+        return self.evidence_store or (str(folder.resolve()) if folder is not None else "")
+
+    @property
+    def ledger_path(self) -> Path:
+        """Where the ledger of pushed and pending files is kept (beside the snapshots)."""
+        return self.snapshots / "evidence-store.json"
+
+    @property
+    def scheme(self) -> str:
+        """``s3``, ``gs``, ``az``... or ``file`` for a folder."""
+        scheme = urlsplit(self.url).scheme.lower()
+        return scheme if scheme in OBJECT_SCHEMES else "file"
+
+    @property
+    def folder(self) -> Path | None:
+        """The store's folder when it is a local one, else None."""
+        if self.scheme != "file":
+            return None
+        parts = urlsplit(self.url)
+        return Path(parts.path if parts.scheme == "file" else self.url).expanduser().resolve()
+
+    @property
+    def is_warc_folder(self) -> bool:
+        """The store is the WARC folder itself: nothing to push (the default)."""
+        folder, warcs = self.folder, self.warc_folder
+        return folder is not None and warcs is not None and folder == warcs.resolve()
+
+    @property
+    def public_url(self) -> str:
+        """The store URL fit for logs and reports: no user, password, query or fragment."""
+        return public_url(self.url) if self.scheme != "file" else str(self.folder)
+
+
 
 #: every stage's options class, by stage name
 OPTIONS: tuple[type[StageOptions], ...] = (TimelineOptions, HistoryOptions, CheckOptions, SnapshotOptions,
-                                           WaybackOptions, ArchivesOptions, AuditOptions, ReportOptions)
+                                           WaybackOptions, ArchivesOptions, AuditOptions, ReportOptions,
+                                           StoreOptions)

@@ -107,10 +107,10 @@ def main() -> None:
         print(f"seaweedfs: ready in {time.perf_counter() - t:.1f}s on {weed.endpoint}")
         try:
             os.environ.update(weed.env())
-            s3 = StoreOptions(url=f"s3://{BUCKET}/bench", warc_folder=root / "warcs",
-                              ledger_path=root / "s3-ledger.json", timeout=120)
-            local = StoreOptions(url=str(root / "kept"), warc_folder=root / "warcs",
-                                 ledger_path=root / "local-ledger.json")
+            s3 = StoreOptions(evidence_store=f"s3://{BUCKET}/bench", evidence_keep_local=True, evidence_timeout=120,
+                              evidence_retries=3, snapshots=root / "s3-snaps", warc_dir=root / "warcs")
+            local = StoreOptions(evidence_store=str(root / "kept"), evidence_keep_local=True, evidence_timeout=60,
+                                 evidence_retries=3, snapshots=root / "local-snaps", warc_dir=root / "warcs")
             measure("local disk", local, warc, args.ranges)
             measure("seaweedfs s3", s3, warc, args.ranges)
         finally:

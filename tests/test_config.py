@@ -109,10 +109,8 @@ def test_settings_groups_cover_every_setting_in_declaration_order() -> None:
 
 # --------------------------------------------------------------------------- options per stage (issue 20)
 
-#: stages whose settings no options class of archiver/options.py carries: the pipeline's own (budgets, the
-#: clock) and the store's (archiver/store/options.py builds its StoreOptions by hand, from_settings, until it
-#: follows the pattern of archiver/options.py)
-NO_OPTIONS_CLASS = {"run", "store"}
+#: stages whose settings no options class of archiver/options.py carries: the pipeline's own (budgets, the clock)
+NO_OPTIONS_CLASS = {"run"}
 
 
 def test_every_setting_names_a_known_stage() -> None:

@@ -13,7 +13,6 @@ from ..history.lock import LockError, run_lock
 from ..snapshots.store import parse
 from ..snapshots.wacz import pack, select_warcs
 from ..store.client import EvidenceStoreError
-from ..store.options import StoreOptions
 from ..store.push import push
 from ..store.records import fetch_runs, snapshot_record
 from .summary import ExitCode, error_exit
@@ -23,7 +22,7 @@ def run_push(settings: Settings, wacz: list[Path], *, out: TextIO | None = None,
     """``archiver push``: every finished WARC file (with its index) not yet in the evidence store, the pending
     ones, and ``wacz``, under the run lock. Exit 0 when nothing is left pending, 2 when something is."""
     out, err = out or sys.stdout, err or sys.stderr
-    options = StoreOptions.from_settings(settings)
+    options = settings.store_options
     if options.is_warc_folder or not options.url:
         print(f"archiver: evidence_store is not set: the WARC files stay in {options.warc_folder} "
               "(set ARCHIVER_EVIDENCE_STORE to a folder or s3://bucket/prefix)", file=err)
@@ -44,7 +43,7 @@ def show_raw(settings: Settings, snapshots: list[Path], *, err: TextIO | None = 
     """``show --raw``: each snapshot's raw HTTP response on standard output (bytes as recorded), where it was
     read from on ``err``. Raises :class:`EvidenceStoreError` when a record cannot be read."""
     err = err or sys.stderr
-    options = StoreOptions.from_settings(settings)
+    options = settings.store_options
     stdout = sys.stdout.buffer
     for path in snapshots:
         parsed = parse(path.read_text("utf-8"))
@@ -58,7 +57,7 @@ def show_raw(settings: Settings, snapshots: list[Path], *, err: TextIO | None = 
 def pack_from_store(settings: Settings, out: Path, runs: tuple[str, ...], since: str | None = None,
                     until: str | None = None) -> int:
     """``pack --from-store``: the runs from ``since`` to ``until`` read from the evidence store, packed."""
-    options = StoreOptions.from_settings(settings)
+    options = settings.store_options
     with tempfile.TemporaryDirectory(prefix="archiver-pack-") as tmp:
         fetch_runs(options, Path(tmp), since, until)
         warcs = select_warcs(Path(tmp), runs)

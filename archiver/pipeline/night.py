@@ -31,7 +31,6 @@ from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
 from ..snapshots.warc import WarcRun, finish_run, open_run
 from ..store.locations import add_locations
-from ..store.options import StoreOptions
 from ..store.push import PushOutcome, push
 from ..support.gcpause import gc_paused
 from ..support.lanes import Lanes, Work
@@ -128,7 +127,7 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
             await finish_snapshots(night, plan, checked)  # 4. the last pages' text (extracted meanwhile)
     finally:
         finish_run(night.warcs)  # the run's WARC file and its index, renamed into place
-    night.evidence = push(StoreOptions.from_settings(settings))  # finished WARC files kept for good
+    night.evidence = push(settings.store_options)  # finished WARC files kept for good
     with gc_paused():  # the findings and three reports: many objects, no cycles
         audited = audit_stage(settings.audit_options, plan.loaded.events, plan.catalog,  # 6. audit
                               plan.scope if shard else None, checked.snapshot_store)
@@ -351,7 +350,7 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
         report["run"]["archives"] = archives_record(archived)
     if night.evidence is not None and night.evidence.active:
         report["run"]["evidence_store"] = night.evidence.record()
-    add_locations(report, StoreOptions.from_settings(night.settings))
+    add_locations(report, night.settings.store_options)
     return report
 
 

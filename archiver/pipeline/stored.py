@@ -16,7 +16,6 @@ from ..report.build import RunInfo, build_report
 from ..snapshots.stage import merge_extras, stored_extras
 from ..snapshots.store import SnapshotStore
 from ..store.locations import add_locations
-from ..store.options import StoreOptions
 from ..support.timefmt import parse_iso
 from ..timeline.catalog import Catalog, build_catalog
 from ..timeline.load import LoadResult, load_timeline
@@ -57,7 +56,7 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     for key in RECORD_EXTRAS:
         if key in previous:
             report["run"][key] = previous[key]
-    add_locations(report, StoreOptions.from_settings(settings))  # where each snapshot's raw record lives
+    add_locations(report, settings.store_options)  # where each snapshot's raw record lives
     if record_findings:
         store.write_run(report["run"])
     return report, loaded

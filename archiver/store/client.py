@@ -81,8 +81,10 @@ def open_store(options: StoreOptions, env: Mapping[str, str] | None = None) -> O
         raise EvidenceStoreError(
             f"no credentials for the evidence store {options.public_url} (setting evidence_store / "
             f"ARCHIVER_EVIDENCE_STORE): set {CREDENTIAL_VARS['s3']}", "credentials")
-    retry: Any = {"max_retries": max(0, options.retries - 1), "retry_timeout": dt.timedelta(seconds=options.timeout)}
-    client: Any = {"timeout": f"{options.timeout}s", "connect_timeout": f"{min(options.timeout, 10.0)}s"}
+    retry: Any = {"max_retries": max(0, options.evidence_retries - 1),
+                  "retry_timeout": dt.timedelta(seconds=options.evidence_timeout)}
+    timeout = options.evidence_timeout
+    client: Any = {"timeout": f"{timeout}s", "connect_timeout": f"{min(timeout, 10.0)}s"}
     if env.get("AWS_ALLOW_HTTP", "").strip().lower() in ("1", "true", "yes"):
         client["allow_http"] = True  # passing client options replaces obstore's own reading of it
     try:

@@ -157,7 +157,7 @@ def push(options: StoreOptions, extra: Iterable[Path] = ()) -> PushOutcome:
         ledger.save()
         if key.endswith(".warc.gz"):  # the snapshots naming its records now say where it is kept
             stamp_headers(options.ledger_path.parent, {path.name: {"store": options.public_url, "key": key}})
-        if not options.keep_local and key.startswith("warcs/"):
+        if not options.evidence_keep_local and key.startswith("warcs/"):
             path.unlink(missing_ok=True)
     return out
 

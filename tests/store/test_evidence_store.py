@@ -97,9 +97,10 @@ def _warcs(folder: Path, n: int, size: int = 50_000) -> list[Path]:
     return out
 
 
-def _options(tmp_path: Path, url: str, **kw: Any) -> StoreOptions:
-    return StoreOptions(url=url, warc_folder=tmp_path / "warcs", ledger_path=tmp_path / "snaps" / "evidence-store.json",
-                        **kw)
+def _options(tmp_path: Path, url: str, *, keep_local: bool = True, timeout: float = 60.0,
+             retries: int = 3) -> StoreOptions:
+    return StoreOptions(evidence_store=url, evidence_keep_local=keep_local, evidence_timeout=timeout,
+                        evidence_retries=retries, snapshots=tmp_path / "snaps", warc_dir=tmp_path / "warcs")
 
 
 @pytest.mark.subprocess  # weed, or the check's extraction workers
@@ -277,7 +278,7 @@ def test_a_folder_store_and_keep_local_off(tmp_path: Path) -> None:
     (tmp_path / "warcs" / "gone.warc.gz").mkdir()  # a file that cannot be read: that one only is left pending
     odd = push(_options(tmp_path, str(tmp_path / "other")))
     assert odd.pending == ["warcs/gone.warc.gz"] and "cannot read" in odd.errors[0] and len(odd.pushed) == 0
-    off = StoreOptions.from_settings(load_settings(env={"ARCHIVER_WARC_DIR": "off"}, cwd=tmp_path))
+    off = load_settings(env={"ARCHIVER_WARC_DIR": "off"}, cwd=tmp_path).store_options
     assert off.url == "" and not push(off).active  # warc_dir off and no store: nothing to push, nothing said
 
 
@@ -285,6 +286,6 @@ def test_the_setting_refuses_credentials_in_the_url() -> None:
     with pytest.raises(ConfigError, match=r"evidence_store.*come from the environment") as caught:
         load_settings(env={"ARCHIVER_EVIDENCE_STORE": "s3://AKIDX:hunter2secret@bucket/p"}, cwd=Path("/nonexistent"))
     assert "hunter2secret" not in str(caught.value)
-    options = StoreOptions.from_settings(load_settings(env={"ARCHIVER_EVIDENCE_STORE": "s3://bucket/night?x=1"},
-                                                       cwd=Path("/nonexistent")))
+    options = load_settings(env={"ARCHIVER_EVIDENCE_STORE": "s3://bucket/night?x=1"},
+                            cwd=Path("/nonexistent")).store_options
     assert options.public_url == "s3://bucket/night" and options.scheme == "s3"
