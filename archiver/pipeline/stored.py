@@ -13,7 +13,8 @@ from ..history import known_findings as fingerprints
 from ..history.store import StateStore
 from ..models import Finding
 from ..report.build import RunInfo, build_report
-from ..snapshots.stage import merge_extras, stored_extras
+from ..report.model import Report, RunChange, RunRecord, merge_extras
+from ..snapshots.stage import stored_extras
 from ..snapshots.store import SnapshotStore
 from ..support.timefmt import parse_iso
 from ..timeline.catalog import Catalog, build_catalog
@@ -26,7 +27,7 @@ RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback", "archives")
 
 def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
                   catalog: Catalog | None = None, store: StateStore | None = None
-                  ) -> tuple[dict[str, Any], LoadResult]:
+                  ) -> tuple[Report, LoadResult]:
     """The report from the stored state and the last run record (no network), with the loaded events.
 
     ``record_findings`` (``archiver merge``, which completes sharded runs) compares the
@@ -48,15 +49,16 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     if audited.note and audited.note not in info.notes:
         info.notes.append(audited.note)
     if record_findings:
-        info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
+        info.new_findings = fingerprints.record(settings.snapshots, findings)
     report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
                           extras=merge_extras(stored_extras(snapshot_store, catalog.links),
                                               audited.outlets))
-    for key in RECORD_EXTRAS:
-        if key in previous:
-            report["run"][key] = previous[key]
+    last = RunRecord.from_dict(previous)
+    run = report.run
+    run.requests, run.hosts, run.shards = last.requests, last.hosts, last.shards
+    run.wayback, run.archives = last.wayback, last.archives
     if record_findings:
-        store.write_run(report["run"])
+        store.write_run(run.to_dict())
     return report, loaded
 
 
@@ -80,7 +82,7 @@ def run_info_from_record(previous: dict[str, Any], settings: Settings) -> RunInf
                    complete=bool(previous.get("complete", False)), network=previous.get("network", "ok"),
                    budgets_hit=list(previous.get("budgets_hit", [])), checked=int(previous.get("checked", 0)),
                    due=int(previous.get("due", 0)), notes=list(previous.get("notes", [])),
-                   changes=list(previous.get("changes", [])), shard=previous.get("shard"),
+                   changes=[RunChange.from_dict(c) for c in previous.get("changes", [])], shard=previous.get("shard"),
                    new_findings=previous.get("new_findings"))
     info.stage_seconds = dict(previous.get("stage_seconds", {}))
     return info

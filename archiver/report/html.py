@@ -29,8 +29,18 @@ import jinja2
 import orjson
 from markupsafe import Markup, escape
 
-from ..models import FAILING_STATUSES, LINK_STATUSES, STATUS_LABELS, STATUS_ORDER, UNCHECKED_STATUSES, LinkStatus
+from ..models import (
+    FAILING_STATUSES,
+    LINK_STATUSES,
+    STATUS_LABELS,
+    STATUS_ORDER,
+    UNCHECKED_STATUSES,
+    Citation,
+    Finding,
+    LinkStatus,
+)
 from .markdown import run_line, totals_line
+from .model import LinkEntry, Report
 from .view import (
     CHANGE_LABELS,
     Bar,
@@ -174,11 +184,11 @@ _NO_SEARCH = UNCHECKED_STATUSES | {LinkStatus.ALIVE}
 _ALWAYS_CARDED = FAILING_STATUSES | {LinkStatus.ALIVE}
 
 
-def _archived_html(link: Mapping[str, Any]) -> str:
+def _archived_html(link: LinkEntry) -> str:
     """The Wayback copy (or the citation's archive URL); a Wayback search only where a copy is needed."""
     copy = archived_copy(link)
     if copy.kind == "search":
-        if link.get("status") in _NO_SEARCH or safe_href(link.get("url")) is None:
+        if link.status in _NO_SEARCH or safe_href(link.url) is None:
             return ""
         return f'<a href="{_e(copy.url)}" class="muted">search</a>'
     if safe_href(copy.url) is None:
@@ -187,32 +197,32 @@ def _archived_html(link: Mapping[str, Any]) -> str:
     return f'<a href="{_e(copy.url)}">{_e(label)}</a>'
 
 
-def _why(link: Mapping[str, Any]) -> str:
-    if link.get("moved_to"):
-        return f"moved to {link['moved_to']}"
-    return "" if link.get("status") == LinkStatus.ALIVE else _short(verdict(link))
+def _why(link: LinkEntry) -> str:
+    if link.moved_to:
+        return f"moved to {link.moved_to}"
+    return "" if link.status == LinkStatus.ALIVE else _short(verdict(link))
 
 
-def _link_row(link: Mapping[str, Any], snaps: SnapshotLinks, rank: dict[str, int]) -> str:
-    status = str(link.get("status"))
-    events = sorted({str(c.get("event")) for c in link.get("citations") or []})
+def _link_row(link: LinkEntry, snaps: SnapshotLinks, rank: dict[str, int]) -> str:
+    status = str(link.status)
+    events = sorted({c.event for c in link.citations})
     conf = ""
     if status in FAILING_STATUSES:
-        conf = "confirmed" if link.get("confirmed") else f"{link.get('failures') or 0} failed check(s)"
-    snap = link.get("snapshot") or {}
-    snap_href = snaps.href(snap.get("path"))
+        conf = "confirmed" if link.confirmed else f"{link.failures} failed check(s)"
+    snap = link.snapshot
+    snap_href = snaps.href(snap.path) if snap is not None else None
     evs = ", ".join(f'<a href="#{anchor(e)}">{_e(e)}</a>' for e in events[:EVENTS_PER_ROW])
     if len(events) > EVENTS_PER_ROW:
         evs += f" +{len(events) - EVENTS_PER_ROW}"
-    url = str(link.get("url", ""))
-    return (f'<tr data-s="{_e(status)}"><td data-v="{rank.get(status, 9) * 2 + (0 if link.get("confirmed") else 1)}">'
-            f'<span class="badge b-{_e(status)}">{_e(STATUS_LABELS.get(status, status))}</span>'
+    url = link.url
+    return (f'<tr data-s="{_e(status)}"><td data-v="{rank.get(status, 9) * 2 + (0 if link.confirmed else 1)}">'
+            f'<span class="badge b-{_e(status)}">{_e(link.status.label)}</span>'
             + (f'<span class="conf">{conf}</span>' if conf else "") + "</td>"
             f'<td class="u">{_a(safe_href(url), url)}</td><td>{_e(outlet(link))}</td>'
             f'<td class="ev" data-v="{len(events)}">{evs}</td><td class="why">{_e(_why(link))}</td>'
-            f"<td>{_e(day(link.get('first_failed_at')))}</td><td>{_e(day(link.get('checked_at')))}</td>"
+            f"<td>{_e(day(link.first_failed_at))}</td><td>{_e(day(link.checked_at))}</td>"
             f"<td>{_archived_html(link)}</td>"
-            f"<td>{_a(snap_href, day(snap.get('captured_at')) or 'text') if snap_href else ''}</td></tr>")
+            f"<td>{_a(snap_href, day(snap.captured_at) or 'text') if snap and snap_href else ''}</td></tr>")
 
 
 def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], dict[str, list[list[Any]]]]:
@@ -222,10 +232,10 @@ def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], d
     URL, evidence, Wayback copy and archived text are read from row ``row`` of the links
     table, so the page holds them once.
     """
-    cited: dict[str, list[tuple[int, Mapping[str, Any], Mapping[str, Any]]]] = {}
+    cited: dict[str, list[tuple[int, Citation, LinkEntry]]] = {}
     for link in view.links:
-        for c in link.get("citations") or []:
-            cited.setdefault(str(c.get("event")), []).append((int(c.get("source_index") or 0), c, link))
+        for c in link.citations:
+            cited.setdefault(c.event, []).append((c.source_index, c, link))
     entries: list[tuple[str, str, str]] = []
     data: dict[str, list[list[Any]]] = {}
     for event_id, items in cited.items():
@@ -236,11 +246,11 @@ def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], d
         for i, c, link in items:
             src = ev.sources.get(i) if ev else None
             sources.append([rows[id(link)], (src.title if src and src.title else None),
-                            src.publisher if src else None, src.date if src else None, i, c.get("line")])
+                            src.publisher if src else None, src.date if src else None, i, c.line])
         data[key] = sources
-        statuses = [str(link.get("status")) for _, _, link in items]
+        statuses = [str(link.status) for _, _, link in items]
         bad = sum(1 for st in statuses if st in FAILING_STATUSES)
-        file = (ev.file if ev else "") or str(items[0][1].get("file") or "")
+        file = (ev.file if ev else "") or items[0][1].file
         date = (ev.date if ev else None) or ""
         title = (ev.title if ev else None) or event_id
         n = len(items)
@@ -267,38 +277,35 @@ def _changes(view: ReportView) -> list[dict[str, Any]]:
     for kind, items in view.changes.items():
         rows = []
         for change, link in items:
-            url = change.get("url")
+            url = change.url
             cited = view.first_cited(link) if link else None
             if kind == "recovered":
-                text = f"alive again (was {STATUS_LABELS.get(str(change.get('previous')), change.get('previous'))})"
+                text = f"alive again (was {STATUS_LABELS.get(str(change.previous), change.previous)})"
             elif kind == "moved":
-                text = f"moved to {link.get('moved_to')}" if link and link.get("moved_to") else "moved"
+                text = f"moved to {link.moved_to}" if link and link.moved_to else "moved"
             else:
-                text = (f"{STATUS_LABELS.get(str(change.get('status')), change.get('status'))}: "
-                        f"{verdict(link) if link else ''}")
+                text = f"{STATUS_LABELS.get(change.status, change.status)}: {verdict(link) if link else ''}"
             rows.append({"where": cited.where if cited else "", "href": safe_href(url),
-                         "title": cited.title if cited else str(url), "text": text,
-                         "event_anchor": anchor(str(cited.citation.get("event"))) if cited else None})
+                         "title": cited.title if cited else url, "text": text,
+                         "event_anchor": anchor(cited.citation.event) if cited else None})
         groups.append({"label": CHANGE_LABELS[kind], "rows": rows})
     return groups
 
 
-def _finding_row(f: Mapping[str, Any]) -> dict[str, Any]:
-    file, line = f.get("file"), f.get("line")
-    return {"where": f"{file}:{line}" if file and line else (file or "-"), "kind": f.get("kind"),
-            "message": f.get("message"), "fix": f.get("fix")}
+def _finding_row(f: Finding) -> dict[str, Any]:
+    file, line = f.file, f.line
+    return {"where": f"{file}:{line}" if file and line else (file or "-"), "kind": f.kind,
+            "message": f.message, "fix": f.fix}
 
 
 def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
     rank: dict[str, int] = {s: i for i, s in enumerate(STATUS_ORDER)}
     counts = view.status_counts
     cards = [{"status": s, "label": STATUS_LABELS[s], "count": f"{counts.get(s, 0):,}",
-              "confirmed": (f"{sum(1 for x in view.links if x.get('status') == s and x.get('confirmed')):,}"
-                            if s in FAILING_STATUSES else None)}
+              "confirmed": f"{view.confirmed_with(s):,}" if s in FAILING_STATUSES else None}
              for s in LINK_STATUSES if counts.get(s) or s in _ALWAYS_CARDED]
     snaps = SnapshotLinks(report_dir)
-    ordered = sorted(view.links, key=lambda x: (rank.get(str(x.get("status")), 9), not x.get("confirmed"),
-                                                str(x.get("url", ""))))
+    ordered = sorted(view.links, key=lambda x: (rank.get(x.status, 9), not x.confirmed, x.url))
     rows = Markup("\n".join(_link_row(link, snaps, rank) for link in ordered))
     summaries, event_data = _event_list(view, {id(link): n for n, link in enumerate(ordered)})
     groups = []
@@ -310,18 +317,16 @@ def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
                        "more": f"{max(0, len(g.findings) - FINDINGS_PER_KIND):,}"
                        if len(g.findings) > FINDINGS_PER_KIND else ""})
     run = view.run
-    run_rows = [("started", minute(run.get("started_at")) + " UTC"), ("finished", minute(run.get("finished_at"))
-                + " UTC" if run.get("finished_at") else "-"), ("complete", "yes" if run.get("complete") else "no"),
-                ("network", str(run.get("network", "ok"))),
-                ("budgets hit", ", ".join(map(str, run.get("budgets_hit") or [])) or "none"),
-                ("checked", f"{run.get('checked', 0):,} of {run.get('due', 0):,} due links")]
-    stages = run.get("stage_seconds") or {}
-    if stages:
-        run_rows.append(("stage seconds", ", ".join(f"{k} {float(v):.1f}" for k, v in stages.items())))
-    run_rows.extend(("note", str(n)) for n in run.get("notes") or [])
+    run_rows = [("started", minute(run.started_at) + " UTC"), ("finished", minute(run.finished_at)
+                + " UTC" if run.finished_at else "-"), ("complete", "yes" if run.complete else "no"),
+                ("network", run.network), ("budgets hit", ", ".join(run.budgets_hit) or "none"),
+                ("checked", f"{run.checked:,} of {run.due:,} due links")]
+    if run.stage_seconds:
+        run_rows.append(("stage seconds", ", ".join(f"{k} {float(v):.1f}" for k, v in run.stage_seconds.items())))
+    run_rows.extend(("note", n) for n in run.notes)
     finding_total = sum(len(g.findings) for g in view.finding_groups(include_link_kinds=True))
     return {
-        "day": day(run.get("started_at")) or day(view.report.get("generated_at")),
+        "day": day(run.started_at) or day(view.report.generated_at),
         "run_line": run_line(view), "headline": _headline_text(view), "quiet": view.quiet, "cards": cards,
         "citations": f"{view.citations:,}", "finding_total": f"{finding_total:,}", "changes": _changes(view),
         "new_findings": [_finding_row(f) for f in view.new_findings],
@@ -340,8 +345,7 @@ def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
 
 
 def _headline_text(view: ReportView) -> str:
-    network = view.run.get("network", "ok")
-    if network == "offline":
+    if view.run.network == "offline":
         return "Network offline: this run could not reach the web, so no link was judged."
     if view.quiet:
         return f"Quiet night: no link changed status and no new findings. {totals_line(view)}."
@@ -358,6 +362,6 @@ def render_html(view: ReportView, *, report_dir: str | os.PathLike[str] = "repor
     return template.render(css=Markup(css), js=Markup(js), csp=content_security_policy(css, js), **context)
 
 
-def html_report(report: Mapping[str, Any], events: Mapping[str, EventView] | None = None, *,
+def html_report(report: Report, events: Mapping[str, EventView] | None = None, *,
                 report_dir: str | os.PathLike[str] = "reports") -> str:
     return render_html(ReportView(report, events), report_dir=report_dir)

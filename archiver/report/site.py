@@ -22,11 +22,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..models import FAILING_STATUSES, STATUS_LABELS, LinkStatus
+from ..models import FAILING_STATUSES, STATUS_LABELS, Citation, LinkStatus
 from ..snapshots.store import SnapshotInfo, SnapshotStore
 from ..support import atomic
 from ..support.storepaths import url_hash
 from .html import anchor, asset, content_security_policy, environment
+from .model import LinkEntry, Report
 from .view import EventView, ReportView, archived_copy, day, safe_href, verdict
 
 #: provenance fields shown first, in this order (the rest follow as stored)
@@ -98,7 +99,7 @@ class _Writer:
 class _Site:
     """What every page of one build needs."""
 
-    report: Mapping[str, Any]
+    report: Report
     view: ReportView
     events: Mapping[str, EventView]
     store: SnapshotStore
@@ -109,9 +110,9 @@ class _Site:
     versions: dict[str, list[SnapshotInfo]]
 
 
-def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store: SnapshotStore,
+def build_site(report: Report, events: Mapping[str, EventView], store: SnapshotStore,
                out: str | os.PathLike[str]) -> SiteResult:
-    """Write the reading room into ``out`` from a report dict, the events and the snapshot store."""
+    """Write the reading room into ``out`` from a report, the events and the snapshot store."""
     root = Path(out)
     view = ReportView(report, events)
     env = environment()
@@ -129,8 +130,8 @@ def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store
 def _versions(view: ReportView, store: SnapshotStore) -> dict[str, list[SnapshotInfo]]:
     versions: dict[str, list[SnapshotInfo]] = {}
     for link in view.links:
-        key = str(link.get("normalized_url") or "")
-        if key and link.get("status") not in ("invalid",):
+        key = link.normalized_url
+        if key and link.status is not LinkStatus.INVALID:
             found = store.versions(key)
             if found:
                 versions[key] = found
@@ -141,18 +142,18 @@ def _write_snapshot_pages(site: _Site) -> None:
     page_tpl = site.env.get_template("site_snapshot.html.j2")
     events = site.events
     for link in site.view.links:
-        key = str(link.get("normalized_url") or "")
+        key = link.normalized_url
         infos = site.versions.get(key, [])
         for n, info in enumerate(infos):
             snap = site.store.read(key, info.path.name)
             if snap is None:
                 continue
-            citing = sorted({str(c.get("event")) for c in link.get("citations") or []})
+            citing = sorted({c.event for c in link.citations})
             site.writer.write(snapshot_page(key, n), page_tpl.render(
-                **site.common, title=str(snap.info.header.get("title") or link.get("url")),
+                **site.common, title=str(snap.info.header.get("title") or link.url),
                 header=_header_rows(snap.info.header), paragraphs=_paragraphs(snap.text),
-                file=f"snapshots/{info.rel}", status=str(link.get("status")),
-                status_label=STATUS_LABELS.get(str(link.get("status")), ""), n=n, count=len(infos),
+                file=f"snapshots/{info.rel}", status=str(link.status), status_label=link.status.label, n=n,
+                count=len(infos),
                 others=[{"n": i, "href": snapshot_page(key, i).removeprefix("s/"),
                          "captured": day(v.captured_at)} for i, v in enumerate(infos) if i != n],
                 events=[{"href": f"../e/{anchor(e)}.html", "label": (events[e].title if e in events and
@@ -163,10 +164,10 @@ def _write_event_pages(site: _Site) -> list[dict[str, Any]]:
     """One page per event (cited or known), in date order; the index's rows."""
     events = site.events
     event_tpl = site.env.get_template("site_event.html.j2")
-    by_event: dict[str, list[tuple[int, Mapping[str, Any], Mapping[str, Any]]]] = {}
+    by_event: dict[str, list[tuple[int, Citation, LinkEntry]]] = {}
     for link in site.view.links:
-        for c in link.get("citations") or []:
-            by_event.setdefault(str(c.get("event")), []).append((int(c.get("source_index") or 0), c, link))
+        for c in link.citations:
+            by_event.setdefault(c.event, []).append((c.source_index, c, link))
     index_rows = []
     for event_id in sorted(set(by_event) | set(events), key=lambda e: ((events[e].date or "") if e in events
                                                                      else "", e)):
@@ -185,20 +186,19 @@ def _write_event_pages(site: _Site) -> list[dict[str, Any]]:
     return index_rows
 
 
-def _source_row(site: _Site, ev: EventView | None, index: int, c: Mapping[str, Any],
-                link: Mapping[str, Any]) -> dict[str, Any]:
+def _source_row(site: _Site, ev: EventView | None, index: int, c: Citation, link: LinkEntry) -> dict[str, Any]:
     """One source of an event's page: citation ``c`` of ``link``, the event's source ``index``."""
     src = ev.sources.get(index) if ev else None
-    key = str(link.get("normalized_url") or "")
-    status = str(link.get("status"))
+    key = link.normalized_url
+    status = str(link.status)
     copy = archived_copy(link)
     return {
-        "index": index, "line": c.get("line"), "s": status, "label": STATUS_LABELS.get(status, status),
-        "title": (src.title if src and src.title else None) or str(link.get("url", "")),
-        "url": str(link.get("url", "")), "href": safe_href(link.get("url")),
+        "index": index, "line": c.line, "s": status, "label": link.status.label,
+        "title": (src.title if src and src.title else None) or link.url,
+        "url": link.url, "href": safe_href(link.url),
         "publisher": src.publisher if src else None, "date": src.date if src else None,
         "why": "" if status == LinkStatus.ALIVE else verdict(link),
-        "archived": copy if safe_href(copy.url) and safe_href(link.get("url")) else None,
+        "archived": copy if safe_href(copy.url) and safe_href(link.url) else None,
         "snapshots": [{"href": "../" + snapshot_page(key, i), "captured": day(v.captured_at)}
                       for i, v in enumerate(site.versions.get(key, []))],
     }
@@ -211,4 +211,4 @@ def _write_index(site: _Site, index_rows: list[dict[str, Any]]) -> None:
         **site.common, events=index_rows, links=len(view.links),
         snapshots=sum(len(v) for v in site.versions.values()),
         counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_LABELS if counts.get(s)],
-        generated=day((report.get("run") or {}).get("started_at")) or day(report.get("generated_at"))))
+        generated=day(report.run.started_at) or day(report.generated_at)))
