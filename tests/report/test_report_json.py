@@ -18,6 +18,7 @@ from archiver.config import load_settings
 from archiver.history.known_findings import FINDINGS_FILE, fingerprint, record
 from archiver.models import Finding, FindingKind, Severity
 from archiver.pipeline.commands import regenerate_report
+from archiver.report.model import Report
 from tests.pipeline.test_nightly import VALIDATOR, Web, run, timeline
 from tests.support.farm import Farm
 from tests.support.reportdata import Ev, Src, build
@@ -27,7 +28,9 @@ CHECK_ONLY = ("elapsed", "content_type", "connection_failure", "body_truncated")
 
 def reports(tmp: Path) -> tuple[dict, str, str]:
     folder = tmp / "reports-snapshots"
-    data = json.loads((folder / "report.json").read_text("utf-8"))
+    raw = (folder / "report.json").read_bytes()
+    assert Report.from_json(raw).to_json() == raw  # what a run wrote reads back into the model, every byte
+    data = json.loads(raw)
     VALIDATOR.validate(data)
     return data, (folder / "report.md").read_text("utf-8"), (folder / "report.html").read_text("utf-8")
 
