@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "archiver"
 #: the layers, lowest first: a module may import its own layer or a lower one, never a higher one
 LAYERS: list[set[str]] = [
     {"support", "errors"},  # errors: the exception tree, importing nothing from the package
-    {"models", "config"},
+    {"models", "config", "reportmodel"},  # reportmodel: report.json as plain typed data
     {"timeline"},
     {"history"},
     {"liveness"},

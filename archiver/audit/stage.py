@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..models import Event, Finding, Link, PageMeta
-from ..report.model import LinkExtras
+from ..reportmodel import LinkExtras
 from ..timeline.catalog import Catalog
 from .registry import Match, Registry, RegistryError, load_registry
 from .rules import audit

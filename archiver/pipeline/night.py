@@ -26,8 +26,8 @@ from ..history.store import StateStore
 from ..liveness.network import CheckRun, nothing_checked
 from ..models import CheckResult, Finding, Link, LinkStatus
 from ..report.build import RunInfo, build_report, write_reports
-from ..report.model import ArchivesRun, Report, RunChange, WaybackRun, merge_extras
 from ..report.view import event_views
+from ..reportmodel import ArchivesRun, Report, RunChange, WaybackRun, merge_extras
 from ..snapshots.stage import SnapshotStage, stored_extras
 from ..snapshots.store import SnapshotStore
 from ..snapshots.warc import WarcRun, finish_run, open_run

@@ -11,7 +11,7 @@ from ..history.shards import Shard
 from ..history.store import StateStore
 from ..liveness.network import CheckRun
 from ..models import FAILING_STATUSES, CheckResult, Link
-from ..report.model import LinkExtras
+from ..reportmodel import LinkExtras
 from ..support.timefmt import iso
 
 

@@ -11,7 +11,7 @@ from ..history import known_findings as fingerprints
 from ..history.store import StateStore
 from ..models import Finding
 from ..report.build import RunInfo, build_report
-from ..report.model import Report, RunRecord, merge_extras
+from ..reportmodel import Report, RunRecord, merge_extras
 from ..snapshots.stage import stored_extras
 from ..snapshots.store import SnapshotStore
 from ..support.timefmt import parse_iso

@@ -10,7 +10,7 @@ from enum import IntEnum, StrEnum
 from ..config import Settings
 from ..errors import ArchiverError, ConfigError, RegistryError
 from ..models import FAILING_STATUSES, LINK_STATUSES, CheckResult, LinkStatus
-from ..report.model import Report
+from ..reportmodel import Report
 
 
 class ExitCode(IntEnum):

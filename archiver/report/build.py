@@ -13,9 +13,7 @@ from typing import Any
 
 from ..history.linkstate import LinkState
 from ..models import Finding, Hop, Link, LinkStatus
-from ..support import atomic
-from ..support.timefmt import iso_precise
-from .model import (
+from ..reportmodel import (
     SCHEMA_ID,
     ArchivedCopy,
     LinkEntry,
@@ -28,6 +26,8 @@ from .model import (
     WaybackCopy,
     merge_extras,
 )
+from ..support import atomic
+from ..support.timefmt import iso_precise
 from .view import EventView
 
 __all__ = ["SCHEMA_ID", "LinkExtras", "Report", "RunInfo", "build_report", "load_schema", "merge_extras",

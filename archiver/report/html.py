@@ -39,8 +39,8 @@ from ..models import (
     Finding,
     LinkStatus,
 )
+from ..reportmodel import LinkEntry, Report
 from .markdown import run_line, totals_line
-from .model import LinkEntry, Report
 from .view import (
     CHANGE_LABELS,
     Bar,

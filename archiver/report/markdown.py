@@ -31,7 +31,7 @@ from ..models import (
     Finding,
     LinkStatus,
 )
-from .model import LinkEntry, Report, RunChange
+from ..reportmodel import LinkEntry, Report, RunChange
 from .view import (
     CHANGE_LABELS,
     Cited,

@@ -23,11 +23,11 @@ import jinja2
 from markupsafe import Markup
 
 from ..models import FAILING_STATUSES, STATUS_LABELS, Citation, LinkStatus
+from ..reportmodel import LinkEntry, Report
 from ..snapshots.store import SnapshotInfo, SnapshotStore
 from ..support import atomic
 from ..support.storepaths import url_hash
 from .html import anchor, asset, content_security_policy, environment
-from .model import LinkEntry, Report
 from .view import EventView, ReportView, archived_copy, day, safe_href, verdict
 
 #: provenance fields shown first, in this order (the rest follow as stored)

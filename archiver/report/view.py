@@ -1,6 +1,6 @@
 """What the human reports show, computed once from report.json and the loaded events.
 
-:class:`ReportView` groups a :class:`~archiver.report.model.Report` the way people read it (changes,
+:class:`ReportView` groups a :class:`~archiver.reportmodel.Report` the way people read it (changes,
 failing links by event, inconclusive links by domain, findings by kind, chart data);
 :mod:`archiver.report.markdown` and :mod:`archiver.report.html` only format it. Nothing
 here touches the network or the clock, so the same stored state always gives the
@@ -28,7 +28,7 @@ from ..models import (
     Finding,
     Severity,
 )
-from .model import LinkEntry, Report, RunChange, RunRecord, Summary
+from ..reportmodel import LinkEntry, Report, RunChange, RunRecord, Summary
 
 #: where to look for captures of a link when none is known (a search, not a copy)
 WAYBACK_SEARCH = "https://web.archive.org/web/*/"
@@ -221,7 +221,7 @@ ChangeItem = tuple[RunChange, LinkEntry | None]
 
 
 class ReportView:
-    """A :class:`~archiver.report.model.Report` grouped for people; ``events`` adds titles and dates."""
+    """A :class:`~archiver.reportmodel.Report` grouped for people; ``events`` adds titles and dates."""
 
     def __init__(self, report: Report, events: Mapping[str, EventView] | None = None) -> None:
         self.report = report

@@ -23,7 +23,7 @@ from types import TracebackType
 
 from ..config import Settings
 from ..models import CheckResult, Finding, Link, LinkStatus, RawExchange
-from ..report.model import LinkExtras, TextCopy, merge_extras
+from ..reportmodel import LinkExtras, TextCopy, merge_extras
 from ..support.paths import display_path
 from ..timeline.catalog import canonical_url
 from .extract import Extraction, ExtractOptions

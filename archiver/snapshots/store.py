@@ -40,7 +40,7 @@ import yaml
 
 from .. import __version__
 from ..models import CheckResult, Finding, FindingKind, Link, PageMeta, RawExchange, Severity
-from ..report.model import SnapshotVersion, TextCopy, split_origin
+from ..reportmodel import SnapshotVersion, TextCopy, split_origin
 from ..support import atomic
 from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders

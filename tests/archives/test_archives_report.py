@@ -15,7 +15,7 @@ import pytest
 from archiver.history.store import StateStore
 from archiver.models import LinkStatus
 from archiver.report.build import RunInfo, build_report, load_schema
-from archiver.report.model import ArchivedCopy, LinkEntry, LinkExtras, TextCopy, WaybackCopy
+from archiver.reportmodel import ArchivedCopy, LinkEntry, LinkExtras, TextCopy, WaybackCopy
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from archiver.config import Settings
 from archiver.pipeline.summary import fail_reason, run_summary
-from archiver.report.model import Report
+from archiver.reportmodel import Report
 
 
 def _report(changes: list[dict], links: list[dict]) -> Report:

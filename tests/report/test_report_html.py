@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from archiver.report.html import html_report
-from archiver.report.model import Report
 from archiver.report.view import safe_href
+from archiver.reportmodel import Report
 from tests.support.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
 
 

@@ -18,7 +18,7 @@ from archiver.config import load_settings
 from archiver.history.known_findings import FINDINGS_FILE, fingerprint, record
 from archiver.models import Finding, FindingKind, Severity
 from archiver.pipeline.commands import regenerate_report
-from archiver.report.model import Report
+from archiver.reportmodel import Report
 from tests.pipeline.test_nightly import VALIDATOR, Web, run, timeline
 from tests.support.farm import Farm
 from tests.support.reportdata import Ev, Src, build

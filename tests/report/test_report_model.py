@@ -16,7 +16,7 @@ import pytest
 
 from archiver.models import Citation, Finding, FindingKind, Hop, LinkStatus, Severity
 from archiver.report.build import load_schema
-from archiver.report.model import (
+from archiver.reportmodel import (
     ArchivedCopy,
     ArchivesRun,
     EventHealth,

@@ -12,8 +12,8 @@ from archiver.history.wayback_record import WaybackRecord
 from archiver.models import Event, Finding, Source
 from archiver.pipeline.findings import link_findings
 from archiver.report.build import RunInfo, build_report
-from archiver.report.model import LinkExtras, Report, RunChange
 from archiver.report.view import EventView, event_views
+from archiver.reportmodel import LinkExtras, Report, RunChange
 from archiver.timeline.catalog import build_catalog
 
 NOW = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.UTC)

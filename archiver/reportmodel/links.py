@@ -1,16 +1,5 @@
-"""What the pipeline knows, typed: report.json as dataclasses (the contract in schema/report-v1.schema.json).
-
-:class:`Report` is built by :func:`archiver.report.build.build_report` and read by every renderer
-(summary, Markdown, HTML, reading room) by attribute. JSON is read and written here only:
-:meth:`Report.to_json` writes the bytes of report.json, :meth:`Report.from_json` reads them back,
-and ``from_json(data).to_json() == data`` for a report this code wrote. Optional keys keep the
-rules the report has always followed (written only when they say something), so the bytes stay
-those of the dict-built report: each ``to_dict`` writes its keys in the order report.json has
-always had them. Keys a reader does not know are dropped (the schema allows extra fields).
-
-``events[]``, ``summary.events`` and ``links[].replacement`` are in the shared contract and
-are read and written when present; nothing fills them yet.
-"""
+"""report.json's ``links[]``: one entry per cited URL, its text copy, its archived copies; and the extras
+the stages add to an entry (:class:`LinkExtras`)."""
 
 from __future__ import annotations
 
@@ -18,25 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import orjson
-
-from ..models import Citation, Finding, FindingKind, Hop, LinkStatus, Severity
-
-SCHEMA_ID = "archiver.report/1"
+from ..models import Citation, Hop, LinkStatus
 
 #: where a text copy came from, in the contract (``archive``: another archive, named in ``archive``)
 TextOrigin = Literal["live", "wayback", "archive"]
 TEXT_ORIGINS: tuple[str, ...] = ("live", "wayback", "archive")
 
-#: a JSON value the model keeps as it is (a finding's expected/actual/data)
-JSON = Any
-
-
-def _opt_int(value: object) -> int | None:
+def opt_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _opt_str(value: object) -> str | None:
+def opt_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
@@ -294,13 +275,13 @@ class LinkEntry:
         return cls(
             url=str(data["url"]), normalized_url=str(data.get("normalized_url") or data["url"]),
             status=LinkStatus(data["status"]), confirmed=bool(data.get("confirmed")),
-            http_status=_opt_int(data.get("http_status")), final_url=data.get("final_url"),
+            http_status=opt_int(data.get("http_status")), final_url=data.get("final_url"),
             redirects=[Hop(str(h["url"]), h.get("status")) for h in data.get("redirects") or []],
             error=data.get("error"), evidence=data.get("evidence"), checked_at=data.get("checked_at"),
             first_failed_at=data.get("first_failed_at"), failures=int(data.get("failures") or 0),
             last_alive_at=data.get("last_alive_at"), domain=str(data.get("domain") or ""),
             citations=[Citation(event=str(c["event"]), file=str(c.get("file") or ""),
-                                source_index=int(c.get("source_index") or 0), line=_opt_int(c.get("line")))
+                                source_index=int(c.get("source_index") or 0), line=opt_int(c.get("line")))
                        for c in data.get("citations") or []],
             archive_urls=[str(u) for u in data.get("archive_urls") or []], moved_to=data.get("moved_to"),
             wayback=WaybackCopy.from_dict(wayback) if isinstance(wayback, Mapping) else None,
@@ -309,8 +290,8 @@ class LinkEntry:
             elapsed=data.get("elapsed"), content_type=data.get("content_type"),
             connection_failure=bool(data.get("connection_failure")), body_truncated=bool(data.get("body_truncated")),
             snapshot=TextCopy.from_dict(snapshot) if isinstance(snapshot, Mapping) else None,
-            snapshot_note=_opt_str(data.get("snapshot_note")), snapshot_place=place,
-            outlet=_opt_str(data.get("outlet")),
+            snapshot_note=opt_str(data.get("snapshot_note")), snapshot_place=place,
+            outlet=opt_str(data.get("outlet")),
             replacement=Replacement.from_dict(replacement) if isinstance(replacement, Mapping) else None)
 
 
@@ -349,257 +330,3 @@ def merge_extras(*parts: Mapping[str, LinkExtras]) -> dict[str, LinkExtras]:
             have = out.get(key)
             out[key] = value if have is None else have | value
     return out
-
-
-
-# --------------------------------------------------------------------------- the run
-
-
-@dataclass(frozen=True, slots=True)
-class RunChange:
-    """What this run changed about one link (``run.changes[]``)."""
-
-    #: newly_failing, newly_confirmed, recovered, moved, new_link
-    kind: str
-    url: str
-    status: str
-    previous: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "url": self.url, "status": self.status, "previous": self.previous}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunChange:
-        return cls(str(data.get("kind") or ""), str(data.get("url") or ""), str(data.get("status") or ""),
-                   data.get("previous"))
-
-
-@dataclass(frozen=True, slots=True)
-class WaybackRun:
-    """``run.wayback``: the Wayback stage's summary line and the lookups it left for the next run."""
-
-    summary: str | None
-    lookups_left: int = 0
-
-    def to_dict(self) -> dict[str, object]:
-        return {"summary": self.summary, "lookups_left": self.lookups_left}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WaybackRun:
-        return cls(data.get("summary"), int(data.get("lookups_left") or 0))
-
-
-@dataclass(frozen=True, slots=True)
-class ArchivesRun:
-    """``run.archives``: the night's archive work on its lanes (see the schema)."""
-
-    summary: str | None
-    seconds: float
-    #: per lane: done, failed, left, busy_seconds
-    lanes: dict[str, dict[str, float | int]] = field(default_factory=dict)
-    #: what the night left for the next run, by kind
-    left: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"summary": self.summary, "seconds": self.seconds, "lanes": self.lanes, "left": self.left}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ArchivesRun:
-        return cls(data.get("summary"), data.get("seconds", 0.0), dict(data.get("lanes") or {}),
-                   dict(data.get("left") or {}))
-
-
-@dataclass(slots=True)
-class RunRecord:
-    """``run``: how a run went (report.json's ``run``, and ``snapshots/run.json`` as the run writes it)."""
-
-    #: ISO 8601 (:func:`archiver.support.timefmt.iso_precise`)
-    started_at: str | None
-    finished_at: str | None = None
-    complete: bool = True
-    #: ok, degraded or offline
-    network: str = "ok"
-    budgets_hit: list[str] = field(default_factory=list)
-    #: seconds by stage (written rounded to the millisecond)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    checked: int = 0
-    due: int = 0
-    shard: str | None = None
-    notes: list[str] = field(default_factory=list)
-    changes: list[RunChange] = field(default_factory=list)
-    #: fingerprints of findings first seen this run (None: nothing to compare with)
-    new_findings: list[str] | None = None
-    #: what the run did on the network (a run that checked links)
-    requests: int | None = None
-    hosts: int | None = None
-    #: the shards a merged run was made of (``archiver merge``)
-    shards: list[str] | None = None
-    wayback: WaybackRun | None = None
-    archives: ArchivesRun | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "started_at": self.started_at, "finished_at": self.finished_at, "complete": self.complete,
-            "network": self.network, "budgets_hit": list(self.budgets_hit),
-            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
-            "checked": self.checked, "due": self.due, "shard": self.shard, "notes": list(self.notes),
-            "changes": [c.to_dict() for c in self.changes],
-            "new_findings": None if self.new_findings is None else list(self.new_findings)}
-        for key, value in (("requests", self.requests), ("hosts", self.hosts), ("shards", self.shards)):
-            if value is not None:
-                out[key] = value
-        if self.wayback is not None:
-            out["wayback"] = self.wayback.to_dict()
-        if self.archives is not None:
-            out["archives"] = self.archives.to_dict()
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunRecord:
-        """A run record (report.json's ``run`` or ``run.json``); tolerant of missing keys."""
-        new_findings = data.get("new_findings")
-        wayback, archives, shards = data.get("wayback"), data.get("archives"), data.get("shards")
-        return cls(
-            started_at=_opt_str(data.get("started_at")), finished_at=_opt_str(data.get("finished_at")),
-            complete=bool(data.get("complete", False)), network=str(data.get("network") or "ok"),
-            budgets_hit=[str(b) for b in data.get("budgets_hit") or []],
-            stage_seconds={str(k): v for k, v in (data.get("stage_seconds") or {}).items()},
-            checked=int(data.get("checked") or 0), due=int(data.get("due") or 0), shard=_opt_str(data.get("shard")),
-            notes=[str(n) for n in data.get("notes") or []],
-            changes=[RunChange.from_dict(c) for c in data.get("changes") or [] if isinstance(c, Mapping)],
-            new_findings=[str(p) for p in new_findings] if isinstance(new_findings, list) else None,
-            requests=_opt_int(data.get("requests")), hosts=_opt_int(data.get("hosts")),
-            shards=[str(s) for s in shards] if isinstance(shards, list) else None,
-            wayback=WaybackRun.from_dict(wayback) if isinstance(wayback, Mapping) else None,
-            archives=ArchivesRun.from_dict(archives) if isinstance(archives, Mapping) else None)
-
-
-# --------------------------------------------------------------------------- events (the shared contract)
-
-
-@dataclass(frozen=True, slots=True)
-class EventSources:
-    """An event's citations by evidence state (``events[].sources``)."""
-
-    live: int
-    copy: int
-    lost: int
-    unknown: int
-
-    def to_dict(self) -> dict[str, object]:
-        return {"live": self.live, "copy": self.copy, "lost": self.lost, "unknown": self.unknown}
-
-
-@dataclass(frozen=True, slots=True)
-class EventHealth:
-    """``events[]``: can a reader still verify the event from its sources (the shared contract; not filled
-    yet)."""
-
-    id: str
-    file: str
-    health: str
-    sources: EventSources
-    title: str | None = None
-    date: str | None = None
-    tier1_readable: bool | None = None
-    previous_health: str | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "file": self.file, "title": self.title, "date": self.date, "health": self.health,
-                "sources": self.sources.to_dict(), "tier1_readable": self.tier1_readable,
-                "previous_health": self.previous_health}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> EventHealth:
-        s = data["sources"]
-        return cls(id=str(data["id"]), file=str(data["file"]), health=str(data["health"]),
-                   sources=EventSources(int(s["live"]), int(s["copy"]), int(s["lost"]), int(s["unknown"])),
-                   title=data.get("title"), date=data.get("date"), tier1_readable=data.get("tier1_readable"),
-                   previous_health=data.get("previous_health"))
-
-
-# --------------------------------------------------------------------------- the report
-
-
-@dataclass(slots=True)
-class Summary:
-    """``summary``: links by status, findings by kind, citations and text copies by outlet."""
-
-    links: dict[str, int] = field(default_factory=dict)
-    confirmed: int = 0
-    findings: dict[str, int] = field(default_factory=dict)
-    citations: int = 0
-    #: per outlet: citations with a text copy by where it came from (live, wayback, archive) and without (none)
-    text_copies: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: events by health (the shared contract; not filled yet)
-    events: dict[str, int] | None = None
-
-    def to_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"links": self.links, "confirmed": self.confirmed, "findings": self.findings,
-                                  "citations": self.citations, "text_copies": self.text_copies}
-        if self.events is not None:
-            out["events"] = self.events
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Summary:
-        return cls(links=dict(data.get("links") or {}), confirmed=int(data.get("confirmed") or 0),
-                   findings=dict(data.get("findings") or {}), citations=int(data.get("citations") or 0),
-                   text_copies={k: dict(v) for k, v in (data.get("text_copies") or {}).items()},
-                   events=dict(data["events"]) if isinstance(data.get("events"), Mapping) else None)
-
-
-def finding_from_dict(data: Mapping[str, Any]) -> Finding:
-    """A ``findings[]`` entry as the :class:`~archiver.models.Finding` that wrote it."""
-    return Finding(kind=FindingKind(data["kind"]), severity=Severity(data["severity"]), message=str(data["message"]),
-                   file=data.get("file"), line=_opt_int(data.get("line")), event=data.get("event"),
-                   source_index=_opt_int(data.get("source_index")), url=data.get("url"),
-                   expected=data.get("expected"), actual=data.get("actual"), fix=data.get("fix"),
-                   data=data.get("data"))
-
-
-@dataclass(slots=True)
-class Report:
-    """report.json: the run, the counts, every link with its state, every finding."""
-
-    generated_at: str
-    run: RunRecord
-    summary: Summary
-    links: list[LinkEntry]
-    findings: list[Finding]
-    #: the events' health (the shared contract; None: not written)
-    events: list[EventHealth] | None = None
-    schema: str = SCHEMA_ID
-
-    def to_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {"schema": self.schema, "generated_at": self.generated_at,
-                                  "run": self.run.to_dict(), "summary": self.summary.to_dict(),
-                                  "links": [link.to_dict() for link in self.links],
-                                  "findings": [f.to_dict() for f in self.findings]}
-        if self.events is not None:
-            out["events"] = [e.to_dict() for e in self.events]
-        return out
-
-    def to_json(self) -> bytes:
-        """The bytes of report.json: compact (orjson), one trailing newline."""
-        # compact, with orjson: an indented json.dumps goes through the pure-Python encoder
-        # (1.5 s for the corpus), a compact one takes 0.09 s, orjson 0.015 s
-        return orjson.dumps(self.to_dict(), option=orjson.OPT_NON_STR_KEYS) + b"\n"
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Report:
-        events = data.get("events")
-        return cls(generated_at=str(data["generated_at"]), run=RunRecord.from_dict(data.get("run") or {}),
-                   summary=Summary.from_dict(data.get("summary") or {}),
-                   links=[LinkEntry.from_dict(e) for e in data.get("links") or []],
-                   findings=[finding_from_dict(f) for f in data.get("findings") or []],
-                   events=[EventHealth.from_dict(e) for e in events] if isinstance(events, list) else None,
-                   schema=str(data.get("schema") or SCHEMA_ID))
-
-    @classmethod
-    def from_json(cls, data: bytes | str) -> Report:
-        """A report.json read back (``from_json(b).to_json() == b`` for a report this code wrote)."""
-        parsed = orjson.loads(data)
-        if not isinstance(parsed, dict):
-            raise ValueError(f"report.json holds a JSON {type(parsed).__name__}, not an object")
-        return cls.from_dict(parsed)
