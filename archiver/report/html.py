@@ -19,6 +19,7 @@ import math
 import os
 import posixpath
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -272,7 +273,54 @@ def json_script(element_id: str, data: Any) -> Markup:
     return Markup(f'<script type="application/json" id="{_e(element_id)}">{text}</script>')
 
 
-def _changes(view: ReportView) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """One change of the run as the page lists it."""
+
+    where: str
+    href: str | None
+    title: str
+    text: str
+    event_anchor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeGroup:
+    label: str
+    rows: list[ChangeRow]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    where: str
+    kind: str
+    message: str
+    fix: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingKindRow:
+    """A kind of finding in the findings section (its findings are in the page's data, under ``key``)."""
+
+    kind: str
+    key: str
+    severity: str
+    count: str
+    #: how many more are in report.json ('' when all are shown)
+    more: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCount:
+    """A status with its count: a summary card (with the confirmed count of failing statuses) or a filter."""
+
+    status: LinkStatus
+    label: str
+    count: str
+    confirmed: str | None = None
+
+
+def _changes(view: ReportView) -> list[ChangeGroup]:
     groups = []
     for kind, items in view.changes.items():
         rows = []
@@ -285,37 +333,37 @@ def _changes(view: ReportView) -> list[dict[str, Any]]:
                 text = f"moved to {link.moved_to}" if link and link.moved_to else "moved"
             else:
                 text = f"{STATUS_LABELS.get(change.status, change.status)}: {verdict(link) if link else ''}"
-            rows.append({"where": cited.where if cited else "", "href": safe_href(url),
-                         "title": cited.title if cited else url, "text": text,
-                         "event_anchor": anchor(cited.citation.event) if cited else None})
-        groups.append({"label": CHANGE_LABELS[kind], "rows": rows})
+            rows.append(ChangeRow(where=cited.where if cited else "", href=safe_href(url),
+                                  title=cited.title if cited else url, text=text,
+                                  event_anchor=anchor(cited.citation.event) if cited else None))
+        groups.append(ChangeGroup(CHANGE_LABELS[kind], rows))
     return groups
 
 
-def _finding_row(f: Finding) -> dict[str, Any]:
+def _finding_row(f: Finding) -> FindingRow:
     file, line = f.file, f.line
-    return {"where": f"{file}:{line}" if file and line else (file or "-"), "kind": f.kind,
-            "message": f.message, "fix": f.fix}
+    return FindingRow(where=f"{file}:{line}" if file and line else (file or "-"), kind=f.kind, message=f.message,
+                      fix=f.fix)
 
 
 def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
     rank: dict[str, int] = {s: i for i, s in enumerate(STATUS_ORDER)}
     counts = view.status_counts
-    cards = [{"status": s, "label": STATUS_LABELS[s], "count": f"{counts.get(s, 0):,}",
-              "confirmed": f"{view.confirmed_with(s):,}" if s in FAILING_STATUSES else None}
+    cards = [StatusCount(s, s.label, f"{counts.get(s, 0):,}",
+                         f"{view.confirmed_with(s):,}" if s in FAILING_STATUSES else None)
              for s in LINK_STATUSES if counts.get(s) or s in _ALWAYS_CARDED]
     snaps = SnapshotLinks(report_dir)
     ordered = sorted(view.links, key=lambda x: (rank.get(x.status, 9), not x.confirmed, x.url))
     rows = Markup("\n".join(_link_row(link, snaps, rank) for link in ordered))
     summaries, event_data = _event_list(view, {id(link): n for n, link in enumerate(ordered)})
-    groups = []
+    groups: list[FindingKindRow] = []
     finding_data: dict[str, list[list[Any]]] = {}
     for n, g in enumerate(view.finding_groups()):
-        finding_data[f"k{n}"] = [[r["where"], r["message"], r["fix"]] for r in
+        finding_data[f"k{n}"] = [[r.where, r.message, r.fix] for r in
                                  map(_finding_row, g.findings[:FINDINGS_PER_KIND])]
-        groups.append({"kind": g.kind, "key": f"k{n}", "severity": g.severity, "count": f"{len(g.findings):,}",
-                       "more": f"{max(0, len(g.findings) - FINDINGS_PER_KIND):,}"
-                       if len(g.findings) > FINDINGS_PER_KIND else ""})
+        groups.append(FindingKindRow(kind=g.kind, key=f"k{n}", severity=g.severity, count=f"{len(g.findings):,}",
+                                     more=f"{max(0, len(g.findings) - FINDINGS_PER_KIND):,}"
+                                     if len(g.findings) > FINDINGS_PER_KIND else ""))
     run = view.run
     run_rows = [("started", minute(run.started_at) + " UTC"), ("finished", minute(run.finished_at)
                 + " UTC" if run.finished_at else "-"), ("complete", "yes" if run.complete else "no"),
@@ -336,8 +384,7 @@ def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
         "chart_outlet": bar_chart("Dead links by outlet",
                                   "Outlets with the most dead (red) and soft-404 (orange) links, with their number "
                                   "of links.", view.rot_by_outlet(), share=False, chart_id="co"),
-        "statuses": [{"status": s, "label": STATUS_LABELS[s], "count": f"{counts[s]:,}"}
-                     for s in STATUS_ORDER if counts.get(s)],
+        "statuses": [StatusCount(s, s.label, f"{counts[s]:,}") for s in STATUS_ORDER if counts.get(s)],
         "rows": rows, "events": Markup("\n".join(summaries)), "finding_groups": groups,
         "data": json_script("report-data", {"events": event_data, "findings": finding_data}),
         "run_rows": run_rows,

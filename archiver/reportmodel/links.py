@@ -173,6 +173,15 @@ class Replacement:
 #: where ``snapshot`` sits in a link entry: with the state's fields (an old state that kept it), with the
 #: run's extras, or nowhere
 SnapshotPlace = Literal["state", "extra", None]
+#: the keys written between the two places of ``snapshot`` (see :meth:`LinkEntry.to_dict`)
+_BETWEEN = frozenset({"wayback", "archives", "elapsed", "connection_failure", "body_truncated"})
+
+
+def _snapshot_place(keys: list[str]) -> SnapshotPlace:
+    """Where a read entry had its ``snapshot``: with the state's fields when one of the keys written between
+    the two places follows it (else both places give the same bytes)."""
+    after = keys.index("snapshot") + 1
+    return "state" if after < len(keys) and keys[after] in _BETWEEN else "extra"
 
 
 @dataclass(slots=True)
@@ -229,7 +238,7 @@ class LinkEntry:
         out: dict[str, object] = {
             "url": self.url, "normalized_url": self.normalized_url, "status": self.status,
             "confirmed": self.confirmed, "http_status": self.http_status, "final_url": self.final_url,
-            "redirects": [{"url": h.url, "status": h.status} for h in self.redirects], "error": self.error,
+            "redirects": list(self.redirects), "error": self.error,  # a Hop is written {"url", "status"} by orjson
             "evidence": self.evidence, "checked_at": self.checked_at, "first_failed_at": self.first_failed_at,
             "failures": self.failures, "last_alive_at": self.last_alive_at, "domain": self.domain,
             "citations": [c.to_dict() for c in self.citations], "archive_urls": list(self.archive_urls)}
@@ -265,11 +274,9 @@ class LinkEntry:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LinkEntry:
-        keys = list(data)
         place: SnapshotPlace = None
         if "snapshot" in data:
-            early = any(k in data and keys.index(k) > keys.index("snapshot") for k in ("wayback", "archives"))
-            place = "state" if early else "extra"
+            place = _snapshot_place(list(data))
         snapshot, wayback, copy = data.get("snapshot"), data.get("wayback"), data.get("copy")
         archives, replacement = data.get("archives"), data.get("replacement")
         return cls(
