@@ -125,9 +125,9 @@ def bar_chart(title: str, desc: str, bars: list[Bar], *, share: bool, chart_id: 
     for i, b in enumerate(bars):
         y = top + i * row
         label = f"{b.value:.0%} ({b.part:,} of {b.whole:,})" if share else f"{b.part:,} of {b.whole:,} links"
+        dead_n, soft_n = b.detail.get(LinkStatus.DEAD, 0), b.detail.get(LinkStatus.SOFT_404, 0)
         tip = (f"{b.label}: {b.value:.1%} of {b.whole:,} checked links are dead or soft 404 ({b.part:,})" if share
-               else f"{b.label}: {b.detail.get('dead', 0):,} dead, {b.detail.get('soft_404', 0):,} soft 404, "
-                    f"of {b.whole:,} links")
+               else f"{b.label}: {dead_n:,} dead, {soft_n:,} soft 404, of {b.whole:,} links")
         name = b.label if len(b.label) <= 22 else b.label[:21] + "…"
         out.append(f"<g><title>{escape(tip)}</title>")
         out.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(name)}</text>')
@@ -136,8 +136,8 @@ def bar_chart(title: str, desc: str, bars: list[Bar], *, share: bool, chart_id: 
             w = round(inner * min(1.0, b.value / scale), 1)
             out.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{w}" height="{row - 6}"/>')
         else:
-            dead = round(inner * b.detail.get("dead", 0) / scale, 1)
-            soft = round(inner * b.detail.get("soft_404", 0) / scale, 1)
+            dead = round(inner * dead_n / scale, 1)
+            soft = round(inner * soft_n / scale, 1)
             out.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{dead}" height="{row - 6}"/>')
             out.append(f'<rect class="bar2" x="{left + dead}" y="{y + 3}" width="{soft}" height="{row - 6}"/>')
         out.append(f'<text x="{left + inner + 6}" y="{y + 15}" class="lab">{escape(label)}</text></g>')

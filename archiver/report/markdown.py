@@ -144,7 +144,7 @@ def headline(view: ReportView) -> str:
                          if s != LinkStatus.ALIVE and counts.get(s))
         extra = "" if view.findings_compared else " (first run: findings recorded as the baseline)"
         return (f"Quiet night: no link changed status and no new findings{extra}; {plural(len(view.links), 'link')}, "
-                f"{counts.get('alive', 0):,} alive" + (f", {rest}" if rest else "") + ".")
+                f"{counts[LinkStatus.ALIVE]:,} alive" + (f", {rest}" if rest else "") + ".")
     parts = [f"{len(items):,} {CHANGE_LABELS[kind].lower()}" for kind, items in view.changes.items()]
     if view.new_findings:
         parts.append(plural(len(view.new_findings), "new finding"))
@@ -275,7 +275,7 @@ def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
     domains = view.inconclusive_domains()
     if domains:
         n = sum(d.total for d in domains)
-        rows = [f"| {md(d.domain)} | {d.counts.get('blocked', 0):,} | {d.counts.get('error', 0):,} | "
+        rows = [f"| {md(d.domain)} | {d.counts[LinkStatus.BLOCKED]:,} | {d.counts[LinkStatus.ERROR]:,} | "
                 f"{md(shorten(verdict(d.examples[0]), 80))} |" for d in domains[:DOMAINS_SHOWN]]
         rest.append(Section(f"### Blocked and inconclusive ({plural(n, 'link')} on {plural(len(domains), 'domain')})",
                             rows, 5, "domain", "domains of blocked and inconclusive links", minimum=10,
