@@ -241,7 +241,9 @@ class LinkEntry:
             "redirects": list(self.redirects), "error": self.error,  # a Hop is written {"url", "status"} by orjson
             "evidence": self.evidence, "checked_at": self.checked_at, "first_failed_at": self.first_failed_at,
             "failures": self.failures, "last_alive_at": self.last_alive_at, "domain": self.domain,
-            "citations": [c.to_dict() for c in self.citations], "archive_urls": list(self.archive_urls)}
+            "citations": [{"event": c.event, "file": c.file, "source_index": c.source_index, "line": c.line}
+                          for c in self.citations],  # Citation.to_dict, inline: 10,000 calls fewer
+            "archive_urls": list(self.archive_urls)}
         if self.moved_to:
             out["moved_to"] = self.moved_to
         snapshot = self.snapshot.to_dict() if self.snapshot is not None else None
