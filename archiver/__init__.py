@@ -74,6 +74,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "RunInfo": ("archiver.report.build", "RunInfo"),
     "load_schema": ("archiver.report.build", "load_schema"),
     "REPORT_SCHEMA_ID": ("archiver.report.build", "SCHEMA_ID"),
+    "Report": ("archiver.reportmodel", "Report"),
+    "RunRecord": ("archiver.reportmodel", "RunRecord"),
 }
 
 #: the public names: the lazy table and the version (archiver/__init__.pyi spells them out for type checkers)

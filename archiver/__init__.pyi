@@ -26,6 +26,7 @@ from archiver.pipeline.stored import stored_report
 from archiver.pipeline.summary import ExitCode, FailOn
 from archiver.report.build import SCHEMA_ID as REPORT_SCHEMA_ID
 from archiver.report.build import RunInfo, build_report, load_schema
+from archiver.reportmodel import Report, RunRecord
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import Catalog, build_catalog
 from archiver.timeline.load import LoadResult, Timeline, load_events, load_timeline
@@ -57,7 +58,9 @@ __all__ = [
     "LockError",
     "Registry",
     "RegistryError",
+    "Report",
     "RunInfo",
+    "RunRecord",
     "Settings",
     "Severity",
     "SnapshotStore",

@@ -6,9 +6,11 @@
 ``--save DIR`` first writes the input timelines into ``DIR/inputs/`` (built from the tests'
 fixture timelines and, for the link state, with the current code), then runs, offline,
 ``archiver validate`` (text and ``--format json``), ``archiver links --format json``,
-``archiver audit --format json`` and ``archiver report`` on each case, every command in a
-fresh temporary copy of the case's folders, and stores stdout, stderr, the exit code and the
-files the command produced (``report.json``, ``report.md``, ``report.html``) under
+``archiver audit --format json``, ``archiver report``, ``archiver site`` and ``archiver merge`` (the
+case's state merged into itself: the run record and findings.json written again, then the reports)
+on each case, every command in a fresh temporary copy of the case's folders, and stores stdout,
+stderr, the exit code and the files the command produced (``report.json``, ``report.md``,
+``report.html``, ``snapshots/run.json``, ``snapshots/findings.json``, every page of ``site/``) under
 ``DIR/outputs/``. ``--compare DIR`` runs the same commands on the *saved* inputs (so a
 later move of the tests' helpers changes nothing) and diffs every output: it prints
 ``identical`` per output or the first differing lines, and exits 1 on any difference.
@@ -45,13 +47,19 @@ PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT.parent / "shared" / "corpus" / "capture-cascade" / "events"
 NOW = "2026-03-04T02:00:00Z"
 #: what the report commands leave behind, compared byte for byte
-PRODUCED = ("reports/report.json", "reports/report.md", "reports/report.html")
+PRODUCED = ("reports/report.json", "reports/report.md", "reports/report.html", "snapshots/run.json",
+            "snapshots/findings.json")
+#: folders the commands write, compared file by file (stored as ``site__e__<page>.html``)
+PRODUCED_TREES = ("site",)
 COMMANDS: dict[str, list[str]] = {
     "validate": ["validate", "--events", "events"],
     "validate-json": ["validate", "--events", "events", "--format", "json"],
     "links-json": ["links", "--events", "events", "--format", "json"],
     "audit-json": ["audit", "--events", "events", "--format", "json"],
     "report": ["report", "--events", "events", "--snapshots", "snapshots", "--report-dir", "reports"],
+    # the reading room, and a merge of the state into itself: the run record and findings written again
+    "site": ["site", "--events", "events", "--snapshots", "snapshots", "--out", "site"],
+    "merge": ["merge", "--events", "events", "--snapshots", "snapshots", "--report-dir", "reports", "snapshots"],
 }
 
 
@@ -204,6 +212,10 @@ def run_all(inputs: dict[str, Path], out: Path) -> list[tuple[str, float]]:
                 for rel in PRODUCED:
                     if (work / rel).is_file():
                         (dest / Path(rel).name).write_bytes(_normalise((work / rel).read_bytes(), tmp))
+                for tree in PRODUCED_TREES:
+                    for file in sorted(p for p in (work / tree).rglob("*") if p.is_file()):
+                        flat = "__".join(file.relative_to(work).parts)
+                        (dest / flat).write_bytes(_normalise(file.read_bytes(), tmp))
             timings.append((f"{name}/{command}", elapsed))
             print(f"  {name}/{command}: exit {done.returncode}, {elapsed:.2f}s", flush=True)
     return timings

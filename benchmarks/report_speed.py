@@ -8,6 +8,7 @@ and all three through :func:`archiver.report.build.write_reports`, and prints se
 format and file sizes. Target: all three under 3 s.
 
     .venv/bin/python benchmarks/report_speed.py [--corpus PATH] [--out DIR] [--repeat 3]
+    .venv/bin/python benchmarks/report_speed.py --before REV [--rounds 5]   # side by side with REV's code
 
 Nothing touches the network. ``--out`` keeps the files (e.g. to look at report.html).
 """
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
+import re
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +39,7 @@ from archiver.report.build import RunInfo, build_report, write_json_report, writ
 from archiver.report.html import html_report  # noqa: E402
 from archiver.report.markdown import markdown_report  # noqa: E402
 from archiver.report.view import event_views  # noqa: E402
+from archiver.reportmodel import Report, RunChange  # noqa: E402
 from archiver.support.storepaths import link_dir  # noqa: E402
 from archiver.timeline.catalog import Catalog, build_catalog  # noqa: E402
 from archiver.timeline.load import load_events  # noqa: E402
@@ -95,7 +99,7 @@ def synthetic_states(catalog: Catalog, rng: random.Random) -> dict[str, LinkStat
     return states
 
 
-def synthetic_changes(states: dict[str, LinkState], catalog: Catalog, rng: random.Random) -> list[dict[str, Any]]:
+def synthetic_changes(states: dict[str, LinkState], catalog: Catalog, rng: random.Random) -> list[RunChange]:
     by_key = {link.normalized_url: link for link in catalog.links}
     changes = []
     for key, state in sorted(states.items()):
@@ -110,10 +114,10 @@ def synthetic_changes(states: dict[str, LinkState], catalog: Catalog, rng: rando
             changes.append({"kind": "recovered", "url": by_key[key].url, "status": "alive", "previous": "dead"})
         elif state.moved_to:
             changes.append({"kind": "moved", "url": by_key[key].url, "status": "alive", "previous": "alive"})
-    return changes
+    return [RunChange.from_dict(c) for c in changes]
 
 
-def synthetic_report(events: list[Event], catalog: Catalog, seed: int = 7) -> dict[str, Any]:
+def synthetic_report(events: list[Event], catalog: Catalog, seed: int = 7) -> Report:
     from archiver.audit.registry import load_registry
     from archiver.audit.rules import audit
 
@@ -130,8 +134,42 @@ def synthetic_report(events: list[Event], catalog: Catalog, seed: int = 7) -> di
                   changes=synthetic_changes(states, catalog, rng))
     from archiver.history.known_findings import fingerprint
 
-    run.new_findings = sorted(fingerprint(f.to_dict()) for f in rng.sample(audit_findings, 6))
+    run.new_findings = sorted(fingerprint(f) for f in rng.sample(audit_findings, 6))
     return build_report(catalog.links, states, findings, run, extras=outlets(catalog.links, registry))
+
+
+TIMING = re.compile(r"^(report\.\w+|read report\.json|all three \(write_reports\))\s+([\d.]+) s")
+
+
+def side_by_side(before: str, corpus: Path, repeat: int, rounds: int) -> int:
+    """This checkout and ``before`` (its archiver/ and benchmarks/ extracted with ``git archive``), each
+    run as a fresh process of its own report_speed.py, alternated ``rounds`` times: the median per format."""
+    runs: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="report-speed-") as tmp:
+        old = Path(tmp)
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", before, "archiver", "benchmarks"], check=True,
+                             capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(old)], input=tar, check=True)
+        scripts = {f"before ({before})": old / "benchmarks" / "report_speed.py",
+                   "after (this checkout)": Path(__file__).resolve()}
+        for _ in range(rounds):
+            for name, script in scripts.items():
+                done = subprocess.run([sys.executable, str(script), "--corpus", str(corpus), "--repeat", str(repeat)],
+                                      capture_output=True, text=True, check=False)
+                found = {m.group(1): float(m.group(2)) for line in done.stdout.splitlines()
+                         if (m := TIMING.match(line))}
+                if not found:
+                    print(done.stdout, done.stderr, file=sys.stderr)
+                    return 2
+                runs.setdefault(name, []).append(found)
+    names = list(dict.fromkeys(k for rows in runs.values() for row in rows for k in row))
+    print(f"seconds, median of {rounds} alternated runs (each the best of {repeat}):")
+    print(f"{'':28s}" + "".join(f"{name:>26s}" for name in runs))
+    for key in names:
+        cells = [statistics.median(row[key] for row in rows) if all(key in row for row in rows) else None
+                 for rows in runs.values()]
+        print(f"{key:28s}" + "".join(f"{c:26.3f}" if c is not None else f"{'-':>26s}" for c in cells))
+    return 0
 
 
 def main() -> int:
@@ -140,19 +178,23 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None, help="keep the three files here")
     parser.add_argument("--repeat", type=int, default=3, help="best of N for each timing")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--before", metavar="REV", help="also time REV's code (git archive), side by side")
+    parser.add_argument("--rounds", type=int, default=5, help="with --before: alternated runs of each")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus {args.corpus} not found", file=sys.stderr)
         return 2
+    if args.before:
+        return side_by_side(args.before, args.corpus.resolve(), args.repeat, args.rounds)
     t0 = time.perf_counter()
     loaded = load_events(args.corpus)
     catalog = build_catalog(loaded.events)
     report = synthetic_report(loaded.events, catalog, args.seed)
     events = event_views(loaded.events)
-    report = json.loads(json.dumps(report))  # as `archiver report` would read it
-    print(f"corpus: {len(loaded.events):,} events, {len(catalog.links):,} links, {len(report['findings']):,} "
+    report = Report.from_json(report.to_json())  # as a reader of report.json would have it
+    print(f"corpus: {len(loaded.events):,} events, {len(catalog.links):,} links, {len(report.findings):,} "
           f"findings; set up in {time.perf_counter() - t0:.1f} s")
-    print("statuses:", ", ".join(f"{k} {v:,}" for k, v in report["summary"]["links"].items()))
+    print("statuses:", ", ".join(f"{k} {v:,}" for k, v in report.summary.links.items()))
 
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
@@ -166,7 +208,9 @@ def main() -> int:
                 times.append(time.perf_counter() - start)
             timings[name] = min(times)
 
+        data = report.to_json()
         best("report.json", lambda: write_json_report(report, out))
+        best("read report.json", lambda: Report.from_json(data))
         best("report.md", lambda: markdown_report(report, events, report_dir=str(out)))
         best("report.html", lambda: html_report(report, events, report_dir=out))
         best("all three (write_reports)", lambda: write_reports(report, out, events=events))

@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "archiver"
 #: the layers, lowest first: a module may import its own layer or a lower one, never a higher one
 LAYERS: list[set[str]] = [
     {"support", "errors"},  # errors: the exception tree, importing nothing from the package
-    {"models", "config", "options"},  # options: each stage's few settings, built from config's table
+    # options: each stage's few settings, built from config's table; reportmodel: report.json as typed data
+    {"models", "config", "options", "reportmodel"},
     {"timeline"},
     {"history"},
     {"liveness"},

@@ -33,6 +33,7 @@ import yaml
 
 from archiver.report.build import load_schema
 from archiver.report.markdown import markdown_report
+from archiver.reportmodel import Report
 from tests.support.clicommands import EXPRESSION, check_command_line
 from tests.support.reportdata import Ev, Src, build
 
@@ -409,7 +410,7 @@ def test_issue_step_reads_fields_that_report_json_has() -> None:
     """The jq paths of the issue step: run.changes, run.new_findings, run.network, links[].status."""
     statuses = load_schema()["properties"]["links"]["items"]["properties"]["status"]["enum"]
     assert {"dead", "soft_404"} <= set(statuses)
-    report = build(DEAD, changes=[CHANGE], new_findings=["x"]).report
+    report = build(DEAD, changes=[CHANGE], new_findings=["x"]).data
     assert report["run"]["changes"] == [CHANGE] and report["run"]["new_findings"] == ["x"]
     assert report["run"]["network"] == "ok"
 
@@ -455,7 +456,7 @@ def gh(tmp_path: Path) -> Path:
     return bin_dir
 
 
-def issue_run(tmp_path: Path, bin_dir: Path, report: dict[str, Any] | None,
+def issue_run(tmp_path: Path, bin_dir: Path, report: Report | None,
               open_issues: list[dict[str, Any]]) -> tuple[list[str], str]:
     work = tmp_path / "repo"
     reports = work / "reports"
@@ -463,7 +464,7 @@ def issue_run(tmp_path: Path, bin_dir: Path, report: dict[str, Any] | None,
     for name in ("report.json", "report.md"):
         (reports / name).unlink(missing_ok=True)
     if report is not None:
-        (reports / "report.json").write_text(json.dumps(report), "utf-8")
+        (reports / "report.json").write_bytes(report.to_json())
         (reports / "report.md").write_text(markdown_report(report), "utf-8")
     log, issues = tmp_path / "gh.log", tmp_path / "issues.json"
     log.unlink(missing_ok=True)

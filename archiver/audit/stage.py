@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..models import Event, Finding, Link, PageMeta
 from ..options import AuditOptions
+from ..reportmodel import LinkExtras
 from ..timeline.catalog import Catalog
 from .registry import Match, Registry, RegistryError, load_registry
 from .rules import audit
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 class AuditOutcome:
     findings: list[Finding] = field(default_factory=list)
     #: per-link report extras keyed by normalized URL: {"outlet": name}
-    outlets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outlets: dict[str, LinkExtras] = field(default_factory=dict)
     #: why the audit did not run (an invalid registry), for the run's notes
     note: str | None = None
     seconds: float = 0.0
@@ -47,10 +48,10 @@ def page_meta(options: AuditOptions, keys: Iterable[str], store: SnapshotStore |
     return store.page_meta(keys)
 
 
-def outlets(links: Iterable[Link], registry: Registry | None) -> dict[str, dict[str, Any]]:
+def outlets(links: Iterable[Link], registry: Registry | None) -> dict[str, LinkExtras]:
     """Each link's outlet: the registry's name for its host, else its registrable domain."""
     cache: dict[str, Match | None] = {}
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, LinkExtras] = {}
     for link in links:
         if not link.host:
             continue
@@ -59,7 +60,7 @@ def outlets(links: Iterable[Link], registry: Registry | None) -> dict[str, dict[
         match = cache.get(link.host)
         name = match.entry.name if match is not None and match.entry.name else link.domain
         if name:
-            out[link.normalized_url] = {"outlet": name}
+            out[link.normalized_url] = LinkExtras(outlet=name)
     return out
 
 

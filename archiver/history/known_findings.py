@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from ..models import FindingKind
+from ..models import Finding, FindingKind, Severity
 from ..support import atomic
 
 FINDINGS_FILE = "findings.json"
@@ -31,21 +30,20 @@ LINK_KINDS: frozenset[FindingKind] = frozenset(
     {FindingKind.DEAD_LINK, FindingKind.SOFT_404, FindingKind.BLOCKED, FindingKind.MOVED})
 
 
-def fingerprint(finding: Mapping[str, Any]) -> str:
+def fingerprint(finding: Finding) -> str:
     """``kind file#index hash``: stable across line moves and message rewording."""
-    what = json.dumps([finding.get("url"), finding.get("actual")],
-                      sort_keys=True, ensure_ascii=False, default=str)
+    what = json.dumps([finding.url, finding.actual], sort_keys=True, ensure_ascii=False, default=str)
     digest = hashlib.sha1(what.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    index = finding.get("source_index")
-    where = f"{finding.get('file') or '-'}#{index if index is not None else '-'}"
-    return f"{finding.get('kind')} {where} {digest}"
+    index = finding.source_index
+    where = f"{finding.file or '-'}#{index if index is not None else '-'}"
+    return f"{finding.kind} {where} {digest}"
 
 
-def tracked(finding: Mapping[str, Any]) -> bool:
-    return finding.get("kind") not in LINK_KINDS and finding.get("severity") != "info"
+def tracked(finding: Finding) -> bool:
+    return finding.kind not in LINK_KINDS and finding.severity != Severity.INFO
 
 
-def fingerprints(findings: Iterable[Mapping[str, Any]]) -> list[str]:
+def fingerprints(findings: Iterable[Finding]) -> list[str]:
     return sorted({fingerprint(f) for f in findings if tracked(f)})
 
 
@@ -63,7 +61,7 @@ def read(root: Path) -> list[str] | None:
     return [str(p) for p in prints] if isinstance(prints, list) else None
 
 
-def record(root: Path, findings: Iterable[Mapping[str, Any]]) -> list[str] | None:
+def record(root: Path, findings: Iterable[Finding]) -> list[str] | None:
     """Compare with the previous run's fingerprints, store the current ones, return the new ones.
 
     None when there was nothing to compare with (the first run sets the baseline).

@@ -25,13 +25,13 @@ out when empty (None, False, ``[]``, ``{}``), ``declared`` sorted by archive URL
 version does not know are kept in :attr:`WaybackRecord.extra` and written back after the
 known ones, so an older or newer state file round-trips.
 
-The record also reads as a mapping of that JSON object (``record["url"]``, ``"saved" in
-record``, ``record == {...}``), for readers that want the stored shape.
+Readers use its attributes; :meth:`WaybackRecord.to_dict` is the stored shape (what the state file
+holds), :meth:`WaybackRecord.from_dict` reads it back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -138,8 +138,8 @@ class SaveError(_Sub):
     at: str | None
 
 
-@dataclass(eq=False, slots=True)
-class WaybackRecord(Mapping[str, Any]):
+@dataclass(slots=True)
+class WaybackRecord:
     """The Wayback knowledge of one link (see the module docstring for the stored form)."""
 
     #: the copy to cite (a replay URL), None when none is offered
@@ -217,22 +217,3 @@ class WaybackRecord(Mapping[str, Any]):
             state.wayback = WaybackRecord()
         record: WaybackRecord = state.wayback
         return record
-
-    # ------------------------------------------------------------------ the stored shape, read-only
-
-    def __getitem__(self, key: str) -> Any:
-        return self.to_dict()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.to_dict())
-
-    def __len__(self) -> int:
-        return len(self.to_dict())
-
-    def __bool__(self) -> bool:
-        """Always true, as ``len`` says (the stored form always holds ``url`` and ``timestamp``), without
-        building the stored form: ``if state.wayback`` is asked of every link a few times a run."""
-        return True
-
-    def __repr__(self) -> str:
-        return f"WaybackRecord({self.to_dict()!r})"

@@ -130,8 +130,8 @@ def regenerate_report(settings: Settings, *, out: TextIO | None = None, record_f
     out = out or sys.stdout
     report, loaded = stored_report(settings, record_findings=record_findings)
     path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
-    checked = sum(1 for link in report["links"] if link.get("checked_at"))
-    print(f"reports of {len(report['links'])} links ({checked} checked before) written to {path.parent}: "
+    checked = sum(1 for link in report.links if link.checked_at)
+    print(f"reports of {len(report.links)} links ({checked} checked before) written to {path.parent}: "
           "report.json, report.md, report.html", file=out)
     return ExitCode.OK
 
@@ -167,7 +167,7 @@ def record_run(store: StateStore, outcome: WaybackOutcome, *, started: dt.dateti
     record["notes"] = notes + outcome.notes
     record.setdefault("stage_seconds", {})["wayback"] = round(outcome.seconds, 3)
     record["wayback"] = {"summary": outcome.summary, "lookups_left": outcome.lookups_left}
-    record["archives"] = archives_record(outcome)
+    record["archives"] = archives_record(outcome).to_dict()
     store.write_run(record)
 
 

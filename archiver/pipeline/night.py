@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..audit.stage import AuditOutcome, audit_stage
 from ..config import Settings
@@ -27,7 +27,8 @@ from ..liveness.network import CheckRun, nothing_checked
 from ..models import CheckResult, Finding, Link, LinkStatus
 from ..report.build import RunInfo, build_report, write_reports
 from ..report.view import event_views
-from ..snapshots.stage import SnapshotStage, merge_extras, stored_extras
+from ..reportmodel import ArchivesRun, Report, RunChange, WaybackRun, merge_extras
+from ..snapshots.stage import SnapshotStage, stored_extras
 from ..snapshots.store import SnapshotStore
 from ..snapshots.warc import WarcRun, finish_run, open_run
 from ..store.locations import add_locations
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class CheckOutcome:
-    report: dict[str, Any]
+    report: Report
     report_path: Path
     run: CheckRun
     exit_code: int
@@ -275,11 +276,11 @@ async def all_archives(settings: Settings, given: StageInput, *, deadline: float
     return archived
 
 
-def archives_record(archived: WaybackOutcome) -> dict[str, Any]:
+def archives_record(archived: WaybackOutcome) -> ArchivesRun:
     """``run.archives`` of report.json: the other archives' summary, the archive step's seconds, each lane's
     counts and what the night left for the next run, by kind."""
-    return {"summary": archived.others_summary, "seconds": round(archived.seconds, 1), "lanes": archived.lanes,
-            "left": {work.key: n for work, n in archived.left.items()}}
+    return ArchivesRun(summary=archived.others_summary, seconds=round(archived.seconds, 1), lanes=archived.lanes,
+                       left={work.key: n for work, n in archived.left.items()})
 
 
 def left_by_kind(lanes: Lanes, lookups: Iterable[str], store: StateStore) -> dict[Work, int]:
@@ -321,12 +322,12 @@ def collect_findings(plan: Plan, checked: Checked, audited: AuditOutcome,
 
 # more than 5 arguments (PLR0913): a step of the recipe takes the earlier steps' results by name
 def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None,  # noqa: PLR0913
-          audited: AuditOutcome, findings: list[Finding]) -> dict[str, Any]:
+          audited: AuditOutcome, findings: list[Finding]) -> Report:
     """7. report.json's content: the run record, the links with their extras, the findings."""
     run, snapshots = checked.run, checked.snapshots
     info = run_info(night, plan, checked, archived, audited)
     if night.shard is None:  # a shard sees part of the findings: its merge compares them
-        info.new_findings = fingerprints.record(night.settings.snapshots, [f.to_dict() for f in findings])
+        info.new_findings = fingerprints.record(night.settings.snapshots, findings)
     info.stage_seconds["check"] = run.elapsed
     if archived is not None:
         info.stage_seconds["wayback"] = archived.seconds
@@ -343,13 +344,13 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
     extras = merge_extras(extras, audited.outlets)
     info.stage_seconds["audit"] = audited.seconds
     report = build_report(plan.scope, plan.store.states, findings, info, extras=extras)
-    report["run"]["requests"] = run.requests
-    report["run"]["hosts"] = run.hosts
+    report.run.requests = run.requests
+    report.run.hosts = run.hosts
     if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
-        report["run"]["wayback"] = {"summary": archived.summary, "lookups_left": archived.lookups_left}
-        report["run"]["archives"] = archives_record(archived)
+        report.run.wayback = WaybackRun(summary=archived.summary, lookups_left=archived.lookups_left)
+        report.run.archives = archives_record(archived)
     if night.evidence is not None and night.evidence.active:
-        report["run"]["evidence_store"] = night.evidence.record()
+        report.run.evidence_store = night.evidence.record()
     add_locations(report, night.settings.store_options)
     return report
 
@@ -372,20 +373,20 @@ def run_info(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcom
         notes.append(f"stopped at the {' and '.join(plan.budgets)} budget; {left} due links are left for the next run")
     return RunInfo(started_at=night.started_at, complete=run.complete and left == 0, network=run.network.status,
                    budgets_hit=plan.budgets, checked=len(run.results), due=len(plan.due), notes=notes,
-                   changes=[{"kind": c.kind, "url": recorder.links[c.normalized_url].url, "status": c.status,
-                             "previous": c.previous} for c in recorder.changes],
+                   changes=[RunChange(kind=c.kind, url=recorder.links[c.normalized_url].url, status=c.status,
+                                      previous=c.previous) for c in recorder.changes],
                    shard=str(night.shard) if night.shard else None)
 
 
-def record(night: Night, plan: Plan, report: dict[str, Any]) -> Path:
+def record(night: Night, plan: Plan, report: Report) -> Path:
     """8. The run record (``run.json``), then report.json, report.md and report.html; the report.json path."""
-    plan.store.write_run(report["run"])
+    plan.store.write_run(report.run.to_dict())
     return write_reports(report, night.settings.report_dir, events=event_views(plan.loaded.events)).json
 
 
 # more than 5 arguments (PLR0913): a step of the recipe takes the earlier steps' results by name
 def outcome(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome | None,  # noqa: PLR0913
-            report: dict[str, Any], path: Path) -> CheckOutcome:
+            report: Report, path: Path) -> CheckOutcome:
     """The one-line summary for people and the exit code (2 when the network was offline)."""
     run, snapshots = checked.run, checked.snapshots
     counts = status_counts(run.results.values()) if plan.due else "nothing due"

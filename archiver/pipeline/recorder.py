@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from ..history.linkstate import Change, LinkState, apply_result, new_state
 from ..history.schedule import resting, select_due
@@ -12,20 +11,15 @@ from ..history.store import StateStore
 from ..liveness.network import CheckRun
 from ..models import FAILING_STATUSES, CheckResult, Link
 from ..options import HistoryOptions
+from ..reportmodel import LinkExtras
 from ..support.timefmt import iso
 
 
-def result_extras(results: dict[str, CheckResult]) -> dict[str, dict[str, Any]]:
+def result_extras(results: dict[str, CheckResult]) -> dict[str, LinkExtras]:
     """Per-link fields the contract allows beyond its own: timing, content type, connection failure."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, result in results.items():
-        extra: dict[str, Any] = {"elapsed": result.elapsed, "content_type": result.content_type}
-        if result.connection_failure:
-            extra["connection_failure"] = True
-        if result.body_truncated:
-            extra["body_truncated"] = True
-        out[key] = extra
-    return out
+    return {key: LinkExtras(elapsed=result.elapsed, content_type=result.content_type,
+                            connection_failure=result.connection_failure, body_truncated=result.body_truncated)
+            for key, result in results.items()}
 
 
 def _copy(state: LinkState) -> LinkState:

@@ -5,15 +5,14 @@ Used by ``archiver report``, ``archiver merge``, ``archiver site`` and ``archive
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..audit.stage import audit_stage
 from ..config import Settings
 from ..history import known_findings as fingerprints
 from ..history.store import StateStore
 from ..models import Finding
 from ..report.build import RunInfo, build_report
-from ..snapshots.stage import merge_extras, stored_extras
+from ..reportmodel import Report, RunRecord, merge_extras
+from ..snapshots.stage import stored_extras
 from ..snapshots.store import SnapshotStore
 from ..store.locations import add_locations
 from ..support.timefmt import parse_iso
@@ -21,13 +20,10 @@ from ..timeline.catalog import Catalog, build_catalog
 from ..timeline.load import LoadResult, load_timeline
 from .findings import link_findings
 
-#: what the run record holds beyond RunInfo, copied into the report as it was
-RECORD_EXTRAS = ("requests", "hosts", "shards", "wayback", "archives", "evidence_store")
-
 
 def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
                   catalog: Catalog | None = None, store: StateStore | None = None
-                  ) -> tuple[dict[str, Any], LoadResult]:
+                  ) -> tuple[Report, LoadResult]:
     """The report from the stored state and the last run record (no network), with the loaded events.
 
     ``record_findings`` (``archiver merge``, which completes sharded runs) compares the
@@ -40,25 +36,25 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
         catalog = catalog or built
     catalog = catalog or build_catalog(loaded.events)
     store = store or StateStore(settings.snapshots).load()
-    previous = store.read_run() or {}
+    last = RunRecord.from_dict(store.read_run() or {})
     findings = stored_findings(loaded, catalog, store)
     snapshot_store = SnapshotStore.from_settings(settings)
     audited = audit_stage(settings.audit_options, loaded.events, catalog, snapshot_store=snapshot_store)
     findings.extend(audited.findings)
-    info = run_info_from_record(previous, settings)
+    info = run_info_from_record(last, settings)
     if audited.note and audited.note not in info.notes:
         info.notes.append(audited.note)
     if record_findings:
-        info.new_findings = fingerprints.record(settings.snapshots, [f.to_dict() for f in findings])
-    report = build_report(catalog.links, store.states, findings, info, generated_at=settings.clock(),
-                          extras=merge_extras(stored_extras(snapshot_store, catalog.links),
-                                              audited.outlets))
-    for key in RECORD_EXTRAS:
-        if key in previous:
-            report["run"][key] = previous[key]
+        info.new_findings = fingerprints.record(settings.snapshots, findings)
+    info.generated_at = settings.clock()
+    report = build_report(catalog.links, store.states, findings, info,
+                          extras=merge_extras(stored_extras(snapshot_store, catalog.links), audited.outlets))
+    run = report.run
+    run.requests, run.hosts, run.shards = last.requests, last.hosts, last.shards
+    run.wayback, run.archives, run.evidence_store = last.wayback, last.archives, last.evidence_store
     add_locations(report, settings.store_options)  # where each snapshot's raw record lives
     if record_findings:
-        store.write_run(report["run"])
+        store.write_run(run.to_dict())
     return report, loaded
 
 
@@ -75,14 +71,9 @@ def stored_findings(loaded: LoadResult, catalog: Catalog, store: StateStore) -> 
     return findings
 
 
-def run_info_from_record(previous: dict[str, Any], settings: Settings) -> RunInfo:
+def run_info_from_record(last: RunRecord, settings: Settings) -> RunInfo:
     """The last run's record (``run.json``) as a RunInfo; a store without one gets an empty run now."""
-    started = parse_iso(previous.get("started_at")) or settings.clock()
-    info = RunInfo(started_at=started, finished_at=parse_iso(previous.get("finished_at")),
-                   complete=bool(previous.get("complete", False)), network=previous.get("network", "ok"),
-                   budgets_hit=list(previous.get("budgets_hit", [])), checked=int(previous.get("checked", 0)),
-                   due=int(previous.get("due", 0)), notes=list(previous.get("notes", [])),
-                   changes=list(previous.get("changes", [])), shard=previous.get("shard"),
-                   new_findings=previous.get("new_findings"))
-    info.stage_seconds = dict(previous.get("stage_seconds", {}))
-    return info
+    return RunInfo(started_at=parse_iso(last.started_at) or settings.clock(), finished_at=parse_iso(last.finished_at),
+                   complete=last.complete, network=last.network, budgets_hit=list(last.budgets_hit),
+                   checked=last.checked, due=last.due, notes=list(last.notes), changes=list(last.changes),
+                   shard=last.shard, new_findings=last.new_findings, stage_seconds=dict(last.stage_seconds))

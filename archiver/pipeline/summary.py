@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from enum import IntEnum, StrEnum
-from typing import Any
 
 from ..config import Settings
 from ..errors import ArchiverError, ConfigError, RegistryError
 from ..models import FAILING_STATUSES, LINK_STATUSES, CheckResult, LinkStatus
-from ..store.push import summary_line
+from ..reportmodel import Report
 
 
 class ExitCode(IntEnum):
@@ -62,47 +61,45 @@ def status_counts(results: Iterable[CheckResult]) -> str:
     return ", ".join(f"{counts[s]} {s}" for s in shown) or "nothing checked"
 
 
-def fail_reason(report: dict[str, Any], fail_on: str) -> str | None:
+def fail_reason(report: Report, fail_on: str) -> str | None:
     """Why ``--fail-on`` turns this run red, or None.
 
     ``new-dead``: a link was confirmed dead (or soft-404) in this run; ``dead``: any
     cited link is confirmed dead or soft-404. Unconfirmed failures never fail a build.
     """
     if fail_on == FailOn.NEW_DEAD:
-        new = [c["url"] for c in report["run"].get("changes", []) if c.get("kind") == "newly_confirmed"]
+        new = [c.url for c in report.run.changes if c.kind == "newly_confirmed"]
         return f"{len(new)} link(s) newly confirmed dead: {', '.join(new[:3])}" if new else None
     if fail_on == FailOn.DEAD:
-        dead = [e["url"] for e in report["links"] if e.get("confirmed") and e["status"] in FAILING_STATUSES]
+        dead = [e.url for e in report.links if e.confirmed and e.status in FAILING_STATUSES]
         return f"{len(dead)} cited link(s) confirmed dead: {', '.join(dead[:3])}" if dead else None
     return None
 
 
-def run_summary(report: dict[str, Any], settings: Settings) -> str:
+def run_summary(report: Report, settings: Settings) -> str:
     """The one screen printed at the end of ``archiver run``: what changed, totals, where the reports are."""
-    run = report["run"]
-    kinds = Counter(c.get("kind") for c in run.get("changes", []))
+    run = report.run
+    kinds = Counter(c.kind for c in run.changes)
     labels = (("newly_failing", "newly failing"), ("newly_confirmed", "newly confirmed dead"),
               ("recovered", "recovered"), ("moved", "moved"))
     changed = ", ".join(f"{kinds[k]} {label}" for k, label in labels if kinds[k])
-    new_findings = run.get("new_findings")
-    count_new = len(new_findings) if isinstance(new_findings, list) else int(new_findings or 0)
+    count_new = len(run.new_findings or [])
     if count_new:
         changed = (changed + ", " if changed else "") + f"{count_new} new finding(s)"
-    statuses = report["summary"]["links"]
+    statuses = report.summary.links
     totals = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items(), key=lambda kv: -kv[1]))
     lines = [
-        "== archiver run " + ("(complete)" if run.get("complete") else "(stopped early: continues next run)"),
+        "== archiver run " + ("(complete)" if run.complete else "(stopped early: continues next run)"),
         f"changes: {changed or 'none (a quiet night)'}",
-        f"links: {len(report['links'])} ({totals}); "
-        f"confirmed dead or soft-404: {report['summary'].get('confirmed', 0)}",
-        f"checked this run: {run.get('checked', 0)} of {run.get('due', 0)} due; network {run.get('network')}"
-        + (f"; budgets hit: {', '.join(run['budgets_hit'])}" if run.get("budgets_hit") else ""),
+        f"links: {len(report.links)} ({totals}); confirmed dead or soft-404: {report.summary.confirmed}",
+        f"checked this run: {run.checked} of {run.due} due; network {run.network}"
+        + (f"; budgets hit: {', '.join(run.budgets_hit)}" if run.budgets_hit else ""),
     ]
-    if isinstance(run.get("wayback"), dict) and run["wayback"].get("summary"):
-        lines.append(str(run["wayback"]["summary"]))
-    if isinstance(run.get("evidence_store"), dict):
-        lines.append(summary_line(run["evidence_store"]))
-    lines.extend(f"note: {note}" for note in run.get("notes", [])[:5])
-    lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.get("stage_seconds", {}).items()))
+    if run.wayback is not None and run.wayback.summary:
+        lines.append(run.wayback.summary)
+    if run.evidence_store is not None:
+        lines.append(run.evidence_store.line())
+    lines.extend(f"note: {note}" for note in run.notes[:5])
+    lines.append("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in run.stage_seconds.items()))
     lines.append(f"reports: {settings.report_dir}/report.md, report.html, report.json")
     return "\n".join(lines)

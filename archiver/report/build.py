@@ -11,15 +11,28 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..history.linkstate import LinkState
-from ..models import Finding, Link, LinkStatus
+from ..models import Finding, Hop, Link, LinkStatus
+from ..reportmodel import (
+    SCHEMA_ID,
+    ArchivedCopy,
+    LinkEntry,
+    LinkExtras,
+    Report,
+    RunChange,
+    RunRecord,
+    Summary,
+    TextCopy,
+    WaybackCopy,
+    merge_extras,
+)
 from ..support import atomic
 from ..support.timefmt import iso_precise
 from .view import EventView
 
-SCHEMA_ID = "archiver.report/1"
+__all__ = ["SCHEMA_ID", "LinkExtras", "Report", "RunInfo", "build_report", "load_schema", "merge_extras",
+           "write_reports"]
+
 
 
 def load_schema() -> dict[str, Any]:
@@ -31,6 +44,8 @@ def load_schema() -> dict[str, Any]:
 
 @dataclass(slots=True)
 class RunInfo:
+    """What a run collects about itself as it goes; :meth:`record` is the report's ``run``."""
+
     started_at: dt.datetime
     finished_at: dt.datetime | None = None
     complete: bool = True
@@ -40,95 +55,71 @@ class RunInfo:
     checked: int = 0
     due: int = 0
     notes: list[str] = field(default_factory=list)
-    #: what this run changed: {"kind", "url", "status", "previous"} (newly_failing, newly_confirmed, ...)
-    changes: list[dict[str, Any]] = field(default_factory=list)
+    #: what this run changed (newly_failing, newly_confirmed, ...)
+    changes: list[RunChange] = field(default_factory=list)
     shard: str | None = None
     #: fingerprints of findings first seen this run (None: nothing to compare with, see fingerprints.py)
     new_findings: list[str] | None = None
+    #: the report's ``generated_at`` when it is not the run's end (a report rebuilt from the stored state)
+    generated_at: dt.datetime | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "started_at": iso_precise(self.started_at),
-            "finished_at": iso_precise(self.finished_at),
-            "complete": self.complete,
-            "network": self.network,
-            "budgets_hit": list(self.budgets_hit),
-            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
-            "checked": self.checked,
-            "due": self.due,
-            "shard": self.shard,
-            "notes": list(self.notes),
-            "changes": list(self.changes),
-            "new_findings": None if self.new_findings is None else list(self.new_findings),
-        }
+    def record(self) -> RunRecord:
+        return RunRecord(started_at=iso_precise(self.started_at), finished_at=iso_precise(self.finished_at),
+                         complete=self.complete, network=self.network, budgets_hit=list(self.budgets_hit),
+                         stage_seconds=dict(self.stage_seconds), checked=self.checked, due=self.due,
+                         shard=self.shard, notes=list(self.notes), changes=list(self.changes),
+                         new_findings=None if self.new_findings is None else list(self.new_findings))
 
 
-def link_entry(link: Link, state: LinkState | None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def link_entry(link: Link, state: LinkState | None, extra: LinkExtras | None = None) -> LinkEntry:
     """One ``links[]`` entry: the link as cited with its latest known state."""
     if not link.checkable:
         status, error = LinkStatus.INVALID, link.invalid_reason
     else:
         status, error = (state.status, state.error) if state else (LinkStatus.UNCHECKED, None)
-    entry: dict[str, Any] = {
-        "url": link.url,
-        "normalized_url": link.normalized_url,
-        "status": status,
-        "confirmed": bool(state and state.confirmed),
-        "http_status": state.http_status if state else None,
-        "final_url": state.final_url if state else None,
-        "redirects": list(state.redirects) if state else [],
-        "error": error,
-        "evidence": state.evidence if state else None,
-        "checked_at": state.last_checked if state else None,
-        "first_failed_at": state.first_failed if state else None,
-        "failures": state.failures if state else 0,
-        "last_alive_at": state.last_alive if state else None,
-        "domain": link.domain,
-        "citations": [c.to_dict() for c in link.citations],
-        "archive_urls": list(link.archive_urls),
-    }
-    if state and state.moved_to:
-        entry["moved_to"] = state.moved_to
-    if state and state.snapshot:
-        entry["snapshot"] = state.snapshot
-    if state and state.wayback:
-        wb = state.wayback.to_dict()
-        entry["wayback"] = {k: wb.get(k) for k in ("url", "timestamp", "saved_this_run") if k in wb}
-        if wb.get("url"):  # the copy's replay was judged to be the page (false: not yet)
-            entry["wayback"]["verified"] = bool(wb.get("verified"))
-    if state and state.archives:
-        entry.update(archive_copies(state))
-    if extra:
-        entry.update(extra)
-    snapshot = entry.get("snapshot")
-    if isinstance(snapshot, dict) and snapshot.get("origin") not in (None, "live", "wayback", "archive"):
-        # text from another archive: the contract's origin is "archive", the archive is named apart
-        snapshot = dict(snapshot)
-        snapshot["archive"] = snapshot.pop("origin")
-        snapshot["origin"] = "archive"
-        entry["snapshot"] = snapshot
+    entry = LinkEntry(url=link.url, normalized_url=link.normalized_url, status=status, error=error,
+                      domain=link.domain, citations=list(link.citations), archive_urls=list(link.archive_urls))
+    if state is not None:
+        _state_fields(entry, state)
+    if extra is not None:
+        entry.elapsed, entry.content_type = extra.elapsed, extra.content_type
+        entry.connection_failure, entry.body_truncated = extra.connection_failure, extra.body_truncated
+        entry.snapshot_note, entry.outlet = extra.snapshot_note, extra.outlet
+        if extra.snapshot_set:
+            entry.snapshot = extra.snapshot
+            entry.snapshot_place = entry.snapshot_place or "extra"
     return entry
 
 
-def archive_copies(state: LinkState) -> dict[str, Any]:
+def _state_fields(entry: LinkEntry, state: LinkState) -> None:
+    entry.confirmed, entry.http_status, entry.final_url = state.confirmed, state.http_status, state.final_url
+    entry.redirects = [Hop(str(h["url"]), h.get("status")) for h in state.redirects]
+    entry.evidence, entry.checked_at, entry.first_failed_at = state.evidence, state.last_checked, state.first_failed
+    entry.failures, entry.last_alive_at, entry.moved_to = state.failures, state.last_alive, state.moved_to
+    if state.snapshot:
+        entry.snapshot, entry.snapshot_place = TextCopy.from_dict(state.snapshot), "state"
+    wb = state.wayback
+    if wb is not None:
+        entry.wayback = WaybackCopy(url=wb.url, timestamp=wb.timestamp, saved_this_run=wb.saved_this_run,
+                                    verified=wb.verified)
+    if state.archives:
+        entry.archives, entry.copy = archive_copies(state)
+
+
+def archive_copies(state: LinkState) -> tuple[list[ArchivedCopy], ArchivedCopy | None]:
     """``archives`` (the good captures other archives hold: archive, url, datetime, verified) and ``copy`` (the
     best copy to cite, naming its archive: the Wayback copy when it is verified or the only one), for a link
     another archive was asked about (other links' entries are unchanged)."""
     rec = state.archives
     assert rec is not None
-    out: dict[str, Any] = {"archives": [
-        {"archive": c.archive, "url": c.url, "datetime": _ts_iso(c.timestamp), "verified": c.verified}
-        for c in sorted(rec.captures, key=lambda c: (c.archive, c.timestamp)) if c.usable]}
+    captures = [ArchivedCopy(c.archive, c.url, _ts_iso(c.timestamp), c.verified)
+                for c in sorted(rec.captures, key=lambda c: (c.archive, c.timestamp)) if c.usable]
     wb = state.wayback
     if wb is not None and wb.url and (wb.verified or not (rec.url and rec.verified)):
-        out["copy"] = {"archive": "wayback", "url": wb.url, "datetime": _ts_iso(wb.timestamp or ""),
-                       "verified": bool(wb.verified)}
-    elif rec.url:
-        out["copy"] = {"archive": rec.archive, "url": rec.url, "datetime": _ts_iso(rec.timestamp or ""),
-                       "verified": rec.verified}
-    else:
-        out["copy"] = None
-    return out
+        return captures, ArchivedCopy("wayback", wb.url, _ts_iso(wb.timestamp or ""), bool(wb.verified))
+    if rec.url:
+        return captures, ArchivedCopy(rec.archive or "", rec.url, _ts_iso(rec.timestamp or ""), rec.verified)
+    return captures, None
 
 
 def _ts_iso(ts: str) -> str | None:
@@ -137,18 +128,15 @@ def _ts_iso(ts: str) -> str | None:
     return f"{ts[:4]}-{ts[4:6]}-{ts[6:8]}T{ts[8:10]}:{ts[10:12]}:{ts[12:14]}Z"
 
 
-def text_copies(entries: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+def text_copies(entries: Iterable[LinkEntry]) -> dict[str, dict[str, int]]:
     """Per outlet (the registry's name for the link's host, else its domain): citations with a text copy by
     where it came from (``live``, ``wayback``, ``archive``: another archive) and without one (``none``)."""
     counts: dict[str, Counter[str]] = {}
     for e in entries:
-        if e["status"] == "invalid":
+        if e.status is LinkStatus.INVALID:
             continue
-        snapshot = e.get("snapshot") or {}
-        origin = snapshot.get("origin") or ("archive" if snapshot.get("archive") else None)
-        where = origin if origin in ("live", "wayback", "archive") else "none" if not snapshot else "live"
-        outlet = str(e.get("outlet") or e.get("domain") or "?")
-        counts.setdefault(outlet, Counter())[where] += len(e["citations"])
+        where = e.snapshot.source if e.snapshot is not None else "none"
+        counts.setdefault(e.outlet_name or "?", Counter())[where] += len(e.citations)
     return {outlet: {k: n[k] for k in ("live", "wayback", "archive", "none")} for outlet, n in sorted(counts.items())}
 
 
@@ -157,39 +145,28 @@ def build_report(
     states: Mapping[str, LinkState],
     findings: Iterable[Finding],
     run: RunInfo,
-    extras: Mapping[str, Mapping[str, Any]] | None = None,
-    generated_at: dt.datetime | None = None,
-) -> dict[str, Any]:
+    extras: Mapping[str, LinkExtras] | None = None,
+) -> Report:
     """Assemble report.json. ``states`` and ``extras`` are keyed by normalized URL."""
     extras = extras or {}
     entries = [link_entry(link, states.get(link.normalized_url), extras.get(link.normalized_url))
                for link in links]
-    finding_dicts = [f.to_dict() for f in findings]
-    return {
-        "schema": SCHEMA_ID,
-        "generated_at": iso_precise(generated_at or run.finished_at or run.started_at),
-        "run": run.to_dict(),
-        "summary": {
-            "links": dict(sorted(Counter(e["status"] for e in entries).items())),
-            "confirmed": sum(1 for e in entries if e["confirmed"]),
-            "findings": dict(sorted(Counter(f["kind"] for f in finding_dicts).items())),
-            "citations": sum(len(e["citations"]) for e in entries),
-            "text_copies": text_copies(entries),
-        },
-        "links": entries,
-        "findings": finding_dicts,
-    }
+    found = list(findings)
+    summary = Summary(links=dict(sorted(Counter(str(e.status) for e in entries).items())),
+                      confirmed=sum(1 for e in entries if e.confirmed),
+                      findings=dict(sorted(Counter(str(f.kind) for f in found).items())),
+                      citations=sum(len(e.citations) for e in entries), text_copies=text_copies(entries))
+    return Report(generated_at=iso_precise(run.generated_at or run.finished_at or run.started_at) or "",
+                  run=run.record(), summary=summary, links=entries, findings=found)
 
 
 #: the files :func:`write_reports` writes into the report folder
 REPORT_FILES = ("report.json", "report.md", "report.html")
 
 
-def write_json_report(report: Mapping[str, Any], report_dir: Path) -> Path:
+def write_json_report(report: Report, report_dir: Path) -> Path:
     path = report_dir / "report.json"
-    # compact, with orjson: an indented json.dumps goes through the pure-Python encoder
-    # (1.5 s for the corpus), a compact one takes 0.09 s, orjson 0.015 s
-    atomic.write_bytes(path, orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS) + b"\n")
+    atomic.write_bytes(path, report.to_json())
     return path
 
 
@@ -200,7 +177,7 @@ class ReportPaths:
     html: Path
 
 
-def write_reports(report: Mapping[str, Any], report_dir: Path, *,
+def write_reports(report: Report, report_dir: Path, *,
                   events: Mapping[str, EventView] | None = None) -> ReportPaths:
     """Write report.json, report.md and report.html into ``report_dir`` (each atomically).
 

@@ -19,6 +19,7 @@ import math
 import os
 import posixpath
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -29,7 +30,17 @@ import jinja2
 import orjson
 from markupsafe import Markup, escape
 
-from ..models import FAILING_STATUSES, LINK_STATUSES, STATUS_LABELS, STATUS_ORDER, UNCHECKED_STATUSES, LinkStatus
+from ..models import (
+    FAILING_STATUSES,
+    LINK_STATUSES,
+    STATUS_LABELS,
+    STATUS_ORDER,
+    UNCHECKED_STATUSES,
+    Citation,
+    Finding,
+    LinkStatus,
+)
+from ..reportmodel import LinkEntry, Report
 from .markdown import run_line, totals_line
 from .view import (
     CHANGE_LABELS,
@@ -114,9 +125,9 @@ def bar_chart(title: str, desc: str, bars: list[Bar], *, share: bool, chart_id: 
     for i, b in enumerate(bars):
         y = top + i * row
         label = f"{b.value:.0%} ({b.part:,} of {b.whole:,})" if share else f"{b.part:,} of {b.whole:,} links"
+        dead_n, soft_n = b.detail.get(LinkStatus.DEAD, 0), b.detail.get(LinkStatus.SOFT_404, 0)
         tip = (f"{b.label}: {b.value:.1%} of {b.whole:,} checked links are dead or soft 404 ({b.part:,})" if share
-               else f"{b.label}: {b.detail.get('dead', 0):,} dead, {b.detail.get('soft_404', 0):,} soft 404, "
-                    f"of {b.whole:,} links")
+               else f"{b.label}: {dead_n:,} dead, {soft_n:,} soft 404, of {b.whole:,} links")
         name = b.label if len(b.label) <= 22 else b.label[:21] + "…"
         out.append(f"<g><title>{escape(tip)}</title>")
         out.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(name)}</text>')
@@ -125,8 +136,8 @@ def bar_chart(title: str, desc: str, bars: list[Bar], *, share: bool, chart_id: 
             w = round(inner * min(1.0, b.value / scale), 1)
             out.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{w}" height="{row - 6}"/>')
         else:
-            dead = round(inner * b.detail.get("dead", 0) / scale, 1)
-            soft = round(inner * b.detail.get("soft_404", 0) / scale, 1)
+            dead = round(inner * dead_n / scale, 1)
+            soft = round(inner * soft_n / scale, 1)
             out.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{dead}" height="{row - 6}"/>')
             out.append(f'<rect class="bar2" x="{left + dead}" y="{y + 3}" width="{soft}" height="{row - 6}"/>')
         out.append(f'<text x="{left + inner + 6}" y="{y + 15}" class="lab">{escape(label)}</text></g>')
@@ -174,11 +185,11 @@ _NO_SEARCH = UNCHECKED_STATUSES | {LinkStatus.ALIVE}
 _ALWAYS_CARDED = FAILING_STATUSES | {LinkStatus.ALIVE}
 
 
-def _archived_html(link: Mapping[str, Any]) -> str:
+def _archived_html(link: LinkEntry) -> str:
     """The Wayback copy (or the citation's archive URL); a Wayback search only where a copy is needed."""
     copy = archived_copy(link)
     if copy.kind == "search":
-        if link.get("status") in _NO_SEARCH or safe_href(link.get("url")) is None:
+        if link.status in _NO_SEARCH or safe_href(link.url) is None:
             return ""
         return f'<a href="{_e(copy.url)}" class="muted">search</a>'
     if safe_href(copy.url) is None:
@@ -187,32 +198,32 @@ def _archived_html(link: Mapping[str, Any]) -> str:
     return f'<a href="{_e(copy.url)}">{_e(label)}</a>'
 
 
-def _why(link: Mapping[str, Any]) -> str:
-    if link.get("moved_to"):
-        return f"moved to {link['moved_to']}"
-    return "" if link.get("status") == LinkStatus.ALIVE else _short(verdict(link))
+def _why(link: LinkEntry) -> str:
+    if link.moved_to:
+        return f"moved to {link.moved_to}"
+    return "" if link.status == LinkStatus.ALIVE else _short(verdict(link))
 
 
-def _link_row(link: Mapping[str, Any], snaps: SnapshotLinks, rank: dict[str, int]) -> str:
-    status = str(link.get("status"))
-    events = sorted({str(c.get("event")) for c in link.get("citations") or []})
+def _link_row(link: LinkEntry, snaps: SnapshotLinks, rank: dict[str, int]) -> str:
+    status = str(link.status)
+    events = sorted({c.event for c in link.citations})
     conf = ""
     if status in FAILING_STATUSES:
-        conf = "confirmed" if link.get("confirmed") else f"{link.get('failures') or 0} failed check(s)"
-    snap = link.get("snapshot") or {}
-    snap_href = snaps.href(snap.get("path"))
+        conf = "confirmed" if link.confirmed else f"{link.failures} failed check(s)"
+    snap = link.snapshot
+    snap_href = snaps.href(snap.path) if snap is not None else None
     evs = ", ".join(f'<a href="#{anchor(e)}">{_e(e)}</a>' for e in events[:EVENTS_PER_ROW])
     if len(events) > EVENTS_PER_ROW:
         evs += f" +{len(events) - EVENTS_PER_ROW}"
-    url = str(link.get("url", ""))
-    return (f'<tr data-s="{_e(status)}"><td data-v="{rank.get(status, 9) * 2 + (0 if link.get("confirmed") else 1)}">'
-            f'<span class="badge b-{_e(status)}">{_e(STATUS_LABELS.get(status, status))}</span>'
+    url = link.url
+    return (f'<tr data-s="{_e(status)}"><td data-v="{rank.get(status, 9) * 2 + (0 if link.confirmed else 1)}">'
+            f'<span class="badge b-{_e(status)}">{_e(link.status.label)}</span>'
             + (f'<span class="conf">{conf}</span>' if conf else "") + "</td>"
             f'<td class="u">{_a(safe_href(url), url)}</td><td>{_e(outlet(link))}</td>'
             f'<td class="ev" data-v="{len(events)}">{evs}</td><td class="why">{_e(_why(link))}</td>'
-            f"<td>{_e(day(link.get('first_failed_at')))}</td><td>{_e(day(link.get('checked_at')))}</td>"
+            f"<td>{_e(day(link.first_failed_at))}</td><td>{_e(day(link.checked_at))}</td>"
             f"<td>{_archived_html(link)}</td>"
-            f"<td>{_a(snap_href, day(snap.get('captured_at')) or 'text') if snap_href else ''}</td></tr>")
+            f"<td>{_a(snap_href, day(snap.captured_at) or 'text') if snap and snap_href else ''}</td></tr>")
 
 
 def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], dict[str, list[list[Any]]]]:
@@ -222,10 +233,10 @@ def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], d
     URL, evidence, Wayback copy and archived text are read from row ``row`` of the links
     table, so the page holds them once.
     """
-    cited: dict[str, list[tuple[int, Mapping[str, Any], Mapping[str, Any]]]] = {}
+    cited: dict[str, list[tuple[int, Citation, LinkEntry]]] = {}
     for link in view.links:
-        for c in link.get("citations") or []:
-            cited.setdefault(str(c.get("event")), []).append((int(c.get("source_index") or 0), c, link))
+        for c in link.citations:
+            cited.setdefault(c.event, []).append((c.source_index, c, link))
     entries: list[tuple[str, str, str]] = []
     data: dict[str, list[list[Any]]] = {}
     for event_id, items in cited.items():
@@ -236,11 +247,11 @@ def _event_list(view: ReportView, rows: Mapping[int, int]) -> tuple[list[str], d
         for i, c, link in items:
             src = ev.sources.get(i) if ev else None
             sources.append([rows[id(link)], (src.title if src and src.title else None),
-                            src.publisher if src else None, src.date if src else None, i, c.get("line")])
+                            src.publisher if src else None, src.date if src else None, i, c.line])
         data[key] = sources
-        statuses = [str(link.get("status")) for _, _, link in items]
+        statuses = [str(link.status) for _, _, link in items]
         bad = sum(1 for st in statuses if st in FAILING_STATUSES)
-        file = (ev.file if ev else "") or str(items[0][1].get("file") or "")
+        file = (ev.file if ev else "") or items[0][1].file
         date = (ev.date if ev else None) or ""
         title = (ev.title if ev else None) or event_id
         n = len(items)
@@ -262,66 +273,108 @@ def json_script(element_id: str, data: Any) -> Markup:
     return Markup(f'<script type="application/json" id="{_e(element_id)}">{text}</script>')
 
 
-def _changes(view: ReportView) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """One change of the run as the page lists it."""
+
+    where: str
+    href: str | None
+    title: str
+    text: str
+    event_anchor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeGroup:
+    label: str
+    rows: list[ChangeRow]
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    where: str
+    kind: str
+    message: str
+    fix: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FindingKindRow:
+    """A kind of finding in the findings section (its findings are in the page's data, under ``key``)."""
+
+    kind: str
+    key: str
+    severity: str
+    count: str
+    #: how many more are in report.json ('' when all are shown)
+    more: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCount:
+    """A status with its count: a summary card (with the confirmed count of failing statuses) or a filter."""
+
+    status: LinkStatus
+    label: str
+    count: str
+    confirmed: str | None = None
+
+
+def _changes(view: ReportView) -> list[ChangeGroup]:
     groups = []
     for kind, items in view.changes.items():
         rows = []
         for change, link in items:
-            url = change.get("url")
+            url = change.url
             cited = view.first_cited(link) if link else None
             if kind == "recovered":
-                text = f"alive again (was {STATUS_LABELS.get(str(change.get('previous')), change.get('previous'))})"
+                text = f"alive again (was {STATUS_LABELS.get(str(change.previous), change.previous)})"
             elif kind == "moved":
-                text = f"moved to {link.get('moved_to')}" if link and link.get("moved_to") else "moved"
+                text = f"moved to {link.moved_to}" if link and link.moved_to else "moved"
             else:
-                text = (f"{STATUS_LABELS.get(str(change.get('status')), change.get('status'))}: "
-                        f"{verdict(link) if link else ''}")
-            rows.append({"where": cited.where if cited else "", "href": safe_href(url),
-                         "title": cited.title if cited else str(url), "text": text,
-                         "event_anchor": anchor(str(cited.citation.get("event"))) if cited else None})
-        groups.append({"label": CHANGE_LABELS[kind], "rows": rows})
+                text = f"{STATUS_LABELS.get(change.status, change.status)}: {verdict(link) if link else ''}"
+            rows.append(ChangeRow(where=cited.where if cited else "", href=safe_href(url),
+                                  title=cited.title if cited else url, text=text,
+                                  event_anchor=anchor(cited.citation.event) if cited else None))
+        groups.append(ChangeGroup(CHANGE_LABELS[kind], rows))
     return groups
 
 
-def _finding_row(f: Mapping[str, Any]) -> dict[str, Any]:
-    file, line = f.get("file"), f.get("line")
-    return {"where": f"{file}:{line}" if file and line else (file or "-"), "kind": f.get("kind"),
-            "message": f.get("message"), "fix": f.get("fix")}
+def _finding_row(f: Finding) -> FindingRow:
+    file, line = f.file, f.line
+    return FindingRow(where=f"{file}:{line}" if file and line else (file or "-"), kind=f.kind, message=f.message,
+                      fix=f.fix)
 
 
 def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
     rank: dict[str, int] = {s: i for i, s in enumerate(STATUS_ORDER)}
     counts = view.status_counts
-    cards = [{"status": s, "label": STATUS_LABELS[s], "count": f"{counts.get(s, 0):,}",
-              "confirmed": (f"{sum(1 for x in view.links if x.get('status') == s and x.get('confirmed')):,}"
-                            if s in FAILING_STATUSES else None)}
+    cards = [StatusCount(s, s.label, f"{counts.get(s, 0):,}",
+                         f"{view.confirmed_with(s):,}" if s in FAILING_STATUSES else None)
              for s in LINK_STATUSES if counts.get(s) or s in _ALWAYS_CARDED]
     snaps = SnapshotLinks(report_dir)
-    ordered = sorted(view.links, key=lambda x: (rank.get(str(x.get("status")), 9), not x.get("confirmed"),
-                                                str(x.get("url", ""))))
+    ordered = sorted(view.links, key=lambda x: (rank.get(x.status, 9), not x.confirmed, x.url))
     rows = Markup("\n".join(_link_row(link, snaps, rank) for link in ordered))
     summaries, event_data = _event_list(view, {id(link): n for n, link in enumerate(ordered)})
-    groups = []
+    groups: list[FindingKindRow] = []
     finding_data: dict[str, list[list[Any]]] = {}
     for n, g in enumerate(view.finding_groups()):
-        finding_data[f"k{n}"] = [[r["where"], r["message"], r["fix"]] for r in
+        finding_data[f"k{n}"] = [[r.where, r.message, r.fix] for r in
                                  map(_finding_row, g.findings[:FINDINGS_PER_KIND])]
-        groups.append({"kind": g.kind, "key": f"k{n}", "severity": g.severity, "count": f"{len(g.findings):,}",
-                       "more": f"{max(0, len(g.findings) - FINDINGS_PER_KIND):,}"
-                       if len(g.findings) > FINDINGS_PER_KIND else ""})
+        groups.append(FindingKindRow(kind=g.kind, key=f"k{n}", severity=g.severity, count=f"{len(g.findings):,}",
+                                     more=f"{max(0, len(g.findings) - FINDINGS_PER_KIND):,}"
+                                     if len(g.findings) > FINDINGS_PER_KIND else ""))
     run = view.run
-    run_rows = [("started", minute(run.get("started_at")) + " UTC"), ("finished", minute(run.get("finished_at"))
-                + " UTC" if run.get("finished_at") else "-"), ("complete", "yes" if run.get("complete") else "no"),
-                ("network", str(run.get("network", "ok"))),
-                ("budgets hit", ", ".join(map(str, run.get("budgets_hit") or [])) or "none"),
-                ("checked", f"{run.get('checked', 0):,} of {run.get('due', 0):,} due links")]
-    stages = run.get("stage_seconds") or {}
-    if stages:
-        run_rows.append(("stage seconds", ", ".join(f"{k} {float(v):.1f}" for k, v in stages.items())))
-    run_rows.extend(("note", str(n)) for n in run.get("notes") or [])
+    run_rows = [("started", minute(run.started_at) + " UTC"), ("finished", minute(run.finished_at)
+                + " UTC" if run.finished_at else "-"), ("complete", "yes" if run.complete else "no"),
+                ("network", run.network), ("budgets hit", ", ".join(run.budgets_hit) or "none"),
+                ("checked", f"{run.checked:,} of {run.due:,} due links")]
+    if run.stage_seconds:
+        run_rows.append(("stage seconds", ", ".join(f"{k} {float(v):.1f}" for k, v in run.stage_seconds.items())))
+    run_rows.extend(("note", n) for n in run.notes)
     finding_total = sum(len(g.findings) for g in view.finding_groups(include_link_kinds=True))
     return {
-        "day": day(run.get("started_at")) or day(view.report.get("generated_at")),
+        "day": day(run.started_at) or day(view.report.generated_at),
         "run_line": run_line(view), "headline": _headline_text(view), "quiet": view.quiet, "cards": cards,
         "citations": f"{view.citations:,}", "finding_total": f"{finding_total:,}", "changes": _changes(view),
         "new_findings": [_finding_row(f) for f in view.new_findings],
@@ -331,8 +384,7 @@ def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
         "chart_outlet": bar_chart("Dead links by outlet",
                                   "Outlets with the most dead (red) and soft-404 (orange) links, with their number "
                                   "of links.", view.rot_by_outlet(), share=False, chart_id="co"),
-        "statuses": [{"status": s, "label": STATUS_LABELS[s], "count": f"{counts[s]:,}"}
-                     for s in STATUS_ORDER if counts.get(s)],
+        "statuses": [StatusCount(s, s.label, f"{counts[s]:,}") for s in STATUS_ORDER if counts.get(s)],
         "rows": rows, "events": Markup("\n".join(summaries)), "finding_groups": groups,
         "data": json_script("report-data", {"events": event_data, "findings": finding_data}),
         "run_rows": run_rows,
@@ -340,8 +392,7 @@ def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
 
 
 def _headline_text(view: ReportView) -> str:
-    network = view.run.get("network", "ok")
-    if network == "offline":
+    if view.run.network == "offline":
         return "Network offline: this run could not reach the web, so no link was judged."
     if view.quiet:
         return f"Quiet night: no link changed status and no new findings. {totals_line(view)}."
@@ -358,6 +409,6 @@ def render_html(view: ReportView, *, report_dir: str | os.PathLike[str] = "repor
     return template.render(css=Markup(css), js=Markup(js), csp=content_security_policy(css, js), **context)
 
 
-def html_report(report: Mapping[str, Any], events: Mapping[str, EventView] | None = None, *,
+def html_report(report: Report, events: Mapping[str, EventView] | None = None, *,
                 report_dir: str | os.PathLike[str] = "reports") -> str:
     return render_html(ReportView(report, events), report_dir=report_dir)

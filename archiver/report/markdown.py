@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ..models import FAILING_STATUSES, LINK_STATUSES, STATUS_LABELS, STATUS_ORDER, UNCHECKED_STATUSES, LinkStatus
+from ..models import (
+    FAILING_STATUSES,
+    LINK_STATUSES,
+    STATUS_LABELS,
+    STATUS_ORDER,
+    UNCHECKED_STATUSES,
+    Finding,
+    LinkStatus,
+)
+from ..reportmodel import LinkEntry, Report, RunChange
 from .view import (
     CHANGE_LABELS,
     Cited,
@@ -104,7 +113,7 @@ def totals_line(view: ReportView) -> str:
             continue
         label = f"{n:,} {STATUS_LABELS[status]}"
         if status in FAILING_STATUSES:
-            confirmed = sum(1 for x in view.links if x.get("status") == status and x.get("confirmed"))
+            confirmed = view.confirmed_with(status)
             label += f" ({confirmed:,} confirmed)"
         parts.append(label)
     return f"{plural(len(view.links), 'link')} ({plural(view.citations, 'citation')}): " + ", ".join(parts)
@@ -112,22 +121,21 @@ def totals_line(view: ReportView) -> str:
 
 def run_line(view: ReportView) -> str:
     run = view.run
-    started, finished = minute(run.get("started_at")), minute(run.get("finished_at"))
+    started, finished = minute(run.started_at), minute(run.finished_at)
     span = f"{started}–{finished[11:]} UTC" if started and finished[:10] == started[:10] else (
         f"{started} – {finished} UTC" if finished else f"{started} UTC")
-    state = "complete" if run.get("complete") else "incomplete"
-    budgets = run.get("budgets_hit") or []
+    state = "complete" if run.complete else "incomplete"
+    budgets = run.budgets_hit
     if budgets:
         state += f" (stopped at the {' and '.join(map(str, budgets))} budget)"
-    checked = f"checked {run.get('checked', 0):,} of {run.get('due', 0):,} due links"
-    shard = f"; shard {run['shard']}" if run.get("shard") else ""
-    return f"Run {span}, {state}, network {run.get('network', 'ok')}; {checked}{shard}."
+    checked = f"checked {run.checked:,} of {run.due:,} due links"
+    shard = f"; shard {run.shard}" if run.shard else ""
+    return f"Run {span}, {state}, network {run.network}; {checked}{shard}."
 
 
 def headline(view: ReportView) -> str:
     """The one line that says what kind of night it was."""
-    network = view.run.get("network", "ok")
-    if network == "offline":
+    if view.run.network == "offline":
         return ("**Network offline:** this run could not reach the web, so no link was judged; "
                 "the states below are from earlier runs.")
     if view.quiet:
@@ -136,32 +144,32 @@ def headline(view: ReportView) -> str:
                          if s != LinkStatus.ALIVE and counts.get(s))
         extra = "" if view.findings_compared else " (first run: findings recorded as the baseline)"
         return (f"Quiet night: no link changed status and no new findings{extra}; {plural(len(view.links), 'link')}, "
-                f"{counts.get('alive', 0):,} alive" + (f", {rest}" if rest else "") + ".")
+                f"{counts[LinkStatus.ALIVE]:,} alive" + (f", {rest}" if rest else "") + ".")
     parts = [f"{len(items):,} {CHANGE_LABELS[kind].lower()}" for kind, items in view.changes.items()]
     if view.new_findings:
         parts.append(plural(len(view.new_findings), "new finding"))
     return "**Since the previous run:** " + ", ".join(parts) + "."
 
 
-def change_item(view: ReportView, kind: str, change: Mapping[str, Any], entry: Mapping[str, Any] | None) -> str:
-    url = change.get("url")
+def change_item(view: ReportView, kind: str, change: RunChange, entry: LinkEntry | None) -> str:
+    url = change.url
     if entry is None:
-        return f"- {url_link(url)}: {md(change.get('status'))}"
+        return f"- {url_link(url)}: {md(change.status)}"
     cited = view.first_cited(entry)
     where = f"{code(cited.where)} " if cited else ""
     title = link(cited.title, url) if cited else url_link(url)
-    more = len(entry.get("citations") or []) - 1
+    more = len(entry.citations) - 1
     also = f" (and {plural(more, 'other citation')})" if more > 0 else ""
     if kind == "recovered":
-        tail = f"alive again (was {md(STATUS_LABELS.get(str(change.get('previous')), change.get('previous')))})"
+        tail = f"alive again (was {md(STATUS_LABELS.get(str(change.previous), change.previous))})"
     elif kind == "moved":
-        tail = f"moved to {url_link(entry.get('moved_to'))}" if entry.get("moved_to") else "moved"
+        tail = f"moved to {url_link(entry.moved_to)}" if entry.moved_to else "moved"
     else:
-        tail = f"**{md(STATUS_LABELS.get(str(entry.get('status')), entry.get('status')))}**: {md(verdict(entry))}"
+        tail = f"**{md(entry.status.label)}**: {md(verdict(entry))}"
     return f"- {where}{title}{also}: {tail}"
 
 
-def archived_text(entry: Mapping[str, Any]) -> str:
+def archived_text(entry: LinkEntry) -> str:
     copy = archived_copy(entry)
     if copy.kind == "copy":
         return f"{'Wayback' if copy.archive == 'Wayback Machine' else md(copy.archive)} copy: {url_link(copy.url)}"
@@ -172,18 +180,17 @@ def archived_text(entry: Mapping[str, Any]) -> str:
 
 def failing_item(cited: Cited) -> str:
     entry = cited.link
-    status = STATUS_LABELS.get(str(entry.get("status")), str(entry.get("status")))
-    state = "confirmed" if entry.get("confirmed") else "not yet confirmed"
+    status = entry.status.label
+    state = "confirmed" if entry.confirmed else "not yet confirmed"
     evidence = md(verdict(entry))
-    final = entry.get("final_url")
-    if final and final != entry.get("url"):
+    final = entry.final_url
+    if final and final != entry.url:
         evidence += f", ends at {url_link(final)}"
-    since = f"; failing since {day(entry.get('first_failed_at'))}" if entry.get("first_failed_at") else ""
-    checks = entry.get("failures") or 0
-    count = f" ({plural(int(checks), 'failed check')})" if checks else ""
-    index = cited.citation.get("source_index")
-    source = f" source {index}" if index is not None else ""
-    return (f"- {code(cited.where)}{source}: {link(cited.title, entry.get('url'))}: **{status}**, {state}: "
+    since = f"; failing since {day(entry.first_failed_at)}" if entry.first_failed_at else ""
+    checks = entry.failures
+    count = f" ({plural(checks, 'failed check')})" if checks else ""
+    source = f" source {cited.citation.source_index}"
+    return (f"- {code(cited.where)}{source}: {link(cited.title, entry.url)}: **{status}**, {state}: "
             f"{evidence}{since}{count}. {archived_text(entry)}")
 
 
@@ -193,11 +200,11 @@ def event_block(group: EventGroup) -> str:
     return "\n".join(lines)
 
 
-def finding_item(f: Mapping[str, Any]) -> str:
-    file, line = f.get("file"), f.get("line")
+def finding_item(f: Finding) -> str:
+    file, line = f.file, f.line
     where = code(f"{file}:{line}" if file and line else file) + " " if file else ""
-    fix = f" Fix: {code(f['fix'])}" if f.get("fix") else ""
-    return f"- {where}{md(f.get('message'))}{fix}"
+    fix = f" Fix: {code(f.fix)}" if f.fix else ""
+    return f"- {where}{md(f.message)}{fix}"
 
 
 # --------------------------------------------------------------------------- budgeted assembly
@@ -268,7 +275,7 @@ def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
     domains = view.inconclusive_domains()
     if domains:
         n = sum(d.total for d in domains)
-        rows = [f"| {md(d.domain)} | {d.counts.get('blocked', 0):,} | {d.counts.get('error', 0):,} | "
+        rows = [f"| {md(d.domain)} | {d.counts[LinkStatus.BLOCKED]:,} | {d.counts[LinkStatus.ERROR]:,} | "
                 f"{md(shorten(verdict(d.examples[0]), 80))} |" for d in domains[:DOMAINS_SHOWN]]
         rest.append(Section(f"### Blocked and inconclusive ({plural(n, 'link')} on {plural(len(domains), 'domain')})",
                             rows, 5, "domain", "domains of blocked and inconclusive links", minimum=10,
@@ -298,8 +305,8 @@ def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
 
 def run_details(view: ReportView) -> str:
     run = view.run
-    lines = [f"- {md(note)}" for note in run.get("notes") or []]
-    stages = run.get("stage_seconds") or {}
+    lines = [f"- {md(note)}" for note in run.notes]
+    stages = run.stage_seconds
     if stages:
         lines.append("- stage seconds: " + ", ".join(f"{md(k)} {float(v):.1f}" for k, v in stages.items()))
     return "\n".join(lines)
@@ -337,7 +344,7 @@ def _allocate(ordered: list[Section], budget: int) -> None:
 
 def render_markdown(view: ReportView, *, report_dir: str = "reports", limit: int = GITHUB_LIMIT) -> str:
     """report.md, at most ``limit`` characters (UTF-16 code units) long."""
-    day_ = day(view.run.get("started_at")) or day(view.report.get("generated_at"))
+    day_ = day(view.run.started_at) or day(view.report.generated_at)
     head = f"## Link report {day_}\n\n{headline(view)}"
     changes, rest = sections(view)
     totals = f"**Totals:** {md(totals_line(view))}. {md(run_line(view))}"
@@ -390,6 +397,6 @@ def _hard_cut(text: str, limit: int) -> str:
     return out + note
 
 
-def markdown_report(report: Mapping[str, Any], events: Mapping[str, EventView] | None = None, *,
+def markdown_report(report: Report, events: Mapping[str, EventView] | None = None, *,
                     report_dir: str = "reports", limit: int = GITHUB_LIMIT) -> str:
     return render_markdown(ReportView(report, events), report_dir=report_dir, limit=limit)

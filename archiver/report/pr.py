@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from ..models import Finding
+from ..models import Finding, Severity
 
 #: what GitHub shows of one step's annotations, per level
 ANNOTATION_LIMIT = 10
@@ -94,7 +94,7 @@ def pr_annotations(items: list[PrItem]) -> list[Annotation]:
         if item.level:
             out.append(Annotation(item.level, item.file, item.line, link_title(item), link_message(item)))
         for f in item.findings:
-            if f.severity in ("error", "warning"):
+            if f.severity in (Severity.ERROR, Severity.WARNING):
                 message = f.message + (f" (fix: {f.fix})" if f.fix else "")
                 out.append(Annotation("warning", item.file, item.line, f"citation audit: {f.kind}", message))
     out.sort(key=lambda a: (_LEVEL_ORDER[a.level], a.file, a.line or 0))

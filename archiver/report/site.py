@@ -22,12 +22,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..models import FAILING_STATUSES, STATUS_LABELS, LinkStatus
+from ..models import FAILING_STATUSES, STATUS_LABELS, Citation, LinkStatus
+from ..reportmodel import LinkEntry, Report
 from ..snapshots.store import SnapshotInfo, SnapshotStore
 from ..support import atomic
 from ..support.storepaths import url_hash
 from .html import anchor, asset, content_security_policy, environment
-from .view import EventView, ReportView, archived_copy, day, safe_href, verdict
+from .view import Archived, EventView, ReportView, archived_copy, day, safe_href, verdict
 
 #: provenance fields shown first, in this order (the rest follow as stored)
 HEADER_ORDER = ("title", "url", "final_url", "captured_at", "http_status", "content_type", "origin", "wayback_url",
@@ -53,7 +54,64 @@ def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
 
 
-def _header_rows(header: Mapping[str, Any]) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class HeaderRow:
+    """A line of a snapshot's header (a link when it is a safe URL)."""
+
+    key: str
+    value: str
+    href: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    """A link to an event's page."""
+
+    href: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextLink:
+    """A link to a page of archived text: version ``n`` (from 0), captured on ``captured`` (a day)."""
+
+    href: str
+    captured: str
+    n: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One source on an event's page."""
+
+    index: int
+    line: int | None
+    #: the link's status, and how people read it
+    s: str
+    label: str
+    title: str
+    url: str
+    href: str | None
+    publisher: str | None
+    date: str | None
+    why: str
+    archived: Archived | None
+    snapshots: list[TextLink]
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An event on the index page: its sources' statuses, how many have archived text."""
+
+    href: str
+    title: str
+    date: str
+    sources: list[tuple[str, str]]
+    bad: int
+    archived: int
+
+
+def _header_rows(header: Mapping[str, Any]) -> list[HeaderRow]:
     keys = [k for k in HEADER_ORDER if k in header] + sorted(k for k in header if k not in HEADER_ORDER
                                                               and k != "format")
     rows = []
@@ -62,8 +120,7 @@ def _header_rows(header: Mapping[str, Any]) -> list[dict[str, Any]]:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         text = "" if value is None else str(value)
-        rows.append({"key": k, "value": text, "href": safe_href(text) if k in ("url", "final_url", "wayback_url")
-                     else None})
+        rows.append(HeaderRow(k, text, safe_href(text) if k in ("url", "final_url", "wayback_url") else None))
     return rows
 
 
@@ -98,7 +155,7 @@ class _Writer:
 class _Site:
     """What every page of one build needs."""
 
-    report: Mapping[str, Any]
+    report: Report
     view: ReportView
     events: Mapping[str, EventView]
     store: SnapshotStore
@@ -109,9 +166,9 @@ class _Site:
     versions: dict[str, list[SnapshotInfo]]
 
 
-def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store: SnapshotStore,
+def build_site(report: Report, events: Mapping[str, EventView], store: SnapshotStore,
                out: str | os.PathLike[str]) -> SiteResult:
-    """Write the reading room into ``out`` from a report dict, the events and the snapshot store."""
+    """Write the reading room into ``out`` from a report, the events and the snapshot store."""
     root = Path(out)
     view = ReportView(report, events)
     env = environment()
@@ -129,8 +186,8 @@ def build_site(report: Mapping[str, Any], events: Mapping[str, EventView], store
 def _versions(view: ReportView, store: SnapshotStore) -> dict[str, list[SnapshotInfo]]:
     versions: dict[str, list[SnapshotInfo]] = {}
     for link in view.links:
-        key = str(link.get("normalized_url") or "")
-        if key and link.get("status") not in ("invalid",):
+        key = link.normalized_url
+        if key and link.status is not LinkStatus.INVALID:
             found = store.versions(key)
             if found:
                 versions[key] = found
@@ -141,32 +198,36 @@ def _write_snapshot_pages(site: _Site) -> None:
     page_tpl = site.env.get_template("site_snapshot.html.j2")
     events = site.events
     for link in site.view.links:
-        key = str(link.get("normalized_url") or "")
+        key = link.normalized_url
         infos = site.versions.get(key, [])
         for n, info in enumerate(infos):
             snap = site.store.read(key, info.path.name)
             if snap is None:
                 continue
-            citing = sorted({str(c.get("event")) for c in link.get("citations") or []})
+            citing = sorted({c.event for c in link.citations})
             site.writer.write(snapshot_page(key, n), page_tpl.render(
-                **site.common, title=str(snap.info.header.get("title") or link.get("url")),
+                **site.common, title=str(snap.info.header.get("title") or link.url),
                 header=_header_rows(snap.info.header), paragraphs=_paragraphs(snap.text),
-                file=f"snapshots/{info.rel}", status=str(link.get("status")),
-                status_label=STATUS_LABELS.get(str(link.get("status")), ""), n=n, count=len(infos),
-                others=[{"n": i, "href": snapshot_page(key, i).removeprefix("s/"),
-                         "captured": day(v.captured_at)} for i, v in enumerate(infos) if i != n],
-                events=[{"href": f"../e/{anchor(e)}.html", "label": (events[e].title if e in events and
-                         events[e].title else e)} for e in citing]))
+                file=f"snapshots/{info.rel}", status=str(link.status), status_label=link.status.label, n=n,
+                count=len(infos),
+                others=[TextLink(snapshot_page(key, i).removeprefix("s/"), day(v.captured_at), i)
+                        for i, v in enumerate(infos) if i != n],
+                events=[PageLink(f"../e/{anchor(e)}.html", _event_title(events, e)) for e in citing]))
 
 
-def _write_event_pages(site: _Site) -> list[dict[str, Any]]:
+def _event_title(events: Mapping[str, EventView], event_id: str) -> str:
+    ev = events.get(event_id)
+    return ev.title if ev is not None and ev.title else event_id
+
+
+def _write_event_pages(site: _Site) -> list[EventRow]:
     """One page per event (cited or known), in date order; the index's rows."""
     events = site.events
     event_tpl = site.env.get_template("site_event.html.j2")
-    by_event: dict[str, list[tuple[int, Mapping[str, Any], Mapping[str, Any]]]] = {}
+    by_event: dict[str, list[tuple[int, Citation, LinkEntry]]] = {}
     for link in site.view.links:
-        for c in link.get("citations") or []:
-            by_event.setdefault(str(c.get("event")), []).append((int(c.get("source_index") or 0), c, link))
+        for c in link.citations:
+            by_event.setdefault(c.event, []).append((c.source_index, c, link))
     index_rows = []
     for event_id in sorted(set(by_event) | set(events), key=lambda e: ((events[e].date or "") if e in events
                                                                      else "", e)):
@@ -178,37 +239,34 @@ def _write_event_pages(site: _Site) -> list[dict[str, Any]]:
         site.writer.write(page, event_tpl.render(**site.common, title=title, date=(ev.date if ev else None) or "",
                                                  file=(ev.file if ev else "") or "", event_id=event_id,
                                                  sources=sources))
-        index_rows.append({"href": page, "title": title, "date": (ev.date if ev else None) or "",
-                           "sources": [(s["s"], s["label"]) for s in sources],
-                           "bad": sum(1 for s in sources if s["s"] in FAILING_STATUSES),
-                           "archived": sum(1 for s in sources if s["snapshots"])})
+        index_rows.append(EventRow(href=page, title=title, date=(ev.date if ev else None) or "",
+                                   sources=[(s.s, s.label) for s in sources],
+                                   bad=sum(1 for s in sources if s.s in FAILING_STATUSES),
+                                   archived=sum(1 for s in sources if s.snapshots)))
     return index_rows
 
 
-def _source_row(site: _Site, ev: EventView | None, index: int, c: Mapping[str, Any],
-                link: Mapping[str, Any]) -> dict[str, Any]:
+def _source_row(site: _Site, ev: EventView | None, index: int, c: Citation, link: LinkEntry) -> SourceRow:
     """One source of an event's page: citation ``c`` of ``link``, the event's source ``index``."""
     src = ev.sources.get(index) if ev else None
-    key = str(link.get("normalized_url") or "")
-    status = str(link.get("status"))
+    key = link.normalized_url
+    status = str(link.status)
     copy = archived_copy(link)
-    return {
-        "index": index, "line": c.get("line"), "s": status, "label": STATUS_LABELS.get(status, status),
-        "title": (src.title if src and src.title else None) or str(link.get("url", "")),
-        "url": str(link.get("url", "")), "href": safe_href(link.get("url")),
-        "publisher": src.publisher if src else None, "date": src.date if src else None,
-        "why": "" if status == LinkStatus.ALIVE else verdict(link),
-        "archived": copy if safe_href(copy.url) and safe_href(link.get("url")) else None,
-        "snapshots": [{"href": "../" + snapshot_page(key, i), "captured": day(v.captured_at)}
-                      for i, v in enumerate(site.versions.get(key, []))],
-    }
+    return SourceRow(
+        index=index, line=c.line, s=status, label=link.status.label,
+        title=(src.title if src and src.title else None) or link.url, url=link.url, href=safe_href(link.url),
+        publisher=src.publisher if src else None, date=src.date if src else None,
+        why="" if status == LinkStatus.ALIVE else verdict(link),
+        archived=copy if safe_href(copy.url) and safe_href(link.url) else None,
+        snapshots=[TextLink("../" + snapshot_page(key, i), day(v.captured_at), i)
+                   for i, v in enumerate(site.versions.get(key, []))])
 
 
-def _write_index(site: _Site, index_rows: list[dict[str, Any]]) -> None:
+def _write_index(site: _Site, index_rows: list[EventRow]) -> None:
     report, view = site.report, site.view
     counts = view.status_counts
     site.writer.write("index.html", site.env.get_template("site_index.html.j2").render(
         **site.common, events=index_rows, links=len(view.links),
         snapshots=sum(len(v) for v in site.versions.values()),
         counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_LABELS if counts.get(s)],
-        generated=day((report.get("run") or {}).get("started_at")) or day(report.get("generated_at"))))
+        generated=day(report.run.started_at) or day(report.generated_at)))

@@ -1,6 +1,6 @@
 """What the human reports show, computed once from report.json and the loaded events.
 
-:class:`ReportView` groups a ``report.json`` dict the way people read it (changes,
+:class:`ReportView` groups a :class:`~archiver.reportmodel.Report` the way people read it (changes,
 failing links by event, inconclusive links by domain, findings by kind, chart data);
 :mod:`archiver.report.markdown` and :mod:`archiver.report.html` only format it. Nothing
 here touches the network or the clock, so the same stored state always gives the
@@ -18,7 +18,17 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from ..history.known_findings import LINK_KINDS, fingerprint, tracked
-from ..models import FAILING_STATUSES, INCONCLUSIVE_STATUSES, SEVERITY_ORDER, UNCHECKED_STATUSES, Event
+from ..models import (
+    FAILING_STATUSES,
+    INCONCLUSIVE_STATUSES,
+    SEVERITY_ORDER,
+    UNCHECKED_STATUSES,
+    Citation,
+    Event,
+    Finding,
+    Severity,
+)
+from ..reportmodel import LinkEntry, Report, RunChange, RunRecord, Summary
 
 #: where to look for captures of a link when none is known (a search, not a copy)
 WAYBACK_SEARCH = "https://web.archive.org/web/*/"
@@ -114,53 +124,52 @@ class Archived:
     archive: str = "Wayback Machine"
 
 
-def archived_copy(link: Mapping[str, Any]) -> Archived:
-    best = link.get("copy") or {}
-    if best.get("archive") not in (None, "wayback") and safe_href(best.get("url")):
+def archived_copy(link: LinkEntry) -> Archived:
+    best = link.copy
+    if best is not None and best.archive and best.archive != "wayback" and safe_href(best.url):
         from ..archives.registry import display_name
 
-        return Archived(best["url"], "copy", display_name(str(best["archive"])))
-    wayback = link.get("wayback") or {}
-    if safe_href(wayback.get("url")):
-        return Archived(wayback["url"], "copy")
-    for url in link.get("archive_urls") or []:
+        return Archived(best.url, "copy", display_name(best.archive))
+    wayback = link.wayback
+    if wayback is not None and wayback.url and safe_href(wayback.url):
+        return Archived(wayback.url, "copy")
+    for url in link.archive_urls:
         if safe_href(url):
             return Archived(url, "declared")
-    return Archived(WAYBACK_SEARCH + str(link.get("url", "")), "search")
+    return Archived(WAYBACK_SEARCH + link.url, "search")
 
 
-def verdict(link: Mapping[str, Any]) -> str:
+def verdict(link: LinkEntry) -> str:
     """The evidence a verdict rests on, in one phrase."""
-    return str(link.get("evidence") or link.get("error")
-               or (f"HTTP {link['http_status']}" if link.get("http_status") else "no evidence recorded"))
+    return (link.evidence or link.error
+            or (f"HTTP {link.http_status}" if link.http_status else "no evidence recorded"))
 
 
-def outlet(link: Mapping[str, Any]) -> str:
-    return str(link.get("outlet") or link.get("domain") or "") or "(no domain)"
+def outlet(link: LinkEntry) -> str:
+    return link.outlet_name or "(no domain)"
 
 
 @dataclass(slots=True)
 class Cited:
     """One citation of a link, with what its event and source say."""
 
-    link: Mapping[str, Any]
-    citation: Mapping[str, Any]
+    link: LinkEntry
+    citation: Citation
     event: EventView | None
     source: SourceView | None
 
     @property
     def where(self) -> str:
-        file = str(self.citation.get("file") or "")
-        line = self.citation.get("line")
+        file, line = self.citation.file, self.citation.line
         return f"{file}:{line}" if line else file
 
     @property
     def title(self) -> str:
-        return (self.source.title if self.source and self.source.title else "") or str(self.link.get("url", ""))
+        return (self.source.title if self.source and self.source.title else "") or self.link.url
 
     @property
     def event_title(self) -> str:
-        return (self.event.title if self.event and self.event.title else "") or str(self.citation.get("event", ""))
+        return (self.event.title if self.event and self.event.title else "") or self.citation.event
 
 
 @dataclass(slots=True)
@@ -183,7 +192,7 @@ class EventGroup:
 class DomainRow:
     domain: str
     counts: Counter[str]
-    examples: list[Mapping[str, Any]]
+    examples: list[LinkEntry]
 
     @property
     def total(self) -> int:
@@ -193,8 +202,8 @@ class DomainRow:
 @dataclass(slots=True)
 class FindingGroup:
     kind: str
-    severity: str
-    findings: list[Mapping[str, Any]]
+    severity: Severity
+    findings: list[Finding]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,65 +216,70 @@ class Bar:
     detail: Mapping[str, int] = field(default_factory=dict)
 
 
-class ReportView:
-    """A ``report.json`` dict grouped for people; ``events`` adds titles and dates."""
+#: a change of the run with its link's entry (None when the link is no longer cited)
+ChangeItem = tuple[RunChange, LinkEntry | None]
 
-    def __init__(self, report: Mapping[str, Any], events: Mapping[str, EventView] | None = None) -> None:
+
+class ReportView:
+    """A :class:`~archiver.reportmodel.Report` grouped for people; ``events`` adds titles and dates."""
+
+    def __init__(self, report: Report, events: Mapping[str, EventView] | None = None) -> None:
         self.report = report
-        self.run: Mapping[str, Any] = report.get("run") or {}
-        self.summary: Mapping[str, Any] = report.get("summary") or {}
-        self.links: list[Mapping[str, Any]] = list(report.get("links") or [])
-        self.findings: list[Mapping[str, Any]] = list(report.get("findings") or [])
+        self.run: RunRecord = report.run
+        self.summary: Summary = report.summary
+        self.links: list[LinkEntry] = report.links
+        self.findings: list[Finding] = report.findings
         self.events: Mapping[str, EventView] = events or {}
-        self.by_url: dict[str, Mapping[str, Any]] = {}
+        self.by_url: dict[str, LinkEntry] = {}
         for link in self.links:
-            self.by_url.setdefault(str(link.get("url")), link)
+            self.by_url.setdefault(link.url, link)
 
     # ------------------------------------------------------------------ counts
 
     @cached_property
     def status_counts(self) -> Counter[str]:
-        return Counter(str(link.get("status")) for link in self.links)
+        return Counter(str(link.status) for link in self.links)
 
     @cached_property
     def confirmed(self) -> int:
-        return sum(1 for link in self.links if link.get("confirmed") and link.get("status") in FAILING_STATUSES)
+        return sum(1 for link in self.links if link.confirmed and link.status in FAILING_STATUSES)
+
+    def confirmed_with(self, status: str) -> int:
+        """Confirmed links of one status."""
+        return sum(1 for link in self.links if link.status == status and link.confirmed)
 
     @property
     def citations(self) -> int:
-        return sum(len(link.get("citations") or []) for link in self.links)
+        return sum(len(link.citations) for link in self.links)
 
-    def cited(self, link: Mapping[str, Any], citation: Mapping[str, Any]) -> Cited:
-        event = self.events.get(str(citation.get("event")))
-        index = citation.get("source_index")
-        source = event.sources.get(index) if event is not None and isinstance(index, int) else None
+    def cited(self, link: LinkEntry, citation: Citation) -> Cited:
+        event = self.events.get(citation.event)
+        source = event.sources.get(citation.source_index) if event is not None else None
         return Cited(link=link, citation=citation, event=event, source=source)
 
-    def first_cited(self, link: Mapping[str, Any]) -> Cited | None:
-        citations = link.get("citations") or []
-        return self.cited(link, citations[0]) if citations else None
+    def first_cited(self, link: LinkEntry) -> Cited | None:
+        return self.cited(link, link.citations[0]) if link.citations else None
 
     # ------------------------------------------------------------------ changes
 
     @cached_property
-    def changes(self) -> dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]]:
+    def changes(self) -> dict[str, list[ChangeItem]]:
         """Link changes of the run by kind (in :data:`CHANGE_KINDS` order), each with its link entry."""
-        out: dict[str, list[tuple[Mapping[str, Any], Mapping[str, Any] | None]]] = {k: [] for k in CHANGE_KINDS}
-        for change in self.run.get("changes") or []:
-            kind = str(change.get("kind"))
-            if kind in out:
-                out[kind].append((change, self.by_url.get(str(change.get("url")))))
+        out: dict[str, list[ChangeItem]] = {k: [] for k in CHANGE_KINDS}
+        for change in self.run.changes:
+            if change.kind in out:
+                out[change.kind].append((change, self.by_url.get(change.url)))
         return {k: v for k, v in out.items() if v}
 
     @property
     def findings_compared(self) -> bool:
         """False on the first run: there was no previous list of findings to compare with."""
-        return isinstance(self.run.get("new_findings"), list)
+        return self.run.new_findings is not None
 
     @cached_property
-    def new_findings(self) -> list[Mapping[str, Any]]:
+    def new_findings(self) -> list[Finding]:
         """Findings first seen this run (still present), most severe first."""
-        prints = set(self.run.get("new_findings") or [])
+        prints = set(self.run.new_findings or [])
         if not prints:
             return []
         found = [f for f in self.findings if tracked(f) and fingerprint(f) in prints]
@@ -281,31 +295,30 @@ class ReportView:
         """Dead and soft-404 links (confirmed or not yet), grouped by citing event, by file."""
         groups: dict[str, EventGroup] = {}
         for link in self.links:
-            if link.get("status") not in FAILING_STATUSES or bool(link.get("confirmed")) != confirmed:
+            if link.status not in FAILING_STATUSES or link.confirmed != confirmed:
                 continue
-            for citation in link.get("citations") or []:
+            for citation in link.citations:
                 cited = self.cited(link, citation)
-                key = str(citation.get("event"))
+                key = citation.event
                 group = groups.get(key)
                 if group is None:
-                    group = groups[key] = EventGroup(key, cited.event, str(citation.get("file") or ""), [])
+                    group = groups[key] = EventGroup(key, cited.event, citation.file, [])
                 group.items.append(cited)
         for group in groups.values():
-            group.items.sort(key=lambda c: (c.citation.get("source_index") or 0))
+            group.items.sort(key=lambda c: c.citation.source_index)
         return sorted(groups.values(), key=lambda g: (g.file, g.event_id))
 
     def inconclusive_domains(self) -> list[DomainRow]:
         """Blocked and error links by registrable domain, most links first."""
         rows: dict[str, DomainRow] = {}
         for link in self.links:
-            status = str(link.get("status"))
-            if status not in INCONCLUSIVE_STATUSES:
+            if link.status not in INCONCLUSIVE_STATUSES:
                 continue
-            domain = str(link.get("domain") or "") or "(no domain)"
+            domain = link.domain or "(no domain)"
             row = rows.get(domain)
             if row is None:
                 row = rows[domain] = DomainRow(domain, Counter(), [])
-            row.counts[status] += 1
+            row.counts[str(link.status)] += 1
             if len(row.examples) < 3:
                 row.examples.append(link)
         return sorted(rows.values(), key=lambda r: (-r.total, r.domain))
@@ -314,27 +327,25 @@ class ReportView:
         """Findings by kind, the most severe kinds first (link-status kinds left out by default)."""
         groups: dict[str, FindingGroup] = {}
         for f in self.findings:
-            kind = str(f.get("kind"))
-            if kind in LINK_KINDS and not include_link_kinds:
+            if f.kind in LINK_KINDS and not include_link_kinds:
                 continue
-            group = groups.get(kind)
-            severity = str(f.get("severity"))
+            group = groups.get(f.kind)
             if group is None:
-                group = groups[kind] = FindingGroup(kind, severity, [])
-            elif SEVERITY_ORDER.get(severity, 3) < SEVERITY_ORDER.get(group.severity, 3):
-                group.severity = severity
+                group = groups[f.kind] = FindingGroup(str(f.kind), f.severity, [])
+            elif SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[group.severity]:
+                group.severity = f.severity
             group.findings.append(f)
         for group in groups.values():
             group.findings.sort(key=_finding_order)
-        return sorted(groups.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 3), -len(g.findings), g.kind))
+        return sorted(groups.values(), key=lambda g: (SEVERITY_ORDER[g.severity], -len(g.findings), g.kind))
 
     # ------------------------------------------------------------------ charts
 
-    def link_year(self, link: Mapping[str, Any]) -> int | None:
+    def link_year(self, link: LinkEntry) -> int | None:
         """The year a link was cited as published: its earliest source date (the event's date when the
         source has none)."""
         years: list[int] = []
-        for citation in link.get("citations") or []:
+        for citation in link.citations:
             cited = self.cited(link, citation)
             when = (cited.source.date if cited.source and cited.source.date else None) or (
                 cited.event.date if cited.event else None)
@@ -347,14 +358,14 @@ class ReportView:
         checked: Counter[str] = Counter()
         failing: Counter[str] = Counter()
         for link in self.links:
-            if link.get("status") in UNCHECKED_STATUSES:
+            if link.status in UNCHECKED_STATUSES:
                 continue
             year = self.link_year(link)
             if year is None:
                 continue
             label = f"<{EARLY_YEAR}" if year < EARLY_YEAR else str(year)
             checked[label] += 1
-            if link.get("status") in FAILING_STATUSES:
+            if link.status in FAILING_STATUSES:
                 failing[label] += 1
         labels = sorted(checked, key=lambda s: (not s.startswith("<"), s))
         return [Bar(lab, failing[lab] / checked[lab], failing[lab], checked[lab]) for lab in labels]
@@ -366,12 +377,11 @@ class ReportView:
         for link in self.links:
             name = outlet(link)
             links[name] += 1
-            if link.get("status") in FAILING_STATUSES:
-                bad[name][str(link.get("status"))] += 1
+            if link.status in FAILING_STATUSES:
+                bad[name][str(link.status)] += 1
         ranked = sorted(bad, key=lambda n: (-sum(bad[n].values()), n))[:top]
         return [Bar(n, float(sum(bad[n].values())), sum(bad[n].values()), links[n], dict(bad[n])) for n in ranked]
 
 
-def _finding_order(f: Mapping[str, Any]) -> tuple[int, str, int, int]:
-    return (SEVERITY_ORDER.get(str(f.get("severity")), 3), str(f.get("file") or ""), int(f.get("line") or 0),
-            int(f.get("source_index") or 0))
+def _finding_order(f: Finding) -> tuple[int, str, int, int]:
+    return (SEVERITY_ORDER[f.severity], f.file or "", f.line or 0, f.source_index or 0)

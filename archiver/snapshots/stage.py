@@ -16,14 +16,14 @@ import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from ..models import CheckResult, Finding, Link, LinkStatus, RawExchange
 from ..options import CheckOptions, SnapshotOptions
+from ..reportmodel import LinkExtras, TextCopy, merge_extras
 from ..support.paths import display_path
 from ..timeline.catalog import canonical_url
 from .extract import Extraction, ExtractOptions
@@ -208,21 +208,20 @@ class SnapshotStage:
                 out.extend(drift_findings(link, outcome))
         return out
 
-    def extras(self, links: Iterable[Link]) -> dict[str, dict[str, Any]]:
+    def extras(self, links: Iterable[Link]) -> dict[str, LinkExtras]:
         """Per-link ``snapshot`` fields for report.json (from this run, else from the store)."""
         links = list(links)
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, LinkExtras] = {}
         for link in links:
             key = link.normalized_url
             outcome = self.outcomes.get(key)
             if outcome is not None:
                 entry = report_entry(outcome)
-                extra: dict[str, Any] = {"snapshot": entry}
-                if entry is None or outcome.action is SnapshotAction.KEPT:
-                    extra["snapshot_note"] = outcome.reason
-                out[key] = extra
+                note = outcome.reason if entry is None or outcome.action is SnapshotAction.KEPT else None
+                out[key] = LinkExtras(snapshot=entry, snapshot_set=True, snapshot_note=note)
             elif key in self.errors:
-                out[key] = {"snapshot": stored_entry(self.store, key), "snapshot_note": self.errors[key]}
+                out[key] = LinkExtras(snapshot=stored_entry(self.store, key), snapshot_set=True,
+                                      snapshot_note=self.errors[key])
         return merge_extras(stored_extras(self.store, (link for link in links if link.normalized_url not in out)),
                             out)
 
@@ -240,7 +239,7 @@ class SnapshotStage:
         return "snapshots: " + (", ".join(parts) if parts else "none")
 
 
-def stored_entry(store: SnapshotStore, normalized_url: str) -> dict[str, Any] | None:
+def stored_entry(store: SnapshotStore, normalized_url: str) -> TextCopy | None:
     """The report's ``snapshot`` object of a link from its stored files (no capture this run)."""
     if not store.has_snapshot(normalized_url):
         return None
@@ -250,20 +249,12 @@ def stored_entry(store: SnapshotStore, normalized_url: str) -> dict[str, Any] | 
     return info_entry(versions[0], versions[-1], display=display_path)
 
 
-def stored_extras(store: SnapshotStore, links: Iterable[Link]) -> dict[str, dict[str, Any]]:
+def stored_extras(store: SnapshotStore, links: Iterable[Link]) -> dict[str, LinkExtras]:
     """``snapshot`` fields of every link with stored snapshots (for reports written without a check)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, LinkExtras] = {}
     for link in links:
         if link.checkable and (entry := stored_entry(store, link.normalized_url)) is not None:
-            out[link.normalized_url] = {"snapshot": entry}
-    return out
-
-
-def merge_extras(*parts: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for part in parts:
-        for key, value in part.items():
-            out.setdefault(key, {}).update(value)
+            out[link.normalized_url] = LinkExtras(snapshot=entry, snapshot_set=True)
     return out
 
 

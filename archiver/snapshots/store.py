@@ -40,6 +40,7 @@ import yaml
 
 from .. import __version__
 from ..models import CheckResult, Finding, FindingKind, Link, PageMeta, RawExchange, Severity
+from ..reportmodel import SnapshotVersion, TextCopy, split_origin
 from ..support import atomic
 from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders
@@ -441,38 +442,32 @@ def _measure(c: Comparison) -> str:
 
 
 def info_entry(first: SnapshotInfo, latest: SnapshotInfo | None = None,
-               display: Callable[[Path], str] = display_path) -> dict[str, Any]:
+               display: Callable[[Path], str] = display_path) -> TextCopy:
     """The report's ``snapshot`` object from stored files: the first capture, and the newest version if later."""
-    entry: dict[str, Any] = {"path": display(first.path), "sha256": first.text_sha256,
-                             "captured_at": first.captured_at, "origin": first.origin}
-    if latest is not None and latest.path != first.path:
-        entry["latest"] = {"path": display(latest.path), "sha256": latest.text_sha256,
-                           "captured_at": latest.captured_at}
-    return entry
+    origin, archive = split_origin(first.origin)
+    return TextCopy(path=display(first.path), sha256=first.text_sha256, captured_at=first.captured_at,
+                    origin=origin, archive=archive, latest=_latest(first, latest, display))
 
 
-def report_entry(outcome: SaveOutcome, display: Callable[[Path], str] = display_path) -> dict[str, Any] | None:
+def _latest(first: SnapshotInfo, latest: SnapshotInfo | None, display: Callable[[Path], str]) -> SnapshotVersion | None:
+    if latest is None or latest.path == first.path:
+        return None
+    return SnapshotVersion(path=display(latest.path), sha256=latest.text_sha256, captured_at=latest.captured_at)
+
+
+def report_entry(outcome: SaveOutcome, display: Callable[[Path], str] = display_path) -> TextCopy | None:
     """The report's ``snapshot`` object of a link after a save (None when nothing is stored)."""
     first = outcome.first
     if first is None:
         return None
-    entry: dict[str, Any] = {
-        "path": display(first.path),
-        "sha256": first.text_sha256,
-        "captured_at": first.captured_at,
-        "origin": first.origin,
-        "action": outcome.action.value,
-    }
-    latest = outcome.latest
-    if latest is not None and latest.path != first.path:
-        entry["latest"] = {"path": display(latest.path), "sha256": latest.text_sha256,
-                           "captured_at": latest.captured_at}
-    if outcome.drifted and outcome.comparison is not None:
-        entry["similarity"] = round(outcome.comparison.similarity, 4)
-        entry["changed_words"] = outcome.comparison.changed_words
-    if outcome.action is SnapshotAction.KEPT:
-        entry["reason"] = outcome.reason
-    return entry
+    drift = outcome.comparison if outcome.drifted else None
+    origin, archive = split_origin(first.origin)
+    return TextCopy(path=display(first.path), sha256=first.text_sha256, captured_at=first.captured_at,
+                    origin=origin, archive=archive, action=outcome.action.value,
+                    latest=_latest(first, outcome.latest, display),
+                    similarity=round(drift.similarity, 4) if drift is not None else None,
+                    changed_words=drift.changed_words if drift is not None else None,
+                    reason=outcome.reason if outcome.action is SnapshotAction.KEPT else None)
 
 
 def drift_findings(link: Link, outcome: SaveOutcome, display: Callable[[Path], str] = display_path) -> list[Finding]:

@@ -4,9 +4,11 @@ offset and length, with the store and key once the file is pushed and verified."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..reportmodel import Report, WarcLocation
 from ..support import atomic
 from .ledger import Ledger
 from .options import StoreOptions
@@ -42,16 +44,17 @@ def locate(options: StoreOptions, ledger: Ledger, file: str) -> dict[str, Any]:
     return ledger.location(f"warcs/{file}") or {**local, "pending": True}
 
 
-def add_locations(report: dict[str, Any], options: StoreOptions) -> None:
+def add_locations(report: Report, options: StoreOptions) -> None:
     """Give every link's ``snapshot`` in ``report`` its raw record's location (``snapshot.warc``)."""
     ledger = Ledger.load(options.ledger_path)
-    for link in report.get("links", []):
-        snapshot = link.get("snapshot")
-        if not isinstance(snapshot, dict) or not snapshot.get("path"):
+    for link in report.links:
+        snapshot = link.snapshot
+        if snapshot is None or not snapshot.path:
             continue
-        record = header_record(Path(snapshot["path"]))
+        record = header_record(Path(snapshot.path))
         if record.get("file"):
-            snapshot["warc"] = {**record, **locate(options, ledger, record["file"])}
+            link.snapshot = replace(snapshot, warc=WarcLocation.from_dict({**record, **locate(options, ledger,
+                                                                                              record["file"])}))
 
 
 def stamp_headers(snapshots: Path, pushed: dict[str, dict[str, Any]]) -> int:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..reportmodel import EvidenceStoreRun
 from .client import EvidenceStoreError, open_store, store_error
 from .ledger import Ledger
 from .locations import stamp_headers
@@ -42,24 +43,14 @@ class PushOutcome:
     #: False when there is nothing to push to (the store is the WARC folder itself)
     active: bool = True
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> EvidenceStoreRun:
         """``run.evidence_store`` of report.json."""
-        return {"store": self.store, "pushed": len(self.pushed), "pending": len(self.pending),
-                "errors": list(self.errors)}
+        return EvidenceStoreRun(store=self.store, pushed=len(self.pushed), pending=len(self.pending),
+                                errors=list(self.errors))
 
     def line(self) -> str:
         """The run summary's line."""
-        return summary_line(self.record())
-
-
-def summary_line(record: dict[str, Any]) -> str:
-    """One line from ``run.evidence_store``: what was pushed, what is pending and why."""
-    head = f"evidence store {record.get('store')}: {record.get('pushed', 0)} file(s) pushed"
-    if not record.get("pending"):
-        return head
-    errors = record.get("errors") or []
-    why = f" ({errors[0]})" if errors else ""
-    return f"{head}, {record['pending']} pending{why}; the next run or `archiver push` retries them"
+        return self.record().line()
 
 
 def candidates(options: StoreOptions, extra: Iterable[Path] = ()) -> list[tuple[str, Path]]:

@@ -13,7 +13,9 @@ import jsonschema
 import pytest
 
 from archiver.history.store import StateStore
+from archiver.models import LinkStatus
 from archiver.report.build import RunInfo, build_report, load_schema
+from archiver.reportmodel import ArchivedCopy, LinkEntry, LinkExtras, TextCopy, WaybackCopy
 from archiver.snapshots.store import SnapshotStore
 from archiver.timeline.catalog import build_catalog, canonical_url
 from archiver.timeline.load import load_events
@@ -68,11 +70,12 @@ def test_a_report_with_other_archives_validates_against_both_schemas(farm: Farm,
     snaps = SnapshotStore(w.snapshots)
     info = snaps.first(canonical_url(url))
     assert info is not None
-    extras = {canonical_url(url): {"snapshot": {"path": "x", "sha256": info.text_sha256,
-                                                "captured_at": info.captured_at, "origin": info.origin},
-                                  "outlet": "Riverton Gazette"}}
-    report = build_report(catalog.links, StateStore(w.snapshots).load().states, outcome.findings,
-                          RunInfo(started_at=NOW, finished_at=NOW), extras=extras, generated_at=NOW)
+    snapshot = TextCopy.from_dict({"path": "x", "sha256": info.text_sha256, "captured_at": info.captured_at,
+                                   "origin": info.origin})
+    extras = {canonical_url(url): LinkExtras(snapshot=snapshot, snapshot_set=True, outlet="Riverton Gazette")}
+    built = build_report(catalog.links, StateStore(w.snapshots).load().states, outcome.findings,
+                         RunInfo(started_at=NOW, finished_at=NOW, generated_at=NOW), extras=extras)
+    report = json.loads(built.to_json())
     (entry,) = report["links"]
     memento = f"{today.base_url}/20240310080000/{url}"
     assert entry["copy"] == {"archive": "archive.today", "url": memento, "datetime": "2024-03-10T08:00:00Z",
@@ -90,11 +93,12 @@ def test_report_md_and_html_name_the_archive_of_the_copy() -> None:
     from archiver.report.html import _archived_html
     from archiver.report.markdown import archived_text
 
-    link = {"url": SITE + "x/", "status": "dead", "wayback": {"url": None, "timestamp": None},
-            "copy": {"archive": "loc", "url": "https://webarchive.loc.gov/all/20240301000000/" + SITE + "x/",
-                     "verified": True}}
+    link = LinkEntry(url=SITE + "x/", normalized_url=SITE + "x/", status=LinkStatus.DEAD,
+                     wayback=WaybackCopy(url=None, timestamp=None),
+                     copy=ArchivedCopy("loc", "https://webarchive.loc.gov/all/20240301000000/" + SITE + "x/", None,
+                                       verified=True))
     assert archived_text(link).startswith("Library of Congress copy: ")
     assert ">Library of Congress</a>" in _archived_html(link)
-    link["copy"] = {"archive": "wayback", "url": "https://web.archive.org/web/20240301000000/" + SITE + "x/"}
-    link["wayback"] = {"url": link["copy"]["url"], "timestamp": "20240301000000"}
+    link.copy = ArchivedCopy("wayback", "https://web.archive.org/web/20240301000000/" + SITE + "x/", None, False)
+    link.wayback = WaybackCopy(url=link.copy.url, timestamp="20240301000000")
     assert archived_text(link).startswith("Wayback copy: ") and ">Wayback</a>" in _archived_html(link)

@@ -134,5 +134,5 @@ async def test_pipeline_honours_max_links(sites: Sites, tmp_path: Path) -> None:
                        snapshots=tmp_path / "snapshots")
     outcome = await run_night(settings, progress=False)
     assert outcome.exit_code == 0
-    assert outcome.report["summary"]["links"] == {"alive": 2, "unchecked": 2}
-    assert outcome.report["run"]["budgets_hit"] == ["max_links"] and outcome.report["run"]["complete"] is False
+    assert outcome.report.summary.links == {"alive": 2, "unchecked": 2}
+    assert outcome.report.run.budgets_hit == ["max_links"] and outcome.report.run.complete is False

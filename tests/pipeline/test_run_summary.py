@@ -6,10 +6,16 @@ from pathlib import Path
 
 from archiver.config import Settings
 from archiver.pipeline.summary import fail_reason, run_summary
+from archiver.reportmodel import Report
 
 
-def _report(changes: list[dict], links: list[dict]) -> dict:
-    return {"run": {"changes": changes, "complete": True, "checked": 3, "due": 3, "network": "ok",
+def _report(changes: list[dict], links: list[dict]) -> Report:
+    return Report.from_dict(_data(changes, links))
+
+
+def _data(changes: list[dict], links: list[dict]) -> dict:
+    return {"generated_at": "2026-03-04T02:00:00Z",
+            "run": {"changes": changes, "complete": True, "checked": 3, "due": 3, "network": "ok",
                     "stage_seconds": {"check": 1.25}, "new_findings": ["x"], "notes": []},
             "summary": {"links": {"alive": 2, "dead": 1}, "confirmed": 1}, "links": links}
 
@@ -43,6 +49,7 @@ def test_summary_says_what_changed_and_where_the_reports_are() -> None:
     assert lines[1] == "changes: 1 newly confirmed dead, 1 new finding(s)"
     assert "out/report.md" in lines[-1]
     assert len(lines) <= 12  # one screen
-    quiet = run_summary(_report([], [ALIVE]) | {"run": {"changes": [], "complete": False, "new_findings": None}},
+    quiet = run_summary(Report.from_dict(_data([], [ALIVE]) | {"run": {"changes": [], "complete": False,
+                                                                       "new_findings": None}}),
                         Settings())
     assert "none (a quiet night)" in quiet and "stopped early" in quiet

@@ -43,14 +43,14 @@ def test_report_html_filters_sorts_and_stays_inert(tmp_path: Path) -> None:
     b = build(events, changes=[{"kind": "newly_failing", "url": "https://evil-site.net/x", "status": "dead",
                                 "previous": "alive"}])
     paths = write_reports(b.report, tmp_path / "reports", events=b.events)
-    expected = {s: sum(1 for x in b.report["links"] if x["status"] == s) for s in STATUSES}
+    expected = {s: sum(1 for x in b.report.links if x.status == s) for s in STATUSES}
     url = paths.html.resolve().as_uri()
 
     with Browser() as browser:
         page = browser.page()
         page.navigate(url)
-        assert page.evaluate("document.getElementById('f-count').textContent") == f"all {len(b.report['links'])} links"
-        assert len(visible_statuses(page)) == len(b.report["links"])
+        assert page.evaluate("document.getElementById('f-count').textContent") == f"all {len(b.report.links)} links"
+        assert len(visible_statuses(page)) == len(b.report.links)
 
         for status in ("dead", "blocked", "alive"):  # as a person does: pick a status in the select
             page.evaluate(f"(() => {{ const s = document.getElementById('f-status'); s.value = '{status}';"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from archiver.report.html import html_report
 from archiver.report.view import safe_href
+from archiver.reportmodel import Report
 from tests.support.reportdata import HOSTILE_TITLE, HOSTILE_URL, Ev, Src, build
 
 
@@ -49,7 +50,7 @@ def parse(html: str) -> Tags:
     return tags
 
 
-def hostile_report() -> tuple[str, dict]:
+def hostile_report() -> tuple[str, Report]:
     title = HOSTILE_TITLE
     b = build([
         Ev("2020-01-01--<b>evil</b>", [

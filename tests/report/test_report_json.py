@@ -9,13 +9,16 @@ from __future__ import annotations
 import io
 import json
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from archiver.config import load_settings
 from archiver.history.known_findings import FINDINGS_FILE, fingerprint, record
+from archiver.models import Finding, FindingKind, Severity
 from archiver.pipeline.commands import regenerate_report
+from archiver.reportmodel import Report
 from tests.pipeline.test_nightly import VALIDATOR, Web, run, timeline
 from tests.support.farm import Farm
 from tests.support.reportdata import Ev, Src, build
@@ -25,7 +28,9 @@ CHECK_ONLY = ("elapsed", "content_type", "connection_failure", "body_truncated")
 
 def reports(tmp: Path) -> tuple[dict, str, str]:
     folder = tmp / "reports-snapshots"
-    data = json.loads((folder / "report.json").read_text("utf-8"))
+    raw = (folder / "report.json").read_bytes()
+    assert Report.from_json(raw).to_json() == raw  # what a run wrote reads back into the model, every byte
+    data = json.loads(raw)
     VALIDATOR.validate(data)
     return data, (folder / "report.md").read_text("utf-8"), (folder / "report.html").read_text("utf-8")
 
@@ -36,8 +41,8 @@ def test_synthetic_reports_follow_the_contract() -> None:
                         for s in ("alive",)] + [Src(f"https://b-site.net/{s}", status=s) for s in
                                                 ("dead", "soft_404", "blocked", "error", "unchecked")]
                   + [Src("javascript:alert(1)")])], new_findings=[])
-    VALIDATOR.validate(b.report)
-    assert set(b.report["summary"]["links"]) == {"alive", "dead", "soft_404", "blocked", "error", "unchecked",
+    VALIDATOR.validate(b.data)
+    assert set(b.report.summary.links) == {"alive", "dead", "soft_404", "blocked", "error", "unchecked",
                                                  "invalid"}
 
 
@@ -125,17 +130,17 @@ def test_two_nights_changes_findings_and_offline_regeneration(farm: Farm, tmp_pa
 
 
 def test_fingerprints_ignore_lines_and_wording(tmp_path: Path) -> None:
-    a = {"kind": "tier_mismatch", "file": "events/a.md", "line": 10, "source_index": 2, "url": "https://x-site.net/",
-         "expected": 1, "actual": 3, "message": "one wording"}
-    moved = {**a, "line": 40, "message": "another wording"}
+    a = Finding(kind=FindingKind.TIER_MISMATCH, severity=Severity.WARNING, file="events/a.md", line=10,
+                source_index=2, url="https://x-site.net/", expected=1, actual=3, message="one wording")
+    moved = replace(a, line=40, message="another wording")
     assert fingerprint(a) == fingerprint(moved)
-    assert fingerprint(a) != fingerprint({**a, "actual": 2})
-    assert fingerprint(a) == fingerprint({**a, "expected": 2})  # what the registry says is not the citation
+    assert fingerprint(a) != fingerprint(replace(a, actual=2))
+    assert fingerprint(a) == fingerprint(replace(a, expected=2))  # what the registry says is not the citation
     assert record(tmp_path, [a]) is None  # baseline
     stamp = (tmp_path / FINDINGS_FILE).stat().st_mtime_ns
     assert record(tmp_path, [moved]) == []
     assert (tmp_path / FINDINGS_FILE).stat().st_mtime_ns == stamp  # not even rewritten
-    link_kind = {**a, "kind": "dead_link"}
+    link_kind = replace(a, kind=FindingKind.DEAD_LINK)
     assert record(tmp_path, [a, link_kind]) == []  # link findings are the link history's business
-    assert record(tmp_path, [a, {**a, "severity": "info", "source_index": 4}]) == []  # hints are never "new"
-    assert record(tmp_path, [a, {**a, "source_index": 3}]) == [fingerprint({**a, "source_index": 3})]
+    assert record(tmp_path, [a, replace(a, severity=Severity.INFO, source_index=4)]) == []  # hints are never "new"
+    assert record(tmp_path, [a, replace(a, source_index=3)]) == [fingerprint(replace(a, source_index=3))]

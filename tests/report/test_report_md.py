@@ -34,7 +34,7 @@ def test_busy_night_first_screen_lists_changes_then_totals() -> None:
                Ev("e2", [Src("https://c-site.net/back")])],
               changes=[{"kind": "newly_failing", "url": url, "status": "dead", "previous": "alive"},
                        {"kind": "recovered", "url": "https://c-site.net/back", "status": "alive", "previous": "dead"}],
-              findings=[tier], new_findings=[fingerprint(tier.to_dict())])
+              findings=[tier], new_findings=[fingerprint(tier)])
     text = render_markdown(ViewOf(b))
     screen = first_screen(text)
     assert "**Since the previous run:** 1 newly failing, 1 recovered, 1 new finding." in screen

@@ -240,15 +240,16 @@ def test_report_entry_and_capture_from_a_check(store: SnapshotStore) -> None:
     outcome = store.save(cap)
     entry = report_entry(outcome, display=lambda path: path.relative_to(store.root).as_posix())
     assert entry is not None
-    assert entry["path"] == f"{link_dir(link.normalized_url)}/{FIRST}"
-    assert entry["sha256"] == outcome.first.text_sha256 if outcome.first else False
-    assert entry["captured_at"] == "2024-03-13T02:00:00Z" and entry["origin"] == "live"
+    assert entry.path == f"{link_dir(link.normalized_url)}/{FIRST}"
+    assert entry.sha256 == outcome.first.text_sha256 if outcome.first else False
+    assert entry.captured_at == "2024-03-13T02:00:00Z" and entry.origin == "live"
     drift = store.save(Capture.from_check(link, CheckResult(
         url=p.url, status="alive", checked_at=T1, http_status=200, final_url=p.url, content_type="text/html"),
         extract(REAL["rewrite"](p), p.content_type, p.url)))
     entry = report_entry(drift, display=lambda path: path.name)
     assert entry is not None
-    assert entry["latest"]["path"] == "snapshot-20240401T020000Z.md" and 0 < entry["similarity"] < 1
+    assert entry.latest is not None and entry.latest.path == "snapshot-20240401T020000Z.md"
+    assert entry.similarity is not None and 0 < entry.similarity < 1
 
 
 # --------------------------------------------------------------------------- the pipeline's snapshot stage
@@ -304,7 +305,8 @@ async def test_stage_drops_bodies_bounds_memory_and_stores(tmp_path: Path) -> No
     assert pool.bodies_seen == len(alive)
     assert {stage.outcomes[link.normalized_url].action for link in alive} == {"written"}
     entries = stage.extras(results)
-    assert all(entries[link.normalized_url]["snapshot"]["path"].endswith("snapshot.md") for link in alive)
+    assert all((snap := entries[link.normalized_url].snapshot) is not None and snap.path.endswith("snapshot.md")
+               for link in alive)
     assert stage.seconds > 0 and "snapshots: 16 written" in stage.summary()
 
 

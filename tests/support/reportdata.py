@@ -13,6 +13,7 @@ from archiver.models import Event, Finding, Source
 from archiver.pipeline.findings import link_findings
 from archiver.report.build import RunInfo, build_report
 from archiver.report.view import EventView, event_views
+from archiver.reportmodel import LinkExtras, Report, RunChange
 from archiver.timeline.catalog import build_catalog
 
 NOW = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.UTC)
@@ -47,9 +48,15 @@ class Ev:
 
 @dataclass
 class Built:
-    report: dict[str, Any]
+    report: Report
     events: dict[str, EventView]
     raw_events: list[Event] = field(default_factory=list)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """report.json as written, parsed."""
+        parsed: dict[str, Any] = json.loads(self.report.to_json())
+        return parsed
 
 
 def iso(stamp: dt.datetime) -> str:
@@ -71,11 +78,11 @@ def build(events: list[Ev], *, changes: list[dict[str, Any]] | None = None, find
         for s in ev.sources:
             by_url.setdefault(s.url, s)  # the first mention of a URL says its state
     states: dict[str, LinkState] = {}
-    extras: dict[str, dict[str, Any]] = {}
+    extras: dict[str, LinkExtras] = {}
     for link in catalog.links:
         spec = by_url[link.url]
         if spec.outlet:
-            extras[link.normalized_url] = {"outlet": spec.outlet}
+            extras[link.normalized_url] = LinkExtras(outlet=spec.outlet)
         if not link.checkable or spec.status == "unchecked":
             continue
         failing = spec.status in ("dead", "soft_404")
@@ -97,7 +104,8 @@ def build(events: list[Ev], *, changes: list[dict[str, Any]] | None = None, find
         all_findings.extend(link_findings(link, states.get(link.normalized_url)))
     all_findings.extend(findings or [])
     run = RunInfo(started_at=NOW, finished_at=NOW + dt.timedelta(minutes=3), network=network, complete=complete,
-                  checked=len(states), due=len(states), changes=list(changes or []), new_findings=new_findings,
+                  checked=len(states), due=len(states), changes=[RunChange.from_dict(c) for c in changes or []],
+                  new_findings=new_findings,
                   stage_seconds={"check": 170.0})
-    report = json.loads(json.dumps(build_report(catalog.links, states, all_findings, run, extras=extras)))
+    report = build_report(catalog.links, states, all_findings, run, extras=extras)
     return Built(report=report, events=event_views(raw), raw_events=raw)

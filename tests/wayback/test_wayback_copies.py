@@ -9,6 +9,7 @@ from pathlib import Path
 
 from archiver.history.linkstate import apply_result, new_state
 from archiver.history.store import StateStore
+from archiver.history.wayback_record import Rescued
 from archiver.models import CheckResult
 from archiver.snapshots.extract import extract
 from archiver.snapshots.store import Capture, SnapshotStore
@@ -35,10 +36,11 @@ def test_an_archived_not_found_page_is_never_the_copy_or_the_rescue(double: Wayb
     outcome, store = t.run()
     key = canonical_url(url)
     wb = store.states[key].wayback
-    assert wb is not None and wb["timestamp"] == "20240201120000" and wb["verified"] is True
-    assert wb["rescued"] == {"timestamp": "20240201120000", "result": "written"}
-    (rejected,) = [c for c in wb["captures"] if c["timestamp"] == "20240320120000"]
-    assert rejected["rejected"].startswith("an error page:") and "404 Not Found" in rejected["rejected"]
+    assert wb is not None and wb.timestamp == "20240201120000" and wb.verified is True
+    assert wb.rescued == Rescued("20240201120000", "written")
+    (rejected,) = [c for c in wb.captures if c.timestamp == "20240320120000"]
+    assert rejected.rejected is not None
+    assert rejected.rejected.startswith("an error page:") and "404 Not Found" in rejected.rejected
     assert double.replayed(url) == ["20240320120000", "20240201120000"]
     snapshot = SnapshotStore(t.snapshots).read(key)
     assert snapshot is not None and "as-cited" in snapshot.text and "not found" not in snapshot.text.lower()
@@ -54,9 +56,8 @@ def test_an_archived_not_found_page_is_never_the_copy_or_the_rescue(double: Wayb
     assert len(double.hits("cdx")) == cdx_before + 1  # looked up again
     assert double.replayed(url) == ["20240320120000", "20240201120000"]  # nothing replayed again
     wb = store.states[key].wayback
-    assert wb is not None and wb["timestamp"] == "20240201120000" and wb["verified"] is True
-    assert [c.get("rejected", "")[:13] for c in wb["captures"] if c["timestamp"] == "20240320120000"] == \
-        ["an error page"]
+    assert wb is not None and wb.timestamp == "20240201120000" and wb.verified is True
+    assert [(c.rejected or "")[:13] for c in wb.captures if c.timestamp == "20240320120000"] == ["an error page"]
 
 
 def test_empty_and_thin_captures_are_refused_for_the_copy_to_cite(double: WaybackDouble, tmp_path: Path) -> None:
@@ -73,13 +74,13 @@ def test_empty_and_thin_captures_are_refused_for_the_copy_to_cite(double: Waybac
     t.verdict(url, "soft_404")
     outcome, store = t.run()
     wb = store.states[canonical_url(url)].wayback
-    assert wb is not None and wb["timestamp"] == "20240101120000" and wb["verified"] is True
-    reasons = {c["timestamp"]: c.get("rejected") for c in wb["captures"]}
+    assert wb is not None and wb.timestamp == "20240101120000" and wb.verified is True
+    reasons = {c.timestamp: c.rejected for c in wb.captures}
     assert reasons["20240305120000"] == "the capture is empty"
     assert reasons["20240310120000"] is not None and reasons["20240310120000"].startswith("thin text: ")
     assert "under 20% of the" in reasons["20240310120000"]
     assert double.replayed(url) == ["20240310120000", "20240305120000", "20240101120000"]
-    assert outcome.stats["captures_rejected"] == 2 and "rescued" not in wb
+    assert outcome.stats["captures_rejected"] == 2 and wb.rescued is None
     snapshot = SnapshotStore(t.snapshots).read(canonical_url(url))
     assert snapshot is not None and snapshot.info.origin == "live"
 
@@ -95,13 +96,13 @@ def test_a_copy_not_judged_yet_is_marked_unverified_and_judged_on_a_later_run(do
     outcome, store = t.run()
     wb = store.states[canonical_url(url)].wayback
     assert len(double.replayed(url)) == 3  # VERIFY_TRIES a link and run
-    assert wb is not None and wb["url"] and "verified" not in wb
+    assert wb is not None and wb.url and not wb.verified
     (finding,) = [f for f in outcome.findings if f.url == url]
     assert "(not yet replayed and checked: it may be an error page)" in finding.message
-    assert wb["timestamp"] not in double.replayed(url)
+    assert wb.timestamp not in double.replayed(url)
     t.run(NOW + dt.timedelta(hours=20))
     wb = t.state(url).wayback
-    assert wb is not None and wb["timestamp"] == "20240101120000" and wb["verified"] is True
+    assert wb is not None and wb.timestamp == "20240101120000" and wb.verified is True
     assert len(double.replayed(url)) == 6 and len(set(double.replayed(url))) == 6  # none replayed twice
 
 
@@ -136,7 +137,8 @@ def test_saves_skip_definitive_failures_and_go_to_alive_links_first(double: Wayb
     assert submitted == [urls["never"], urls["stale-2018"], urls["stale-2021"], urls["blocked"], urls["refused"]]
     assert outcome.stats["saves_requested"] == 5
     for name in ("dead-404", "dead-410", "nxdomain", "parked", "soft-404"):
-        assert "save_job" not in (store.states[canonical_url(urls[name])].wayback or {})
+        wb = store.states[canonical_url(urls[name])].wayback
+        assert wb is None or wb.save_job is None
 
 
 def test_not_the_page_names_parked_captures_and_error_pages_apart() -> None:

@@ -95,19 +95,19 @@ def test_the_stored_dict_is_ordered_and_a_lookup_that_learns_nothing_writes_noth
     lk, s = link(), state()
     found = policy.from_rows(rows(("20240301000000", "200"), ("20240501000000", "200")))
     assert policy.learned(s, policy.with_captures(s.wayback, lk, s, found, BASE), NOW)
-    assert list(s.wayback) == ["url", "timestamp", "looked_up", "captures"]
-    assert s.wayback["url"] == f"{BASE}/web/20240301000000/{URL}" and s.wayback["looked_up"] == "2024-06-01T02:00:00Z"
+    assert s.wayback is not None and list(s.wayback.to_dict()) == ["url", "timestamp", "looked_up", "captures"]
+    assert s.wayback.url == f"{BASE}/web/20240301000000/{URL}" and s.wayback.looked_up == "2024-06-01T02:00:00Z"
     before = dumps(s.to_dict())
     later = NOW + dt.timedelta(days=40)
     assert not policy.learned(s, policy.with_captures(s.wayback, lk, s, found, BASE), later)
     assert dumps(s.to_dict()) == before
     more = [*found, Known("20240701000000", 200)]
     assert policy.learned(s, policy.with_captures(s.wayback, lk, s, more, BASE), later)
-    assert s.wayback["looked_up"] == "2024-07-11T02:00:00Z" and len(s.wayback["captures"]) == 3
+    assert s.wayback.looked_up == "2024-07-11T02:00:00Z" and len(s.wayback.captures) == 3
     WaybackRecord.ensure(s).saved_this_run, WaybackRecord.ensure(s).save_job = True, SaveJob("spn2-1", "x")
-    assert list(s.wayback)[-2:] == ["save_job", "saved_this_run"]
+    assert list(s.wayback.to_dict())[-2:] == ["save_job", "saved_this_run"]
     WaybackRecord.ensure(s).saved_this_run = False
-    assert "saved_this_run" not in s.wayback
+    assert "saved_this_run" not in s.wayback.to_dict()
 
 
 def test_what_calls_for_a_lookup() -> None:

@@ -18,6 +18,7 @@ from archiver.cli import cli
 from archiver.config import Settings, load_settings
 from archiver.history.linkstate import LinkState, apply_result, new_state
 from archiver.history.store import StateStore
+from archiver.history.wayback_record import Rescued, WaybackRecord
 from archiver.models import CheckResult
 from archiver.report.build import load_schema
 from archiver.snapshots.store import SnapshotStore, parse
@@ -113,17 +114,17 @@ def test_a_dead_link_is_rescued_from_the_capture_nearest_before_its_citation(dou
 
     outcome, store = t.run()
     wb = store.states[canonical_url(url)].wayback
-    assert wb is not None and wb["timestamp"] == "20240310120000"
-    assert wb["url"] == f"{double.base_url}/web/20240310120000/{url}"
-    assert wb["rescued"] == {"timestamp": "20240310120000", "result": "written"}
+    assert wb is not None and wb.timestamp == "20240310120000"
+    assert wb.url == f"{double.base_url}/web/20240310120000/{url}"
+    assert wb.rescued == Rescued("20240310120000", "written")
     assert outcome.stats["rescued"] == 1 and outcome.calls == {"cdx": 1, "replay": 1}
     snapshot = SnapshotStore(t.snapshots).read(canonical_url(url))
     assert snapshot is not None and "as-cited" in snapshot.text and "first-version" not in snapshot.text
     header = snapshot.info.header
-    assert header["origin"] == "wayback" and header["wayback_url"] == wb["url"]
+    assert header["origin"] == "wayback" and header["wayback_url"] == wb.url
     assert header["captured_at"] == "2024-03-10T12:00:00Z" and header["http_status"] == 200
     (finding,) = [f for f in outcome.findings if f.url == url]
-    assert finding.kind == "wayback_copy" and finding.fix == f"archive_url: {wb['url']}"
+    assert finding.kind == "wayback_copy" and finding.fix == f"archive_url: {wb.url}"
     assert [h.url for h in double.hits("replay")] == [url]
 
     before, hits = t.state_bytes(), len(double.log)
@@ -140,7 +141,7 @@ def test_captures_of_error_pages_and_redirects_are_never_offered(double: Wayback
     t.verdict(url, "dead")
     outcome, store = t.run()
     wb = store.states[canonical_url(url)].wayback
-    assert wb == {"url": None, "timestamp": None, "looked_up": "2024-05-01T02:00:00Z"}
+    assert wb is not None and wb.to_dict() == {"url": None, "timestamp": None, "looked_up": "2024-05-01T02:00:00Z"}
     assert not double.hits("replay")
     assert [f.kind for f in outcome.findings] == ["no_archived_copy"]
     assert SnapshotStore(t.snapshots).first(canonical_url(url)) is None
@@ -154,9 +155,10 @@ def test_a_bot_challenge_capture_is_refused_and_the_next_one_rescued(double: Way
     t.verdict(url, "soft_404")
     outcome, store = t.run()
     wb = store.states[canonical_url(url)].wayback
-    assert wb is not None and wb["timestamp"] == "20240301120000" and wb["rescued"]["timestamp"] == "20240301120000"
-    challenged = [c for c in wb["captures"] if c["timestamp"] == "20240311120000"]
-    assert challenged and "challenge" in challenged[0]["rejected"]
+    assert wb is not None and wb.timestamp == "20240301120000" and wb.rescued is not None
+    assert wb.rescued.timestamp == "20240301120000"
+    challenged = [c for c in wb.captures if c.timestamp == "20240311120000"]
+    assert challenged and "challenge" in (challenged[0].rejected or "")
     snapshot = SnapshotStore(t.snapshots).read(canonical_url(url))
     assert snapshot is not None and "earlier-copy" in snapshot.text
     assert outcome.stats["replays_judged"] == 2 and outcome.stats["captures_rejected"] == 1
@@ -179,7 +181,7 @@ def test_a_live_capture_is_never_replaced_by_a_rescue(double: WaybackDouble, tmp
     # the copy to cite is replayed once to judge it, never stored over the live capture
     assert double.replayed(url) == ["20240301120000"]
     wb = store.states[canonical_url(url)].wayback
-    assert wb is not None and wb["verified"] is True and "rescued" not in wb
+    assert wb is not None and wb.verified is True and wb.rescued is None
     t.run(NOW + dt.timedelta(hours=20))
     assert double.replayed(url) == ["20240301120000"]  # judged once, not every night
 
@@ -196,7 +198,7 @@ def test_declared_archive_urls_are_checked(double: WaybackDouble, tmp_path: Path
     for url in (good, other, elsewhere, never, error):
         t.verdict(url, "alive")
     outcome, store = t.run()
-    verdicts = {url: next(iter(store.states[canonical_url(url)].wayback["declared"].values()))  # type: ignore[index]
+    verdicts = {url: next(iter(WaybackRecord.ensure(store.states[canonical_url(url)]).declared.values()))
                 for url in (good, other, elsewhere, never, error)}
     assert verdicts == {good: "replays", other: "mismatch", elsewhere: "not_wayback", never: "missing",
                         error: "error"}
@@ -270,10 +272,10 @@ def test_cdx_failures_fall_back_to_the_availability_api(double: WaybackDouble, t
     double.cdx_503 = 1
     _, store = t.run()
     wb = store.states[canonical_url(url)].wayback
-    assert wb is not None and wb["timestamp"] == "20240301120000" and wb["source"] == "availability"
+    assert wb is not None and wb.timestamp == "20240301120000" and wb.source == "availability"
     _, store = t.run(NOW + dt.timedelta(hours=20))  # partial knowledge: CDX is asked again
     wb = store.states[canonical_url(url)].wayback
-    assert wb is not None and "source" not in wb and [h.status for h in double.hits("cdx")] == [503, 200]
+    assert wb is not None and wb.source is None and [h.status for h in double.hits("cdx")] == [503, 200]
 
 
 def never_captured(t: Timeline, n: int, name: str = "fresh") -> list[str]:
@@ -302,7 +304,8 @@ def test_a_quota_refusal_stops_saving_for_the_run(double: WaybackDouble, tmp_pat
     assert len(double.hits("save")) == 1  # no retry, no other link
     assert any("saving stopped for this run: Save Page Now answered error:too-many-daily-captures" in n
                for n in outcome.notes)
-    assert store.states[canonical_url(urls[-1])].wayback["save_error"]["code"] == "error:too-many-daily-captures"  # type: ignore[index]
+    error = WaybackRecord.ensure(store.states[canonical_url(urls[-1])]).save_error
+    assert error is not None and error.code == "error:too-many-daily-captures"
 
 
 def test_a_429_from_save_page_now_stops_saving(double: WaybackDouble, tmp_path: Path) -> None:
@@ -322,21 +325,23 @@ def test_a_pending_job_is_reconciled_by_a_later_run_and_never_asked_twice(double
     double.job_seconds = 0.0
     outcome, store = t.run(keys=True, save_poll_seconds=0.5)
     wb = store.states[canonical_url(slow)].wayback
-    assert wb is not None and wb["save_job"]["id"].startswith("spn2-") and wb["saved_this_run"] is True
+    assert wb is not None and wb.save_job is not None and str(wb.save_job.id).startswith("spn2-")
+    assert wb.saved_this_run is True
     assert outcome.stats["saves_pending"] == 1 and outcome.stats["saves_done"] == 1
-    assert store.states[canonical_url(quick)].wayback["saved"]["timestamp"] == "20240501020000"  # type: ignore[index]
+    saved = WaybackRecord.ensure(store.states[canonical_url(quick)]).saved
+    assert saved is not None and saved.timestamp == "20240501020000"
 
     # ten minutes later the archive still remembers the job: its status is asked, nothing is submitted
     outcome, store = t.run(NOW + dt.timedelta(minutes=10), keys=True, save_poll_seconds=0.3)
     assert len(double.hits("save")) == 2 and outcome.stats["saves_requested"] == 0
-    assert "saved_this_run" not in store.states[canonical_url(quick)].wayback  # type: ignore[operator]
+    assert not WaybackRecord.ensure(store.states[canonical_url(quick)]).saved_this_run
 
     # a day later: the status record has expired, the capture has appeared in CDX
     double.publish()
     outcome, store = t.run(NOW + dt.timedelta(days=1), keys=True)
     wb = store.states[canonical_url(slow)].wayback
-    assert wb is not None and "save_job" not in wb and wb["saved"]["timestamp"] == "20240501020000"
-    assert wb["timestamp"] == "20240501020000" and "saved_this_run" not in wb
+    assert wb is not None and wb.save_job is None and wb.saved is not None and wb.saved.timestamp == "20240501020000"
+    assert wb.timestamp == "20240501020000" and not wb.saved_this_run
     assert outcome.stats["reconciled"] == 1 and len(double.hits("save")) == 2
     assert {h.url for h in double.hits("save")} == {slow, quick}  # one request per link, ever
 
@@ -349,7 +354,8 @@ def test_a_job_that_finished_meanwhile_is_read_from_its_status(double: WaybackDo
     double.publish()
     outcome, store = t.run(NOW + dt.timedelta(minutes=20), keys=True)
     wb = store.states[canonical_url(url)].wayback
-    assert wb is not None and wb["saved"]["timestamp"] == "20240501020000" and outcome.stats["saves_done"] == 1
+    assert wb is not None and wb.saved is not None and wb.saved.timestamp == "20240501020000"
+    assert outcome.stats["saves_done"] == 1
     assert len(double.hits("save")) == 1 and not double.hits("cdx")[1:]  # by status: no CDX reconciliation
 
 
