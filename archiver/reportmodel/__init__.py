@@ -15,6 +15,16 @@ always had them. Keys a reader does not know are dropped (the schema allows extr
 are read and written when present; nothing fills them yet.
 """
 
+from .health import (
+    HEALTHS,
+    EvidenceState,
+    Health,
+    HealthTally,
+    ReaderGets,
+    citation_fix,
+    health_of,
+    reader_gets,
+)
 from .links import (
     TEXT_ORIGINS,
     ArchivedCopy,
@@ -34,15 +44,20 @@ from .report import SCHEMA_ID, EventHealth, EventSources, Report, Summary, findi
 from .run import ArchivesRun, EvidenceStoreRun, RunChange, RunRecord, WaybackRun
 
 __all__ = [
+    "HEALTHS",
     "SCHEMA_ID",
     "TEXT_ORIGINS",
     "ArchivedCopy",
     "ArchivesRun",
     "EventHealth",
     "EventSources",
+    "EvidenceState",
     "EvidenceStoreRun",
+    "Health",
+    "HealthTally",
     "LinkEntry",
     "LinkExtras",
+    "ReaderGets",
     "Replacement",
     "Report",
     "RunChange",
@@ -55,7 +70,10 @@ __all__ = [
     "WarcLocation",
     "WaybackCopy",
     "WaybackRun",
+    "citation_fix",
     "finding_from_dict",
+    "health_of",
     "merge_extras",
+    "reader_gets",
     "split_origin",
 ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..models import Citation, Hop, LinkStatus
+from .health import EvidenceState
 
 #: where a text copy came from, in the contract (``archive``: another archive, named in ``archive``)
 TextOrigin = Literal["live", "wayback", "archive"]
@@ -258,6 +259,8 @@ class LinkEntry:
     #: the registry's name for the host, else its registrable domain
     outlet: str | None = None
     replacement: Replacement | None = None
+    #: what a reader gets from this link (issue 22): live, copy, lost or unknown; None: not assessed
+    evidence_state: EvidenceState | None = None
 
     @property
     def failing(self) -> bool:
@@ -307,6 +310,8 @@ class LinkEntry:
             out["outlet"] = self.outlet
         if self.replacement is not None:
             out["replacement"] = self.replacement.to_dict()
+        if self.evidence_state is not None:
+            out["evidence_state"] = self.evidence_state
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LinkEntry:
@@ -315,6 +320,7 @@ class LinkEntry:
             place = _snapshot_place(list(data))
         snapshot, wayback, copy = data.get("snapshot"), data.get("wayback"), data.get("copy")
         archives, replacement = data.get("archives"), data.get("replacement")
+        state = data.get("evidence_state")
         return cls(
             url=str(data["url"]), normalized_url=str(data.get("normalized_url") or data["url"]),
             status=LinkStatus(data["status"]), confirmed=bool(data.get("confirmed")),
@@ -335,7 +341,8 @@ class LinkEntry:
             snapshot=TextCopy.from_dict(snapshot) if isinstance(snapshot, Mapping) else None,
             snapshot_note=opt_str(data.get("snapshot_note")), snapshot_place=place,
             outlet=opt_str(data.get("outlet")),
-            replacement=Replacement.from_dict(replacement) if isinstance(replacement, Mapping) else None)
+            replacement=Replacement.from_dict(replacement) if isinstance(replacement, Mapping) else None,
+            evidence_state=EvidenceState(state) if state else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import orjson
 
 from ..models import Finding, FindingKind, Severity
 from ..support.gcpause import gc_paused
+from .health import Health
 from .links import LinkEntry, opt_int
 from .run import RunRecord
 
@@ -34,17 +35,17 @@ class EventSources:
 
 @dataclass(frozen=True, slots=True)
 class EventHealth:
-    """``events[]``: can a reader still verify the event from its sources (the shared contract; not filled
-    yet)."""
+    """``events[]``: can a reader still verify the event from its sources (the shared contract; see
+    :mod:`archiver.reportmodel.health`)."""
 
     id: str
     file: str
-    health: str
+    health: Health
     sources: EventSources
     title: str | None = None
     date: str | None = None
     tier1_readable: bool | None = None
-    previous_health: str | None = None
+    previous_health: Health | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "file": self.file, "title": self.title, "date": self.date, "health": self.health,
@@ -54,10 +55,11 @@ class EventHealth:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EventHealth:
         s = data["sources"]
-        return cls(id=str(data["id"]), file=str(data["file"]), health=str(data["health"]),
+        previous = data.get("previous_health")
+        return cls(id=str(data["id"]), file=str(data["file"]), health=Health(data["health"]),
                    sources=EventSources(int(s["live"]), int(s["copy"]), int(s["lost"]), int(s["unknown"])),
                    title=data.get("title"), date=data.get("date"), tier1_readable=data.get("tier1_readable"),
-                   previous_health=data.get("previous_health"))
+                   previous_health=Health(previous) if previous else None)
 
 
 # --------------------------------------------------------------------------- the report
