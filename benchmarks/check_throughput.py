@@ -560,17 +560,28 @@ def archiver_command(args: argparse.Namespace) -> list[str] | None:
     """How to run ``archiver`` (the project's console script), or None when ``archiver check`` is missing."""
     exe = REPO / ".venv" / "bin" / "archiver"
     base = [str(exe)] if exe.exists() else [sys.executable, "-m", "archiver.cli"]
-    if not (REPO / "archiver" / "check.py").exists():
-        return None
     probe = subprocess.run([*base, "check", "--help"], capture_output=True, cwd=REPO, env=child_env({}),
                            timeout=120, check=False)
     return base if probe.returncode == 0 else None
 
 
+def before_command(rev: str, work: Path) -> tuple[list[str], dict[str, str]]:
+    """How to run ``archiver`` as it was at ``rev`` (its package extracted with ``git archive``, found first on
+    PYTHONPATH; the dependencies are this checkout's venv's)."""
+    code = work / "before-code"
+    shutil.rmtree(code, ignore_errors=True)
+    code.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "archiver"], check=True,
+                             capture_output=True, timeout=120).stdout
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True, timeout=120)
+    return [sys.executable, "-m", "archiver.cli"], {"PYTHONPATH": str(code)}
+
+
 def run_archiver(args: argparse.Namespace, base: list[str], work: Path, plan: Plan, farm: FarmProcess,
-                 urls: list[str], events: Path) -> ToolRun:
-    run = ToolRun("archiver")
-    out = work / "archiver"
+                 urls: list[str], events: Path, name: str = "archiver",
+                 extra_env: dict[str, str] | None = None) -> ToolRun:
+    run = ToolRun(name)
+    out = work / name.replace(" ", "-").replace("(", "").replace(")", "")
     shutil.rmtree(out, ignore_errors=True)
     (out / "snapshots").mkdir(parents=True)
     env = child_env({
@@ -586,6 +597,7 @@ def run_archiver(args: argparse.Namespace, base: list[str], work: Path, plan: Pl
         # nothing in a check run should reach an archive; if anything tries, it stays on loopback
         "ARCHIVER_WAYBACK_URL": DEAD_END,
         "ARCHIVER_AVAILABILITY_URL": DEAD_END,
+        **(extra_env or {}),
     })
     snaps = "text snapshots on, " if args.with_snapshots else "text snapshots off, "
     run.settings = (snaps + f"concurrency {args.concurrency}, per-host concurrency {args.per_host}, "
@@ -994,6 +1006,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--urls", type=int, default=5000, help="distinct URLs")
     p.add_argument("--hosts", type=int, default=200, help="farm hosts (loopback addresses)")
     p.add_argument("--quick", action="store_true", help="smoke run: 500 URLs on 40 hosts")
+    p.add_argument("--before", metavar="REV", default=None,
+                   help="also run `archiver check` as of REV (git archive) on the same farm, side by side")
     p.add_argument("--gap", type=float, default=0.125, help="per-host gap: seconds between request starts to a host")
     p.add_argument("--per-host", type=int, default=2, help="per-host concurrency")
     p.add_argument("--concurrency", type=int, default=32, help="global concurrency (LinkChecker threads)")
@@ -1107,6 +1121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"\nrunning archiver check ({archiver_revision()}) on {len(urls):,} URLs...", flush=True)
                     runs.append(run_archiver(args, base, work, plan, farm, urls, events))
                     print(f"  done in {runs[-1].measured.wall if runs[-1].measured else 0:.1f} s", flush=True)
+                    if args.before:
+                        before, env = before_command(args.before, work)
+                        print(f"\nrunning archiver check as of {args.before} on the same URLs...", flush=True)
+                        runs.append(run_archiver(args, before, work, plan, farm, urls, events,
+                                                 name=f"archiver ({args.before})", extra_env=env))
+                        print(f"  done in {runs[-1].measured.wall if runs[-1].measured else 0:.1f} s", flush=True)
             if args.skip_linkchecker:
                 lc_note = "skipped (--skip-linkchecker)"
             else:
