@@ -83,3 +83,18 @@ def test_running_mypy_leaves_the_interpreter_as_it_found_it() -> None:
         gc.set_threshold(701, 11, 12)
         mypy_errors()
         assert (sys.getrecursionlimit(), gc.get_threshold(), gc.isenabled()) == (1234, (701, 11, 12), True)
+
+
+_IGNORE = re.compile(r"#\s*type:\s*ignore(?P<codes>\[[^\]]*\])?(?P<rest>.*)$")
+
+
+def test_every_type_ignore_names_its_codes_and_reason() -> None:
+    """A ``# type: ignore`` in the package silences only the codes it names, and says why on the same line."""
+    bare = []
+    for path in sorted(PACKAGE.rglob("*.py*")):
+        if path.suffix not in (".py", ".pyi"):
+            continue
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if (m := _IGNORE.search(line)) and (not m["codes"] or not m["rest"].strip().startswith("#")):
+                bare.append(f"{path.relative_to(PROJECT)}:{number}: {line.strip()}")
+    assert bare == []

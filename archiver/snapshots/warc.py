@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 try:
     import fcntl
 except ImportError:  # not on Windows: no lock, a run's file is finished only by the run
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module, or None where the platform has none
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
