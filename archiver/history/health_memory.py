@@ -39,7 +39,9 @@ class HealthMemory:
     def baseline(self, run: str | None) -> dict[str, Health] | None:
         """The events' health before the run ``run`` started (None: nothing to compare with). For the run that
         wrote this memory (a report rebuilt from the stored state), the health before its changes."""
-        if run is None or self.run != run:
+        if self.run is None:  # never written: the first run that keeps health
+            return None
+        if self.run != run:
             return dict(self.events)
         if self.first:
             return None

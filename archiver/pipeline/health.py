@@ -36,6 +36,6 @@ def assess_events(settings: Settings, report: Report, links: Iterable[Link],  # 
     states: dict[str, LinkState] = store.states
     given = HealthInputs(events=events, archives=asked_archives(settings), memory=store.read_health())
     outcome = assess(report, links, states, given)
-    if record and outcome.memory is not None:
+    if record:
         store.write_health(outcome.memory)
     return outcome

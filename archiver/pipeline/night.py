@@ -386,7 +386,7 @@ def run_info(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcom
 def record(night: Night, plan: Plan, report: Report) -> Path:
     """8. The run record (``run.json``), then report.json, report.md and report.html; the report.json path."""
     plan.store.write_run(report.run.to_dict())
-    memory = plan.health.memory if plan.health is not None else None
+    memory = plan.health.memory if plan.health is not None else None  # a shard's merge records it
     if memory is not None:  # the events' health for the next run's previous_health, and the trend
         plan.store.write_health(memory)
     trend = memory.trend if memory is not None else plan.store.read_health_trend()

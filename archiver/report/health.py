@@ -132,7 +132,7 @@ class HealthOutcome:
     became_lost: list[str] = field(default_factory=list)
     became_weakened: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    memory: HealthMemory | None = None
+    memory: HealthMemory = field(default_factory=HealthMemory)
 
 
 def assess(report: Report, links: Iterable[Link], states: dict[str, LinkState], given: HealthInputs) -> HealthOutcome:
