@@ -183,8 +183,8 @@ def event_health(event: Event, cited: dict[int, LinkEntry], base: dict[str, Heal
         n[entry.evidence_state or EvidenceState.UNKNOWN] += 1
     readable: bool | None = None
     for source in event.sources:
-        if source.tier == 1 and (entry := cited.get(source.index)) is not None:
-            readable = readable or entry.evidence_state in _READABLE
+        if source.tier == 1 and (tier1 := cited.get(source.index)) is not None:
+            readable = readable or tier1.evidence_state in _READABLE
     health = health_of(state for state, count in n.items() if count)
     previous = base.get(event.id) if base is not None else None
     return EventHealth(id=event.id, file=event.file, health=health, title=event.title, date=event.date,
