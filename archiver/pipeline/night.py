@@ -347,7 +347,9 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
     info.stage_seconds["audit"] = audited.seconds
     report = build_report(plan.scope, plan.store.states, findings, info, extras=extras)
     if night.shard is None:  # a shard sees part of the links and findings: its merge assesses and compares them
+        t0 = time.monotonic()
         plan.health = assess_events(night.settings, report, plan.scope, plan.store, plan.loaded.events, record=False)
+        report.run.stage_seconds["health"] = round(time.monotonic() - t0, 3)
         report.run.new_findings = fingerprints.record(night.settings.snapshots, report.findings)
     report.run.requests = run.requests
     report.run.hosts = run.hosts
