@@ -412,8 +412,8 @@ def echo_edits(edits: list[Any]) -> None:
 @_network_options
 @setting_options("max_saves", "max_lookups")
 @click.option("--fail-on", type=click.Choice([m.value for m in FailOn]), default=FailOn.NEVER.value, show_default=True,
-              help="Exit 1 when a link was newly confirmed dead this run (new-dead) or any cited link is "
-                   "confirmed dead (dead).")
+              help="Exit 1 when a link was newly confirmed dead this run (new-dead), any cited link is "
+                   "confirmed dead (dead), or an event became lost this run (event-lost).")
 @click.option("--shard", default=None, metavar="K/N", help="Run only shard K of N; merge with 'archiver merge'.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def run_command(events: Path | None, config_file: Path | None, fail_on: str, shard: str | None, quiet: bool,

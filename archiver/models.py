@@ -142,6 +142,12 @@ class FindingKind(StrEnum):
     DATE_MISMATCH = "date_mismatch"
     #: ``archive_url`` is a capture of another page
     ARCHIVE_MISMATCH = "archive_mismatch"
+    # event health (report/health.py, issue 22)
+    #: no cited source of the event can be read any more: every link is lost (dead, no stored text, every
+    #: archive asked and none holds a good copy) or unknown, at least one lost
+    EVIDENCE_LOST = "evidence_lost"
+    #: the event became weakened in this run: some of its sources can no longer be read, at least one can
+    EVIDENCE_WEAKENED = "evidence_weakened"
 
 
 #: The default severity of each finding kind (the one table). Some kinds vary by case
@@ -180,6 +186,8 @@ FINDING_SEVERITY: dict[FindingKind, Severity] = {
     FindingKind.TITLE_MISMATCH: Severity.WARNING,
     FindingKind.DATE_MISMATCH: Severity.INFO,
     FindingKind.ARCHIVE_MISMATCH: Severity.ERROR,
+    FindingKind.EVIDENCE_LOST: Severity.ERROR,
+    FindingKind.EVIDENCE_WEAKENED: Severity.WARNING,
 }
 
 

@@ -28,8 +28,10 @@ import orjson
 
 from ..errors import StoreError
 from ..models import Finding, FindingKind, Link, Severity
+from ..reportmodel.health import HealthTally
 from ..support import atomic
 from ..support.storepaths import link_dir, link_folders
+from .health_memory import HEALTH_FILE, HealthMemory
 from .linkstate import LinkState, new_state
 
 STATE_FILE = "state.json"
@@ -126,6 +128,35 @@ class StateStore:
 
     def write_run(self, record: dict[str, Any]) -> None:
         _write(self.root / RUN_FILE, dumps(record))
+
+    # ------------------------------------------------------------------ the events' health (issue 22)
+
+    def read_health(self) -> HealthMemory | None:
+        """The events' health the last recording run left (``health.json``); None when there is none (an
+        unreadable one is a finding, and the next run starts afresh)."""
+        path = self.root / HEALTH_FILE
+        try:
+            data = orjson.loads(path.read_bytes())
+            if not isinstance(data, dict):
+                raise ValueError(f"a JSON {type(data).__name__}, not an object")
+            return HealthMemory.from_dict(data)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            self.findings.append(Finding(kind=FindingKind.STATE_ERROR, severity=Severity.WARNING,
+                                         message=f"event health record {path} is unreadable ({exc})",
+                                         file=str(path)))
+            return None
+
+    def write_health(self, memory: HealthMemory) -> None:
+        """Write ``health.json`` atomically (orjson, indented: one event a line)."""
+        data = orjson.dumps(memory.to_dict(), option=orjson.OPT_INDENT_2) + b"\n"
+        _write(self.root / HEALTH_FILE, data.decode("utf-8"))
+
+    def read_health_trend(self) -> list[HealthTally]:
+        """Events by health after each recorded run, oldest first (the reports' trend); [] when none."""
+        memory = self.read_health()
+        return list(memory.trend) if memory is not None else []
 
 
 def _write(path: Path, text: str, *, fsync: bool = True) -> None:

@@ -129,7 +129,8 @@ def regenerate_report(settings: Settings, *, out: TextIO | None = None, record_f
     """``archiver report``: report.json, report.md and report.html again from the stored state; no network."""
     out = out or sys.stdout
     report, loaded = stored_report(settings, record_findings=record_findings)
-    path = write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
+    path = write_reports(report, settings.report_dir, events=event_views(loaded.events),
+                         trend=StateStore(settings.snapshots).read_health_trend()).json
     checked = sum(1 for link in report.links if link.checked_at)
     print(f"reports of {len(report.links)} links ({checked} checked before) written to {path.parent}: "
           "report.json, report.md, report.html", file=out)
@@ -191,7 +192,8 @@ def run_wayback(settings: Settings, *, out: TextIO | None = None, err: TextIO | 
             finish_run(warcs)
         record_run(store, outcome, started=now, finished=settings.clock())
         report, loaded = stored_report(settings, loaded=loaded, catalog=catalog, store=store)
-        return outcome, write_reports(report, settings.report_dir, events=event_views(loaded.events)).json
+        return outcome, write_reports(report, settings.report_dir, events=event_views(loaded.events),
+                                      trend=store.read_health_trend()).json
 
     done = _locked(settings, err, "wayback", body)
     if isinstance(done, int):

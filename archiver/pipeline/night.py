@@ -26,6 +26,7 @@ from ..history.store import StateStore
 from ..liveness.network import CheckRun, nothing_checked
 from ..models import CheckResult, Finding, Link, LinkStatus
 from ..report.build import RunInfo, build_report, write_reports
+from ..report.health import HealthOutcome
 from ..report.view import event_views
 from ..reportmodel import ArchivesRun, Report, RunChange, WaybackRun, merge_extras
 from ..snapshots.stage import SnapshotStage, stored_extras
@@ -39,6 +40,7 @@ from ..support.progress import NightProgress, StageProgress
 from ..timeline.catalog import Catalog
 from ..timeline.load import LoadResult, load_timeline
 from .findings import link_findings
+from .health import assess_events
 from .recorder import Recorder, result_extras, select_links, waiting_note
 from .summary import ExitCode, status_counts
 
@@ -97,6 +99,8 @@ class Plan:
     budgets: list[str] = field(default_factory=list)
     #: the line on failing links left alone because they were checked a few hours ago, or None
     waiting: str | None = None
+    #: the events' health, assessed when the report is built (None: a shard's run, or not yet built)
+    health: HealthOutcome | None = None
 
 
 @dataclass(slots=True)
@@ -326,8 +330,6 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
     """7. report.json's content: the run record, the links with their extras, the findings."""
     run, snapshots = checked.run, checked.snapshots
     info = run_info(night, plan, checked, archived, audited)
-    if night.shard is None:  # a shard sees part of the findings: its merge compares them
-        info.new_findings = fingerprints.record(night.settings.snapshots, findings)
     info.stage_seconds["check"] = run.elapsed
     if archived is not None:
         info.stage_seconds["wayback"] = archived.seconds
@@ -344,6 +346,11 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
     extras = merge_extras(extras, audited.outlets)
     info.stage_seconds["audit"] = audited.seconds
     report = build_report(plan.scope, plan.store.states, findings, info, extras=extras)
+    if night.shard is None:  # a shard sees part of the links and findings: its merge assesses and compares them
+        t0 = time.monotonic()
+        plan.health = assess_events(night.settings, report, plan.scope, plan.store, plan.loaded.events, record=False)
+        report.run.stage_seconds["health"] = round(time.monotonic() - t0, 3)
+        report.run.new_findings = fingerprints.record(night.settings.snapshots, report.findings)
     report.run.requests = run.requests
     report.run.hosts = run.hosts
     if archived is not None:  # for the run's summary: what the stage did, and the lookups left for the next run
@@ -381,7 +388,11 @@ def run_info(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcom
 def record(night: Night, plan: Plan, report: Report) -> Path:
     """8. The run record (``run.json``), then report.json, report.md and report.html; the report.json path."""
     plan.store.write_run(report.run.to_dict())
-    return write_reports(report, night.settings.report_dir, events=event_views(plan.loaded.events)).json
+    memory = plan.health.memory if plan.health is not None else None  # a shard's merge records it
+    if memory is not None:  # the events' health for the next run's previous_health, and the trend
+        plan.store.write_health(memory)
+    trend = memory.trend if memory is not None else plan.store.read_health_trend()
+    return write_reports(report, night.settings.report_dir, events=event_views(plan.loaded.events), trend=trend).json
 
 
 # more than 5 arguments (PLR0913): a step of the recipe takes the earlier steps' results by name

@@ -24,8 +24,19 @@ from typing import TYPE_CHECKING, TextIO
 from ..audit.stage import audit_stage
 from ..config import Settings
 from ..history.store import StateStore
-from ..models import CheckResult, Event, Link, LinkStatus
-from ..report.pr import PrItem, junit_xml, pr_annotations, shown, summary_markdown, text_lines, workflow_command
+from ..models import FAILING_STATUSES, CheckResult, Event, Link, LinkStatus
+from ..report.pr import (
+    PrEvent,
+    PrItem,
+    event_message,
+    junit_xml,
+    pr_annotations,
+    shown,
+    summary_markdown,
+    text_lines,
+    workflow_command,
+)
+from ..reportmodel import EvidenceState, Health, health_of
 from ..support import asyncrun
 from ..support.atomic import write_text
 from ..timeline.catalog import build_catalog
@@ -52,11 +63,48 @@ class PrOutcome:
     requests: int = 0
     seconds: float = 0.0
 
+    #: the events the pull request adds with no readable source (issue 22)
+    unreadable: list[PrEvent] = field(default_factory=list)
+
     @property
     def exit_code(self) -> int:
         if self.problem:
             return ExitCode.FAILED
-        return ExitCode.FINDINGS if any(i.level == "error" for i in self.items) else ExitCode.OK
+        failed = any(i.level == "error" for i in self.items) or any(e.level == "error" for e in self.unreadable)
+        return ExitCode.FINDINGS if failed else ExitCode.OK
+
+
+def citation_state(item: PrItem) -> EvidenceState:
+    """What a reader gets from a new citation, as far as the pull request's check can tell: the live page, an
+    archived copy (declared, known, found or saved now: not judged here, so never counted lost), lost (dead or
+    soft-404 and the Wayback Machine found none), or unknown."""
+    if item.status == LinkStatus.ALIVE:
+        return EvidenceState.LIVE
+    if item.archived or item.saved:
+        return EvidenceState.COPY
+    if item.status in FAILING_STATUSES and item.archive_note == "none found" and REFUSED not in item.evidence:
+        return EvidenceState.LOST  # (a refused connection may be a passing outage: unknown)
+    return EvidenceState.UNKNOWN
+
+
+def unreadable_events(changes: Changes, items: list[PrItem]) -> list[PrEvent]:
+    """The events whose file the pull request adds and none of whose sources is readable: ``lost`` ones fail
+    it, ``unknown`` ones warn."""
+    added = {path for path, status in changes.files.items() if status == "added"}
+    by_event: dict[tuple[str, str], list[PrItem]] = {}
+    for item in items:
+        if item.file in added:
+            by_event.setdefault((item.file, item.event), []).append(item)
+    out: list[PrEvent] = []
+    for (file, event), cited in sorted(by_event.items()):
+        states = [citation_state(i) for i in cited]
+        health = health_of(states)
+        if health in (Health.LOST, Health.UNKNOWN):
+            lines = [i.line for i in cited if i.line]
+            out.append(PrEvent(file=file, line=min(lines) if lines else None, event=event, health=str(health),
+                               level="error" if health is Health.LOST else "warning",
+                               sources={str(s): states.count(s) for s in EvidenceState}))
+    return out
 
 
 def verdict_level(result: CheckResult, citation: ChangedCitation) -> str | None:
@@ -123,12 +171,13 @@ def run_pr(settings: Settings, base: str, *, outputs: PrOutputs = PrOutputs(), o
         print(line, file=err)
         return code
     outcome = asyncrun.run(check_pull_request(settings, changes, loaded.events, stream=err))
-    all_annotations = pr_annotations(outcome.items)
+    all_annotations = pr_annotations(outcome.items, outcome.unreadable)
     kept, left_out = shown(all_annotations)
     if fmt == "junit":
         body = junit_xml(outcome.items, base=base)
     elif fmt == "text":
-        body = "\n".join(text_lines(outcome.items)) + ("\n" if outcome.items else "")
+        lines = text_lines(outcome.items, outcome.unreadable)
+        body = "\n".join(lines) + ("\n" if lines else "")
     else:
         body = "".join(workflow_command(a) + "\n" for a in kept)
         if outcome.problem:
@@ -145,6 +194,7 @@ def run_pr(settings: Settings, base: str, *, outputs: PrOutputs = PrOutputs(), o
     errors = sum(1 for i in outcome.items if i.level == "error")
     print(f"archiver pr: {len(outcome.items)} new or changed citation(s) in {outcome.events} event(s) against "
           f"{base} ({len(changes.deleted)} event file(s) deleted); {errors} dead, "
+          f"{sum(1 for e in outcome.unreadable if e.level == 'error')} new event(s) with no readable source, "
           f"{sum(1 for i in outcome.items if i.level == 'warning')} warning(s); {outcome.requests} requests in "
           f"{outcome.seconds:.1f}s; network {outcome.network}", file=err)
     if outcome.problem:
@@ -179,6 +229,9 @@ async def check_pull_request(settings: Settings, changes: Changes, events: list[
     if links and outcome.network != "offline":
         outcome.notes.extend(await archived_copies(settings, items, links, deadline=(
             t0 + settings.time_budget if settings.time_budget else None)))
+    if outcome.network != "offline":
+        outcome.unreadable = unreadable_events(changes, items)
+        outcome.notes.extend(f"`{e.file}`: {event_message(e)}" for e in outcome.unreadable)
     outcome.seconds = time.monotonic() - t0
     return outcome
 

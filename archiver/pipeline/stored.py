@@ -19,6 +19,7 @@ from ..support.timefmt import parse_iso
 from ..timeline.catalog import Catalog, build_catalog
 from ..timeline.load import LoadResult, load_timeline
 from .findings import link_findings
+from .health import assess_events
 
 
 def stored_report(settings: Settings, *, record_findings: bool = False, loaded: LoadResult | None = None,
@@ -44,11 +45,12 @@ def stored_report(settings: Settings, *, record_findings: bool = False, loaded: 
     info = run_info_from_record(last, settings)
     if audited.note and audited.note not in info.notes:
         info.notes.append(audited.note)
-    if record_findings:
-        info.new_findings = fingerprints.record(settings.snapshots, findings)
     info.generated_at = settings.clock()
     report = build_report(catalog.links, store.states, findings, info,
                           extras=merge_extras(stored_extras(snapshot_store, catalog.links), audited.outlets))
+    assess_events(settings, report, catalog.links, store, loaded.events, record=record_findings)
+    if record_findings:
+        report.run.new_findings = fingerprints.record(settings.snapshots, report.findings)
     run = report.run
     run.requests, run.hosts, run.shards = last.requests, last.hosts, last.shards
     run.wayback, run.archives, run.evidence_store = last.wayback, last.archives, last.evidence_store

@@ -9,8 +9,9 @@ from enum import IntEnum, StrEnum
 
 from ..config import Settings
 from ..errors import ArchiverError, ConfigError, RegistryError
-from ..models import FAILING_STATUSES, LINK_STATUSES, CheckResult, LinkStatus
-from ..reportmodel import Report
+from ..history.known_findings import fingerprint
+from ..models import FAILING_STATUSES, LINK_STATUSES, CheckResult, FindingKind, LinkStatus
+from ..reportmodel import Health, Report
 
 
 class ExitCode(IntEnum):
@@ -52,6 +53,8 @@ class FailOn(StrEnum):
     NEW_DEAD = "new-dead"
     #: any cited link is confirmed dead (or soft-404)
     DEAD = "dead"
+    #: an event became lost in this run: no cited source can be read any more (issue 22)
+    EVENT_LOST = "event-lost"
 
 
 def status_counts(results: Iterable[CheckResult]) -> str:
@@ -66,6 +69,7 @@ def fail_reason(report: Report, fail_on: str) -> str | None:
 
     ``new-dead``: a link was confirmed dead (or soft-404) in this run; ``dead``: any
     cited link is confirmed dead or soft-404. Unconfirmed failures never fail a build.
+    ``event-lost``: an event became lost in this run (:func:`newly_lost`).
     """
     if fail_on == FailOn.NEW_DEAD:
         new = [c.url for c in report.run.changes if c.kind == "newly_confirmed"]
@@ -73,7 +77,29 @@ def fail_reason(report: Report, fail_on: str) -> str | None:
     if fail_on == FailOn.DEAD:
         dead = [e.url for e in report.links if e.confirmed and e.status in FAILING_STATUSES]
         return f"{len(dead)} cited link(s) confirmed dead: {', '.join(dead[:3])}" if dead else None
+    if fail_on == FailOn.EVENT_LOST:
+        lost = newly_lost(report)
+        return f"{len(lost)} event(s) became lost: {', '.join(lost[:3])}" if lost else None
     return None
+
+
+def newly_lost(report: Report) -> list[str]:
+    """The files of the events that became lost in this run: lost now and another health after the last run,
+    or a lost event first seen this run (its ``evidence_lost`` finding is new). The first run that keeps
+    health has nothing to compare with: nothing became lost in it."""
+    new = set(report.run.new_findings or ())
+    fresh = {f.event for f in report.findings if f.kind == FindingKind.EVIDENCE_LOST and fingerprint(f) in new}
+    return [e.file for e in report.events or () if e.health == Health.LOST
+            and (e.previous_health is not None or e.id in fresh)]
+
+
+def events_line(report: Report) -> str | None:
+    """``events: 2,503 ok, 211 weakened, 3 lost, 66 unknown`` (None: the report has no event health)."""
+    counts = report.summary.events
+    if counts is None:
+        return None
+    order = (Health.OK, Health.WEAKENED, Health.LOST, Health.UNKNOWN)
+    return "events: " + ", ".join(f"{counts.get(str(h), 0):,} {h}" for h in order)
 
 
 def run_summary(report: Report, settings: Settings) -> str:
@@ -92,6 +118,7 @@ def run_summary(report: Report, settings: Settings) -> str:
         "== archiver run " + ("(complete)" if run.complete else "(stopped early: continues next run)"),
         f"changes: {changed or 'none (a quiet night)'}",
         f"links: {len(report.links)} ({totals}); confirmed dead or soft-404: {report.summary.confirmed}",
+        *filter(None, [events_line(report)]),
         f"checked this run: {run.checked} of {run.due} due; network {run.network}"
         + (f"; budgets hit: {', '.join(run.budgets_hit)}" if run.budgets_hit else ""),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -16,6 +16,7 @@ from ..models import Finding, Hop, Link, LinkStatus
 from ..reportmodel import (
     SCHEMA_ID,
     ArchivedCopy,
+    HealthTally,
     LinkEntry,
     LinkExtras,
     Report,
@@ -177,9 +178,12 @@ class ReportPaths:
     html: Path
 
 
-def write_reports(report: Report, report_dir: Path, *,
-                  events: Mapping[str, EventView] | None = None) -> ReportPaths:
+def write_reports(report: Report, report_dir: Path, *, events: Mapping[str, EventView] | None = None,
+                  trend: Sequence[HealthTally] | None = None) -> ReportPaths:
     """Write report.json, report.md and report.html into ``report_dir`` (each atomically).
+
+    ``trend``: the events by health after each recorded run, oldest first
+    (:meth:`~archiver.history.store.StateStore.read_health_trend`), for the renderers' trend chart.
 
     The Markdown and HTML are built from ``report`` alone plus the events' titles and
     dates, so the same stored state always gives the same three files.

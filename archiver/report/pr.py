@@ -49,6 +49,23 @@ class PrItem:
 
 
 @dataclass(frozen=True, slots=True)
+class PrEvent:
+    """An event the pull request adds, judged by its sources (issue 22): ``lost`` (nothing readable, a source
+    dead or soft-404 with no archived copy found) fails the pull request; ``unknown`` (nothing readable, nothing
+    known lost: blocked, errors, not checked) warns."""
+
+    file: str
+    #: the event's first source line
+    line: int | None
+    event: str
+    health: str
+    #: "error" (lost) or "warning" (unknown)
+    level: str
+    #: its sources by state: live, copy, lost, unknown
+    sources: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Annotation:
     level: str
     file: str
@@ -87,9 +104,20 @@ def link_message(item: PrItem) -> str:
     return f"{item.url}: {item.status}: {item.evidence} (a warning: it does not fail the pull request)"
 
 
-def pr_annotations(items: list[PrItem]) -> list[Annotation]:
+def event_message(event: PrEvent) -> str:
+    n = event.sources
+    counts = ", ".join(f"{n.get(k, 0)} {k}" for k in ("live", "copy", "lost", "unknown"))
+    if event.level == "error":
+        return (f"the new event {event.event} has no readable source ({counts}): a reader cannot verify it. Cite a "
+                "working source, or an archived copy (archive_url) of the page")
+    return (f"the new event {event.event} has no source that could be read now ({counts}): the sites refused or "
+            "did not answer (a warning: it does not fail the pull request)")
+
+
+def pr_annotations(items: list[PrItem], events: list[PrEvent] | None = None) -> list[Annotation]:
     """Every annotation, most severe first, in file and line order within a level."""
-    out: list[Annotation] = []
+    out: list[Annotation] = [Annotation(e.level, e.file, e.line, f"event {e.health}", event_message(e))
+                             for e in events or ()]
     for item in items:
         if item.level:
             out.append(Annotation(item.level, item.file, item.line, link_title(item), link_message(item)))
@@ -112,9 +140,9 @@ def shown(all_annotations: list[Annotation]) -> tuple[list[Annotation], int]:
     return kept, len(all_annotations) - len(kept)
 
 
-def text_lines(items: list[PrItem]) -> list[str]:
+def text_lines(items: list[PrItem], events: list[PrEvent] | None = None) -> list[str]:
     """``file:line: level: title: message`` for each annotation (``--format text``)."""
-    return [f"{a.file}:{a.line or 0}: {a.level}: {a.title}: {a.message}" for a in pr_annotations(items)]
+    return [f"{a.file}:{a.line or 0}: {a.level}: {a.title}: {a.message}" for a in pr_annotations(items, events)]
 
 
 def _cell(text: str) -> str:

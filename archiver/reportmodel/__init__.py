@@ -12,7 +12,8 @@ those of the dict-built report: each ``to_dict`` writes its keys in the order re
 always had them. Keys a reader does not know are dropped (the schema allows extra fields).
 
 ``events[]``, ``summary.events`` and ``links[].replacement`` are in the shared contract and
-are read and written when present; nothing fills them yet.
+are read and written when present; :mod:`archiver.report.health` fills the events' health
+(``links[].evidence_state``, ``events[]``, ``summary.events``); nothing fills ``replacement`` yet.
 """
 
 from .health import (

@@ -1,4 +1,4 @@
-"""report.json itself: the run, the counts, the links, the findings (and the events, later)."""
+"""report.json itself: the run, the counts, the links, the findings and the events' health."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class Summary:
     citations: int = 0
     #: per outlet: citations with a text copy by where it came from (live, wayback, archive) and without (none)
     text_copies: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: events by health (the shared contract; not filled yet)
+    #: events by health, all four (the shared contract; filled by :mod:`archiver.report.health`)
     events: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, object]:

@@ -148,7 +148,9 @@ def test_two_nights_then_annotate(farm: Farm, tmp_path: Path) -> None:
     # the second night rewrote no archived text, and touched only state of links it checked
     assert not [p for p in paths if p.endswith(".md")], paths
     states = {p: json.loads((repo / p).read_text("utf-8")) for p in paths if p.endswith("state.json")}
-    assert {Path(p).name for p in paths} <= {"state.json", "run.json", "findings.json"}
+    # health.json: the events' health and the trend, one tally a run (issue 22)
+    assert {Path(p).name for p in paths} <= {"state.json", "run.json", "findings.json", "health.json"}
+    assert len(json.loads((repo / "snapshots" / "health.json").read_text("utf-8"))["trend"]) == 2
     for p, state in states.items():
         assert state["last_checked"].startswith("2026-03-02") or state.get("wayback"), p
     dead_states = [s for s in states.values() if s["status"] == "dead"]

@@ -140,6 +140,13 @@ def test_only_the_changed_citations_are_checked(world: World, tmp_path: Path) ->
 
     new_file = repo.events / "2024-03-01--new.md"
     errors = [line for line in done.stdout.splitlines() if line.startswith("::error ")]
+    # the new event has no readable source (issue 22): its dead link is lost, its blocked one unknown
+    (event_error,) = [e for e in errors if "title=event lost::" in e]
+    errors.remove(event_error)
+    assert event_error.startswith(f"::error file=events/2024-03-01--new.md,line={line_of(new_file, dead)},title="
+                                  "event lost::the new event 2024-03-01--new has no readable source (0 live, 0 copy, "
+                                  "1 lost, 1 unknown)"), event_error
+    assert "1 new event(s) with no readable source" in done.stderr
     assert errors == [f"::error file=events/2024-03-01--new.md,line={line_of(new_file, dead)},title=dead link::"
                       f"{dead} is dead: HTTP 404 Not Found. A new citation's link must work: "
                       "fix the URL, or cite an archived copy (archive_url) of the page"], done.stdout
@@ -248,3 +255,28 @@ def test_annotations_escape_and_stop_at_githubs_limits() -> None:
            [Annotation("error", "f.md", n, "t", "m") for n in range(12)]
     kept, left_out = shown(many)
     assert len(kept) == 20 and left_out == 7
+
+
+def test_new_events_with_no_readable_source() -> None:
+    """Only an event the pull request adds is judged: lost (a dead link without a copy) fails, unknown (blocked,
+    a refused connection, no lookup) warns, a live page or any archived copy makes it readable."""
+    from archiver.pipeline.pr import REFUSED, unreadable_events
+    from archiver.report.pr import PrItem
+    from archiver.timeline.changes import Changes
+
+    def item(file: str, line: int, status: str, *, note: str = "none found", archived: str | None = None,
+             evidence: str = "HTTP 404") -> PrItem:
+        return PrItem(file=file, line=line, event=file.rsplit("/", 1)[1][:-3], source_index=line, url="u",
+                      kind="added", status=status, evidence=evidence, archived=archived, archive_note=note)
+
+    files = {f"events/{n}.md": "added" for n in ("lost", "unknown", "copy", "live", "refused")}
+    changes = Changes(base="main", merge_base="x", files={**files, "events/edited.md": "modified"})
+    items = [item("events/lost.md", 9, "dead"), item("events/lost.md", 6, "blocked"),
+             item("events/unknown.md", 6, "blocked"), item("events/unknown.md", 9, "dead", note="lookup failed: 503"),
+             item("events/copy.md", 6, "dead", archived="https://web.archive.org/web/2020/u", note="found"),
+             item("events/live.md", 6, "alive"), item("events/live.md", 9, "dead"),
+             item("events/refused.md", 6, "dead", evidence=f"{REFUSED} (possibly a passing outage)"),
+             item("events/edited.md", 6, "dead")]
+    verdicts = {(e.event, e.health, e.level, e.line) for e in unreadable_events(changes, items)}
+    assert verdicts == {("lost", "lost", "error", 6), ("unknown", "unknown", "warning", 6),
+                        ("refused", "unknown", "warning", 6)}

@@ -53,3 +53,31 @@ def test_summary_says_what_changed_and_where_the_reports_are() -> None:
                                                                        "new_findings": None}}),
                         Settings())
     assert "none (a quiet night)" in quiet and "stopped early" in quiet
+
+
+def test_fail_on_event_lost_needs_an_event_that_became_lost_and_the_events_line() -> None:
+    """``event-lost``: lost now and another health after the last run, or a lost event whose evidence_lost
+    finding is new (an event first seen lost); an event lost for a while does not fail the night again."""
+    from archiver.history.known_findings import fingerprint
+    from archiver.pipeline.summary import events_line
+    from archiver.reportmodel import finding_from_dict
+
+    def event(name: str, health: str, previous: str | None = None) -> dict:
+        return {"id": name, "file": f"events/{name}.md", "health": health, "previous_health": previous,
+                "sources": {"live": 0, "copy": 0, "lost": 1, "unknown": 0}}
+
+    counts = {"lost": 3, "weakened": 211, "unknown": 66, "ok": 2503}
+    data = _data([], [ALIVE])
+    data["summary"]["events"] = counts
+    data["events"] = [event("old", "lost"), event("ok", "ok", "weakened")]
+    assert fail_reason(Report.from_dict(data), "event-lost") is None
+    assert events_line(Report.from_dict(data)) == "events: 2,503 ok, 211 weakened, 3 lost, 66 unknown"
+    data["events"].append(event("gone", "lost", "weakened"))
+    assert fail_reason(Report.from_dict(data), "event-lost") == "1 event(s) became lost: events/gone.md"
+    data["events"] = [event("old", "lost"), event("new", "lost")]
+    found = {"kind": "evidence_lost", "severity": "error", "message": "m", "event": "new", "file": "events/new.md"}
+    data["findings"] = [found]
+    data["run"]["new_findings"] = [fingerprint(finding_from_dict(found))]
+    assert fail_reason(Report.from_dict(data), "event-lost") == "1 event(s) became lost: events/new.md"
+    del data["summary"]["events"]
+    assert events_line(Report.from_dict(data)) is None
