@@ -32,6 +32,7 @@ from ..models import (
     LinkStatus,
 )
 from ..reportmodel import LinkEntry, Report, RunChange
+from .evidence import STATE_LABELS, EventEvidence, counts_line, gets_text, losing_events
 from .view import (
     CHANGE_LABELS,
     Cited,
@@ -207,6 +208,50 @@ def finding_item(f: Finding) -> str:
     return f"- {where}{md(f.message)}{fix}"
 
 
+def evidence_block(ev: EventEvidence) -> str:
+    """A lost or weakened event: its health, each citation's state and what a reader gets, the fixes."""
+    e = ev.event
+    label = "Lost" if e.health == "lost" else ("Newly weakened" if ev.newly else "Weakened")
+    was = f" (was {md(e.previous_health)})" if e.previous_health and e.previous_health != e.health else ""
+    date = f" ({md(e.date)})" if e.date else ""
+    lines = [f"#### {label}: {md(ev.title)}{date}", "", f"{code(e.file)}: **{md(e.health)}**{was}; "
+             f"{e.sources.live} live, {e.sources.copy} archived, {e.sources.lost} lost, {e.sources.unknown} unknown."]
+    for c in ev.cited:
+        got = gets_text(c.gets)
+        if c.gets.kind == "archived copy":
+            got += f" ({url_link(c.gets.where)})"
+        elif c.gets.kind == "stored text":
+            got += f" ({code(c.gets.where)})"
+        fix = f" Fix: {code(c.fix)}" if c.fix else ""
+        lines.append(f"- {code(c.where)} source {c.citation.source_index}: {url_link(c.link.url)}: "
+                     f"**{md(STATE_LABELS[c.state])}**; a reader gets {got}.{fix}")
+    return "\n".join(lines)
+
+
+def evidence_sections(view: ReportView) -> list[Section]:
+    """"Events losing their evidence", first in the report: lost, newly weakened, then still weakened (one line
+    each); one line when no event lost or weakened its evidence; nothing for a report without events."""
+    losing = losing_events(view.report)
+    if losing is None:
+        return []
+    if losing.empty:
+        return [Section(f"**Events losing their evidence:** none ({md(counts_line(losing))}).", [], 0, "event", "")]
+    urgent = [*losing.lost, *losing.newly_weakened]
+    out = [Section(f"### Events losing their evidence ({len(losing.lost):,} lost, {len(losing.newly_weakened):,} "
+                   "newly weakened)", [evidence_block(ev) for ev in urgent], 0, "event",
+                   "lost and newly weakened events", minimum=10,
+                   intro=f"Events by health: {md(counts_line(losing))}. Lost: no source is readable; weakened: some "
+                         "source is lost or unknown. Each citation with what a reader gets and the fix.")]
+    still = losing.still_weakened
+    if still:
+        out.append(Section(f"**Still weakened ({len(still):,})**",
+                           [f"- {md(ev.title)} ({code(ev.event.file)}): " + "; ".join(
+                               f"{code(c.where)} {md(STATE_LABELS[c.state])}" for c in ev.cited
+                               if not c.state.readable) for ev in still], 8, "event", "still weakened events",
+                           minimum=5))
+    return out
+
+
 # --------------------------------------------------------------------------- budgeted assembly
 
 
@@ -249,7 +294,7 @@ class Section:
 
 def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
     """(first-screen change sections, the sections after the totals), in display order."""
-    changes: list[Section] = []
+    changes: list[Section] = evidence_sections(view)
     for kind, items in view.changes.items():
         shown = [change_item(view, kind, c, e) for c, e in items[:CHANGES_SHOWN]]
         label = CHANGE_LABELS[kind].lower()
