@@ -8,12 +8,13 @@ reader gets from each, and the one-line fix (:func:`~archiver.reportmodel.health
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..models import Citation
 from ..reportmodel import EventHealth, LinkEntry, Report
 from ..reportmodel.health import HEALTHS, EvidenceState, Health, ReaderGets, citation_fix, reader_gets
+from ..support.gcpause import gc_paused
 
 #: what the reports call each health
 HEALTH_LABELS: dict[str, str] = {"ok": "ok", "weakened": "weakened", "lost": "lost", "unknown": "unknown"}
@@ -84,12 +85,13 @@ class Losing:
         return [*self.lost, *self.newly_weakened, *self.still_weakened]
 
 
-def cited_by_event(links: Iterable[LinkEntry]) -> dict[str, list[tuple[Citation, LinkEntry]]]:
-    """Each event's citations with their links, in source order."""
+def cited_by_event(links: Iterable[LinkEntry], wanted: Container[str]) -> dict[str, list[tuple[Citation, LinkEntry]]]:
+    """The ``wanted`` events' citations with their links, in source order."""
     out: dict[str, list[tuple[Citation, LinkEntry]]] = {}
     for link in links:
         for c in link.citations:
-            out.setdefault(c.event, []).append((c, link))
+            if c.event in wanted:
+                out.setdefault(c.event, []).append((c, link))
     for items in out.values():
         items.sort(key=lambda t: t[0].source_index)
     return out
@@ -111,16 +113,21 @@ def losing_events(report: Report) -> Losing | None:
     """The section's events from ``report`` (None for a report written before events had a health)."""
     if report.events is None:
         return None
+    with gc_paused():  # a few thousand small objects, no cycles
+        return _losing(report.events, report.links)
+
+
+def _losing(events: list[EventHealth], links: list[LinkEntry]) -> Losing:
     counts = {str(h): 0 for h in HEALTHS}
     wanted: list[EventHealth] = []
-    for e in report.events:
+    for e in events:
         counts[str(e.health)] = counts.get(str(e.health), 0) + 1
         if e.health in (Health.LOST, Health.WEAKENED):
             wanted.append(e)
     out = Losing(counts=counts)
     if not wanted:
         return out
-    cited = cited_by_event(report.links)
+    cited = cited_by_event(links, {e.id for e in wanted})
     for e in sorted(wanted, key=_order):
         ev = event_evidence(e, cited.get(e.id, []))
         if e.health == Health.LOST:

@@ -53,6 +53,8 @@ GITHUB_LIMIT = 65_536
 CHANGES_SHOWN = 10
 FINDINGS_SHOWN = 20
 DOMAINS_SHOWN = 25
+#: lost and newly weakened events written in full, still weakened events listed (the rest: "… and N more")
+EVENTS_SHOWN = 100
 LINK_TEXT_MAX = 90
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
@@ -237,18 +239,20 @@ def evidence_sections(view: ReportView) -> list[Section]:
     if losing.empty:
         return [Section(f"**Events losing their evidence:** none ({md(counts_line(losing))}).", [], 0, "event", "")]
     urgent = [*losing.lost, *losing.newly_weakened]
+    shown = urgent[:EVENTS_SHOWN]  # more never fit the issue body: they are not even written
     out = [Section(f"### Events losing their evidence ({len(losing.lost):,} lost, {len(losing.newly_weakened):,} "
-                   "newly weakened)", [evidence_block(ev) for ev in urgent], 0, "event",
-                   "lost and newly weakened events", minimum=10,
+                   "newly weakened)", [evidence_block(ev) for ev in shown], 0, "event",
+                   "lost and newly weakened events", minimum=10, capped=len(urgent) - len(shown),
+                   where_more="report.html and report.json",
                    intro=f"Events by health: {md(counts_line(losing))}. Lost: no source is readable; weakened: some "
                          "source is lost or unknown. Each citation with what a reader gets and the fix.")]
     still = losing.still_weakened
     if still:
-        out.append(Section(f"**Still weakened ({len(still):,})**",
-                           [f"- {md(ev.title)} ({code(ev.event.file)}): " + "; ".join(
-                               f"{code(c.where)} {md(STATE_LABELS[c.state])}" for c in ev.cited
-                               if not c.state.readable) for ev in still], 8, "event", "still weakened events",
-                           minimum=5))
+        lines = [f"- {md(ev.title)} ({code(ev.event.file)}): " + "; ".join(
+            f"{code(c.where)} {md(STATE_LABELS[c.state])}" for c in ev.cited if not c.state.readable)
+            for ev in still[:EVENTS_SHOWN]]
+        out.append(Section(f"**Still weakened ({len(still):,})**", lines, 8, "event", "still weakened events",
+                           minimum=5, capped=len(still) - len(lines), where_more="report.html and report.json"))
     return out
 
 
