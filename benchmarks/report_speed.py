@@ -10,6 +10,7 @@ format and file sizes. Target: all three under 3 s.
 
     .venv/bin/python benchmarks/report_speed.py [--corpus PATH] [--out DIR] [--repeat 3]
     .venv/bin/python benchmarks/report_speed.py --before REV [--rounds 5]   # side by side with REV's code
+    .venv/bin/python benchmarks/report_speed.py --before REV --no-health    # ... on a report without events[]
 
 Nothing touches the network. ``--out`` keeps the files (e.g. to look at report.html).
 """
@@ -181,9 +182,10 @@ def synthetic_health(report: Report, events: list[Event], rng: random.Random) ->
 TIMING = re.compile(r"^(report\.\w+|read report\.json|all three \(write_reports\))\s+([\d.]+) s")
 
 
-def side_by_side(before: str, corpus: Path, repeat: int, rounds: int) -> int:
+def side_by_side(before: str, corpus: Path, repeat: int, rounds: int, after_args: tuple[str, ...] = ()) -> int:
     """This checkout and ``before`` (its archiver/ and benchmarks/ extracted with ``git archive``), each
-    run as a fresh process of its own report_speed.py, alternated ``rounds`` times: the median per format."""
+    run as a fresh process of its own report_speed.py, alternated ``rounds`` times: the median per format
+    (``after_args``: more options for this checkout's script only)."""
     runs: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="report-speed-") as tmp:
         old = Path(tmp)
@@ -194,8 +196,9 @@ def side_by_side(before: str, corpus: Path, repeat: int, rounds: int) -> int:
                    "after (this checkout)": Path(__file__).resolve()}
         for _ in range(rounds):
             for name, script in scripts.items():
-                done = subprocess.run([sys.executable, str(script), "--corpus", str(corpus), "--repeat", str(repeat)],
-                                      capture_output=True, text=True, check=False)
+                more = after_args if script == Path(__file__).resolve() else ()
+                done = subprocess.run([sys.executable, str(script), "--corpus", str(corpus), "--repeat", str(repeat),
+                                       *more], capture_output=True, text=True, check=False)
                 found = {m.group(1): float(m.group(2)) for line in done.stdout.splitlines()
                          if (m := TIMING.match(line))}
                 if not found:
@@ -220,17 +223,20 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--before", metavar="REV", help="also time REV's code (git archive), side by side")
     parser.add_argument("--rounds", type=int, default=5, help="with --before: alternated runs of each")
+    parser.add_argument("--no-health", action="store_true",
+                        help="no events' health nor trend (a report as before issue 22)")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus {args.corpus} not found", file=sys.stderr)
         return 2
     if args.before:
-        return side_by_side(args.before, args.corpus.resolve(), args.repeat, args.rounds)
+        return side_by_side(args.before, args.corpus.resolve(), args.repeat, args.rounds,
+                            ("--no-health",) if args.no_health else ())
     t0 = time.perf_counter()
     loaded = load_events(args.corpus)
     catalog = build_catalog(loaded.events)
     report = synthetic_report(loaded.events, catalog, args.seed)
-    trend = synthetic_health(report, loaded.events, random.Random(args.seed))
+    trend = [] if args.no_health else synthetic_health(report, loaded.events, random.Random(args.seed))
     events = event_views(loaded.events)
     report = Report.from_json(report.to_json())  # as a reader of report.json would have it
     print(f"corpus: {len(loaded.events):,} events, {len(catalog.links):,} links, {len(report.findings):,} "
