@@ -73,8 +73,11 @@ def evidence_section(losing: Losing | None) -> Markup:
         return Markup(f'<p id="health-none">No event has lost or weakened its evidence '
                       f"({_e(counts_line(losing))}).</p>")
     items = [_event_item(ev, compact=False) for ev in (*losing.lost, *losing.newly_weakened)]
-    items += [_event_item(ev, compact=True) for ev in losing.still_weakened]
     n_still = len(losing.still_weakened)
+    if n_still:  # folded, so the page's first screen stays short (a filter opens it)
+        items.append(f'<details id="health-still"><summary>{_e(plural(n_still, "event"))} still weakened'
+                     "</summary>" + "".join(_event_item(ev, compact=True) for ev in losing.still_weakened)
+                     + "</details>")
     return Markup(
         f'<p>Events by health: {_e(counts_line(losing))}. <b>Lost</b>: no source is readable; <b>weakened</b>: '
         f"some source is lost or unknown. Lost events first, then those weakened this run, then "

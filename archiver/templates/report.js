@@ -250,6 +250,8 @@
       a.hidden = !ok;
     });
     count.textContent = shown + " of " + items.length + " events";
+    var still = document.getElementById("health-still");
+    if (still && (h || q)) { still.open = true; }
   }
   health.addEventListener("change", apply);
   text.addEventListener("input", apply);

@@ -125,6 +125,7 @@ def test_health_filters_hide_non_matching_events(tmp_path: Path) -> None:
         assert page.evaluate("document.getElementById('health-filters').hidden") is False
         everything = page.evaluate(shown)
         assert len(everything) == 7 and everything[0] == "lost0"
+        assert page.evaluate("document.getElementById('health-still').open") is False  # folded until filtered
         page.evaluate(pick.format("f-health", "lost", "change"))
         assert set(page.evaluate(shown)) == {"lost0"}
         assert page.evaluate("document.getElementById('f-health-count').textContent") == "1 of 7 events"
@@ -133,6 +134,7 @@ def test_health_filters_hide_non_matching_events(tmp_path: Path) -> None:
         page.evaluate(pick.format("f-health", "", "change"))
         page.evaluate(pick.format("f-health-text", "events/e4.md", "input"))
         assert page.evaluate(shown) == ["weakened0"]
+        assert page.evaluate("document.getElementById('health-still').open") is True
         assert page.evaluate("document.querySelectorAll('#trend-chart polyline').length") == 4
         assert page.evaluate("typeof window.__pwned") == "undefined" and page.console_errors() == []
 

@@ -79,6 +79,24 @@ def test_markdown_old_report_without_events_has_no_section() -> None:
     assert "losing their evidence" not in text and "### Dead and soft-404 links to fix" in text
 
 
+def test_markdown_writes_at_most_a_hundred_events_of_each_list() -> None:
+    from archiver.report.markdown import EVENTS_SHOWN
+
+    b = build([Ev(f"e{n:03d}", [Src(f"https://a-site.net/{n}"), Src(f"https://b-site.net/{n}", status="dead",
+                                                                   state="lost")], previous="ok" if n % 2 else None)
+               for n in range(2 * EVENTS_SHOWN + 10)])
+    text = markdown_report(b.report)
+    part = section(text, "### Events losing their evidence", "**Totals:**")
+    assert part.count("#### Newly weakened: ") == EVENTS_SHOWN
+    urgent = part[:part.index("**Still weakened")]
+    assert urgent.rstrip().endswith("_… and 5 events more in report.html and report.json._")
+    still = part[part.index("**Still weakened"):]
+    lines = still.count("\n- ")
+    assert still.startswith(f"**Still weakened ({EVENTS_SHOWN + 5})**") and 5 <= lines <= EVENTS_SHOWN
+    assert f"… and {EVENTS_SHOWN + 5 - lines} events more in report.html and report.json" in still
+    assert len(text) <= 65_536
+
+
 def test_markdown_hostile_title_and_url_stay_text() -> None:
     b = build([Ev("e1", [Src("https://x-site.net/1", status="dead", state="lost", title=HOSTILE_TITLE),
                          Src(HOSTILE_URL, status="invalid", state="lost")], title=HOSTILE_TITLE)])
@@ -106,6 +124,8 @@ def test_html_section_first_in_order_with_filter_and_fixes() -> None:
     assert f'<a href="{WAYBACK}" rel="noopener noreferrer">an archived copy</a>' in part
     assert "Fix: <code>cite a new source" in part and f"Fix: <code>add archive_url: {WAYBACK}" in part
     assert "All fine" not in part and "Unknown event" not in part
+    still = section(part, '<details id="health-still"><summary>1 event still weakened</summary>', "</details>")
+    assert "Still weakened event" in still and "d-site.net/2" in still and "d-site.net/1" not in still
 
 
 def test_html_section_escapes_hostile_titles_and_urls() -> None:
