@@ -22,11 +22,6 @@ HEALTH_LABELS: dict[str, str] = {"ok": "ok", "weakened": "weakened", "lost": "lo
 STATE_LABELS: dict[str, str] = {"live": "live", "copy": "archived copy", "lost": "lost", "unknown": "unknown"}
 
 
-def evidence_state(entry: LinkEntry) -> EvidenceState:
-    """The link's evidence state as the report gives it (``unknown`` when a report does not say)."""
-    return entry.evidence_state or EvidenceState.UNKNOWN
-
-
 @dataclass(frozen=True, slots=True)
 class CitedEvidence:
     """One citation of an event: its link's evidence state, what a reader gets, and the fix."""
@@ -34,8 +29,14 @@ class CitedEvidence:
     citation: Citation
     link: LinkEntry
     state: EvidenceState
-    gets: ReaderGets
-    fix: str | None
+
+    @property
+    def gets(self) -> ReaderGets:
+        return reader_gets(self.link)
+
+    @property
+    def fix(self) -> str | None:
+        return citation_fix(self.link, self.state)
 
     @property
     def where(self) -> str:
@@ -57,32 +58,25 @@ class EventEvidence:
     @property
     def newly(self) -> bool:
         """The health changed this run (an event seen for the first time has no previous health)."""
-        previous = self.event.previous_health
-        return previous is not None and previous != self.event.health
-
-    @property
-    def fixes(self) -> list[CitedEvidence]:
-        return [c for c in self.cited if c.fix]
+        return _newly(self.event)
 
 
 @dataclass(slots=True)
 class Losing:
-    """The section "Events losing their evidence": lost events, newly weakened ones, still weakened ones."""
+    """The section "Events losing their evidence": lost events, newly weakened ones, still weakened ones (each
+    list perhaps only its first ``limit`` events: ``totals`` says how many there are)."""
 
     lost: list[EventEvidence] = field(default_factory=list)
     newly_weakened: list[EventEvidence] = field(default_factory=list)
     still_weakened: list[EventEvidence] = field(default_factory=list)
     #: events by health, every health (zeros included), worst first
     counts: dict[str, int] = field(default_factory=dict)
+    #: how many events are lost, newly weakened, still weakened
+    totals: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def empty(self) -> bool:
-        return not (self.lost or self.newly_weakened or self.still_weakened)
-
-    @property
-    def listed(self) -> list[EventEvidence]:
-        """Every event the section lists, in its order."""
-        return [*self.lost, *self.newly_weakened, *self.still_weakened]
+        return not any(self.totals)
 
 
 def cited_by_event(links: Iterable[LinkEntry], wanted: Container[str]) -> dict[str, list[tuple[Citation, LinkEntry]]]:
@@ -98,45 +92,41 @@ def cited_by_event(links: Iterable[LinkEntry], wanted: Container[str]) -> dict[s
 
 
 def event_evidence(event: EventHealth, cited: Iterable[tuple[Citation, LinkEntry]]) -> EventEvidence:
-    rows = []
-    for c, link in cited:
-        state = evidence_state(link)
-        rows.append(CitedEvidence(c, link, state, reader_gets(link), citation_fix(link, state)))
-    return EventEvidence(event, rows)
+    # a report that does not say a link's state: unknown
+    return EventEvidence(event, [CitedEvidence(c, link, link.evidence_state or EvidenceState.UNKNOWN)
+                                 for c, link in cited])
 
 
 def _order(e: EventHealth) -> tuple[str, str, str]:
     return (e.date or "", e.file, e.id)
 
 
-def losing_events(report: Report) -> Losing | None:
-    """The section's events from ``report`` (None for a report written before events had a health)."""
+def losing_events(report: Report, limit: int | None = None) -> Losing | None:
+    """The section's events from ``report`` (None for a report written before events had a health); with
+    ``limit``, each list holds only its first ``limit`` events (their citations are not even looked at)."""
     if report.events is None:
         return None
     with gc_paused():  # a few thousand small objects, no cycles
-        return _losing(report.events, report.links)
+        return _losing(report.events, report.links, limit)
 
 
-def _losing(events: list[EventHealth], links: list[LinkEntry]) -> Losing:
+def _newly(e: EventHealth) -> bool:
+    return e.previous_health is not None and e.previous_health != e.health
+
+
+def _losing(events: list[EventHealth], links: list[LinkEntry], limit: int | None) -> Losing:
     counts = {str(h): 0 for h in HEALTHS}
-    wanted: list[EventHealth] = []
+    lists: tuple[list[EventHealth], list[EventHealth], list[EventHealth]] = ([], [], [])
     for e in events:
         counts[str(e.health)] = counts.get(str(e.health), 0) + 1
-        if e.health in (Health.LOST, Health.WEAKENED):
-            wanted.append(e)
-    out = Losing(counts=counts)
-    if not wanted:
-        return out
-    cited = cited_by_event(links, {e.id for e in wanted})
-    for e in sorted(wanted, key=_order):
-        ev = event_evidence(e, cited.get(e.id, []))
         if e.health == Health.LOST:
-            out.lost.append(ev)
-        elif ev.newly:
-            out.newly_weakened.append(ev)
-        else:
-            out.still_weakened.append(ev)
-    return out
+            lists[0].append(e)
+        elif e.health == Health.WEAKENED:
+            lists[1 if _newly(e) else 2].append(e)
+    kept = [sorted(found, key=_order)[:limit] for found in lists]
+    cited = cited_by_event(links, {e.id for found in kept for e in found}) if any(kept) else {}
+    lost, newly, still = ([event_evidence(e, cited.get(e.id, [])) for e in found] for found in kept)
+    return Losing(lost, newly, still, counts, (len(lists[0]), len(lists[1]), len(lists[2])))
 
 
 def health_by_event(report: Report) -> Mapping[str, EventHealth]:

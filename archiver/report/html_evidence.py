@@ -37,18 +37,22 @@ def _link(url: str | None, text: str) -> str:
 # --------------------------------------------------------------------------- the section
 
 
-def _cited_item(c: CitedEvidence) -> str:
-    got = gets_text(c.gets)
-    if c.gets.kind == "archived copy":
-        got_html = _link(c.gets.where, got)
-    elif c.gets.kind == "stored text":
-        got_html = f"{_e(got)} <code>{_e(c.gets.where)}</code>"
+def _cited_item(c: CitedEvidence, *, compact: bool = False) -> str:
+    head = (f'<li data-state="{_e(c.state)}"><span class="badge st-{_e(c.state)}">{_e(STATE_LABELS[c.state])}'
+            f'</span> {_link(c.link.url, c.link.url)} <span class="muted small">{_e(c.where)}</span>')
+    if compact:  # a still weakened event's unreadable source: a reader gets nothing from it
+        return head + "</li>"
+    gets, fix_text = c.gets, c.fix
+    got = gets_text(gets)
+    if gets.kind == "archived copy":
+        got_html = _link(gets.where, got)
+    elif gets.kind == "stored text":
+        got_html = f"{_e(got)} <code>{_e(gets.where)}</code>"
     else:
         got_html = _e(got)
-    fix = f' <span class="fix">Fix: <code>{_e(c.fix)}</code></span>' if c.fix else ""
-    return (f'<li data-state="{_e(c.state)}"><span class="badge st-{_e(c.state)}">{_e(STATE_LABELS[c.state])}'
-            f'</span> {_link(c.link.url, c.link.url)} <span class="muted small">{_e(c.where)}</span>'
-            f"<br><span class=\"small\">a reader gets {got_html}.</span>{fix}</li>")
+    fix = f' <span class="fix">Fix: <code>{_e(fix_text)}</code></span>' if fix_text else ""
+    return f'{head}<br><span class="small">a reader gets {got_html}.</span>{fix}</li>'
+
 
 
 def _event_item(ev: EventEvidence, *, compact: bool) -> str:
@@ -61,7 +65,7 @@ def _event_item(ev: EventEvidence, *, compact: bool) -> str:
             f'data-q="{_e(search)}"><h3><span class="badge h-{_e(e.health)}">{_e(label)}</span> {_e(ev.title)} '
             f'<span class="muted small">{_e(e.date or "")} · <code>{_e(e.file)}</code>{was} · '
             f"{e.sources.live} live, {e.sources.copy} archived, {e.sources.lost} lost, {e.sources.unknown} unknown"
-            f'</span></h3><ul class="cites">{"".join(_cited_item(c) for c in cited)}</ul></article>')
+            f'</span></h3><ul class="cites">{"".join(_cited_item(c, compact=compact) for c in cited)}</ul></article>')
 
 
 def evidence_section(losing: Losing | None) -> Markup:

@@ -219,12 +219,13 @@ def evidence_block(ev: EventEvidence) -> str:
     lines = [f"#### {label}: {md(ev.title)}{date}", "", f"{code(e.file)}: **{md(e.health)}**{was}; "
              f"{e.sources.live} live, {e.sources.copy} archived, {e.sources.lost} lost, {e.sources.unknown} unknown."]
     for c in ev.cited:
-        got = gets_text(c.gets)
-        if c.gets.kind == "archived copy":
-            got += f" ({url_link(c.gets.where)})"
-        elif c.gets.kind == "stored text":
-            got += f" ({code(c.gets.where)})"
-        fix = f" Fix: {code(c.fix)}" if c.fix else ""
+        gets, fix_text = c.gets, c.fix
+        got = gets_text(gets)
+        if gets.kind == "archived copy":
+            got += f" ({url_link(gets.where)})"
+        elif gets.kind == "stored text":
+            got += f" ({code(gets.where)})"
+        fix = f" Fix: {code(fix_text)}" if fix_text else ""
         lines.append(f"- {code(c.where)} source {c.citation.source_index}: {url_link(c.link.url)}: "
                      f"**{md(STATE_LABELS[c.state])}**; a reader gets {got}.{fix}")
     return "\n".join(lines)
@@ -233,26 +234,24 @@ def evidence_block(ev: EventEvidence) -> str:
 def evidence_sections(view: ReportView) -> list[Section]:
     """"Events losing their evidence", first in the report: lost, newly weakened, then still weakened (one line
     each); one line when no event lost or weakened its evidence; nothing for a report without events."""
-    losing = losing_events(view.report)
+    losing = losing_events(view.report, EVENTS_SHOWN)  # more never fit the issue body: not even written
     if losing is None:
         return []
     if losing.empty:
         return [Section(f"**Events losing their evidence:** none ({md(counts_line(losing))}).", [], 0, "event", "")]
-    urgent = [*losing.lost, *losing.newly_weakened]
-    shown = urgent[:EVENTS_SHOWN]  # more never fit the issue body: they are not even written
-    out = [Section(f"### Events losing their evidence ({len(losing.lost):,} lost, {len(losing.newly_weakened):,} "
-                   "newly weakened)", [evidence_block(ev) for ev in shown], 0, "event",
-                   "lost and newly weakened events", minimum=10, capped=len(urgent) - len(shown),
-                   where_more="report.html and report.json",
+    n_lost, n_newly, n_still = losing.totals
+    shown = [*losing.lost, *losing.newly_weakened][:EVENTS_SHOWN]
+    out = [Section(f"### Events losing their evidence ({n_lost:,} lost, {n_newly:,} newly weakened)",
+                   [evidence_block(ev) for ev in shown], 0, "event", "lost and newly weakened events", minimum=10,
+                   capped=n_lost + n_newly - len(shown), where_more="report.html and report.json",
                    intro=f"Events by health: {md(counts_line(losing))}. Lost: no source is readable; weakened: some "
                          "source is lost or unknown. Each citation with what a reader gets and the fix.")]
-    still = losing.still_weakened
-    if still:
+    if n_still:
         lines = [f"- {md(ev.title)} ({code(ev.event.file)}): " + "; ".join(
             f"{code(c.where)} {md(STATE_LABELS[c.state])}" for c in ev.cited if not c.state.readable)
-            for ev in still[:EVENTS_SHOWN]]
-        out.append(Section(f"**Still weakened ({len(still):,})**", lines, 8, "event", "still weakened events",
-                           minimum=5, capped=len(still) - len(lines), where_more="report.html and report.json"))
+            for ev in losing.still_weakened]
+        out.append(Section(f"**Still weakened ({n_still:,})**", lines, 8, "event", "still weakened events",
+                           minimum=5, capped=n_still - len(lines), where_more="report.html and report.json"))
     return out
 
 
