@@ -3,12 +3,14 @@
 Loads ../shared/corpus/capture-cascade/events, gives every link a synthetic but
 realistic state (seeded: mostly alive; dead and soft 404s, some confirmed, some with
 a Wayback capture; blocked and error links; snapshots for most live pages; a night's
-worth of changes), runs the real citation audit, then times each format separately
+worth of changes; each link's evidence state, each event's health and 180 nights of
+its trend), runs the real citation audit, then times each format separately
 and all three through :func:`archiver.report.build.write_reports`, and prints seconds per
 format and file sizes. Target: all three under 3 s.
 
     .venv/bin/python benchmarks/report_speed.py [--corpus PATH] [--out DIR] [--repeat 3]
     .venv/bin/python benchmarks/report_speed.py --before REV [--rounds 5]   # side by side with REV's code
+    .venv/bin/python benchmarks/report_speed.py --before REV --no-health    # ... on a report without events[]
 
 Nothing touches the network. ``--out`` keeps the files (e.g. to look at report.html).
 """
@@ -16,6 +18,7 @@ Nothing touches the network. ``--out`` keeps the files (e.g. to look at report.h
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -39,7 +42,8 @@ from archiver.report.build import RunInfo, build_report, write_json_report, writ
 from archiver.report.html import html_report  # noqa: E402
 from archiver.report.markdown import markdown_report  # noqa: E402
 from archiver.report.view import event_views  # noqa: E402
-from archiver.reportmodel import Report, RunChange  # noqa: E402
+from archiver.reportmodel import EventHealth, EventSources, Report, RunChange  # noqa: E402
+from archiver.reportmodel.health import HEALTHS, EvidenceState, Health, HealthTally, health_of  # noqa: E402
 from archiver.support.storepaths import link_dir  # noqa: E402
 from archiver.timeline.catalog import Catalog, build_catalog  # noqa: E402
 from archiver.timeline.load import load_events  # noqa: E402
@@ -138,12 +142,50 @@ def synthetic_report(events: list[Event], catalog: Catalog, seed: int = 7) -> Re
     return build_report(catalog.links, states, findings, run, extras=outlets(catalog.links, registry))
 
 
+def synthetic_health(report: Report, events: list[Event], rng: random.Random) -> list[HealthTally]:
+    """Evidence states, events' health (some changed since the previous run) and 180 nights of trend, as the
+    pipeline would give them: alive links live; failing ones a copy when the Wayback copy is verified or text
+    is stored, else lost once confirmed; the rest unknown."""
+    for link in report.links:
+        if link.status == "alive":
+            state = EvidenceState.LIVE
+        elif link.wayback is not None and rng.random() < 0.6:
+            link.wayback = dataclasses.replace(link.wayback, verified=True)
+            state = EvidenceState.COPY
+        elif link.snapshot is not None:
+            state = EvidenceState.COPY
+        elif link.status in ("dead", "soft_404") and link.confirmed:
+            state = EvidenceState.LOST
+        else:
+            state = EvidenceState.UNKNOWN
+        link.evidence_state = state
+    cited: dict[str, list[EvidenceState]] = {}
+    for link in report.links:
+        for c in link.citations:
+            cited.setdefault(c.event, []).append(link.evidence_state or EvidenceState.UNKNOWN)
+    out = []
+    for e in events:
+        states = cited.get(e.id, [])
+        health = health_of(states)
+        previous = rng.choice(list(Health)) if health != Health.OK and rng.random() < 0.3 else health
+        out.append(EventHealth(id=e.id, file=e.file, health=health, title=e.title, date=e.date,
+                               sources=EventSources(*(states.count(EvidenceState(k))
+                                                      for k in ("live", "copy", "lost", "unknown"))),
+                               previous_health=previous))
+    report.events = out
+    report.summary.events = {str(h): sum(1 for e in out if e.health == h) for h in HEALTHS}
+    last = report.summary.events
+    return [HealthTally(iso(NOW - dt.timedelta(days=d)), {h: max(0, n - d // 20 if h != "ok" else n + d // 10)
+                                                          for h, n in last.items()}) for d in range(179, -1, -1)]
+
+
 TIMING = re.compile(r"^(report\.\w+|read report\.json|all three \(write_reports\))\s+([\d.]+) s")
 
 
-def side_by_side(before: str, corpus: Path, repeat: int, rounds: int) -> int:
+def side_by_side(before: str, corpus: Path, repeat: int, rounds: int, after_args: tuple[str, ...] = ()) -> int:
     """This checkout and ``before`` (its archiver/ and benchmarks/ extracted with ``git archive``), each
-    run as a fresh process of its own report_speed.py, alternated ``rounds`` times: the median per format."""
+    run as a fresh process of its own report_speed.py, alternated ``rounds`` times: the median per format
+    (``after_args``: more options for this checkout's script only)."""
     runs: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="report-speed-") as tmp:
         old = Path(tmp)
@@ -154,8 +196,9 @@ def side_by_side(before: str, corpus: Path, repeat: int, rounds: int) -> int:
                    "after (this checkout)": Path(__file__).resolve()}
         for _ in range(rounds):
             for name, script in scripts.items():
-                done = subprocess.run([sys.executable, str(script), "--corpus", str(corpus), "--repeat", str(repeat)],
-                                      capture_output=True, text=True, check=False)
+                more = after_args if script == Path(__file__).resolve() else ()
+                done = subprocess.run([sys.executable, str(script), "--corpus", str(corpus), "--repeat", str(repeat),
+                                       *more], capture_output=True, text=True, check=False)
                 found = {m.group(1): float(m.group(2)) for line in done.stdout.splitlines()
                          if (m := TIMING.match(line))}
                 if not found:
@@ -180,21 +223,26 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--before", metavar="REV", help="also time REV's code (git archive), side by side")
     parser.add_argument("--rounds", type=int, default=5, help="with --before: alternated runs of each")
+    parser.add_argument("--no-health", action="store_true",
+                        help="no events' health nor trend (a report as before issue 22)")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"corpus {args.corpus} not found", file=sys.stderr)
         return 2
     if args.before:
-        return side_by_side(args.before, args.corpus.resolve(), args.repeat, args.rounds)
+        return side_by_side(args.before, args.corpus.resolve(), args.repeat, args.rounds,
+                            ("--no-health",) if args.no_health else ())
     t0 = time.perf_counter()
     loaded = load_events(args.corpus)
     catalog = build_catalog(loaded.events)
     report = synthetic_report(loaded.events, catalog, args.seed)
+    trend = [] if args.no_health else synthetic_health(report, loaded.events, random.Random(args.seed))
     events = event_views(loaded.events)
     report = Report.from_json(report.to_json())  # as a reader of report.json would have it
     print(f"corpus: {len(loaded.events):,} events, {len(catalog.links):,} links, {len(report.findings):,} "
           f"findings; set up in {time.perf_counter() - t0:.1f} s")
     print("statuses:", ", ".join(f"{k} {v:,}" for k, v in report.summary.links.items()))
+    print("events:", ", ".join(f"{k} {v:,}" for k, v in (report.summary.events or {}).items()))
 
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
@@ -212,8 +260,8 @@ def main() -> int:
         best("report.json", lambda: write_json_report(report, out))
         best("read report.json", lambda: Report.from_json(data))
         best("report.md", lambda: markdown_report(report, events, report_dir=str(out)))
-        best("report.html", lambda: html_report(report, events, report_dir=out))
-        best("all three (write_reports)", lambda: write_reports(report, out, events=events))
+        best("report.html", lambda: html_report(report, events, report_dir=out, trend=trend))
+        best("all three (write_reports)", lambda: write_reports(report, out, events=events, trend=trend))
         for name, seconds in timings.items():
             size = (out / name).stat().st_size if (out / name).exists() else None
             extra = f"{size / 1e6:8.2f} MB" if size is not None else ""

@@ -183,7 +183,8 @@ def write_reports(report: Report, report_dir: Path, *, events: Mapping[str, Even
     """Write report.json, report.md and report.html into ``report_dir`` (each atomically).
 
     ``trend``: the events by health after each recorded run, oldest first
-    (:meth:`~archiver.history.store.StateStore.read_health_trend`), for the renderers' trend chart.
+    (:meth:`~archiver.history.store.StateStore.read_health_trend`), for report.html's trend
+    chart (None or empty: no history yet, said in one line).
 
     The Markdown and HTML are built from ``report`` alone plus the events' titles and
     dates, so the same stored state always gives the same three files.
@@ -194,5 +195,5 @@ def write_reports(report: Report, report_dir: Path, *, events: Mapping[str, Even
     json_path = write_json_report(report, report_dir)
     md_path, html_path = report_dir / "report.md", report_dir / "report.html"
     atomic.write_text(md_path, markdown_report(report, events, report_dir=report_dir.as_posix()))
-    atomic.write_text(html_path, html_report(report, events, report_dir=report_dir))
+    atomic.write_text(html_path, html_report(report, events, report_dir=report_dir, trend=trend or ()))
     return ReportPaths(json=json_path, markdown=md_path, html=html_path)

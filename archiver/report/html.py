@@ -18,7 +18,7 @@ import html
 import math
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -41,6 +41,9 @@ from ..models import (
     LinkStatus,
 )
 from ..reportmodel import LinkEntry, Report
+from ..reportmodel.health import HealthTally
+from .evidence import losing_events
+from .html_evidence import evidence_section, trend_chart
 from .markdown import run_line, totals_line
 from .view import (
     CHANGE_LABELS,
@@ -387,7 +390,7 @@ def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
         "statuses": [StatusCount(s, s.label, f"{counts[s]:,}") for s in STATUS_ORDER if counts.get(s)],
         "rows": rows, "events": Markup("\n".join(summaries)), "finding_groups": groups,
         "data": json_script("report-data", {"events": event_data, "findings": finding_data}),
-        "run_rows": run_rows,
+        "run_rows": run_rows, "health": evidence_section(losing_events(view.report)),
     }
 
 
@@ -402,13 +405,16 @@ def _headline_text(view: ReportView) -> str:
     return "Since the previous run: " + ", ".join(parts) + f". {totals_line(view)}."
 
 
-def render_html(view: ReportView, *, report_dir: str | os.PathLike[str] = "reports") -> str:
+def render_html(view: ReportView, *, report_dir: str | os.PathLike[str] = "reports",
+                trend: Sequence[HealthTally] = ()) -> str:
     css, js = asset("report.css"), asset("report.js")
     context = page_context(view, str(report_dir))
     template = environment().get_template("report.html.j2")
-    return template.render(css=Markup(css), js=Markup(js), csp=content_security_policy(css, js), **context)
+    return template.render(css=Markup(css), js=Markup(js), csp=content_security_policy(css, js),
+                           trend=trend_chart(trend), **context)
 
 
 def html_report(report: Report, events: Mapping[str, EventView] | None = None, *,
-                report_dir: str | os.PathLike[str] = "reports") -> str:
-    return render_html(ReportView(report, events), report_dir=report_dir)
+                report_dir: str | os.PathLike[str] = "reports", trend: Sequence[HealthTally] = ()) -> str:
+    """report.html; ``trend``: events by health on each run so far (oldest first), drawn as a chart."""
+    return render_html(ReportView(report, events), report_dir=report_dir, trend=trend)

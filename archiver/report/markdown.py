@@ -32,6 +32,7 @@ from ..models import (
     LinkStatus,
 )
 from ..reportmodel import LinkEntry, Report, RunChange
+from .evidence import STATE_LABELS, EventEvidence, counts_line, gets_text, losing_events
 from .view import (
     CHANGE_LABELS,
     Cited,
@@ -52,6 +53,8 @@ GITHUB_LIMIT = 65_536
 CHANGES_SHOWN = 10
 FINDINGS_SHOWN = 20
 DOMAINS_SHOWN = 25
+#: lost and newly weakened events written in full, still weakened events listed (the rest: "… and N more")
+EVENTS_SHOWN = 100
 LINK_TEXT_MAX = 90
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
@@ -207,6 +210,51 @@ def finding_item(f: Finding) -> str:
     return f"- {where}{md(f.message)}{fix}"
 
 
+def evidence_block(ev: EventEvidence) -> str:
+    """A lost or weakened event: its health, each citation's state and what a reader gets, the fixes."""
+    e = ev.event
+    label = "Lost" if e.health == "lost" else ("Newly weakened" if ev.newly else "Weakened")
+    was = f" (was {md(e.previous_health)})" if e.previous_health and e.previous_health != e.health else ""
+    date = f" ({md(e.date)})" if e.date else ""
+    lines = [f"#### {label}: {md(ev.title)}{date}", "", f"{code(e.file)}: **{md(e.health)}**{was}; "
+             f"{e.sources.live} live, {e.sources.copy} archived, {e.sources.lost} lost, {e.sources.unknown} unknown."]
+    for c in ev.cited:
+        gets, fix_text = c.gets, c.fix
+        got = gets_text(gets)
+        if gets.kind == "archived copy":
+            got += f" ({url_link(gets.where)})"
+        elif gets.kind == "stored text":
+            got += f" ({code(gets.where)})"
+        fix = f" Fix: {code(fix_text)}" if fix_text else ""
+        lines.append(f"- {code(c.where)} source {c.citation.source_index}: {url_link(c.link.url)}: "
+                     f"**{md(STATE_LABELS[c.state])}**; a reader gets {got}.{fix}")
+    return "\n".join(lines)
+
+
+def evidence_sections(view: ReportView) -> list[Section]:
+    """"Events losing their evidence", first in the report: lost, newly weakened, then still weakened (one line
+    each); one line when no event lost or weakened its evidence; nothing for a report without events."""
+    losing = losing_events(view.report, EVENTS_SHOWN)  # more never fit the issue body: not even written
+    if losing is None:
+        return []
+    if losing.empty:
+        return [Section(f"**Events losing their evidence:** none ({md(counts_line(losing))}).", [], 0, "event", "")]
+    n_lost, n_newly, n_still = losing.totals
+    shown = [*losing.lost, *losing.newly_weakened][:EVENTS_SHOWN]
+    out = [Section(f"### Events losing their evidence ({n_lost:,} lost, {n_newly:,} newly weakened)",
+                   [evidence_block(ev) for ev in shown], 0, "event", "lost and newly weakened events", minimum=10,
+                   capped=n_lost + n_newly - len(shown), where_more="report.html and report.json",
+                   intro=f"Events by health: {md(counts_line(losing))}. Lost: no source is readable; weakened: some "
+                         "source is lost or unknown. Each citation with what a reader gets and the fix.")]
+    if n_still:
+        lines = [f"- {md(ev.title)} ({code(ev.event.file)}): " + "; ".join(
+            f"{code(c.where)} {md(STATE_LABELS[c.state])}" for c in ev.cited if not c.state.readable)
+            for ev in losing.still_weakened]
+        out.append(Section(f"**Still weakened ({n_still:,})**", lines, 8, "event", "still weakened events",
+                           minimum=5, capped=n_still - len(lines), where_more="report.html and report.json"))
+    return out
+
+
 # --------------------------------------------------------------------------- budgeted assembly
 
 
@@ -249,7 +297,7 @@ class Section:
 
 def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
     """(first-screen change sections, the sections after the totals), in display order."""
-    changes: list[Section] = []
+    changes: list[Section] = evidence_sections(view)
     for kind, items in view.changes.items():
         shown = [change_item(view, kind, c, e) for c, e in items[:CHANGES_SHOWN]]
         label = CHANGE_LABELS[kind].lower()

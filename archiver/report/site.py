@@ -1,11 +1,13 @@
 """``archiver site``: a static reading room for GitHub Pages.
 
-``index.html`` lists every event with its sources' status; ``e/<id>.html`` is one
-event with each source's live status, evidence, Wayback copy and archived text;
+``index.html`` lists every event with its health and its sources' status; ``e/<id>.html`` is
+one event with its health and each source's live status, evidence, Wayback copy, archived
+text and what a reader gets from it (the live page, an archived copy, stored text, nothing);
 ``s/<hash>-<n>.html`` is one stored snapshot version with its provenance header
 (URL, capture time, HTTP status, hashes, Wayback link) and its text. Links are
 relative, so the site works from a ``file://`` checkout and from GitHub Pages; pages
-carry no script and a Content-Security-Policy that forbids any remote load. Event
+carry no script (but the index's few lines that filter and sort by event health) and a
+Content-Security-Policy that forbids any remote load. Event
 data and page text are escaped; only http(s) URLs become links.
 
 Pages whose content did not change are not rewritten, so a redeploy diffs small.
@@ -23,10 +25,12 @@ import jinja2
 from markupsafe import Markup
 
 from ..models import FAILING_STATUSES, STATUS_LABELS, Citation, LinkStatus
-from ..reportmodel import LinkEntry, Report
+from ..reportmodel import EventHealth, LinkEntry, Report
+from ..reportmodel.health import Health, reader_gets
 from ..snapshots.store import SnapshotInfo, SnapshotStore
 from ..support import atomic
 from ..support.storepaths import url_hash
+from .evidence import STATE_LABELS, health_by_event
 from .html import anchor, asset, content_security_policy, environment
 from .view import Archived, EventView, ReportView, archived_copy, day, safe_href, verdict
 
@@ -97,6 +101,12 @@ class SourceRow:
     why: str
     archived: Archived | None
     snapshots: list[TextLink]
+    #: what a reader gets from it: live page, archived copy, stored text or nothing, and where (a link or None)
+    gets: str
+    gets_href: str | None
+    #: its evidence state ('' when the report does not say)
+    state: str = ""
+    state_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +119,9 @@ class EventRow:
     sources: list[tuple[str, str]]
     bad: int
     archived: int
+    #: the event's health ('' when the report has none) and its rank, worst first (9: none)
+    health: str = ""
+    rank: int = 9
 
 
 def _header_rows(header: Mapping[str, Any]) -> list[HeaderRow]:
@@ -164,6 +177,8 @@ class _Site:
     writer: _Writer
     #: each archived link's snapshots, by normalized URL
     versions: dict[str, list[SnapshotInfo]]
+    #: each event's health, by id (empty for a report without events)
+    health: Mapping[str, EventHealth]
 
 
 def build_site(report: Report, events: Mapping[str, EventView], store: SnapshotStore,
@@ -175,7 +190,7 @@ def build_site(report: Report, events: Mapping[str, EventView], store: SnapshotS
     css = asset("site.css")
     common = {"css": Markup(css), "csp": content_security_policy(css, None)}  # Markup: the hash is of these bytes
     writer = _Writer(root)
-    site = _Site(report, view, events, store, env, common, writer, _versions(view, store))
+    site = _Site(report, view, events, store, env, common, writer, _versions(view, store), health_by_event(report))
     _write_snapshot_pages(site)
     index_rows = _write_event_pages(site)
     _write_index(site, index_rows)
@@ -236,13 +251,16 @@ def _write_event_pages(site: _Site) -> list[EventRow]:
                    for index, c, link in sorted(by_event.get(event_id, []), key=lambda t: t[0])]
         title = (ev.title if ev and ev.title else None) or event_id
         page = f"e/{anchor(event_id)}.html"
+        health = site.health.get(event_id)
         site.writer.write(page, event_tpl.render(**site.common, title=title, date=(ev.date if ev else None) or "",
                                                  file=(ev.file if ev else "") or "", event_id=event_id,
-                                                 sources=sources))
+                                                 sources=sources, health=health))
         index_rows.append(EventRow(href=page, title=title, date=(ev.date if ev else None) or "",
                                    sources=[(s.s, s.label) for s in sources],
                                    bad=sum(1 for s in sources if s.s in FAILING_STATUSES),
-                                   archived=sum(1 for s in sources if s.snapshots)))
+                                   archived=sum(1 for s in sources if s.snapshots),
+                                   health=str(health.health) if health else "",
+                                   rank=health.health.order if health else 9))
     return index_rows
 
 
@@ -252,21 +270,31 @@ def _source_row(site: _Site, ev: EventView | None, index: int, c: Citation, link
     key = link.normalized_url
     status = str(link.status)
     copy = archived_copy(link)
+    texts = [TextLink("../" + snapshot_page(key, i), day(v.captured_at), i)
+             for i, v in enumerate(site.versions.get(key, []))]
+    gets = reader_gets(link)
+    if gets.kind == "stored text":  # the text's page on this site, its latest version, when there is one
+        gets_href: str | None = texts[-1].href if texts else None
+    else:
+        gets_href = safe_href(gets.where)
+    state = str(link.evidence_state or "")
     return SourceRow(
         index=index, line=c.line, s=status, label=link.status.label,
         title=(src.title if src and src.title else None) or link.url, url=link.url, href=safe_href(link.url),
         publisher=src.publisher if src else None, date=src.date if src else None,
         why="" if status == LinkStatus.ALIVE else verdict(link),
-        archived=copy if safe_href(copy.url) and safe_href(link.url) else None,
-        snapshots=[TextLink("../" + snapshot_page(key, i), day(v.captured_at), i)
-                   for i, v in enumerate(site.versions.get(key, []))])
+        archived=copy if safe_href(copy.url) and safe_href(link.url) else None, snapshots=texts,
+        gets=gets.kind, gets_href=gets_href, state=state, state_label=STATE_LABELS.get(state, ""))
 
 
 def _write_index(site: _Site, index_rows: list[EventRow]) -> None:
     report, view = site.report, site.view
     counts = view.status_counts
+    healths = [(str(h), sum(1 for e in site.health.values() if e.health == h))
+               for h in sorted(Health, key=lambda h: h.order)] if report.events is not None else []
+    js = asset("site_index.js") if healths else None  # the health filter's script, only where it has work
     site.writer.write("index.html", site.env.get_template("site_index.html.j2").render(
-        **site.common, events=index_rows, links=len(view.links),
-        snapshots=sum(len(v) for v in site.versions.values()),
-        counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_LABELS if counts.get(s)],
+        **{**site.common, "csp": content_security_policy(asset("site.css"), js)}, js=Markup(js or ""),
+        events=index_rows, links=len(view.links), snapshots=sum(len(v) for v in site.versions.values()),
+        counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_LABELS if counts.get(s)], healths=healths,
         generated=day(report.run.started_at) or day(report.generated_at)))

@@ -229,3 +229,32 @@
     applyEvents();
   }
 })();
+(function () {
+  "use strict";
+  // Events losing their evidence: filter by health and by title or file (without script, the full list shows)
+  var box = document.getElementById("health-filters");
+  var list = document.getElementById("health-list");
+  if (!box || !list) { return; }
+  var health = document.getElementById("f-health");
+  var text = document.getElementById("f-health-text");
+  var count = document.getElementById("f-health-count");
+  var items = Array.prototype.slice.call(list.querySelectorAll("article.hev"));
+  function apply() {
+    var h = health.value;
+    var q = text.value.trim().toLowerCase();
+    var shown = 0;
+    items.forEach(function (a) {
+      var ok = (!h || (h === "newly" ? a.getAttribute("data-newly") === "1" : a.getAttribute("data-h") === h)) &&
+        (!q || a.getAttribute("data-q").indexOf(q) >= 0);
+      if (ok) { shown++; }
+      a.hidden = !ok;
+    });
+    count.textContent = shown + " of " + items.length + " events";
+    var still = document.getElementById("health-still");
+    if (still && (h || q)) { still.open = true; }
+  }
+  health.addEventListener("change", apply);
+  text.addEventListener("input", apply);
+  box.hidden = false;
+  apply();
+})();

@@ -97,6 +97,59 @@ def test_report_html_filters_sorts_and_stays_inert(tmp_path: Path) -> None:
         assert (tmp_path / "report.png").stat().st_size > 10_000
 
 
+def test_health_filters_hide_non_matching_events(tmp_path: Path) -> None:
+    """Issue 22: report.html's "Events losing their evidence" filters by health and text; the reading room's
+    index filters and sorts by health; both show their controls only with script, and run without errors."""
+    from archiver.report.site import build_site
+    from archiver.reportmodel.health import HealthTally
+    from archiver.snapshots.store import SnapshotStore
+    from tests.support.cdp import Browser
+
+    events = [Ev(f"e{n}", [Src(f"https://a-site.net/{n}"), Src(f"https://b-site.net/{n}", status="dead",
+                                                                 state="lost" if n % 3 else "unknown")],
+                 title=f"Weakened {n}", previous="ok" if n % 2 else "weakened") for n in range(6)]
+    events += [Ev("gone", [Src("https://c-site.net/x", status="dead", confirmed=True, state="lost")],
+                  title=HOSTILE_TITLE), Ev("fine", [Src("https://a-site.net/fine")], title="Fine")]
+    b = build(events)
+    trend = [HealthTally(f"2026-02-0{d}T02:00:00Z", {"ok": 9 - d, "weakened": d, "lost": 1}) for d in range(1, 8)]
+    paths = write_reports(b.report, tmp_path / "reports", events=b.events, trend=trend)
+    build_site(b.report, b.events, SnapshotStore(tmp_path / "snapshots"), tmp_path / "site")
+    shown = ("Array.from(document.querySelectorAll('#health-list article')).filter(a => !a.hidden && "
+             "a.offsetParent !== null).map(a => a.dataset.h + a.dataset.newly)")
+    pick = ("(() => {{ const s = document.getElementById('{0}'); s.value = '{1}';"
+            " s.dispatchEvent(new Event('{2}')); }})()")
+
+    with Browser() as browser:
+        page = browser.page()
+        page.navigate(paths.html.resolve().as_uri())
+        assert page.evaluate("document.getElementById('health-filters').hidden") is False
+        everything = page.evaluate(shown)
+        assert len(everything) == 7 and everything[0] == "lost0"
+        assert page.evaluate("document.getElementById('health-still').open") is False  # folded until filtered
+        page.evaluate(pick.format("f-health", "lost", "change"))
+        assert set(page.evaluate(shown)) == {"lost0"}
+        assert page.evaluate("document.getElementById('f-health-count').textContent") == "1 of 7 events"
+        page.evaluate(pick.format("f-health", "newly", "change"))
+        assert page.evaluate(shown) == ["weakened1"] * 3
+        page.evaluate(pick.format("f-health", "", "change"))
+        page.evaluate(pick.format("f-health-text", "events/e4.md", "input"))
+        assert page.evaluate(shown) == ["weakened0"]
+        assert page.evaluate("document.getElementById('health-still').open") is True
+        assert page.evaluate("document.querySelectorAll('#trend-chart polyline').length") == 4
+        assert page.evaluate("typeof window.__pwned") == "undefined" and page.console_errors() == []
+
+        page.navigate((tmp_path / "site" / "index.html").resolve().as_uri())
+        rows = ("Array.from(document.querySelectorAll('#events tbody tr')).filter(r => !r.hidden)"
+                ".map(r => r.dataset.health)")
+        assert len(page.evaluate(rows)) == 8
+        page.evaluate(pick.format("f-health", "weakened", "change"))
+        assert page.evaluate(rows) == ["weakened"] * 6
+        page.evaluate(pick.format("f-health", "", "change"))
+        page.evaluate(pick.format("f-sort", "health", "change"))
+        assert page.evaluate(rows) == ["lost"] + ["weakened"] * 6 + ["ok"]
+        assert page.evaluate("typeof window.__pwned") == "undefined" and page.console_errors() == []
+
+
 def test_console_errors_are_caught(tmp_path: Path) -> None:
     """The check above would see a broken page: a thrown error and a CSP violation are reported."""
     from tests.support.cdp import Browser

@@ -91,3 +91,54 @@ def test_site_command(tmp_path: Path) -> None:
     assert "3 pages" in result.output
     index = (tmp_path / "site" / "index.html").read_text("utf-8")
     assert "An event" in index and "1 of 1" in index
+
+
+def test_site_event_health_and_what_a_reader_gets(tmp_path: Path) -> None:
+    """Issue 22: each event page says its health and, per source, what a reader gets; the index filters and
+    sorts by health with its own script (allowed by hash), which only shows controls that start hidden."""
+    kept = "https://kept-site.net/story"  # dead, but its text is stored (and on the site)
+    wayback = "https://web.archive.org/web/2020/https://copy-site.net/a"
+    b = build([Ev("e1", [Src("https://live-site.net/a"), Src(kept, status="dead", state="copy",
+                                                            snapshot="snapshots/kept/snapshot.md"),
+                         Src("https://copy-site.net/a", status="dead", state="copy", wayback=wayback, verified=True),
+                         Src("https://gone-site.net/a", status="dead", confirmed=True, state="lost")],
+                  title="Weakened one", previous="ok"),
+               Ev("e2", [Src("https://gone-site.net/b", status="dead", state="lost")], title=HOSTILE_TITLE,
+                  date="2021-01-01"),
+               Ev("e3", [Src("https://live-site.net/b")], title="Fine one", date="2019-01-01")])
+    out = tmp_path / "site"
+    build_site(b.report, b.events, store_with(tmp_path, kept), out)
+    pages = {p.read_text("utf-8").split("<h1>", 1)[1].split("</h1>", 1)[0]: p.read_text("utf-8")
+             for p in (out / "e").glob("*.html")}
+    page = pages["Weakened one"]
+    assert 'data-health="weakened"' in page and "was ok" in page and "1 live, 2 archived, 1 lost, 0 unknown" in page
+    gets = re.findall(r'<div class="small gets" data-gets="([^"]+)">.*?A reader gets:\n(.*?)</div>', page, re.S)
+    assert [g for g, _ in gets] == ["live page", "stored text", "archived copy", "nothing"]
+    assert 'href="https://live-site.net/a"' in gets[0][1]
+    text_href = re.search(r'href="([^"]+)"', gets[1][1])
+    assert text_href and text_href.group(1) == "../" + snapshot_page(canonical_url(kept), 0)
+    assert f'href="{wayback}"' in gets[2][1] and "<b>nothing</b>" in gets[3][1]
+    assert "&lt;script&gt;" in pages["&lt;script&gt;window.__pwned=1&lt;/script&gt;&#34;&gt;&lt;img src=x "
+                                     "onerror=&#34;window.__pwned=1&#34;&gt;"]
+
+    index = (out / "index.html").read_text("utf-8")
+    rows = re.findall(r'<tr data-health="(\w*)" data-rank="(\d)" data-n="(\d+)">', index)
+    assert rows == [("ok", "3", "0"), ("weakened", "1", "1"), ("lost", "0", "2")]  # by date as served
+    assert '<div class="filters" id="index-filters" hidden>' in index
+    assert re.findall(r'<option value="(\w*)">', index) == ["", "lost", "weakened", "unknown", "ok", "date", "health"]
+    script = index.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in unescape(index)
+    assert index.count("<script") == 1 and "<img" not in index
+
+
+def test_site_of_an_old_report_without_events_has_no_health(tmp_path: Path) -> None:
+    from archiver.reportmodel import Report
+
+    b = build([Ev("e1", [Src("https://live-site.net/a")])])
+    old = Report.from_json(b.report.to_json())
+    build_site(old, b.events, SnapshotStore(tmp_path / "snapshots"), tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text("utf-8")
+    assert "<script" not in index and "script-src 'none'" in unescape(index) and "index-filters" not in index
+    page = next((tmp_path / "site" / "e").glob("*.html")).read_text("utf-8")
+    assert 'class="health"' not in page and 'data-gets="live page"' in page

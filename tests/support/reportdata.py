@@ -13,7 +13,8 @@ from archiver.models import Event, Finding, Source
 from archiver.pipeline.findings import link_findings
 from archiver.report.build import RunInfo, build_report
 from archiver.report.view import EventView, event_views
-from archiver.reportmodel import LinkExtras, Report, RunChange
+from archiver.reportmodel import EventHealth, EventSources, LinkExtras, Report, RunChange
+from archiver.reportmodel.health import HEALTHS, EvidenceState, Health, health_of
 from archiver.timeline.catalog import build_catalog
 
 NOW = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.UTC)
@@ -36,6 +37,10 @@ class Src:
     snapshot: str | None = None
     failures: int = 0
     outlet: str | None = None
+    #: the link's evidence state (``links[].evidence_state``); with any set, the report has ``events[]``
+    state: str | None = None
+    #: the Wayback copy was judged to be the page
+    verified: bool = False
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Ev:
     sources: list[Src]
     title: str | None = None
     date: str = "2020-05-01"
+    #: the event's health on the previous run (``events[].previous_health``)
+    previous: str | None = None
 
 
 @dataclass
@@ -64,7 +71,8 @@ def iso(stamp: dt.datetime) -> str:
 
 
 def build(events: list[Ev], *, changes: list[dict[str, Any]] | None = None, findings: list[Finding] | None = None,
-          network: str = "ok", new_findings: list[str] | None = None, complete: bool = True) -> Built:
+          network: str = "ok", new_findings: list[str] | None = None, complete: bool = True,
+          health: bool = False) -> Built:
     raw: list[Event] = []
     for ev in events:
         sources = [Source(index=i, line=10 + 3 * i, url=s.url, title=s.title if s.title is not None else f"Story {i}",
@@ -94,7 +102,7 @@ def build(events: list[Ev], *, changes: list[dict[str, Any]] | None = None, find
                           failures=spec.failures or (3 if failing and spec.confirmed else 1 if failing else 0),
                           first_failed=iso(NOW - dt.timedelta(5)) if failing else None)
         if spec.wayback:
-            state.wayback = WaybackRecord(url=spec.wayback, timestamp="20200101000000")
+            state.wayback = WaybackRecord(url=spec.wayback, timestamp="20200101000000", verified=spec.verified)
         if spec.snapshot:
             state.snapshot = {"path": spec.snapshot, "sha256": "0" * 64, "captured_at": "2026-01-02T03:04:05Z",
                               "origin": "live"}
@@ -108,4 +116,31 @@ def build(events: list[Ev], *, changes: list[dict[str, Any]] | None = None, find
                   new_findings=new_findings,
                   stage_seconds={"check": 170.0})
     report = build_report(catalog.links, states, all_findings, run, extras=extras)
+    if health or any(s.state for ev in events for s in ev.sources):
+        add_health(report, events, raw)
     return Built(report=report, events=event_views(raw), raw_events=raw)
+
+
+def add_health(report: Report, events: list[Ev], raw: list[Event]) -> None:
+    """Events' health as the pipeline would write it: each link's state from its first mention (``Src.state``,
+    else ``live`` for an alive link and ``unknown`` otherwise), each event's health from its citations'."""
+    spec = {s.url: s for ev in reversed(events) for s in ev.sources}
+    for link in report.links:
+        given = spec[link.url].state if link.url in spec else None
+        link.evidence_state = EvidenceState(given) if given else (
+            EvidenceState.LIVE if link.status == "alive" else EvidenceState.UNKNOWN)
+    by_event: dict[str, list[EvidenceState]] = {}
+    for link in report.links:
+        for c in link.citations:
+            assert link.evidence_state is not None
+            by_event.setdefault(c.event, []).append(link.evidence_state)
+    previous = {ev.id: ev.previous for ev in events}
+    out = []
+    for e in raw:
+        states = by_event.get(e.id, [])
+        out.append(EventHealth(id=e.id, file=e.file, title=e.title, date=e.date, health=health_of(states),
+                               sources=EventSources(*(states.count(EvidenceState(k))
+                                                      for k in ("live", "copy", "lost", "unknown"))),
+                               previous_health=Health(previous[e.id]) if previous.get(e.id) else None))
+    report.events = out
+    report.summary.events = {str(h): sum(1 for e in out if e.health == h) for h in HEALTHS}
