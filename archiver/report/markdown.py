@@ -276,6 +276,8 @@ class Section:
     capped: int = 0
     where_more: str = "report.json"
     intro: str = ""
+    #: a table's header rows, written right above the items (a blank line between would end the table)
+    head: str = ""
     kept: int = field(default=0)
 
     @property
@@ -288,7 +290,8 @@ class Section:
             parts.append(self.intro)
         shown = self.items[: self.kept]
         if shown:
-            parts.append("\n\n".join(shown) if shown[0].startswith("####") else "\n".join(shown))
+            body = "\n\n".join(shown) if shown[0].startswith("####") else "\n".join(shown)
+            parts.append(f"{self.head}\n{body}" if self.head else body)
         left = self.total - self.kept
         if left:
             parts.append(f"_… and {plural(left, self.noun)} more in {self.where_more}._")
@@ -329,8 +332,8 @@ def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
                             rows, 5, "domain", "domains of blocked and inconclusive links", minimum=10,
                             capped=len(domains) - len(rows),
                             intro="Not evidence that a page is gone: the site refused automated checks (blocked) "
-                                  "or did not answer conclusively (error).\n\n"
-                                  "| domain | blocked | error | e.g. |\n|---|---:|---:|---|"))
+                                  "or did not answer conclusively (error).",
+                            head="| domain | blocked | error | e.g. |\n|---|---:|---:|---|"))
     unconfirmed = view.failing_groups(confirmed=False)
     if unconfirmed:
         n = sum(len(g.items) for g in unconfirmed)

@@ -83,6 +83,8 @@ def test_blocked_and_inconclusive_are_summarised_by_domain() -> None:
     rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
     assert rows == ["| domain | blocked | error | e.g. |", "| blocky-site.net | 40 | 0 | HTTP 403 Forbidden |",
                     "| slow-site.net | 0 | 3 | timed out |"]
+    # one table: no blank line between its header and its rows (GitHub would end the table there)
+    assert "|---|---:|---:|---|\n| blocky-site.net |" in section
 
 
 def test_findings_grouped_by_kind_and_capped() -> None:
