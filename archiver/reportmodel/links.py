@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..models import Citation, Hop, LinkStatus
-from .health import EvidenceState
+from .states import EvidenceState
 
 #: where a text copy came from, in the contract (``archive``: another archive, named in ``archive``)
 TextOrigin = Literal["live", "wayback", "archive"]

@@ -10,9 +10,9 @@ import orjson
 
 from ..models import Finding, FindingKind, Severity
 from ..support.gcpause import gc_paused
-from .health import Health
 from .links import LinkEntry, opt_int
 from .run import RunRecord
+from .states import Health
 
 SCHEMA_ID = "archiver.report/1"
 
