@@ -21,6 +21,7 @@ from ..models import FAILING_STATUSES, CheckResult, LinkStatus
 from ..options import HistoryOptions
 from ..support.timefmt import iso, parse_iso
 from .archives_record import ArchivesRecord
+from .replacement_record import ReplacementRecord
 from .wayback_record import WaybackRecord
 
 #: how many runs of identical verdicts a link keeps
@@ -88,6 +89,8 @@ class LinkState:
     snapshot: dict[str, Any] | None = None
     #: other archives' knowledge (Memento), filled by the archives stage; None (not written) for most links
     archives: ArchivesRecord | None = None
+    #: the verified new address of a dead link (the relocate stage, issue 23); None (not written) for most links
+    replacement: ReplacementRecord | None = None
 
     def __post_init__(self) -> None:
         self.status = LinkStatus(self.status)
@@ -122,6 +125,8 @@ class LinkState:
             out["snapshot"] = self.snapshot
         if self.archives is not None:
             out["archives"] = self.archives.to_dict()
+        if self.replacement is not None:
+            out["replacement"] = self.replacement.to_dict()
         return out
 
     @classmethod
@@ -138,6 +143,8 @@ class LinkState:
             wayback=WaybackRecord.from_dict(data["wayback"]) if data.get("wayback") else None,
             snapshot=data.get("snapshot"), extracted=data.get("extracted"),
             archives=ArchivesRecord.from_dict(data["archives"]) if data.get("archives") else None,
+            replacement=(ReplacementRecord.from_dict(data["replacement"])
+                         if isinstance(data.get("replacement"), dict) and data["replacement"].get("url") else None),
         )
 
     @property
