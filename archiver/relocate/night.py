@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from ..history.linkstate import LinkState
 from ..models import Event, Link, LinkStatus, Source
@@ -17,9 +16,6 @@ from ..options import RelocateOptions
 from .candidate import Pair
 from .stage import RelocateOutcome, Relocator
 from .verify import Cited
-
-if TYPE_CHECKING:
-    from ..wayback.limiter import ArchiveLimiter
 
 FAILING = (LinkStatus.DEAD, LinkStatus.SOFT_404)
 
@@ -70,13 +66,14 @@ def work(links: Sequence[Link], states: Mapping[str, LinkState], events: Iterabl
 
 
 async def relocate_links(options: RelocateOptions, items: Sequence[tuple[LinkState, Cited]], *,
-                         pairs: Sequence[Pair] = (), limiter: ArchiveLimiter | None = None,
-                         now: dt.datetime | None = None) -> RelocateOutcome:
-    """Run the stage on ``items`` (from :func:`work`) with a checker and a Wayback client of its own."""
+                         pairs: Sequence[Pair] = (), now: dt.datetime | None = None,
+                         deadline: float | None = None) -> RelocateOutcome:
+    """Run the stage on ``items`` (from :func:`work`) with a checker and a Wayback client of its own (the
+    archive lanes are done by then: its limiter paces the stage's CDX calls and replays by the Wayback rules)."""
     from ..liveness.check import Checker
     from ..wayback.client import WaybackClient
 
     clock = now or options.wayback.fetch.clock()
-    async with WaybackClient(options.wayback, limiter=limiter) as wayback, Checker(options.wayback.fetch) as checker:
-        relocator = Relocator(options, wayback=wayback, checker=checker, now=clock)
+    async with WaybackClient(options.wayback) as wayback, Checker(options.wayback.fetch) as checker:
+        relocator = Relocator(options, wayback=wayback, checker=checker, now=clock, deadline=deadline)
         return await relocator.run(items, pairs)

@@ -98,12 +98,13 @@ class Relocator:
     """One night's search for new addresses, through the night's checker and Wayback client."""
 
     def __init__(self, options: RelocateOptions, *, wayback: WaybackClient, checker: Checks,
-                 now: dt.datetime) -> None:
+                 now: dt.datetime, deadline: float | None = None) -> None:
         self.options = options
         self.checker = checker
         self.now = now
+        ends = time.monotonic() + options.relocate_seconds
         self.budget = Budget(options.relocate_max_requests, options.relocate_per_host,
-                             time.monotonic() + options.relocate_seconds)
+                             min(ends, deadline) if deadline is not None else ends)
         self.redirects = ArchivedRedirects(wayback, host_pairs=options.relocate_host_pairs)
         #: pairs of old and new addresses seen on the sites (moved links, archived redirects, replacements)
         self.pairs: list[Pair] = []
