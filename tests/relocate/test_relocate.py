@@ -210,3 +210,23 @@ def test_a_replacement_that_later_404s_is_dropped(world: World) -> None:
     assert "dropped on" in rep.evidence
     assert not any(e.replacement for e in out.report.links if e.url == world.old(LATER_404[0]))
     assert world.replacement(MOVED[0]) is not None and world.replacement(MOVED[0]).active
+
+
+def test_annotate_relocations_edits_minimally_and_keeps_the_original_url(world: World, tmp_path: Path) -> None:
+    from archiver.pipeline.commands import annotate_citations
+
+    events = tmp_path / "events"
+    events.mkdir()
+    slug = MOVED[0]
+    (source,) = (world.root / "events").glob(f"*-{slug}.md")
+    before = source.read_text("utf-8")
+    copy = events / source.name
+    copy.write_text(before, "utf-8")
+    result = annotate_citations(world.settings(events=events), write=True, relocations=True)
+    after = copy.read_text("utf-8")
+    assert result.edits is not None and [e.lines_changed for e in result.edits] == [2]
+    removed = [line for line in before.splitlines() if line not in after.splitlines()]
+    added = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert removed == [f"  - url: {world.old(slug)}"]
+    # written in the item's own quoting (its title is double-quoted)
+    assert added == [f'  - url: "{world.new(slug)}"', f'    original_url: "{world.old(slug)}"']
