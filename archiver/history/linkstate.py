@@ -91,6 +91,9 @@ class LinkState:
     archives: ArchivesRecord | None = None
     #: the verified new address of a dead link (the relocate stage, issue 23); None (not written) for most links
     replacement: ReplacementRecord | None = None
+    #: the relocate stage's last search without a replacement: {"searched": iso, "reason": sentence}; None (not
+    #: written) for most links
+    relocation_search: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.status = LinkStatus(self.status)
@@ -127,6 +130,8 @@ class LinkState:
             out["archives"] = self.archives.to_dict()
         if self.replacement is not None:
             out["replacement"] = self.replacement.to_dict()
+        if self.relocation_search is not None:
+            out["relocation_search"] = self.relocation_search
         return out
 
     @classmethod
@@ -145,6 +150,8 @@ class LinkState:
             archives=ArchivesRecord.from_dict(data["archives"]) if data.get("archives") else None,
             replacement=(ReplacementRecord.from_dict(data["replacement"])
                          if isinstance(data.get("replacement"), dict) and data["replacement"].get("url") else None),
+            relocation_search=(data["relocation_search"] if isinstance(data.get("relocation_search"), dict)
+                               else None),
         )
 
     @property

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ..history.linkstate import LinkState
 from ..history.replacement_record import ReplacementRecord
 from ..options import RelocateOptions
-from ..support.timefmt import iso
+from ..support.timefmt import iso, parse_iso
 from .candidate import Candidate, Method, Pair
 from .redirects import ArchivedRedirects
 from .verify import Checks, Cited, Verdict, choose, verify
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 CandidateSource = Callable[[str], Awaitable[list[Candidate]]]
 #: candidates verified per link at most (each is one check of the candidate's site)
 MAX_CANDIDATES = 4
+#: a link searched without success is searched again after this many days (the archive and the site change)
+SEARCH_AGAIN_DAYS = 7
 
 
 def host_of(url: str) -> str:
@@ -163,6 +165,7 @@ class Relocator:
             if any(v.ok for v in verdicts):
                 break
         chosen, reason = choose(verdicts)
+        state.relocation_search = None if chosen is not None else {"searched": iso(self.now), "reason": reason}
         if chosen is None:
             self.out.reasons[state.normalized_url] = reason
             if len({v.url for v in verdicts if v.ok}) > 1:
@@ -196,12 +199,19 @@ class Relocator:
 
     # ------------------------------------------------------------------ the night
 
+    def due(self, state: LinkState) -> bool:
+        """Never searched, or searched without success more than :data:`SEARCH_AGAIN_DAYS` ago (never searched
+        and the longest waiting go first)."""
+        searched = parse_iso((state.relocation_search or {}).get("searched"))
+        return searched is None or (self.now - searched).days >= SEARCH_AGAIN_DAYS
+
     async def run(self, items: Sequence[tuple[LinkState, Cited]], pairs: Sequence[Pair] = ()) -> RelocateOutcome:
         """Recheck the kept replacements, then look for new ones, within the budget."""
         t0 = time.monotonic()
         self.pairs.extend(pairs)
         kept = [(s, c) for s, c in items if s.replacement is not None and s.replacement.active]
-        fresh = [(s, c) for s, c in items if s.replacement is None or not s.replacement.active]
+        fresh = sorted(((s, c) for s, c in items if s.replacement is None and self.due(s)),
+                       key=lambda item: (item[0].relocation_search or {}).get("searched", ""))
         for state, cited in [*kept, *fresh]:
             if not self.budget.room():
                 self.out.stopped = ("relocate_seconds" if time.monotonic() >= self.budget.deadline
@@ -209,7 +219,7 @@ class Relocator:
                 break
             if state.replacement is not None and state.replacement.active:
                 await self.recheck(state, cited)
-            elif state.replacement is None:
+            else:
                 await self.search(state, cited)
         self.out.requests = self.budget.spent
         self.out.seconds = time.monotonic() - t0

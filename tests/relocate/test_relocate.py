@@ -160,8 +160,12 @@ def test_archived_redirects_find_the_relocations(world: World) -> None:
 
 
 def test_no_decoy_no_removed_article_and_no_ambiguous_one_gets_a_replacement(world: World) -> None:
+    store = StateStore(world.root / "snapshots").load()
     for slug in DECOY + REMOVED + AMBIGUOUS:
         assert world.replacement(slug) is None, slug
+        search = store.states[canonical_url(world.old(slug))].relocation_search
+        assert search is not None and search["reason"].startswith("no replacement:"), slug  # why, kept in the state
+    assert "is not the cited title" in store.states[canonical_url(world.old(DECOY[0]))].relocation_search["reason"]
     notes = world.runs[0].report.run.notes
     (note,) = [n for n in notes if AMBIGUOUS[0] in n]
     assert "2 different candidates pass" in note and "a wrong replacement is worse than none" in note
