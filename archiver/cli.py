@@ -434,19 +434,23 @@ def run_command(events: Path | None, config_file: Path | None, fail_on: str, sha
 @config_option
 @setting_option("snapshots")
 @click.option("--write", is_flag=True, help="Edit the event files (otherwise only list what would change).")
-def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool) -> None:
-    """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations
-    that lack one, editing only those lines."""
+@click.option("--relocations", is_flag=True, help="Instead: cite the verified new address of dead links (url), "
+              "keeping the old one as original_url.")
+def annotate(events: Path | None, config_file: Path | None, snapshots: Path | None, write: bool,
+             relocations: bool) -> None:
+    """Add archive_url and archive_date (the Wayback copy chosen for each link) to citations that lack one,
+    editing only those lines; with --relocations, cite dead links' verified new address instead."""
     from .pipeline.commands import annotate_citations
 
     settings = settings_from(config_file, events=events, snapshots=snapshots)
-    result = annotate_citations(settings, write=write)
+    result = annotate_citations(settings, write=write, relocations=relocations)
+    key, what = ("url", "a new url") if relocations else ("archive_url", "an archive_url")
     if result.edits is None:
         for path, items in sorted(result.plan.items()):
             for index, fields in items:
-                click.echo(f"{result.display.get(path, path)}: source {index}: archive_url: {fields['archive_url']}")
+                click.echo(f"{result.display.get(path, path)}: source {index}: {key}: {fields[key]}")
         click.echo(f"{sum(len(v) for v in result.plan.values())} citation(s) in {len(result.plan)} file(s) would get "
-                   "an archive_url; run with --write to edit them")
+                   f"{what}; run with --write to edit them")
         sys.exit(ExitCode.OK)
     echo_edits(result.edits)
     sys.exit(ExitCode.OK)

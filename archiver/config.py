@@ -53,7 +53,8 @@ FLAG = Flag()
 
 #: the stages a setting can belong to (``stage=`` below), in the order of the night; "run": the pipeline's
 #: own (budgets, the clock); "store": the folders of the stored state
-STAGES = ("run", "store", "timeline", "history", "checking", "snapshots", "wayback", "archives", "audit", "report")
+STAGES = ("run", "store", "timeline", "history", "checking", "snapshots", "wayback", "archives", "relocate", "audit",
+          "report")
 
 def _setting(default: Any, conv: Callable[[Any], Any], doc: str, *, stage: str, flag: Flag | None = None) -> Any:
     """One setting's declaration: default, converter, one-line doc, the stage it belongs to and, when a
@@ -212,6 +213,23 @@ class Settings:
     archive_max_failures: int = _setting(3, _positive_int,
                                          "Failures in a row (connection errors, 5xx, timeouts) after which an "
                                          "archive is rested for the rest of the run.", stage="archives")
+    # --- moved, not gone (issue 23)
+    relocate: bool = _setting(True, _bool, "Look for the new address of dead links in `archiver run` (archived "
+                              "redirects first); only verified ones are reported.", stage="relocate")
+    relocate_max_requests: int = _setting(
+        200, _positive_int, "Requests a night may spend looking for dead links' new addresses (CDX calls, replays, "
+        "candidate checks).", stage="relocate")
+    relocate_per_host: int = _setting(20, _positive_int,
+                                      "Of those, requests to one site (candidate checks) per night.",
+                                      stage="relocate")
+    relocate_seconds: float = _setting(600.0, _positive_float,
+                                       "Seconds a night may spend looking for new addresses.", stage="relocate")
+    relocate_title_similarity: float = _setting(
+        0.9, _fraction, "Whole-title similarity (case, punctuation and site suffix ignored) a new address's page "
+        "needs with the cited title.", stage="relocate")
+    relocate_host_pairs: int = _setting(
+        20, _positive_int, "Redirected pages of a site asked of the CDX API (one host-wide query) to learn its "
+        "rewrite pattern.", stage="relocate")
     # --- text snapshots
     snapshot_pages: bool = _setting(True, _bool, "Extract and store a text snapshot of every live page during check.",
         stage="snapshots")
@@ -296,6 +314,10 @@ class Settings:
         return options.build(options.ArchivesOptions, self)
 
     @property
+    def relocate_options(self) -> options.RelocateOptions:
+        return options.build(options.RelocateOptions, self)
+
+    @property
     def audit_options(self) -> options.AuditOptions:
         return options.build(options.AuditOptions, self)
 
@@ -317,6 +339,7 @@ GROUPS = {
     "confirm_checks": "History and scheduling",
     "wayback_url": "Wayback Machine",
     "archives": "Other archives (Memento)",
+    "relocate": "Moved, not gone",
     "snapshot_pages": "Text snapshots",
     "registry": "Citation audit",
     "evidence_store": "Evidence store",

@@ -114,6 +114,8 @@ class FindingKind(StrEnum):
     BLOCKED = "blocked"
     #: the page permanently redirects to a new address
     MOVED = "moved"
+    #: a dead page's article was found at a new address, verified (the relocate stage, issue 23)
+    RELOCATED = "relocated"
     #: a state file or run record is unreadable (history/store.py)
     STATE_ERROR = "state_error"
     #: the page's text changed beyond the drift threshold (snapshots)
@@ -173,6 +175,7 @@ FINDING_SEVERITY: dict[FindingKind, Severity] = {
     FindingKind.SOFT_404: Severity.ERROR,
     FindingKind.BLOCKED: Severity.INFO,
     FindingKind.MOVED: Severity.INFO,
+    FindingKind.RELOCATED: Severity.WARNING,
     FindingKind.STATE_ERROR: Severity.WARNING,
     FindingKind.CONTENT_DRIFT: Severity.WARNING,
     FindingKind.WAYBACK_COPY: Severity.INFO,

@@ -202,6 +202,21 @@ class ArchivesOptions(StageOptions):
 
 
 @dataclass(frozen=True)
+class RelocateOptions(StageOptions):
+    """Moved, not gone (``archiver.relocate``): the night's budget for finding dead links' new addresses."""
+
+    STAGE: ClassVar[str] = "relocate"
+    relocate: bool
+    relocate_max_requests: int
+    relocate_per_host: int
+    relocate_seconds: float
+    relocate_title_similarity: float
+    relocate_host_pairs: int
+    #: the Wayback Machine (CDX and replay of archived redirects), paced by its own rules
+    wayback: WaybackOptions
+
+
+@dataclass(frozen=True)
 class AuditOptions(StageOptions):
     """The citation audit (``archiver.audit``)."""
 
@@ -290,5 +305,5 @@ class StoreOptions(StageOptions):
 
 #: every stage's options class, by stage name
 OPTIONS: tuple[type[StageOptions], ...] = (TimelineOptions, HistoryOptions, CheckOptions, SnapshotOptions,
-                                           WaybackOptions, ArchivesOptions, AuditOptions, ReportOptions,
-                                           StoreOptions)
+                                           WaybackOptions, ArchivesOptions, RelocateOptions, AuditOptions,
+                                           ReportOptions, StoreOptions)

@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"store"},  # the evidence store: the runs' WARC files pushed, pending and read back (issue 21)
     {"wayback"},
     {"archives"},  # the other archives (Memento): after the Wayback stage, using its rescue rules
+    {"relocate"},  # moved, not gone: a dead link's new address, from archived redirects, patterns, sitemaps
     {"audit"},
     {"report"},
     {"pipeline"},
@@ -219,7 +220,8 @@ def test_the_docs_package_map_lists_every_module() -> None:
 
 
 #: the stage packages: each takes its own options object (archiver/options.py), never the whole settings
-STAGE_PACKAGES = ("timeline", "history", "liveness", "snapshots", "wayback", "archives", "audit", "report", "store")
+STAGE_PACKAGES = ("timeline", "history", "liveness", "snapshots", "wayback", "archives", "relocate", "audit",
+                  "report", "store")
 #: stage modules still importing archiver.config, with the reason (none today)
 CONFIG_IMPORTERS: dict[str, str] = {}
 

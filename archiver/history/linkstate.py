@@ -21,6 +21,7 @@ from ..models import FAILING_STATUSES, CheckResult, LinkStatus
 from ..options import HistoryOptions
 from ..support.timefmt import iso, parse_iso
 from .archives_record import ArchivesRecord
+from .replacement_record import ReplacementRecord
 from .wayback_record import WaybackRecord
 
 #: how many runs of identical verdicts a link keeps
@@ -88,6 +89,11 @@ class LinkState:
     snapshot: dict[str, Any] | None = None
     #: other archives' knowledge (Memento), filled by the archives stage; None (not written) for most links
     archives: ArchivesRecord | None = None
+    #: the verified new address of a dead link (the relocate stage, issue 23); None (not written) for most links
+    replacement: ReplacementRecord | None = None
+    #: the relocate stage's last search without a replacement: {"searched": iso, "reason": sentence}; None (not
+    #: written) for most links
+    relocation_search: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.status = LinkStatus(self.status)
@@ -122,6 +128,10 @@ class LinkState:
             out["snapshot"] = self.snapshot
         if self.archives is not None:
             out["archives"] = self.archives.to_dict()
+        if self.replacement is not None:
+            out["replacement"] = self.replacement.to_dict()
+        if self.relocation_search is not None:
+            out["relocation_search"] = self.relocation_search
         return out
 
     @classmethod
@@ -138,6 +148,10 @@ class LinkState:
             wayback=WaybackRecord.from_dict(data["wayback"]) if data.get("wayback") else None,
             snapshot=data.get("snapshot"), extracted=data.get("extracted"),
             archives=ArchivesRecord.from_dict(data["archives"]) if data.get("archives") else None,
+            replacement=(ReplacementRecord.from_dict(data["replacement"])
+                         if isinstance(data.get("replacement"), dict) and data["replacement"].get("url") else None),
+            relocation_search=(data["relocation_search"] if isinstance(data.get("relocation_search"), dict)
+                               else None),
         )
 
     @property

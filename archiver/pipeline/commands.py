@@ -259,14 +259,17 @@ class Annotations:
     edits: list[Any] | None = None
 
 
-def annotate_citations(settings: Settings, *, write: bool) -> Annotations:
-    """The archive_url (and archive_date) each citation without one would get; with ``write``, the event
-    files edited (only those lines)."""
+def annotate_citations(settings: Settings, *, write: bool, relocations: bool = False) -> Annotations:
+    """The archive_url (and archive_date) each citation without one would get, or with ``relocations`` the new
+    url (and original_url) of each citation whose dead link has a verified new address; with ``write``, the
+    event files edited (only those lines)."""
+    from ..relocate.annotate import planned_relocations
     from ..wayback.annotate import planned_archive_urls  # the archive policy (httpx): only for this command
 
     loaded, catalog = load_timeline(settings.timeline_options)
-    plan = planned_archive_urls(loaded.events, catalog, StateStore(settings.snapshots).load())
+    planner = planned_relocations if relocations else planned_archive_urls
+    plan = planner(loaded.events, catalog, StateStore(settings.snapshots).load())
     result = Annotations(plan=dict(plan), display={e.path: e.file for e in loaded.events})
     if write:
-        result.edits = apply_fills(plan, result.display)
+        result.edits = apply_fills(plan, result.display, only_if_missing=not relocations)
     return result

@@ -43,4 +43,10 @@ def link_findings(link: Link, state: LinkState | None) -> list[Finding]:
                 kind=FindingKind.MOVED, severity=Severity.INFO,
                 message=f"{prefix} permanently redirects to {state.moved_to}",
                 expected=state.moved_to, actual=link.url, fix=f"replace the url with {state.moved_to}", **where))
+        rep = state.replacement
+        if rep is not None and rep.active and state.failing:
+            out.append(Finding(
+                kind=FindingKind.RELOCATED, severity=Severity.WARNING,
+                message=f"{prefix} has moved to {rep.url}: {rep.evidence}", expected=rep.url, actual=link.url,
+                fix=f"replace url with {rep.url} (archiver annotate --write --relocations)", **where))
     return out

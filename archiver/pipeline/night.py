@@ -45,6 +45,7 @@ from .recorder import Recorder, result_extras, select_links, waiting_note
 from .summary import ExitCode, status_counts
 
 if TYPE_CHECKING:
+    from ..relocate.stage import RelocateOutcome
     from ..wayback.run import StageInput, WaybackOutcome
 
 
@@ -101,6 +102,8 @@ class Plan:
     waiting: str | None = None
     #: the events' health, assessed when the report is built (None: a shard's run, or not yet built)
     health: HealthOutcome | None = None
+    #: what the relocate stage did (None: not run: ``archiver check``, offline, switched off)
+    relocated: RelocateOutcome | None = None
 
 
 @dataclass(slots=True)
@@ -130,6 +133,8 @@ async def run_night(settings: Settings, *, stream: TextIO | None = None, progres
             archived = await archive(night, plan, checked) if wayback else None  # 5. archives, on their lanes
         finally:
             await finish_snapshots(night, plan, checked)  # 4. the last pages' text (extracted meanwhile)
+        if wayback:
+            await relocate(night, plan, checked)                         # 5b. dead links' new addresses
     finally:
         finish_run(night.warcs)  # the run's WARC file and its index, renamed into place
     night.evidence = push(settings.store_options)  # finished WARC files kept for good
@@ -239,6 +244,31 @@ async def archive(night: Night, plan: Plan, checked: Checked) -> WaybackOutcome 
     return await all_archives(night.settings, given, deadline=night.deadline)
 
 
+async def relocate(night: Night, plan: Plan, checked: Checked) -> None:
+    """5b. Moved, not gone: the verified new address of dead links (archived redirects first), within the
+    stage's budget and the run's; rechecks of the kept ones. Not when offline or switched off."""
+    options = night.settings.relocate_options
+    if not options.relocate or checked.run.network.status == "offline":
+        return
+    from ..relocate.night import moved_pairs, relocate_links, work
+
+    snapshots = checked.snapshot_store
+
+    def stored_text(key: str) -> str | None:
+        snapshot = snapshots.read(key)
+        return snapshot.text if snapshot is not None else None
+
+    items = work(plan.scope, plan.store.states, plan.loaded.events, stored_text)
+    if not items:
+        return
+    plan.relocated = await relocate_links(options, items, pairs=moved_pairs(plan.scope, plan.store.states),
+                                          now=night.started_at, deadline=night.deadline)
+    for state, _ in items:
+        plan.store.save(state)  # a no-op for the states the stage left alone
+    if night.progress:
+        print(plan.relocated.summary, file=night.stream, flush=True)
+
+
 async def all_archives(settings: Settings, given: StageInput, *, deadline: float | None) -> WaybackOutcome:
     """Every archive's work of the night on one set of lanes (:mod:`archiver.support.lanes`), all at once, the
     most valuable first: the Wayback Machine's lookups, replays, saves and polls, and each other archive
@@ -345,6 +375,9 @@ def build(night: Night, plan: Plan, checked: Checked, archived: WaybackOutcome |
         extras = merge_extras(extras, stored_extras(checked.snapshot_store, plan.scope))
     extras = merge_extras(extras, audited.outlets)
     info.stage_seconds["audit"] = audited.seconds
+    if plan.relocated is not None:
+        info.stage_seconds["relocate"] = round(plan.relocated.seconds, 3)
+        info.notes.extend([plan.relocated.summary, *plan.relocated.notes[:5]])
     report = build_report(plan.scope, plan.store.states, findings, info, extras=extras)
     if night.shard is None:  # a shard sees part of the links and findings: its merge assesses and compares them
         t0 = time.monotonic()

@@ -19,6 +19,7 @@ from ..reportmodel import (
     HealthTally,
     LinkEntry,
     LinkExtras,
+    Replacement,
     Report,
     RunChange,
     RunRecord,
@@ -105,6 +106,9 @@ def _state_fields(entry: LinkEntry, state: LinkState) -> None:
                                     verified=wb.verified)
     if state.archives:
         entry.archives, entry.copy = archive_copies(state)
+    rep = state.replacement
+    if rep is not None and rep.active and state.failing:  # a verified new address (the relocate stage)
+        entry.replacement = Replacement(rep.url, rep.method, rep.evidence, rep.title_similarity, rep.checked_at)
 
 
 def archive_copies(state: LinkState) -> tuple[list[ArchivedCopy], ArchivedCopy | None]:

@@ -391,6 +391,7 @@ def page_context(view: ReportView, report_dir: str) -> dict[str, Any]:
         "rows": rows, "events": Markup("\n".join(summaries)), "finding_groups": groups,
         "data": json_script("report-data", {"events": event_data, "findings": finding_data}),
         "run_rows": run_rows, "health": evidence_section(losing_events(view.report)),
+        "relocations": [link for link in view.links if link.replacement is not None],
     }
 
 

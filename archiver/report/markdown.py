@@ -298,6 +298,19 @@ class Section:
         return "\n\n".join(parts)
 
 
+def relocation_sections(view: ReportView) -> list[Section]:
+    """Relocations: dead links whose article was found, verified, at a new address (ready-to-apply fixes)."""
+    moved = [e for e in view.links if e.replacement is not None]
+    if not moved:
+        return []
+    items = [f"- {url_link(e.url)} → {url_link(e.replacement.url)}: {md(e.replacement.evidence)}"
+             for e in moved if e.replacement is not None]
+    return [Section(f"### Relocations ({plural(len(items), 'link')})", items, 4, "link", "relocated links",
+                    minimum=10, intro="Dead links whose article lives at a new address, verified (title, and a "
+                                      "date, text, canonical link or archived redirect). Apply with "
+                                      "`archiver annotate --write --relocations`.")]
+
+
 def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
     """(first-screen change sections, the sections after the totals), in display order."""
     changes: list[Section] = evidence_sections(view)
@@ -314,7 +327,7 @@ def sections(view: ReportView) -> tuple[list[Section], list[Section]]:
                                minimum=CHANGES_SHOWN, capped=len(found) - len(shown),
                                where_more="the findings below and report.json"))
 
-    rest: list[Section] = []
+    rest: list[Section] = relocation_sections(view)
     confirmed = view.failing_groups(confirmed=True)
     if confirmed:
         n = sum(len(g.items) for g in confirmed)

@@ -267,8 +267,10 @@ class FileEdit:
 Fills = dict[str, list[tuple[int, dict[str, str | int]]]]
 
 
-def apply_fills(plan: Fills, display: Mapping[str, str] | None = None) -> list[FileEdit]:
-    """Write the planned fields into the files (atomically); report what changed and what was skipped."""
+def apply_fills(plan: Fills, display: Mapping[str, str] | None = None, *,
+                only_if_missing: bool = True) -> list[FileEdit]:
+    """Write the planned fields into the files (atomically); report what changed and what was skipped.
+    ``only_if_missing=False`` replaces values already there (a relocation's new ``url``)."""
     edits: list[FileEdit] = []
     for path, items in plan.items():
         edit = FileEdit(file=(display or {}).get(path, path), path=path)
@@ -282,7 +284,7 @@ def apply_fills(plan: Fills, display: Mapping[str, str] | None = None) -> list[F
         new = text
         for index, fields in items:
             try:
-                updated = set_source_fields(new, index, fields, only_if_missing=True)
+                updated = set_source_fields(new, index, fields, only_if_missing=only_if_missing)
             except EditError as exc:
                 edit.skipped.append(str(exc))
                 continue

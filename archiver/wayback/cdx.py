@@ -49,9 +49,17 @@ class CdxQuery:
     from_: str | None = None
     to: str | None = None
     filters: tuple[str, ...] = ("statuscode:2..", "!mimetype:warc/revisit")
+    #: ``host`` or ``prefix`` for a site-wide query (the relocate stage's redirected siblings); None: exact
+    match_type: str | None = None
+    #: ``urlkey``: one row per distinct URL
+    collapse: str | None = None
 
     def params(self) -> list[tuple[str, str]]:
         out = [("url", self.url), ("output", "json"), ("fl", ",".join(FIELDS))]
+        if self.match_type:
+            out.append(("matchType", self.match_type))
+        if self.collapse:
+            out.append(("collapse", self.collapse))
         out += [("filter", f) for f in self.filters]
         if self.from_:
             out.append(("from", self.from_))

@@ -176,6 +176,15 @@ class WaybackDouble:
         return sorted((s for s in self.captures.get(urlkey(url), []) if s.visible_at <= now),
                       key=lambda s: s.timestamp)
 
+    def visible_matching(self, url: str, match_type: str) -> list[Snap]:
+        """The captures of ``url`` (exact), or with ``matchType=host`` of every URL of its host, urlkey order."""
+        if match_type != "host":
+            return self.visible(url)
+        host = urlkey(url).split(")", 1)[0]
+        now = time.monotonic()
+        return sorted((s for key, snaps in self.captures.items() if key.split(")", 1)[0] == host
+                       for s in snaps if s.visible_at <= now), key=lambda s: (urlkey(s.original), s.timestamp))
+
     def publish(self) -> None:
         """Every capture and job becomes visible and finished now (the hours have passed)."""
         now = time.monotonic()
@@ -263,7 +272,7 @@ class WaybackDouble:
             await self._send(conn, req, "cdx", url, 403, BLOCKED + "\n",
                              {"X-Archive-Wayback-Runtime-Error": BLOCKED}, "text/plain;charset=UTF-8")
             return
-        rows = [s.row() for s in self.visible(url)]
+        rows = [s.row() for s in self.visible_matching(url, (q.get("matchType") or [""])[0])]
         start, end = (q.get("from") or [""])[0], (q.get("to") or [""])[0]
         if start:
             rows = [r for r in rows if r["timestamp"] >= pad(start, "0")]
@@ -273,6 +282,9 @@ class WaybackDouble:
             negate = flt.startswith("!")
             name, _, regex = flt.lstrip("!").partition(":")
             rows = [r for r in rows if bool(re.fullmatch(regex, r.get(name, ""))) != negate]
+        if (q.get("collapse") or [""])[0] == "urlkey":
+            seen: set[str] = set()
+            rows = [r for r in rows if not (r["urlkey"] in seen or seen.add(r["urlkey"]))]  # type: ignore[func-returns-value]
         closest = (q.get("closest") or [""])[0]
         if (q.get("sort") or [""])[0] == "closest" and closest:
             target = seconds(closest)
