@@ -41,7 +41,7 @@ FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```$", re.S | re.M)
 INLINE = re.compile(r"(?<!`)`(archiver [^`\n]+)`(?!`)")
 #: the pages the issue asks for, by file (the nav's titles may change)
 PAGES = ["index.md", "getting-started.md", "nightly-job.md", "pull-requests.md", "verdicts.md", "snapshots.md",
-         "archives.md", "configuration.md", "reports.md", "architecture.md", "faq.md"]
+         "archives.md", "relocations.md", "configuration.md", "reports.md", "architecture.md", "faq.md"]
 
 
 def nav_files() -> list[str]:
