@@ -111,7 +111,9 @@ def _old_template(dirs: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, str
 
 def _new_template(dirs: tuple[str, ...], values: dict[str, str]) -> tuple[str, ...]:
     """The new segments, a segment equal to one of the old dates written as that date's placeholder."""
-    by_value = {v: k for k, v in values.items()}
+    by_value: dict[str, str] = {}
+    for name, value in values.items():  # YYYY, MM, DD in order: a month equal to the day stays the month
+        by_value.setdefault(value, name)
     return tuple(by_value.get(seg, seg) for seg in dirs)
 
 

@@ -86,3 +86,11 @@ def test_a_renamed_slug_or_a_query_teaches_nothing() -> None:
     assert learn(renamed) == []
     rules = learn(pairs(("https://e.com/a/one", "https://e.com/b/one"), ("https://e.com/a/two", "https://e.com/b/two")))
     assert apply(rules, "https://e.com/a/three?id=4") == []
+
+
+def test_a_month_equal_to_its_day_is_read_as_the_month() -> None:
+    rules = learn(pairs(
+        ("https://a.org/blog/2019/05/05/one", "https://a.org/2019/05/one"),
+        ("https://a.org/blog/2020/03/07/two", "https://a.org/2020/03/two"),
+    ))
+    assert [c.url for c in apply(rules, "https://a.org/blog/2016/07/09/three")] == ["https://a.org/2016/07/three"]
