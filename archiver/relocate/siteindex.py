@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -36,6 +37,9 @@ from archiver.support.atomic import write_bytes
 
 #: the cache file's format (another one is read as empty)
 CACHE_VERSION = 1
+#: a document no run asked for in this many days is dropped from the cache when it is saved (sites leave the
+#: timeline, sitemaps are renamed: the file must not grow for ever)
+CACHE_KEEP_DAYS = 90
 
 Parse = Callable[[etree._Element, str], Document]
 
@@ -77,8 +81,13 @@ class SiteIndex:
         return documents if isinstance(documents, dict) else {}
 
     def save(self) -> None:
-        """Write the cache (atomically) if this run changed it."""
-        if self._dirty:
+        """Write the cache (atomically) if this run changed it, documents not asked for in
+        :data:`CACHE_KEEP_DAYS` dropped."""
+        oldest = (datetime.now(UTC).date() - timedelta(days=CACHE_KEEP_DAYS)).isoformat()
+        stale = [url for url, doc in self._cache.items() if str(doc.get("asked", "")) < oldest]
+        for url in stale:
+            del self._cache[url]
+        if self._dirty or stale:
             write_bytes(self.cache_path, orjson.dumps({"version": CACHE_VERSION, "documents": self._cache}))
             self._dirty = False
 
@@ -168,6 +177,9 @@ class SiteIndex:
         elif cached is not None:
             doc = _from_cache(cached)  # the fetch failed: last run's entries still name candidates to verify
         self._asked[url] = doc
+        if url in self._cache and self._cache[url].get("asked") != _today():
+            self._cache[url]["asked"] = _today()
+            self._dirty = True
         return doc
 
     @staticmethod
@@ -196,6 +208,10 @@ class SiteIndex:
     def _forget(self, url: str) -> None:
         if self._cache.pop(url, None) is not None:
             self._dirty = True
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
 
 
 def _from_cache(cached: Mapping[str, Any]) -> Document | None:

@@ -134,3 +134,14 @@ def test_hostile_xml_is_refused_not_expanded(farm: Farm, tmp_path: Path) -> None
     index_ = SiteIndex(tmp_path / "sites.json", fetch)
     assert farm.run(index_.entries(host.origin)) == []
     assert any("DOCTYPE" in p for p in index_.problems)
+
+
+def test_documents_no_run_asked_for_leave_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "sites.json"
+    doc = {"etag": None, "last_modified": None, "kind": "urlset", "entries": [], "children": []}
+    cache.write_bytes(orjson.dumps({"version": 1, "documents": {
+        "http://127.0.0.9/old.xml": {**doc, "asked": "2020-01-01"},
+        "http://127.0.0.9/new.xml": {**doc, "asked": "2999-01-01"},
+    }}))
+    SiteIndex(cache, fetch).save()
+    assert list(orjson.loads(cache.read_bytes())["documents"]) == ["http://127.0.0.9/new.xml"]
