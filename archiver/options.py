@@ -212,6 +212,8 @@ class RelocateOptions(StageOptions):
     relocate_seconds: float
     relocate_title_similarity: float
     relocate_host_pairs: int
+    #: where the sites' sitemaps and feeds are cached between runs (``relocate-sites.json`` beside the state)
+    snapshots: Path
     #: the Wayback Machine (CDX and replay of archived redirects), paced by its own rules
     wayback: WaybackOptions
 

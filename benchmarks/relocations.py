@@ -5,8 +5,10 @@ A generated set of news sites on loopback (the test world's kind: articles moved
 
 * ``moved`` — the article lives at its new address and the archive holds a 301 of the cited URL to it
   (findable by archive_redirect);
-* ``moved, no capture`` — it lives at its new address but the archive never saw the redirect (findable only by
-  the other methods: site pattern, sitemap, feed);
+* ``moved, no capture`` — it lives at its new address but the archive never saw the redirect (findable by the
+  site's rewrite pattern, learned from the site's other moves);
+* ``moved, sitemap only`` — it lives at an unguessable address (``/a/<id>/<other slug>``) that only the site's
+  news sitemap lists, with its title (findable by the sitemap method alone);
 * ``decoy`` — the archived 301 points to "Follow-up: <title>" or "What we know about <title>" (a later date);
 * ``removed`` — the archived 301 points to the home page, or there is none;
 * ``ambiguous`` — two archived 301s to two live copies of the same article.
@@ -22,8 +24,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import html
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -38,26 +42,48 @@ from archiver.relocate.night import relocate_links  # noqa: E402
 from archiver.relocate.verify import Cited  # noqa: E402
 from archiver.timeline.catalog import canonical_url  # noqa: E402
 from tests.relocate.test_relocate import Site  # noqa: E402
-from tests.support.farm import Farm  # noqa: E402
+from tests.support.farm import Conn, Farm, Request  # noqa: E402
 from tests.support.wayback_double import WaybackDouble  # noqa: E402
 
 NOW = dt.datetime(2024, 6, 1, 2, tzinfo=dt.UTC)
-KINDS = (("moved", 0.55), ("moved, no capture", 0.10), ("decoy", 0.15), ("removed", 0.15), ("ambiguous", 0.05))
+KINDS = (("moved", 0.50), ("moved, no capture", 0.10), ("moved, sitemap only", 0.08), ("decoy", 0.14),
+         ("removed", 0.13), ("ambiguous", 0.05))
+FINDABLE = ("moved", "moved, no capture", "moved, sitemap only")
 WORDS = ("council", "budget", "river", "flood", "school", "board", "bridge", "repair", "mayor", "zoning", "park",
          "library", "fire", "station", "bus", "route", "housing", "plan", "water", "tax", "hospital", "court",
          "election", "police", "port", "harbour", "festival", "museum", "road")
+
+
+class MapSite(Site):
+    """The test world's site, plus a news sitemap (``/sitemap.xml``) listing some articles with their titles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origin = ""
+        self.news: list[tuple[str, str]] = []
+
+    async def handle(self, req: Request, conn: Conn) -> None:
+        if req.path.split("?")[0] != "/sitemap.xml":
+            await super().handle(req, conn)
+            return
+        entries = "".join(f"<url><loc>{self.origin}{path}</loc><news:news><news:title>{html.escape(title)}"
+                          "</news:title></news:news></url>" for path, title in self.news)
+        await conn.send(200, "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9' "
+                        f"xmlns:news='http://www.google.com/schemas/sitemap-news/0.9'>{entries}</urlset>",
+                        headers={"Content-Type": "application/xml"})
 
 
 def headline(rng: random.Random, n: int) -> str:
     return f"{' '.join(rng.sample(WORDS, 6)).capitalize()} in week {n}"
 
 
-def setup(farm: Farm, links: int, sites: int, rng: random.Random) -> tuple[WaybackDouble, list[Site], list[dict]]:
+def setup(farm: Farm, links: int, sites: int, rng: random.Random) -> tuple[WaybackDouble, list[MapSite], list[dict]]:
     double = WaybackDouble(clock=lambda: NOW).start(farm)
     hosts = []
     for i in range(sites):
-        site = Site()
-        hosts.append((site, farm.add(f"site{i}", site.handle).origin))
+        site = MapSite()
+        site.origin = farm.add(f"site{i}", site.handle).origin
+        hosts.append((site, site.origin))
     cases = []
     for n in range(links):
         kind = rng.choices([k for k, _ in KINDS], [w for _, w in KINDS])[0]
@@ -66,6 +92,11 @@ def setup(farm: Farm, links: int, sites: int, rng: random.Random) -> tuple[Wayba
         old, new = f"{origin}/news/2024/{slug}", f"{origin}/stories/{slug}"
         if kind in ("moved", "moved, no capture", "ambiguous"):
             site.pages[f"/stories/{slug}"] = (title, "2024-03-12")
+        if kind == "moved, sitemap only":
+            path = f"/a/{rng.getrandbits(32):08x}/{'-'.join(title.lower().split()[:3])}"
+            site.pages[path] = (title, "2024-03-12")
+            site.news.append((path, title))
+            new = origin + path
         if kind == "moved":
             double.add(old, "20240401000000", "301", location=new)
         elif kind == "decoy":
@@ -91,7 +122,8 @@ def main() -> None:
     farm = Farm().start()
     try:
         double, _sites, cases = setup(farm, args.links, args.sites, random.Random(args.seed))
-        settings = load_settings(overrides={
+        snapshots = Path(tempfile.mkdtemp(prefix="relocations-"))  # the sitemaps' cache, never the project's
+        settings = load_settings(overrides={"snapshots": snapshots,
             "wayback_url": double.base_url, "availability_url": double.base_url, "allow_networks": "127.0.0.0/8",
             "cdx_per_minute": 60000, "replay_per_minute": 60000, "per_host_gap": 0, "connect_timeout": 2,
             "read_timeout": 2, "total_timeout": 5, "relocate_max_requests": 100 * args.links,
@@ -121,17 +153,20 @@ def report(cases: list[dict], items: list, out, seconds: float, site_requests: i
         if rep is None:
             continue
         by_method[rep.method] += 1
-        if case["kind"] in ("moved", "moved, no capture") and rep.url == case["new"]:
+        if case["kind"] in FINDABLE and rep.url == case["new"]:
             found[case["kind"]] += 1
         else:
             wrong += 1
     reachable = kinds["moved"]
-    findable = kinds["moved"] + kinds["moved, no capture"]
+    findable = sum(kinds[k] for k in FINDABLE)
     print(f"{len(cases)} dead links: " + ", ".join(f"{n} {k}" for k, n in kinds.items()))
     print(f"archive_redirect: found {found['moved']} of {reachable} relocations it can reach "
           f"({100 * found['moved'] / max(1, reachable):.0f}%); {by_method['archive_redirect']} replacements")
     print(f"all methods: found {sum(found.values())} of {findable} findable relocations "
-          f"({100 * sum(found.values()) / max(1, findable):.0f}%; the rest need site_pattern/sitemap/feed)")
+          f"({100 * sum(found.values()) / max(1, findable):.0f}%)")
+    methods = ("archive_redirect", "site_pattern", "sitemap", "feed")
+    print("by method: " + ", ".join(f"{m} {by_method[m]}" for m in methods)
+          + f"; found by kind: {dict(found)} of {dict((k, kinds[k]) for k in FINDABLE)}")
     print(f"wrong replacements: {wrong}; ambiguous refused: {out.ambiguous}")
     print(f"requests: {out.requests} counted by the stage, {site_requests} to the sites and {archive_requests} to "
           f"the archive ({(site_requests + archive_requests) / len(cases):.2f} a link); {seconds:.1f} s "

@@ -26,7 +26,7 @@ import email.utils
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -75,6 +75,8 @@ class _Request:
     key: str
     cookies: httpx.Cookies | None
     user_agent: str | None
+    #: more request headers (a conditional GET's validators)
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Fetcher:
@@ -128,7 +130,8 @@ class Fetcher:
             try:
                 answer = await fetch_once(self.client, url, max_body=self.options.max_body_bytes,
                                           total_timeout=self.options.total_timeout, extras=SendExtras(
-                                              request.cookies, request.user_agent, slot.sent, slot.wait_hold))
+                                              request.cookies, request.user_agent, slot.sent, slot.wait_hold,
+                                              request.headers))
             except FetchFailure as exc:
                 exc.elapsed = time.monotonic() - started
                 if exc.kind in TIMEOUT_KINDS and exc.status is None:
@@ -169,11 +172,11 @@ class Fetcher:
         return min(MAX_BACKOFF, base * random.uniform(0.5, 1.5))
 
     async def get(self, url: str, *, cookies: httpx.Cookies | None = None, attempts: int | None = None,
-                  user_agent: str | None = None) -> Answer:
+                  user_agent: str | None = None, headers: Mapping[str, str] | None = None) -> Answer:
         """GET ``url`` (no redirects followed) with politeness and retries; raises :class:`FetchFailure`.
 
-        ``user_agent`` replaces the configured User-Agent for this request."""
-        request = _Request(url, host_of(url) or url, cookies, user_agent)
+        ``user_agent`` replaces the configured User-Agent for this request; ``headers`` are sent besides."""
+        request = _Request(url, host_of(url) or url, cookies, user_agent, tuple((headers or {}).items()))
         attempts = attempts or self.options.attempts
         # The first attempt runs directly: most requests need no retry, and setting tenacity up
         # costs more CPU than the request itself on a fast host.

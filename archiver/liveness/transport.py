@@ -449,6 +449,8 @@ class SendExtras:
     user_agent: str | None = None
     on_sent: Callable[[], None] | None = None
     before_send: Callable[[], Awaitable[None]] | None = None
+    #: more request headers (a conditional GET's If-None-Match / If-Modified-Since)
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, total_timeout: float,
@@ -462,7 +464,10 @@ async def fetch_once(client: httpx.AsyncClient, url: str, *, max_body: int, tota
     status: int | None = None
     try:
         async with asyncio.timeout(total_timeout):
-            request = client.build_request("GET", url, headers={"User-Agent": user_agent} if user_agent else None)
+            sent = dict(extras.headers)
+            if user_agent:
+                sent["User-Agent"] = user_agent
+            request = client.build_request("GET", url, headers=sent or None)
             if cookies:
                 cookies.set_cookie_header(request)
             if on_sent is not None or before_send is not None:

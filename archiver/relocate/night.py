@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from ..history.linkstate import LinkState
 from ..models import Event, Link, LinkStatus, Source
 from ..options import RelocateOptions
 from .candidate import Pair
+from .siteindex import SiteIndex
+from .sitemaps import Fetch, Fetched
 from .stage import RelocateOutcome, Relocator
 from .verify import Cited
+
+if TYPE_CHECKING:
+    from ..liveness.fetcher import Fetcher
 
 FAILING = (LinkStatus.DEAD, LinkStatus.SOFT_404)
 
@@ -76,4 +83,34 @@ async def relocate_links(options: RelocateOptions, items: Sequence[tuple[LinkSta
     clock = now or options.wayback.fetch.clock()
     async with WaybackClient(options.wayback) as wayback, Checker(options.wayback.fetch) as checker:
         relocator = Relocator(options, wayback=wayback, checker=checker, now=clock, deadline=deadline)
-        return await relocator.run(items, pairs)
+        fetcher = checker.fetcher
+        index = SiteIndex(options.snapshots / SITES_CACHE, fetcher_fetch(fetcher))
+        relocator.add_site_index(index, lambda: fetcher.requests)
+        outcome = await relocator.run(items, pairs)
+        outcome.notes.extend(f"relocate: sitemaps and feeds: {line}" for line in index.problems[:5])
+        return outcome
+
+
+#: the sites' sitemaps and feeds, cached between runs (in the snapshots folder, beside the link state)
+SITES_CACHE = "relocate-sites.json"
+#: redirects followed when reading a sitemap or a feed
+MAX_HOPS = 5
+
+
+def fetcher_fetch(fetcher: Fetcher) -> Fetch:
+    """Method 3's fetch through the checker's :class:`Fetcher`: the night's host politeness, address safety on
+    every hop and body caps; redirects followed (at most :data:`MAX_HOPS`), validators sent as given."""
+
+    async def fetch(url: str, headers: Mapping[str, str]) -> Fetched:
+        for _ in range(MAX_HOPS + 1):
+            answer = await fetcher.get(url, headers=headers, attempts=1)
+            location = answer.headers.get("location")
+            if answer.status not in REDIRECTS or not location:
+                return Fetched(answer.status, dict(answer.headers.items()), answer.body)
+            url = urljoin(url, location)
+        return Fetched(310, {}, b"")  # too many redirects: read as an error status, no entries
+
+    return fetch
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})

@@ -24,13 +24,16 @@ from ..options import RelocateOptions
 from ..support.timefmt import iso, parse_iso
 from .candidate import Candidate, Method, Pair
 from .redirects import ArchivedRedirects
+from .siteindex import SiteIndex
+from .sitemaps import Entry
+from .sitematch import match
 from .verify import Checks, Cited, Verdict, choose, verify
 
 if TYPE_CHECKING:
     from ..wayback.client import WaybackClient
 
-#: one way of finding candidates: the dead URL in, candidates out (cheapest sources first in the list)
-CandidateSource = Callable[[str], Awaitable[list[Candidate]]]
+#: one way of finding candidates: what the timeline cites for the dead link in, candidates out (cheapest first)
+CandidateSource = Callable[[Cited], Awaitable[list[Candidate]]]
 #: candidates verified per link at most (each is one check of the candidate's site)
 MAX_CANDIDATES = 4
 #: a link searched without success is searched again after this many days (the archive and the site change)
@@ -112,6 +115,10 @@ class Relocator:
         self.pairs: list[Pair] = []
         self.learner = pattern_learner()
         self._asked_hosts: set[str] = set()
+        #: method 3: the sites' sitemaps and feeds (see :meth:`add_site_index`), their entries by origin
+        self.site_index: SiteIndex | None = None
+        self._index_requests: Callable[[], int] = lambda: 0
+        self._site_entries: dict[str, list[Entry]] = {}
         #: the candidate sources, cheapest first
         self.sources: list[CandidateSource] = [self.archived_redirects]
         if self.learner is not None:
@@ -120,14 +127,15 @@ class Relocator:
 
     # ------------------------------------------------------------------ candidate sources
 
-    async def archived_redirects(self, old: str) -> list[Candidate]:
+    async def archived_redirects(self, cited: Cited) -> list[Candidate]:
         before = self.redirects.requests
         try:
-            return await self.redirects.candidates(old)
+            return await self.redirects.candidates(cited.url)
         finally:
             self.budget.spend(self.redirects.requests - before)
 
-    async def site_pattern(self, old: str) -> list[Candidate]:
+    async def site_pattern(self, cited: Cited) -> list[Candidate]:
+        old = cited.url
         host = host_of(old)
         if host not in self._asked_hosts and self.budget.room():
             self._asked_hosts.add(host)
@@ -137,6 +145,26 @@ class Relocator:
         assert self.learner is not None
         same = [p for p in self.pairs if host_of(p.old) == host]
         found: list[Candidate] = self.learner.apply(self.learner.learn(same), old)
+        return found
+
+    def add_site_index(self, index: SiteIndex, requests: Callable[[], int]) -> None:
+        """Method 3 joins the sources, last: the site's sitemaps and feeds read through ``index`` (once per
+        site and night), ``requests`` counting what the reading cost (for the budget)."""
+        self.site_index, self._index_requests = index, requests
+        self.sources.append(self.sitemaps_and_feeds)
+
+    async def sitemaps_and_feeds(self, cited: Cited) -> list[Candidate]:
+        parts = urlsplit(cited.url)
+        origin, host = f"{parts.scheme}://{parts.netloc}", host_of(cited.url)
+        if origin not in self._site_entries:
+            if self.site_index is None or not self.budget.room(host):
+                return []
+            before = self._index_requests()
+            self._site_entries[origin] = await self.site_index.entries(origin)
+            self.budget.spend(self._index_requests() - before, host)
+        found: list[Candidate] = []
+        for title in cited.titles or (None,):
+            found += [c for c in match(self._site_entries[origin], cited.url, title) if c not in found]
         return found
 
     # ------------------------------------------------------------------ one link
@@ -161,7 +189,7 @@ class Relocator:
         for source in self.sources:
             if not self.budget.room():
                 break
-            verdicts += await self._verify(await source(state.url), cited)
+            verdicts += await self._verify(await source(cited), cited)
             if any(v.ok for v in verdicts):
                 break
         chosen, reason = choose(verdicts)
