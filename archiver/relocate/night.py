@@ -16,13 +16,12 @@ from ..history.linkstate import LinkState
 from ..models import Event, Link, LinkStatus, Source
 from ..options import RelocateOptions
 from .candidate import Pair
-from .siteindex import SiteIndex
-from .sitemaps import Fetch, Fetched
 from .stage import RelocateOutcome, Relocator
 from .verify import Cited
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # lxml (the sitemaps) and httpx load only when the stage runs
     from ..liveness.fetcher import Fetcher
+    from .sitemaps import Fetch, Fetched
 
 FAILING = (LinkStatus.DEAD, LinkStatus.SOFT_404)
 
@@ -79,6 +78,7 @@ async def relocate_links(options: RelocateOptions, items: Sequence[tuple[LinkSta
     archive lanes are done by then: its limiter paces the stage's CDX calls and replays by the Wayback rules)."""
     from ..liveness.check import Checker
     from ..wayback.client import WaybackClient
+    from .siteindex import SiteIndex
 
     clock = now or options.wayback.fetch.clock()
     async with WaybackClient(options.wayback) as wayback, Checker(options.wayback.fetch) as checker:
@@ -100,6 +100,8 @@ MAX_HOPS = 5
 def fetcher_fetch(fetcher: Fetcher) -> Fetch:
     """Method 3's fetch through the checker's :class:`Fetcher`: the night's host politeness, address safety on
     every hop and body caps; redirects followed (at most :data:`MAX_HOPS`), validators sent as given."""
+
+    from .sitemaps import Fetched
 
     async def fetch(url: str, headers: Mapping[str, str]) -> Fetched:
         for _ in range(MAX_HOPS + 1):

@@ -24,13 +24,12 @@ from ..options import RelocateOptions
 from ..support.timefmt import iso, parse_iso
 from .candidate import Candidate, Method, Pair
 from .redirects import ArchivedRedirects
-from .siteindex import SiteIndex
-from .sitemaps import Entry
-from .sitematch import match
 from .verify import Checks, Cited, Verdict, choose, verify
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the sitemaps' modules import lxml: only a night that reads a site loads them
     from ..wayback.client import WaybackClient
+    from .siteindex import SiteIndex
+    from .sitemaps import Entry
 
 #: one way of finding candidates: what the timeline cites for the dead link in, candidates out (cheapest first)
 CandidateSource = Callable[[Cited], Awaitable[list[Candidate]]]
@@ -162,6 +161,8 @@ class Relocator:
             before = self._index_requests()
             self._site_entries[origin] = await self.site_index.entries(origin)
             self.budget.spend(self._index_requests() - before, host)
+        from .sitematch import match
+
         found: list[Candidate] = []
         for title in cited.titles or (None,):
             found += [c for c in match(self._site_entries[origin], cited.url, title) if c not in found]
