@@ -2,15 +2,13 @@
 
 An entry is a candidate when its slug (the last path segment, a ``.html``-like suffix dropped) is the cited
 URL's slug, or nearly (:data:`SLUG_SIMILARITY`, long slugs only), or when its title is the cited title as a
-whole: normalised (case, accents, punctuation, spacing), similar by at least :data:`TITLE_SIMILARITY` and
-differing by at most :data:`TITLE_MAX_EDIT` characters, so "Follow-up: <title>" or "<title>, one year on" is
-another article, not this one. Never a substring test.
+whole (:func:`archiver.relocate.titles.title_matches`, the rule verification applies to the page's title
+too), so "Follow-up: <title>" or "<title>, one year on" is another article, not this one. Never a substring
+test.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from difflib import SequenceMatcher
 from urllib.parse import unquote, urlsplit
@@ -18,6 +16,9 @@ from urllib.parse import unquote, urlsplit
 from archiver.relocate.candidate import Candidate, Method
 from archiver.relocate.pattern import SUFFIXES
 from archiver.relocate.sitemaps import Entry
+from archiver.relocate.titles import normal_title, title_matches
+
+__all__ = ["match", "normal_title", "slug", "title_matches"]
 
 #: a slug shorter than this matches only exactly (``index``, ``story``, a short id say nothing alone: never)
 MIN_SLUG = 6
@@ -25,16 +26,6 @@ MIN_SLUG = 6
 MIN_NEAR_SLUG = 16
 #: the similarity (difflib's ratio) of a near slug
 SLUG_SIMILARITY = 0.92
-#: the whole-title similarity (difflib's ratio on normalised titles) of a title match
-TITLE_SIMILARITY = 0.9
-#: characters a matching title may differ by (added and removed together): a typo, not a word like "Update:"
-TITLE_MAX_EDIT = 4
-#: normalised titles shorter than this never match by title ("Home", "News")
-MIN_TITLE = 12
-
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
 def slug(url: str) -> str:
     """The last path segment of ``url``, decoded, lower case, a ``.html``-like suffix dropped ('' if none)."""
     try:
@@ -45,31 +36,6 @@ def slug(url: str) -> str:
     last = unquote(last).lower()
     suffix = next((s for s in SUFFIXES if last.endswith(s) and len(last) > len(s)), "")
     return last[: len(last) - len(suffix)]
-
-
-def normal_title(title: str | None) -> str:
-    """A title compared: NFKD without accents, case folded, punctuation and spacing as single spaces."""
-    if not title:
-        return ""
-    text = "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c))
-    return _NOT_WORD.sub(" ", text.casefold()).strip()
-
-
-def _edit(a: str, b: str) -> tuple[float, int]:
-    """difflib's ratio of ``a`` and ``b`` and the characters of both outside their matching blocks."""
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    same = sum(block.size for block in matcher.get_matching_blocks())
-    return matcher.ratio(), len(a) + len(b) - 2 * same
-
-
-def title_matches(cited: str, listed: str) -> bool:
-    """Whether two normalised titles are the same title (see the module)."""
-    if len(cited) < MIN_TITLE or len(listed) < MIN_TITLE:
-        return False
-    if cited == listed:
-        return True
-    ratio, edit = _edit(cited, listed)
-    return ratio >= TITLE_SIMILARITY and edit <= TITLE_MAX_EDIT
 
 
 def slug_matches(cited: str, listed: str) -> bool:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from ..models import CheckResult, LinkStatus
 from .candidate import Candidate
+from .titles import TITLE_MAX_EDIT, title_edit
 
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
 _OG_TITLE = re.compile(r"""<meta[^>]+property=["']og:title["'][^>]*content=["']([^"']*)["']""", re.I)
@@ -88,14 +89,15 @@ def title_variants(title: str) -> list[list[str]]:
 
 
 def title_similarity(cited: str, page: str) -> float:
-    """Whole-title similarity (0-1): case, punctuation and a site suffix ignored; extra words count against it,
-    so another article whose title contains the cited one ("Follow-up: <title>") scores low."""
+    """Whole-title similarity (0-1): case, punctuation and a site suffix ignored. Titles that differ by more
+    than a typo (:data:`~archiver.relocate.titles.TITLE_MAX_EDIT` characters, the sitemap matching's rule)
+    score at most 0.5, so another article whose title contains the cited one ("Follow-up: <title>",
+    "Update: <title>") never passes."""
     best = 0.0
     for a in title_variants(cited):
         for b in title_variants(page):
             ratio = SequenceMatcher(None, a, b, autojunk=False).ratio()
-            extra = abs(len(a) - len(b))
-            if extra > max(1, len(a) // 10):  # more than a word or two added or lost: another headline
+            if title_edit(" ".join(a), " ".join(b))[1] > TITLE_MAX_EDIT:  # a word added or changed: another headline
                 ratio = min(ratio, 0.5)
             best = max(best, ratio)
     return round(best, 3)

@@ -34,3 +34,16 @@ def test_both_signals_rank_first_and_the_old_url_is_no_candidate() -> None:
     got = match(entries, "https://s.com/old/minister-resigns", title)
     assert [c.url for c in got] == ["https://s.com/c/minister-resigns", "https://s.com/b/minister-resigns"]
     assert got[0].title == title and "and the cited title" in got[0].evidence
+
+
+def test_verification_and_the_sitemaps_share_the_whole_title_rule() -> None:
+    """A page whose title adds one word to the cited title ("Update: <title>") is another article for the
+    verification too, not only for the sitemap matching; a site suffix and a typo still pass."""
+    from archiver.relocate.verify import title_similarity
+
+    cited = "Council approves the river flood defences after a long debate"
+    assert title_similarity(cited, f"{cited} | Riverton Gazette") == 1.0
+    assert title_similarity(cited, cited.replace("defences", "defenses")) >= 0.9
+    for other in (f"Update: {cited}", f"Follow-up: {cited}", f"{cited}, one year on"):
+        assert title_similarity(cited, other) <= 0.5, other
+        assert not title_matches(normal_title(cited), normal_title(other)), other
