@@ -22,6 +22,7 @@ from ..history.linkstate import LinkState
 from ..history.replacement_record import ReplacementRecord
 from ..options import RelocateOptions
 from ..support.timefmt import iso, parse_iso
+from ..timeline.catalog import host_of
 from .candidate import Candidate, Method, Pair
 from .redirects import ArchivedRedirects
 from .verify import Checks, Cited, Verdict, choose, verify
@@ -37,10 +38,6 @@ CandidateSource = Callable[[Cited], Awaitable[list[Candidate]]]
 MAX_CANDIDATES = 4
 #: a link searched without success is searched again after this many days (the archive and the site change)
 SEARCH_AGAIN_DAYS = 7
-
-
-def host_of(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 @dataclass(slots=True)
