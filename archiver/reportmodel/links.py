@@ -66,10 +66,20 @@ class WarcLocation:
         for name, value in (("record_id", self.record_id), ("offset", self.offset), ("length", self.length)):
             if value is not None:
                 out[name] = value
-        out["store"], out["key"] = self.store, self.key
+        if self.key is not None:  # where the file is: added by the evidence store's add_locations
+            out["store"], out["key"] = self.store, self.key
         if self.pending:
             out["pending"] = True
         return out
+
+    @classmethod
+    def from_header(cls, header: Mapping[str, Any]) -> WarcLocation | None:
+        """Where a snapshot's raw record is, from the ``warc_*`` fields of its header (None when it names none);
+        the store and key are the evidence store's to add (:func:`archiver.store.locations.add_locations`)."""
+        if not header.get("warc_file"):
+            return None
+        return cls(str(header["warc_file"]), opt_str(header.get("warc_record_id")),
+                   opt_int(header.get("warc_offset")), opt_int(header.get("warc_length")))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WarcLocation:

@@ -40,7 +40,7 @@ import yaml
 
 from .. import __version__
 from ..models import CheckResult, Finding, FindingKind, Link, PageMeta, RawExchange, Severity
-from ..reportmodel import SnapshotVersion, TextCopy, split_origin
+from ..reportmodel import SnapshotVersion, TextCopy, WarcLocation, split_origin
 from ..support import atomic
 from ..support.paths import display_path
 from ..support.storepaths import link_dir, link_folders
@@ -446,7 +446,9 @@ def info_entry(first: SnapshotInfo, latest: SnapshotInfo | None = None,
     """The report's ``snapshot`` object from stored files: the first capture, and the newest version if later."""
     origin, archive = split_origin(first.origin)
     return TextCopy(path=display(first.path), sha256=first.text_sha256, captured_at=first.captured_at,
-                    origin=origin, archive=archive, latest=_latest(first, latest, display))
+                    origin=origin, archive=archive, latest=_latest(first, latest, display),
+                    warc=WarcLocation.from_header(first.header))
+
 
 
 def _latest(first: SnapshotInfo, latest: SnapshotInfo | None, display: Callable[[Path], str]) -> SnapshotVersion | None:
@@ -467,7 +469,8 @@ def report_entry(outcome: SaveOutcome, display: Callable[[Path], str] = display_
                     latest=_latest(first, outcome.latest, display),
                     similarity=round(drift.similarity, 4) if drift is not None else None,
                     changed_words=drift.changed_words if drift is not None else None,
-                    reason=outcome.reason if outcome.action is SnapshotAction.KEPT else None)
+                    reason=outcome.reason if outcome.action is SnapshotAction.KEPT else None,
+                    warc=WarcLocation.from_header(first.header))
 
 
 def drift_findings(link: Link, outcome: SaveOutcome, display: Callable[[Path], str] = display_path) -> list[Finding]:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..reportmodel import Report, WarcLocation
+from ..reportmodel import Report
 from ..support import atomic
 from .ledger import Ledger
 from .options import StoreOptions
@@ -49,12 +49,11 @@ def add_locations(report: Report, options: StoreOptions) -> None:
     ledger = Ledger.load(options.ledger_path)
     for link in report.links:
         snapshot = link.snapshot
-        if snapshot is None or not snapshot.path:
+        if snapshot is None or snapshot.warc is None or not snapshot.warc.file:  # the header named no record
             continue
-        record = header_record(Path(snapshot.path))
-        if record.get("file"):
-            link.snapshot = replace(snapshot, warc=WarcLocation.from_dict({**record, **locate(options, ledger,
-                                                                                              record["file"])}))
+        where = locate(options, ledger, snapshot.warc.file)
+        warc = replace(snapshot.warc, store=where["store"], key=where["key"], pending=bool(where.get("pending")))
+        link.snapshot = replace(snapshot, warc=warc)
 
 
 def stamp_headers(snapshots: Path, pushed: dict[str, dict[str, Any]]) -> int:
